@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { autoscalerConfigSchema } from './autoscaler.js';
+import { backendConfigSchema } from './backend.js';
+import { ConfigError, parseConfig } from './load-config.js';
+import { loadBalancerConfigSchema } from './load-balancer.js';
+import { configDocs } from './print-config-docs.js';
+
+function issuesOf(fn: () => unknown) {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  it('fills documented defaults from an empty environment', () => {
+    const cfg = parseConfig('load-balancer', loadBalancerConfigSchema, {});
+    expect(cfg.PORT).toBe(8080);
+    expect(cfg.ADMIN_PORT).toBe(8081);
+    expect(cfg.BALANCER_MODE).toBe('resource-aware');
+    expect(cfg.DISCOVERY).toBe('docker');
+    expect(cfg.BACKENDS).toEqual([]);
+    expect(cfg.ADMIN_TOKEN).toBeUndefined();
+    expect(cfg.SCORE_CPU_WEIGHT).toBe(0.8);
+    const be = parseConfig('backend', backendConfigSchema, {});
+    expect(be.PORT).toBe(3000);
+    expect(be.HOST).toBe('0.0.0.0');
+    const as = parseConfig('autoscaler', autoscalerConfigSchema, {});
+    expect(as.MIN_REPLICAS).toBe(1);
+    expect(as.MAX_REPLICAS).toBe(10);
+    expect(as.TARGET_CPU_UTILIZATION).toBe(0.6);
+    expect(as.INTERVAL_MS).toBe(5000);
+    expect(as.ADMIN_PORT).toBe(8082);
+  });
+
+  it('parses given values', () => {
+    const cfg = parseConfig('load-balancer', loadBalancerConfigSchema, {
+      PORT: '9000',
+      BACKENDS: 'http://127.0.0.1:3001/, http://127.0.0.1:3002',
+      BALANCER_MODE: 'latency',
+      LOG_PRETTY: 'yes',
+    });
+    expect(cfg.PORT).toBe(9000);
+    expect(cfg.BACKENDS).toEqual(['http://127.0.0.1:3001', 'http://127.0.0.1:3002']);
+    expect(cfg.BALANCER_MODE).toBe('latency');
+    expect(cfg.LOG_PRETTY).toBe(true);
+  });
+
+  it('reports one line per bad field with its name, value and expectation', () => {
+    const err = issuesOf(() =>
+      parseConfig('load-balancer', loadBalancerConfigSchema, {
+        PORT: 'eighty',
+        BALANCER_MODE: 'fastest',
+        BACKENDS: 'ftp://x',
+        SCORE_CPU_WEIGHT: '1.5',
+      }),
+    );
+    const fields = err.issues.map((i) => i.field).sort();
+    expect(fields).toEqual(['BACKENDS', 'BALANCER_MODE', 'PORT', 'SCORE_CPU_WEIGHT']);
+    expect(err.message).toContain('PORT="eighty": expected a TCP port');
+    expect(err.message).toContain('BALANCER_MODE="fastest": expected one of resource-aware, least-connections, round-robin, latency');
+    expect(err.message.split('\n')).toHaveLength(5);
+  });
+
+  it('rejects fractional integers and trailing junk', () => {
+    const err = issuesOf(() => parseConfig('autoscaler', autoscalerConfigSchema, { MIN_REPLICAS: '1.5', INTERVAL_MS: '10s' }));
+    expect(err.issues.map((i) => i.field).sort()).toEqual(['INTERVAL_MS', 'MIN_REPLICAS']);
+  });
+
+  it('documents every field', () => {
+    const docs = configDocs();
+    for (const schema of [loadBalancerConfigSchema, autoscalerConfigSchema, backendConfigSchema]) {
+      for (const name of Object.keys(schema.shape)) expect(docs).toContain(`\`${name}\``);
+    }
+    expect(docs).toContain('| `PORT` | `8080` |');
+  });
+});

@@ -1,0 +1,50 @@
+// Contracts of the autoscaler's admin API (its ADMIN_PORT).
+import { z } from 'zod';
+
+export const SCALE_METRICS = ['cpu', 'memory', 'rps'] as const;
+export const scaleMetricSchema = z.enum(SCALE_METRICS);
+
+export const metricObservationSchema = z.object({
+  metric: scaleMetricSchema,
+  /** Mean per-replica value (utilization ratio, or requests/s); null when missing. */
+  value: z.number().nullable(),
+  target: z.number(),
+  /** Replicas this metric alone asks for; null when it gave no recommendation. */
+  recommendation: z.number().int().nullable(),
+  samples: z.number().int(),
+});
+
+export const SCALE_ACTIONS = ['scale-up', 'scale-down', 'none'] as const;
+
+export const decisionSchema = z.object({
+  at: z.string(),
+  current: z.number().int(),
+  ready: z.number().int(),
+  desired: z.number().int(),
+  action: z.enum(SCALE_ACTIONS),
+  /** Stable reason code (see services/autoscaler/src/policy/reasons.ts). */
+  reason: z.string(),
+  /** One line for people. */
+  message: z.string(),
+  metrics: z.array(metricObservationSchema),
+  dryRun: z.boolean(),
+});
+export type Decision = z.infer<typeof decisionSchema>;
+
+export const autoscalerStatusSchema = z.object({
+  service: z.string(),
+  runtime: z.string(),
+  current: z.number().int(),
+  desired: z.number().int(),
+  ready: z.number().int(),
+  min: z.number().int(),
+  max: z.number().int(),
+  paused: z.boolean(),
+  /** Why scaling is on hold: operator pause, engine gone, metrics missing. */
+  holdReason: z.string().nullable(),
+  lastMetrics: z.array(metricObservationSchema),
+  lastDecision: decisionSchema.nullable(),
+});
+export type AutoscalerStatus = z.infer<typeof autoscalerStatusSchema>;
+
+export const decisionListSchema = z.object({ decisions: z.array(decisionSchema) });

@@ -1,0 +1,131 @@
+// Contracts of the load balancer's admin API (ADMIN_PORT). The server validates with
+// these; the dashboard parses responses with them.
+import { z } from 'zod';
+
+export const BALANCER_MODES = ['resource-aware', 'least-connections', 'round-robin', 'latency'] as const;
+export const balancerModeSchema = z.enum(BALANCER_MODES);
+export type BalancerMode = z.infer<typeof balancerModeSchema>;
+
+export const BACKEND_STATES = ['healthy', 'unhealthy', 'draining'] as const;
+export const backendStateSchema = z.enum(BACKEND_STATES);
+export type BackendState = z.infer<typeof backendStateSchema>;
+
+export const stickySchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('none') }),
+  z.object({ kind: z.literal('cookie'), cookie: z.string() }),
+  z.object({ kind: z.literal('header'), header: z.string() }),
+]);
+
+export const backendViewSchema = z.object({
+  id: z.string(),
+  url: z.string(),
+  name: z.string(),
+  service: z.string(),
+  source: z.enum(['docker', 'swarm', 'static']),
+  state: backendStateSchema,
+  /** Why it is unhealthy or draining, for people. */
+  stateReason: z.string().nullable(),
+  inFlight: z.number().int().nonnegative(),
+  requests: z.number().int().nonnegative(),
+  errors: z.number().int().nonnegative(),
+  /** Requests per second over the last few seconds. */
+  rps: z.number().nonnegative(),
+  /** CPU use 0..1 of the backend's limit; null when unknown. */
+  cpu: z.number().nullable(),
+  /** Memory use 0..1 of the backend's limit; null when unknown. */
+  mem: z.number().nullable(),
+  /** Headroom score 0..1 (higher is better); null when no fresh metrics. */
+  score: z.number().nullable(),
+  /** Age of the last CPU/memory sample in ms; null when none yet. */
+  metricsAgeMs: z.number().nullable(),
+  /** Peak-EWMA latency estimate in ms; null before the first response. */
+  latencyMs: z.number().nullable(),
+  weight: z.number().positive(),
+  /** Weight after slow start: ramps from a small share to `weight`. */
+  effectiveWeight: z.number().nonnegative(),
+  sticky: stickySchema,
+});
+export type BackendView = z.infer<typeof backendViewSchema>;
+
+export const backendListSchema = z.object({ mode: balancerModeSchema, backends: z.array(backendViewSchema) });
+export type BackendList = z.infer<typeof backendListSchema>;
+
+export const modeResponseSchema = z.object({ mode: balancerModeSchema, modes: z.array(balancerModeSchema) });
+export const setModeBodySchema = z.object({ mode: balancerModeSchema }).strict();
+
+export const addBackendBodySchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/ }),
+    name: z.string().min(1).max(200).optional(),
+    service: z.string().min(1).max(200).optional(),
+    weight: z.number().positive().max(1_000_000).optional(),
+    healthPath: z.string().startsWith('/').max(2000).optional(),
+  })
+  .strict();
+export type AddBackendBody = z.infer<typeof addBackendBodySchema>;
+
+export const setWeightBodySchema = z.object({ weight: z.number().positive().max(1_000_000) }).strict();
+
+/** Body forwarded to a backend's POST /cpu/toggle. */
+export const cpuToggleBodySchema = z
+  .object({
+    on: z.boolean().optional(),
+    cores: z.number().int().min(1).max(1024).optional(),
+    duty: z.number().gt(0).max(1).optional(),
+  })
+  .strict();
+export type CpuToggleBody = z.infer<typeof cpuToggleBodySchema>;
+
+const latencySchema = z.object({ p50: z.number().nullable(), p90: z.number().nullable(), p99: z.number().nullable() });
+
+export const backendStatsSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  rps: z.number(),
+  errors: z.number(),
+  share: z.number(),
+  latencyMs: latencySchema,
+});
+
+/** GET /api/stats: the last few seconds. */
+export const statsSchema = z.object({
+  windowSeconds: z.number(),
+  rps: z.number(),
+  errorRate: z.number(),
+  latencyMs: latencySchema,
+  totals: z.object({ requests: z.number(), errors: z.number(), retries: z.number() }),
+  byBackend: z.array(backendStatsSchema),
+});
+export type Stats = z.infer<typeof statsSchema>;
+
+/** One per-second point of GET /api/stats/history. */
+export const historyPointSchema = z.object({
+  t: z.number(),
+  rps: z.number(),
+  errors: z.number(),
+  p50: z.number().nullable(),
+  p99: z.number().nullable(),
+  mode: balancerModeSchema,
+  backends: z.record(
+    z.string(),
+    z.object({
+      name: z.string(),
+      rps: z.number(),
+      share: z.number(),
+      cpu: z.number().nullable(),
+      effectiveWeight: z.number(),
+    }),
+  ),
+});
+export const historySchema = z.object({ points: z.array(historyPointSchema) });
+export type HistoryPoint = z.infer<typeof historyPointSchema>;
+
+/** GET /api/info: what the dashboard needs to know about this balancer. */
+export const balancerInfoSchema = z.object({
+  version: z.string(),
+  authRequired: z.boolean(),
+  discovery: z.string(),
+  autoscaler: z.object({ url: z.string() }).nullable(),
+  grafana: z.object({ url: z.string(), dashboardUid: z.string() }).nullable(),
+});
+export type BalancerInfo = z.infer<typeof balancerInfoSchema>;

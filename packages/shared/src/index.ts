@@ -1,0 +1,13 @@
+// The whole public surface of @headroom/shared.
+export * from './config/autoscaler.js';
+export * from './config/backend.js';
+export { env, fieldMeta, type FieldMeta } from './config/env-fields.js';
+export * from './config/load-balancer.js';
+export * from './config/load-config.js';
+export * from './contracts/autoscaler-api.js';
+export * from './contracts/backend-api.js';
+export * from './contracts/balancer-api.js';
+export * from './contracts/common.js';
+export * from './labels.js';
+export * from './logger.js';
+export * from './metric-names.js';

@@ -1,0 +1,92 @@
+// The one home of every Docker label name Headroom reads or writes. Nothing else
+// spells an `lb.` or `headroom.` label literally (a test keeps it that way).
+
+/** Labels a user puts on a container (or a Swarm service) to put it behind the balancer. */
+export const LB_LABELS = {
+  /** `true` puts the container behind the balancer. */
+  enable: 'lb.enable',
+  /** Container port to send traffic to; defaults to the single exposed port. */
+  port: 'lb.port',
+  /** Logical service name; groups replicas, and the autoscaler's SERVICE matches it. */
+  service: 'lb.service',
+  /** Path of the active health check; default `/health`. */
+  healthPath: 'lb.health.path',
+  /** Relative capacity (positive number); default: CPU limit relative to the others, else 1. */
+  weight: 'lb.weight',
+  /** `cookie` or `header:<name>` session affinity for the service. */
+  sticky: 'lb.sticky',
+  /** Cookie name when `lb.sticky=cookie`; default `headroom_affinity`. */
+  stickyCookie: 'lb.sticky.cookie',
+  /** Slow-start window in ms for a joining backend; default from SLOW_START_MS. */
+  slowStart: 'lb.slowstart',
+  /** Docker network to reach the container on, when it is attached to several. */
+  network: 'lb.network',
+} as const;
+
+/** Labels the autoscaler writes on the replicas it creates. It never touches a container without them. */
+export const OWNER_LABELS = {
+  /** Value is {@link OWNER_VALUE}: the container was created by a Headroom autoscaler. */
+  managedBy: 'headroom.managed-by',
+  /** The SERVICE the replica belongs to (same value as `lb.service`). */
+  service: 'headroom.service',
+  /** Replica ordinal n of the name `<service>-<n>`. */
+  replica: 'headroom.replica',
+} as const;
+
+export const OWNER_VALUE = 'headroom-autoscaler';
+
+export const DEFAULT_HEALTH_PATH = '/health';
+export const DEFAULT_STICKY_COOKIE = 'headroom_affinity';
+
+/** Name of the n-th replica of a service; the single code path for replica names. */
+export function replicaName(service: string, n: number): string {
+  return `${service}-${n}`;
+}
+
+/** Inverse of {@link replicaName}; undefined when the name is not a replica of `service`. */
+export function replicaIndex(service: string, name: string): number | undefined {
+  const bare = name.startsWith('/') ? name.slice(1) : name;
+  if (!bare.startsWith(`${service}-`)) return undefined;
+  const rest = bare.slice(service.length + 1);
+  if (!/^[1-9]\d*$/.test(rest)) return undefined;
+  return Number(rest);
+}
+
+export type StickyPolicy =
+  | { kind: 'none' }
+  | { kind: 'cookie'; cookie: string }
+  | { kind: 'header'; header: string };
+
+/** Parses `lb.sticky` (+ `lb.sticky.cookie`). Returns an error string for a bad value. */
+export function parseSticky(value: string | undefined, cookie: string | undefined): StickyPolicy | string {
+  if (value === undefined || value === '' || value === 'none' || value === 'false') return { kind: 'none' };
+  if (value === 'cookie') return { kind: 'cookie', cookie: cookie && cookie.length > 0 ? cookie : DEFAULT_STICKY_COOKIE };
+  if (value.startsWith('header:')) {
+    const header = value.slice('header:'.length).trim().toLowerCase();
+    if (/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(header)) return { kind: 'header', header };
+  }
+  return `expected "cookie" or "header:<name>", got "${value}"`;
+}
+
+/** Parses `lb.enable`: Docker users write true/1/yes. */
+export function isEnabled(value: string | undefined): boolean {
+  return value !== undefined && /^(true|1|yes|on)$/i.test(value.trim());
+}
+
+/** Parses a positive finite number label (`lb.weight`, `lb.slowstart`); undefined when absent, string on error. */
+export function parsePositiveNumber(value: string | undefined, allowZero = false): number | undefined | string {
+  if (value === undefined || value.trim() === '') return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) {
+    return `expected a ${allowZero ? 'non-negative' : 'positive'} number, got "${value}"`;
+  }
+  return n;
+}
+
+/** Parses `lb.port`. */
+export function parsePort(value: string | undefined): number | undefined | string {
+  if (value === undefined || value.trim() === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) return `expected a port 1..65535, got "${value}"`;
+  return n;
+}

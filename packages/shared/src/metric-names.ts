@@ -1,0 +1,68 @@
+// Every Prometheus metric name Headroom emits or queries, in one place. Services
+// register them with prom-client; prometheus/rules and grafana/dashboards query only these.
+
+export const BACKEND_METRICS = {
+  requests: 'headroom_backend_requests_total',
+  loadDuration: 'headroom_backend_load_duration_seconds',
+  burnerActive: 'headroom_backend_cpu_burner_active',
+  burnerThreads: 'headroom_backend_cpu_burner_threads',
+  burnerDuty: 'headroom_backend_cpu_burner_duty_ratio',
+  memoryHeld: 'headroom_backend_memory_held_bytes',
+  /** CPU cores the process may use (cgroup limit, else host cores): the denominator of utilization. */
+  cpuLimit: 'headroom_backend_cpu_limit_cores',
+  /** Memory the process may use (cgroup limit, else host memory). */
+  memoryLimit: 'headroom_backend_memory_limit_bytes',
+} as const;
+
+export const LB_METRICS = {
+  requests: 'headroom_lb_requests_total',
+  requestDuration: 'headroom_lb_request_duration_seconds',
+  inFlight: 'headroom_lb_backend_in_flight',
+  backendHealthy: 'headroom_lb_backend_healthy',
+  backendScore: 'headroom_lb_backend_score',
+  backendCpu: 'headroom_lb_backend_cpu_ratio',
+  backendMemory: 'headroom_lb_backend_memory_ratio',
+  backendWeight: 'headroom_lb_backend_weight',
+  backendEffectiveWeight: 'headroom_lb_backend_effective_weight',
+  backends: 'headroom_lb_backends',
+  mode: 'headroom_lb_mode',
+  retries: 'headroom_lb_retries_total',
+  upstreamErrors: 'headroom_lb_upstream_errors_total',
+} as const;
+
+export const AUTOSCALER_METRICS = {
+  desiredReplicas: 'headroom_autoscaler_desired_replicas',
+  currentReplicas: 'headroom_autoscaler_current_replicas',
+  readyReplicas: 'headroom_autoscaler_ready_replicas',
+  metricValue: 'headroom_autoscaler_metric_value',
+  metricTarget: 'headroom_autoscaler_metric_target',
+  scaleEvents: 'headroom_autoscaler_scale_events_total',
+  errors: 'headroom_autoscaler_errors_total',
+  paused: 'headroom_autoscaler_paused',
+  tickDuration: 'headroom_autoscaler_tick_duration_seconds',
+} as const;
+
+/** Recording rules in prometheus/rules: per-replica series the autoscaler reads by default. */
+export const RECORDED_SERIES = {
+  /** CPU used / CPU limit per replica, 0..1 (and above when over limit briefly). */
+  replicaCpuUtilization: 'headroom:replica_cpu_utilization:ratio',
+  /** Resident memory / memory limit per replica. */
+  replicaMemoryUtilization: 'headroom:replica_memory_utilization:ratio',
+  /** Requests per second per replica, as seen by the replica. */
+  replicaRequestRate: 'headroom:replica_requests:rate1m',
+} as const;
+
+/** Label names used on the series above. */
+export const METRIC_LABELS = {
+  backend: 'backend',
+  service: 'service',
+  instance: 'instance',
+  method: 'method',
+  status: 'status',
+  reason: 'reason',
+  mode: 'mode',
+  route: 'route',
+  direction: 'direction',
+  metric: 'metric',
+  kind: 'kind',
+} as const;

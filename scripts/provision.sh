@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Makes a fresh Debian machine ready for the full test suite: the Docker engine and
+# Compose v1 (docker.io, docker-compose), Prometheus with promtool, Chromium for the
+# dashboard's browser tests, HAProxy/NGINX/wrk for the benchmarks, a static busybox for
+# the offline base image. Idempotent; fails loudly when a step fails.
+set -euo pipefail
+
+need=()
+command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
+command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+[[ -x /bin/busybox ]] && ! ldd /bin/busybox >/dev/null 2>&1 || need+=(busybox-static)
+
+if ((${#need[@]} > 0)); then
+  echo "provision: installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # prometheus' postinst starts its own service on some hosts; tests run their own servers
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# Debian's prometheus package may start a system server on :9090; stop it so tests own their ports.
+if command -v systemctl >/dev/null 2>&1; then systemctl stop prometheus prometheus-node-exporter >/dev/null 2>&1 || true; fi
+pkill -x prometheus >/dev/null 2>&1 || true
+# Debian's nginx/haproxy packages may start daemons too; the bench starts its own.
+pkill -x nginx >/dev/null 2>&1 || true
+pkill -x haproxy >/dev/null 2>&1 || true
+
+if ! docker info >/dev/null 2>&1; then
+  echo "provision: starting dockerd"
+  nohup dockerd >/var/log/dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && break
+    sleep 1
+  done
+  docker info >/dev/null 2>&1 || { echo "provision: dockerd did not start; see /var/log/dockerd.log" >&2; tail -20 /var/log/dockerd.log >&2; exit 1; }
+fi
+echo "provision: docker $(docker version -f '{{.Server.Version}}'), $(prometheus --version 2>&1 | head -1), $(chromium --version 2>/dev/null)"
