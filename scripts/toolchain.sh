@@ -33,10 +33,10 @@ ensure_toolchain() {
 
 ensure_dependencies() {
   local stamp="$ROOT/node_modules/.headroom-install-stamp"
-  local want; want="$(cat "$ROOT/pnpm-lock.yaml" "$ROOT/package.json" 2>/dev/null | sha1sum | cut -d' ' -f1)-$(node -v)"
+  local want; want="$(sha1sum < "$ROOT/pnpm-lock.yaml" 2>/dev/null | cut -d' ' -f1)-$(node -v)"
   if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
     (cd "$ROOT" && if [[ -f pnpm-lock.yaml ]]; then pnpm install --frozen-lockfile --reporter=silent; else pnpm install --reporter=silent; fi)
-    want="$(cat "$ROOT/pnpm-lock.yaml" "$ROOT/package.json" | sha1sum | cut -d' ' -f1)-$(node -v)"
+    want="$(sha1sum < "$ROOT/pnpm-lock.yaml" | cut -d' ' -f1)-$(node -v)"
     echo "$want" > "$stamp"
   fi
 }

@@ -1,0 +1,4 @@
+export * from './docker.js';
+export * from './free-port.js';
+export * from './service-process.js';
+export * from './wait-for.js';
