@@ -95,7 +95,7 @@ try {
     CLEANUP_ON_EXIT: 'true',
   });
   await waitHealthy(`${autoscalerUrl}/healthz`, 'autoscaler');
-  console.log(
+  process.stdout.write(
     [
       '',
       `  Headroom is up (embedded: ${replicas} local backends, no Docker)`,
@@ -104,11 +104,18 @@ try {
       `  autoscaler  ${autoscalerUrl}/api/status`,
       '  Ctrl-C stops everything.',
       '',
-    ].join('\n'),
+    ].join('\n') + '\n',
   );
-  if (env.OPEN_BROWSER !== 'false' && !env.CI && process.stdout.isTTY && (env.DISPLAY || process.platform === 'darwin')) {
+  if (
+    env.OPEN_BROWSER !== 'false' &&
+    !env.CI &&
+    process.stdout.isTTY &&
+    (env.DISPLAY || process.platform === 'darwin')
+  ) {
     const opener = process.platform === 'darwin' ? 'open' : 'xdg-open';
-    spawn(opener, [`${adminUrl}/`], { stdio: 'ignore', detached: true }).on('error', () => {}).unref();
+    spawn(opener, [`${adminUrl}/`], { stdio: 'ignore', detached: true })
+      .on('error', () => {})
+      .unref();
   }
 } catch (err) {
   console.error(`start-local: ${err instanceof Error ? err.message : err}`);

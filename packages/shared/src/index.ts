@@ -1,7 +1,7 @@
 // The whole public surface of @headroom/shared.
 export * from './config/autoscaler.js';
 export * from './config/backend.js';
-export { env, fieldMeta, type FieldMeta } from './config/env-fields.js';
+export { env, type FieldMeta, fieldMeta } from './config/env-fields.js';
 export * from './config/load-balancer.js';
 export * from './config/load-config.js';
 export * from './contracts/autoscaler-api.js';

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { isEnabled, parsePort, parsePositiveNumber, parseSticky, replicaIndex, replicaName } from './labels.js';
+import {
+  isEnabled,
+  parsePort,
+  parsePositiveNumber,
+  parseSticky,
+  replicaIndex,
+  replicaName,
+} from './labels.js';
 
 describe('labels', () => {
   it('round-trips replica names', () => {

@@ -60,7 +60,8 @@ export type StickyPolicy =
 /** Parses `lb.sticky` (+ `lb.sticky.cookie`). Returns an error string for a bad value. */
 export function parseSticky(value: string | undefined, cookie: string | undefined): StickyPolicy | string {
   if (value === undefined || value === '' || value === 'none' || value === 'false') return { kind: 'none' };
-  if (value === 'cookie') return { kind: 'cookie', cookie: cookie && cookie.length > 0 ? cookie : DEFAULT_STICKY_COOKIE };
+  if (value === 'cookie')
+    return { kind: 'cookie', cookie: cookie && cookie.length > 0 ? cookie : DEFAULT_STICKY_COOKIE };
   if (value.startsWith('header:')) {
     const header = value.slice('header:'.length).trim().toLowerCase();
     if (/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(header)) return { kind: 'header', header };
@@ -74,7 +75,10 @@ export function isEnabled(value: string | undefined): boolean {
 }
 
 /** Parses a positive finite number label (`lb.weight`, `lb.slowstart`); undefined when absent, string on error. */
-export function parsePositiveNumber(value: string | undefined, allowZero = false): number | undefined | string {
+export function parsePositiveNumber(
+  value: string | undefined,
+  allowZero = false,
+): number | undefined | string {
   if (value === undefined || value.trim() === '') return undefined;
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) {

@@ -1,6 +1,6 @@
 // createLogger: the one pino setup for every service. JSON on stdout by default (what
 // log shippers want); LOG_PRETTY=true or LOG_FORMAT=pretty gives a readable terminal.
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { type Logger, type LoggerOptions, pino } from 'pino';
 
 export type { Logger } from 'pino';
 
@@ -20,10 +20,16 @@ export function createLogger(settings: LoggerSettings): Logger {
     base: { service: settings.service },
     timestamp: pino.stdTimeFunctions.isoTime,
     // Never log credentials that pass through the admin APIs.
-    redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.token'], censor: '[redacted]' },
+    redact: {
+      paths: ['req.headers.authorization', 'headers.authorization', '*.token'],
+      censor: '[redacted]',
+    },
   };
   if (settings.pretty) {
-    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } });
+    return pino({
+      ...options,
+      transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } },
+    });
   }
   return pino(options);
 }

@@ -21,7 +21,11 @@ describe('label names', () => {
       for (const file of sourceFiles(join(root, top))) {
         if (file.endsWith('packages/shared/src/labels.ts')) continue;
         const text = readFileSync(file, 'utf8');
-        if (/['"`](lb\.(enable|port|service|health\.path|weight|sticky|slowstart|network)|headroom\.(managed-by|service|replica))['"`]/.test(text)) {
+        if (
+          /['"`](lb\.(enable|port|service|health\.path|weight|sticky|slowstart|network)|headroom\.(managed-by|service|replica))['"`]/.test(
+            text,
+          )
+        ) {
           offenders.push(file.slice(root.length));
         }
       }

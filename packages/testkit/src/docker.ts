@@ -14,7 +14,9 @@ export function dockerAvailable(): boolean {
 /** Throws (fails the test) when Docker is missing; outside CI a clear message says how to get it. */
 export function requireDocker(): void {
   if (!dockerAvailable()) {
-    throw new Error('Docker engine not reachable: run `bash scripts/provision.sh` (installs and starts dockerd)');
+    throw new Error(
+      'Docker engine not reachable: run `bash scripts/provision.sh` (installs and starts dockerd)',
+    );
   }
 }
 
@@ -25,12 +27,17 @@ export function ensureBaseImage(): void {
   try {
     execFileSync('docker', ['image', 'inspect', BASE_IMAGE], { stdio: 'ignore' });
   } catch {
-    execFileSync('bash', [new URL('../../../deploy/build-base-image.sh', import.meta.url).pathname], { stdio: 'inherit' });
+    execFileSync('bash', [new URL('../../../deploy/build-base-image.sh', import.meta.url).pathname], {
+      stdio: 'inherit',
+    });
   }
 }
 
 /** Removes every container carrying `label=value` (a test's own marker). */
 export function removeLabelled(label: string, value: string): void {
-  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=${label}=${value}`]).toString().split('\n').filter(Boolean);
+  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=${label}=${value}`])
+    .toString()
+    .split('\n')
+    .filter(Boolean);
   if (ids.length > 0) execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' });
 }

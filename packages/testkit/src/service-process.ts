@@ -54,10 +54,17 @@ export interface RunningBackend extends ServiceProcess {
 }
 
 /** Starts the real stress backend on a free loopback port and waits for /health. */
-export async function startBackend(opts: { instance?: string; env?: Record<string, string> } = {}): Promise<RunningBackend> {
+export async function startBackend(
+  opts: { instance?: string; env?: Record<string, string> } = {},
+): Promise<RunningBackend> {
   const port = await freePort();
   const instance = opts.instance ?? `backend-${port}`;
-  const proc = spawnService('backend', { PORT: String(port), HOST: '127.0.0.1', INSTANCE_ID: instance, ...opts.env });
+  const proc = spawnService('backend', {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    INSTANCE_ID: instance,
+    ...opts.env,
+  });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(
     async () => {

@@ -6,7 +6,10 @@ export interface WaitOptions {
 }
 
 /** Calls `check` until it returns a value other than undefined/false (or stops throwing). */
-export async function waitFor<T>(check: () => T | Promise<T>, opts: WaitOptions = {}): Promise<Exclude<T, false | undefined>> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  opts: WaitOptions = {},
+): Promise<Exclude<T, false | undefined>> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const intervalMs = opts.intervalMs ?? 50;
   const deadline = Date.now() + timeoutMs;
@@ -21,7 +24,9 @@ export async function waitFor<T>(check: () => T | Promise<T>, opts: WaitOptions 
     }
     if (Date.now() >= deadline) {
       const why = lastError instanceof Error ? `: ${lastError.message}` : '';
-      throw new Error(`waitFor timed out after ${timeoutMs} ms${opts.message ? ` (${opts.message})` : ''}${why}`);
+      throw new Error(
+        `waitFor timed out after ${timeoutMs} ms${opts.message ? ` (${opts.message})` : ''}${why}`,
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }

@@ -6,45 +6,88 @@ import { env } from './env-fields.js';
 export const RUNTIMES = ['docker', 'swarm', 'local'] as const;
 
 export const autoscalerConfigSchema = z.object({
-  PROMETHEUS_URL: env.optionalUrl('Prometheus to read per-replica metrics from. Required unless RUNTIME=local.'),
-  RUNTIME: env.oneOf(RUNTIMES)('docker', 'docker (containers), swarm (a Swarm service) or local (child processes).'),
+  PROMETHEUS_URL: env.optionalUrl(
+    'Prometheus to read per-replica metrics from. Required unless RUNTIME=local.',
+  ),
+  RUNTIME: env.oneOf(RUNTIMES)(
+    'docker',
+    'docker (containers), swarm (a Swarm service) or local (child processes).',
+  ),
   SERVICE: env.string('backend', 'The lb.service label value of the replicas, or the Swarm service name.'),
   MIN_REPLICAS: env.int(0, 1000)(1, 'Never fewer replicas.'),
   MAX_REPLICAS: env.int(1, 1000)(10, 'Never more replicas.'),
-  TARGET_CPU_UTILIZATION: env.number(0.01, 4)(0.6, "Target CPU use as a fraction of each replica's CPU limit."),
-  TARGET_MEMORY_UTILIZATION: env.optionalNumber(0.01, 4)('Target memory use as a fraction of the limit (off when unset).'),
+  TARGET_CPU_UTILIZATION: env.number(0.01, 4)(
+    0.6,
+    "Target CPU use as a fraction of each replica's CPU limit.",
+  ),
+  TARGET_MEMORY_UTILIZATION: env.optionalNumber(
+    0.01,
+    4,
+  )('Target memory use as a fraction of the limit (off when unset).'),
   TARGET_RPS_PER_REPLICA: env.optionalNumber(0.001, 1e9)('Target requests/s per replica (off when unset).'),
   INTERVAL_MS: env.int(100, 3_600_000)(5_000, 'How often to observe and decide.'),
-  SCALE_UP_WINDOW_MS: env.int(0, 3_600_000)(0, 'Scale-up stabilization: act on the lowest recommendation in this window.'),
-  SCALE_DOWN_WINDOW_MS: env.int(0, 3_600_000)(60_000, 'Scale-down stabilization: act on the highest recommendation in this window.'),
+  SCALE_UP_WINDOW_MS: env.int(0, 3_600_000)(
+    0,
+    'Scale-up stabilization: act on the lowest recommendation in this window.',
+  ),
+  SCALE_DOWN_WINDOW_MS: env.int(0, 3_600_000)(
+    60_000,
+    'Scale-down stabilization: act on the highest recommendation in this window.',
+  ),
   TOLERANCE: env.number(0, 1)(0.1, 'No change while observed/target is within 1 ± this.'),
-  SCALE_UP_MAX_FACTOR: env.number(1, 100)(2, 'At most this many times the current replicas in one step (at least +1).'),
+  SCALE_UP_MAX_FACTOR: env.number(1, 100)(
+    2,
+    'At most this many times the current replicas in one step (at least +1).',
+  ),
   SCALE_DOWN_MAX_STEP: env.int(1, 1000)(1, 'At most this many replicas removed in one step.'),
-  METRICS_MAX_AGE_MS: env.int(1000, 3_600_000)(30_000, 'Samples older than this count as missing: hold the count.'),
-  PROMQL_CPU: env.optionalString('PromQL override: per-replica CPU utilization (0..1 of the limit), one series per replica.'),
+  METRICS_MAX_AGE_MS: env.int(1000, 3_600_000)(
+    30_000,
+    'Samples older than this count as missing: hold the count.',
+  ),
+  PROMQL_CPU: env.optionalString(
+    'PromQL override: per-replica CPU utilization (0..1 of the limit), one series per replica.',
+  ),
   PROMQL_MEMORY: env.optionalString('PromQL override: per-replica memory utilization (0..1 of the limit).'),
   PROMQL_RPS: env.optionalString('PromQL override: per-replica requests per second.'),
   ADMIN_PORT: env.listenPort(8082, 'Admin API and /metrics.'),
   HOST: env.string('0.0.0.0', 'Bind address.'),
-  ADMIN_TOKEN: env.optionalString('When set, POST /api/pause and /api/resume need `Authorization: Bearer <token>`.', {
+  ADMIN_TOKEN: env.optionalString(
+    'When set, POST /api/pause and /api/resume need `Authorization: Bearer <token>`.',
+    {
+      secret: true,
+    },
+  ),
+  DRY_RUN: env.bool(false, 'Decide and record, but never start or stop anything.'),
+  LB_ADMIN_URL: env.optionalUrl(
+    'Balancer admin URL: drain before stopping; register replicas in the local runtime.',
+  ),
+  LB_ADMIN_TOKEN: env.optionalString('Token for the balancer admin API; default: ADMIN_TOKEN.', {
     secret: true,
   }),
-  DRY_RUN: env.bool(false, 'Decide and record, but never start or stop anything.'),
-  LB_ADMIN_URL: env.optionalUrl("Balancer admin URL: drain before stopping; register replicas in the local runtime."),
-  LB_ADMIN_TOKEN: env.optionalString('Token for the balancer admin API; default: ADMIN_TOKEN.', { secret: true }),
   CLEANUP_ON_EXIT: env.bool(false, 'On shutdown, stop and remove the replicas this autoscaler owns.'),
-  DRAIN_TIMEOUT_MS: env.int(0, 3_600_000)(30_000, 'Longest wait for a draining replica to finish its requests.'),
+  DRAIN_TIMEOUT_MS: env.int(0, 3_600_000)(
+    30_000,
+    'Longest wait for a draining replica to finish its requests.',
+  ),
   STOP_GRACE_SECONDS: env.int(0, 3600)(10, 'SIGTERM-to-SIGKILL grace when stopping a replica.'),
-  DOCKER_HOSTS: env.list('', 'Several engines for placement, comma-separated (unix:///path or tcp://host:port); default: the local socket.'),
+  DOCKER_HOSTS: env.list(
+    '',
+    'Several engines for placement, comma-separated (unix:///path or tcp://host:port); default: the local socket.',
+  ),
   DOCKER_SOCKET: env.string('/var/run/docker.sock', 'Docker engine socket when DOCKER_HOSTS is empty.'),
   REPLICA_IMAGE: env.optionalString('Image for new replicas when no existing replica can serve as template.'),
   REPLICA_NETWORK: env.optionalString('Network for new replicas when there is no template.'),
   REPLICA_CPUS: env.optionalNumber(0.01, 1024)('CPU limit of new replicas when there is no template.'),
-  REPLICA_MEMORY_MB: env.optionalInt(4, 1_048_576)('Memory limit of new replicas (MiB) when there is no template.'),
+  REPLICA_MEMORY_MB: env.optionalInt(
+    4,
+    1_048_576,
+  )('Memory limit of new replicas (MiB) when there is no template.'),
   CPU_OVERCOMMIT: env.number(1, 100)(1, 'Placement: CPU limits may add up to capacity × this on a host.'),
   MEMORY_RESERVE_MB: env.int(0, 1_048_576)(256, 'Placement: memory kept free on every host.'),
   DISK_RESERVE_MB: env.int(0, 1_048_576_000)(1024, 'Placement: disk kept free on every host.'),
-  LOCAL_BACKEND_COMMAND: env.optionalString('Local runtime: command that starts one backend (PORT is set); default: the bundled backend.'),
+  LOCAL_BACKEND_COMMAND: env.optionalString(
+    'Local runtime: command that starts one backend (PORT is set); default: the bundled backend.',
+  ),
   ...loggingFields,
 });
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { autoscalerConfigSchema } from './autoscaler.js';
 import { backendConfigSchema } from './backend.js';
-import { ConfigError, parseConfig } from './load-config.js';
 import { loadBalancerConfigSchema } from './load-balancer.js';
+import { ConfigError, parseConfig } from './load-config.js';
 import { configDocs } from './print-config-docs.js';
 
 function issuesOf(fn: () => unknown) {
@@ -60,12 +60,16 @@ describe('parseConfig', () => {
     const fields = err.issues.map((i) => i.field).sort();
     expect(fields).toEqual(['BACKENDS', 'BALANCER_MODE', 'PORT', 'SCORE_CPU_WEIGHT']);
     expect(err.message).toContain('PORT="eighty": expected a TCP port');
-    expect(err.message).toContain('BALANCER_MODE="fastest": expected one of resource-aware, least-connections, round-robin, latency');
+    expect(err.message).toContain(
+      'BALANCER_MODE="fastest": expected one of resource-aware, least-connections, round-robin, latency',
+    );
     expect(err.message.split('\n')).toHaveLength(5);
   });
 
   it('rejects fractional integers and trailing junk', () => {
-    const err = issuesOf(() => parseConfig('autoscaler', autoscalerConfigSchema, { MIN_REPLICAS: '1.5', INTERVAL_MS: '10s' }));
+    const err = issuesOf(() =>
+      parseConfig('autoscaler', autoscalerConfigSchema, { MIN_REPLICAS: '1.5', INTERVAL_MS: '10s' }),
+    );
     expect(err.issues.map((i) => i.field).sort()).toEqual(['INTERVAL_MS', 'MIN_REPLICAS']);
   });
 

@@ -26,7 +26,11 @@ export function formatIssue(issue: ConfigIssue): string {
 
 type Env = Record<string, string | undefined>;
 
-export function parseConfig<S extends z.ZodObject>(service: string, schema: S, env: Env = process.env): z.output<S> {
+export function parseConfig<S extends z.ZodObject>(
+  service: string,
+  schema: S,
+  env: Env = process.env,
+): z.output<S> {
   const keys = Object.keys(schema.shape);
   const input: Env = {};
   for (const key of keys) input[key] = env[key];
@@ -40,7 +44,11 @@ export function parseConfig<S extends z.ZodObject>(service: string, schema: S, e
 }
 
 /** parseConfig for main.ts: on error prints each bad field on stderr and exits 1. */
-export function loadConfig<S extends z.ZodObject>(service: string, schema: S, env: Env = process.env): z.output<S> {
+export function loadConfig<S extends z.ZodObject>(
+  service: string,
+  schema: S,
+  env: Env = process.env,
+): z.output<S> {
   try {
     return parseConfig(service, schema, env);
   } catch (err) {

@@ -76,7 +76,11 @@ export const cpuToggleBodySchema = z
   .strict();
 export type CpuToggleBody = z.infer<typeof cpuToggleBodySchema>;
 
-const latencySchema = z.object({ p50: z.number().nullable(), p90: z.number().nullable(), p99: z.number().nullable() });
+const latencySchema = z.object({
+  p50: z.number().nullable(),
+  p90: z.number().nullable(),
+  p99: z.number().nullable(),
+});
 
 export const backendStatsSchema = z.object({
   id: z.string(),
