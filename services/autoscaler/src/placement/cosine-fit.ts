@@ -1,0 +1,42 @@
+// Direction fit: cosine similarity between what a host has left (as fractions of what it
+// can give) and what the replica asks (as fractions of the same). A host whose free room has
+// the replica's shape is used up evenly instead of stranding one resource.
+import type { HostState, PlacementSettings, ReplicaRequest } from './host-state.js';
+
+export interface FitVectors {
+  remaining: number[];
+  request: number[];
+}
+
+function ratio(part: number, whole: number): number {
+  return whole > 0 ? Math.max(0, part / whole) : 0;
+}
+
+export function fitVectors(host: HostState, req: ReplicaRequest, s: PlacementSettings): FitVectors {
+  const cpuRoom = host.cpuCapacity * s.cpuOvercommit;
+  const memRoom = host.memoryCapacity - s.memoryReserve;
+  const remaining = [ratio(cpuRoom - host.cpuBooked, cpuRoom), ratio(memRoom - host.memoryBooked, memRoom)];
+  const request = [ratio(req.cpu, cpuRoom), ratio(req.memory, memRoom)];
+  if (host.diskCapacity !== undefined && host.diskUsed !== undefined && req.disk !== undefined) {
+    const diskRoom = host.diskCapacity - s.diskReserve;
+    remaining.push(ratio(diskRoom - host.diskUsed, diskRoom));
+    request.push(ratio(req.disk, diskRoom));
+  }
+  return { remaining, request };
+}
+
+export function magnitude(v: readonly number[]): number {
+  let sum = 0;
+  for (const x of v) sum += x * x;
+  return Math.sqrt(sum);
+}
+
+/** Cosine of the angle between a and b; 0 when either is the zero vector (no direction to match). */
+export function cosineSimilarity(a: readonly number[], b: readonly number[]): number {
+  const ma = magnitude(a);
+  const mb = magnitude(b);
+  if (ma === 0 || mb === 0) return 0;
+  let dot = 0;
+  for (let i = 0; i < a.length && i < b.length; i++) dot += (a[i] ?? 0) * (b[i] ?? 0);
+  return dot / (ma * mb);
+}

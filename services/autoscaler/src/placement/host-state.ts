@@ -1,0 +1,40 @@
+// Plain data placement works on: one engine's capacity and what is already booked on it
+// (derived from the engine's live containers), and what one new replica asks for.
+
+export interface HostState {
+  /** The engine as configured (a DOCKER_HOSTS entry). */
+  id: string;
+  reachable: boolean;
+  /** CPU cores of the host. */
+  cpuCapacity: number;
+  memoryCapacity: number;
+  /** Disk of the engine's data root; undefined when the engine does not tell. */
+  diskCapacity?: number | undefined;
+  /** Sum of the CPU limits (cores) of the containers on the engine, owned and not. */
+  cpuBooked: number;
+  /** Sum of the memory limits (bytes) of the containers on the engine. */
+  memoryBooked: number;
+  diskUsed?: number | undefined;
+}
+
+export interface ReplicaRequest {
+  cpu: number;
+  memory: number;
+  disk?: number | undefined;
+}
+
+export interface PlacementSettings {
+  cpuOvercommit: number;
+  memoryReserve: number;
+  diskReserve: number;
+}
+
+/** The host after the replica was placed on it: placing several replicas in a row never books the same room twice. */
+export function book(host: HostState, req: ReplicaRequest): HostState {
+  return {
+    ...host,
+    cpuBooked: host.cpuBooked + req.cpu,
+    memoryBooked: host.memoryBooked + req.memory,
+    diskUsed: host.diskUsed === undefined ? undefined : host.diskUsed + (req.disk ?? 0),
+  };
+}
