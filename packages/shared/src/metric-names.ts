@@ -57,6 +57,8 @@ export const METRIC_LABELS = {
   backend: 'backend',
   service: 'service',
   instance: 'instance',
+  /** Container (or process) name of a replica: scrape configs set it so the autoscaler can match series to replicas. */
+  replica: 'replica',
   method: 'method',
   status: 'status',
   reason: 'reason',

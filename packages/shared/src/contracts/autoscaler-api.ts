@@ -12,6 +12,8 @@ export const metricObservationSchema = z.object({
   /** Replicas this metric alone asks for; null when it gave no recommendation. */
   recommendation: z.number().int().nullable(),
   samples: z.number().int(),
+  /** Why there is no value: unreachable, error, empty, nan or stale (absent when the value is there). */
+  missing: z.string().optional(),
 });
 
 export const SCALE_ACTIONS = ['scale-up', 'scale-down', 'none'] as const;
@@ -44,6 +46,11 @@ export const autoscalerStatusSchema = z.object({
   holdReason: z.string().nullable(),
   lastMetrics: z.array(metricObservationSchema),
   lastDecision: decisionSchema.nullable(),
+  /** The control loop's own timing: when it last ran, how long it took, how late it started. */
+  loop: z
+    .object({ intervalMs: z.number(), lastTickAt: z.string().nullable(), lastTickMs: z.number().nullable(), lagMs: z.number().nullable() })
+    .optional(),
+  dryRun: z.boolean().optional(),
 });
 export type AutoscalerStatus = z.infer<typeof autoscalerStatusSchema>;
 
