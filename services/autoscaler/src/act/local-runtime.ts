@@ -1,0 +1,175 @@
+// Replicas as child processes of this autoscaler (the bundled backend or LOCAL_BACKEND_COMMAND)
+// on free loopback ports, registered with the balancer's admin API; removal drains, deregisters
+// and then stops the process. What `pnpm start` uses where Docker is missing. Local replicas
+// are this process's children: they end with it.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_HEALTH_PATH, type Logger, replicaName } from '@headroom/shared';
+import type { BalancerClient } from '../observe/balancer-client.js';
+import { probeHealth } from '../observe/replica-census.js';
+import type { DrainClient } from './drain-client.js';
+import type { ReplicaRecord, ReplicaRuntime, ScaleOutcome } from './replica-runtime.js';
+import { lowestFreeIndex, pickVictims } from './replica-template.js';
+
+export const BUNDLED_BACKEND = fileURLToPath(new URL('../../../backend/dist/main.js', import.meta.url));
+
+interface LocalReplica {
+  name: string;
+  index: number;
+  port: number;
+  url: string;
+  child: ChildProcess;
+  exited: Promise<void>;
+  backendId?: string | undefined;
+}
+
+export interface LocalRuntimeOptions {
+  service: string;
+  command?: string | undefined;
+  balancer?: BalancerClient | undefined;
+  drain?: DrainClient | undefined;
+  stopGraceSeconds: number;
+  startTimeoutMs?: number;
+  logger: Logger;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export class LocalRuntime implements ReplicaRuntime {
+  readonly kind = 'local' as const;
+  private readonly replicas = new Map<string, LocalReplica>();
+
+  constructor(private readonly o: LocalRuntimeOptions) {}
+
+  async list(): Promise<ReplicaRecord[]> {
+    const out: ReplicaRecord[] = [];
+    for (const r of this.replicas.values()) {
+      out.push({
+        id: r.name,
+        name: r.name,
+        index: r.index,
+        owned: true,
+        state: r.child.exitCode === null && r.child.signalCode === null ? 'running' : 'exited',
+        host: 'local',
+        healthUrl: `${r.url}${DEFAULT_HEALTH_PATH}`,
+        backendId: r.backendId,
+      });
+    }
+    // Backends of the same service registered by someone else count, and are never touched.
+    if (this.o.balancer) {
+      const ours = new Set([...this.replicas.values()].map((r) => r.backendId).filter(Boolean));
+      try {
+        for (const b of await this.o.balancer.backends()) {
+          if (b.service !== this.o.service || ours.has(b.id)) continue;
+          out.push({
+            id: b.id,
+            name: b.name,
+            owned: false,
+            state: 'running',
+            host: 'balancer',
+            backendId: b.id,
+            ready: b.state === 'healthy',
+          });
+        }
+      } catch (err) {
+        this.o.logger.debug({ err: (err as Error).message }, 'balancer not reachable for the census');
+      }
+    }
+    return out;
+  }
+
+  async scaleTo(desired: number, records: readonly ReplicaRecord[]): Promise<ScaleOutcome> {
+    const active = records.filter((r) => r.state !== 'exited');
+    const outcome: ScaleOutcome = { added: [], removed: [] };
+    try {
+      for (let i = active.length; i < desired; i++) outcome.added.push(await this.start());
+      if (desired < active.length) {
+        const victims = pickVictims(active, active.length - desired);
+        for (const v of victims) {
+          await this.stopReplica(v.name, true);
+          outcome.removed.push(v.name);
+        }
+        if (victims.length < active.length - desired) {
+          outcome.shortfall = {
+            reason: 'NothingToRemove',
+            detail: 'the other replicas are not children of this autoscaler',
+          };
+        }
+      }
+    } catch (err) {
+      outcome.shortfall = { reason: 'ScaleFailed', detail: (err as Error).message };
+    }
+    return outcome;
+  }
+
+  private async start(): Promise<string> {
+    const index = lowestFreeIndex(this.o.service, this.replicas.keys());
+    const name = replicaName(this.o.service, index);
+    const port = await freePort();
+    const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', INSTANCE_ID: name };
+    const child = this.o.command
+      ? spawn('sh', ['-c', this.o.command], { env, stdio: ['ignore', 'ignore', 'inherit'] })
+      : spawn(process.execPath, [BUNDLED_BACKEND], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const url = `http://127.0.0.1:${port}`;
+    const replica: LocalReplica = { name, index, port, url, child, exited };
+    this.replicas.set(name, replica);
+    const deadline = Date.now() + (this.o.startTimeoutMs ?? 15_000);
+    while (!(await probeHealth(`${url}${DEFAULT_HEALTH_PATH}`, 500))) {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        await this.stopReplica(name, false);
+        throw new Error(`local replica ${name} did not become healthy on ${url}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (this.o.balancer)
+      replica.backendId = await this.o.balancer.register({ url, name, service: this.o.service });
+    this.o.logger.info({ replica: name, url }, 'local replica started');
+    return name;
+  }
+
+  private async stopReplica(name: string, drain: boolean): Promise<void> {
+    const r = this.replicas.get(name);
+    if (!r) return;
+    if (r.backendId && this.o.balancer) {
+      if (drain && this.o.drain) await this.o.drain.drain(r.backendId);
+      await this.o.balancer
+        .remove(r.backendId)
+        .catch((err) => this.o.logger.warn({ err: (err as Error).message }, 'deregister failed'));
+    }
+    if (r.child.exitCode === null && r.child.signalCode === null) {
+      r.child.kill('SIGTERM');
+      const timer = setTimeout(() => r.child.kill('SIGKILL'), this.o.stopGraceSeconds * 1000);
+      await r.exited;
+      clearTimeout(timer);
+    }
+    this.replicas.delete(name);
+    this.o.logger.info({ replica: name }, 'local replica stopped');
+  }
+
+  async reap(records: readonly ReplicaRecord[]): Promise<string[]> {
+    const dead = records.filter((r) => r.owned && r.state === 'exited').map((r) => r.name);
+    for (const name of dead) await this.stopReplica(name, false);
+    return dead;
+  }
+
+  async cleanup(): Promise<void> {
+    for (const name of [...this.replicas.keys()]) await this.stopReplica(name, true);
+  }
+
+  async close(): Promise<void> {
+    // Children cannot be adopted by a later run: they always end with us.
+    await this.cleanup();
+  }
+}

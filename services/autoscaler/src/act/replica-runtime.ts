@@ -1,0 +1,56 @@
+// The one interface between the loop and whatever runs replicas (Docker engines, a Swarm
+// service, local child processes). Runtimes list what exists and converge to a count.
+
+export type ReplicaState = 'starting' | 'running' | 'exited';
+
+/** One replica as the runtime sees it; readiness is settled by observe/replica-census.ts. */
+export interface ReplicaRecord {
+  /** Container id (full), Swarm task id, or local process id. */
+  id: string;
+  name: string;
+  /** n of `<service>-<n>` for owned replicas. */
+  index?: number | undefined;
+  /** Created by this autoscaler for this SERVICE: the only replicas it may stop. */
+  owned: boolean;
+  state: ReplicaState;
+  /** Engine it runs on (a DOCKER_HOSTS entry), or 'local' / 'swarm'. */
+  host: string;
+  /** Docker HEALTHCHECK status when the container defines one. */
+  health?: 'starting' | 'healthy' | 'unhealthy' | undefined;
+  /** Where to probe readiness when nothing better is known. */
+  healthUrl?: string | undefined;
+  /** The id the balancer knows it by (12-hex container id, or the id registration returned). */
+  backendId?: string | undefined;
+  /** Set when the runtime itself knows readiness (Swarm task state, local probe). */
+  ready?: boolean | undefined;
+}
+
+export interface ScaleOutcome {
+  added: string[];
+  removed: string[];
+  /** Set when the runtime could not do all it was asked. */
+  shortfall?:
+    | { reason: 'HostCapacityExhausted' | 'NothingToRemove' | 'ScaleFailed'; detail: string }
+    | undefined;
+}
+
+export interface ReplicaRuntime {
+  readonly kind: 'docker' | 'swarm' | 'local';
+  /** Everything of the SERVICE, owned or not. Throws EngineUnavailableError when the engine is gone. */
+  list(): Promise<ReplicaRecord[]>;
+  /** Adds or removes replicas (one at a time, draining before each stop) until `desired` run. */
+  scaleTo(desired: number, replicas: readonly ReplicaRecord[]): Promise<ScaleOutcome>;
+  /** Removes owned replicas that died (exited): they are replaced through the normal count. */
+  reap(replicas: readonly ReplicaRecord[]): Promise<string[]>;
+  /** CLEANUP_ON_EXIT: drain, stop and remove every owned replica. */
+  cleanup(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class EngineUnavailableError extends Error {
+  readonly code = 'AS_ERR_ENGINE_UNAVAILABLE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'EngineUnavailableError';
+  }
+}

@@ -1,0 +1,96 @@
+// The admin API on ADMIN_PORT: status, decisions, pause/resume (token-protected when
+// ADMIN_TOKEN is set), /healthz and /metrics. Errors answer {statusCode, code, error, message, details}.
+import { timingSafeEqual } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import type { Logger } from '@headroom/shared';
+import Fastify, { type FastifyError, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { DecisionLog } from '../decision-log.js';
+import { AS_ERR_BAD_REQUEST, AS_ERR_NOT_FOUND, AS_ERR_UNAUTHORIZED } from '../errors.js';
+import type { ScalingLoop } from '../loop.js';
+import type { AutoscalerMetrics } from './metrics.js';
+
+export interface AdminOptions {
+  loop: ScalingLoop;
+  log: DecisionLog;
+  metrics: AutoscalerMetrics;
+  token?: string | undefined;
+  logger: Logger;
+  /** Requests per minute per client; admin APIs are not for bulk traffic. */
+  rateLimitPerMinute?: number;
+}
+
+const decisionsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict();
+
+export function tokenMatches(expected: string, header: string | undefined): boolean {
+  if (header === undefined || !header.startsWith('Bearer ')) return false;
+  const given = Buffer.from(header.slice('Bearer '.length));
+  const want = Buffer.from(expected);
+  // Compare equal-length buffers so the time taken does not reveal the token's length or prefix.
+  const same = given.length === want.length;
+  return timingSafeEqual(same ? given : want, want) && same;
+}
+
+export async function buildAdminServer(o: AdminOptions) {
+  const app = Fastify({
+    loggerInstance: o.logger.child({ area: 'admin' }),
+    disableRequestLogging: true,
+    bodyLimit: 16 * 1024,
+  });
+
+  await app.register(rateLimit, { max: o.rateLimitPerMinute ?? 600, timeWindow: '1 minute' });
+
+  app.setErrorHandler((err: FastifyError, _req, reply) => {
+    const statusCode = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    if (statusCode >= 500) o.logger.error({ err }, 'admin request failed');
+    const details = (err as { details?: unknown }).details;
+    void reply.status(statusCode).send({
+      statusCode,
+      code: err.code ?? (statusCode === 429 ? 'AS_ERR_RATE_LIMITED' : 'AS_ERR_INTERNAL'),
+      error:
+        statusCode === 429
+          ? 'Too Many Requests'
+          : statusCode >= 500
+            ? 'Internal Server Error'
+            : 'Bad Request',
+      message: err.message,
+      ...(details === undefined ? {} : { details }),
+    });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const e = new AS_ERR_NOT_FOUND(`${req.method} ${req.url}`);
+    void reply.status(404).send({ statusCode: 404, code: e.code, error: 'Not Found', message: e.message });
+  });
+
+  const requireToken = async (req: FastifyRequest) => {
+    if (o.token !== undefined && !tokenMatches(o.token, req.headers.authorization))
+      throw new AS_ERR_UNAUTHORIZED();
+  };
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/api/status', async () => o.loop.status());
+  app.get('/api/decisions', async (req) => {
+    const q = decisionsQuery.safeParse(req.query);
+    if (!q.success) {
+      const e = new AS_ERR_BAD_REQUEST(
+        q.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; '),
+      );
+      (e as unknown as { details: unknown }).details = q.error.issues;
+      throw e;
+    }
+    return { decisions: o.log.recent(q.data.limit) };
+  });
+  app.post('/api/pause', { preHandler: requireToken }, async () => {
+    o.loop.pause();
+    return o.loop.status();
+  });
+  app.post('/api/resume', { preHandler: requireToken }, async () => {
+    o.loop.resume();
+    return o.loop.status();
+  });
+  app.get('/metrics', async (_req, reply) => {
+    void reply.header('content-type', o.metrics.registry.contentType);
+    return o.metrics.registry.metrics();
+  });
+  return app;
+}

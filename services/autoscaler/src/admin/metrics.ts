@@ -1,0 +1,74 @@
+// The autoscaler's own Prometheus metrics (names from shared metric-names.ts).
+import { AUTOSCALER_METRICS, METRIC_LABELS } from '@headroom/shared';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export class AutoscalerMetrics {
+  readonly registry = new Registry();
+  readonly desired: Gauge;
+  readonly current: Gauge;
+  readonly ready: Gauge;
+  readonly metricValue: Gauge<string>;
+  readonly metricTarget: Gauge<string>;
+  readonly scaleEvents: Counter<string>;
+  readonly errors: Counter<string>;
+  readonly paused: Gauge;
+  readonly tickDuration: Histogram;
+
+  constructor(service: string) {
+    const registers = [this.registry];
+    this.registry.setDefaultLabels({ [METRIC_LABELS.service]: service });
+    collectDefaultMetrics({ register: this.registry });
+    this.desired = new Gauge({
+      name: AUTOSCALER_METRICS.desiredReplicas,
+      help: 'Replicas the policy asks for.',
+      registers,
+    });
+    this.current = new Gauge({
+      name: AUTOSCALER_METRICS.currentReplicas,
+      help: 'Replicas of the service that exist.',
+      registers,
+    });
+    this.ready = new Gauge({
+      name: AUTOSCALER_METRICS.readyReplicas,
+      help: 'Replicas that pass their health check.',
+      registers,
+    });
+    this.metricValue = new Gauge({
+      name: AUTOSCALER_METRICS.metricValue,
+      help: 'Mean per-replica value of each scaling metric (NaN when missing).',
+      labelNames: [METRIC_LABELS.metric],
+      registers,
+    });
+    this.metricTarget = new Gauge({
+      name: AUTOSCALER_METRICS.metricTarget,
+      help: 'Per-replica target of each scaling metric.',
+      labelNames: [METRIC_LABELS.metric],
+      registers,
+    });
+    this.scaleEvents = new Counter({
+      name: AUTOSCALER_METRICS.scaleEvents,
+      help: 'Replicas added (up) or removed (down).',
+      labelNames: [METRIC_LABELS.direction],
+      registers,
+    });
+    this.errors = new Counter({
+      name: AUTOSCALER_METRICS.errors,
+      help: 'Failures by kind: engine, metrics, scale.',
+      labelNames: [METRIC_LABELS.kind],
+      registers,
+    });
+    this.paused = new Gauge({
+      name: AUTOSCALER_METRICS.paused,
+      help: '1 while scaling is paused or held.',
+      registers,
+    });
+    this.tickDuration = new Histogram({
+      name: AUTOSCALER_METRICS.tickDuration,
+      help: 'Duration of one observe-decide-act tick.',
+      buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    for (const d of ['up', 'down']) this.scaleEvents.inc({ [METRIC_LABELS.direction]: d }, 0);
+    for (const k of ['engine', 'metrics', 'scale']) this.errors.inc({ [METRIC_LABELS.kind]: k }, 0);
+  }
+}

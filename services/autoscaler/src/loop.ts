@@ -1,0 +1,300 @@
+// The control loop: one tick observes (census + metrics), decides (pure policy), acts
+// (runtime) and records (decision log, metrics). Ticks never overlap, so scale actions are
+// serialized; the loop measures its own lag. An unreachable engine pauses scaling until it
+// answers again.
+import type { AutoscalerStatus, Decision, Logger } from '@headroom/shared';
+import { EngineUnavailableError, type ReplicaRuntime } from './act/replica-runtime.js';
+import type { AutoscalerMetrics } from './admin/metrics.js';
+import type { DecisionLog } from './decision-log.js';
+import type { MetricSource } from './observe/metric-source.js';
+import { toReading } from './observe/readings.js';
+import { type BalancerView, type Census, takeCensus } from './observe/replica-census.js';
+import { type DecideResult, decide } from './policy/decide.js';
+import type {
+  MetricRecommendation,
+  PolicySettings,
+  Recommendation,
+  ScaleMetric,
+} from './policy/policy-types.js';
+import { type ReasonCode, reasonMessage } from './policy/reasons.js';
+import { seedHistory } from './policy/stabilization.js';
+
+export interface LoopOptions {
+  service: string;
+  runtimeName: string;
+  runtime: ReplicaRuntime;
+  source: MetricSource | undefined;
+  targets: { metric: ScaleMetric; target: number }[];
+  settings: PolicySettings;
+  intervalMs: number;
+  maxAgeMs: number;
+  dryRun: boolean;
+  balancerView?: (() => Promise<BalancerView | undefined>) | undefined;
+  log: DecisionLog;
+  metrics: AutoscalerMetrics;
+  logger: Logger;
+  now?: () => number;
+}
+
+export class ScalingLoop {
+  private paused = false;
+  private holdReason: ReasonCode | null = null;
+  private history: Recommendation[] = [];
+  private census: Census | undefined;
+  private lastDesired: number | undefined;
+  private lastMetrics: MetricRecommendation[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+  private nextAt = 0;
+  private lastTickAt: number | null = null;
+  private lastTickMs: number | null = null;
+  private lagMs: number | null = null;
+  private readonly now: () => number;
+
+  constructor(private readonly o: LoopOptions) {
+    this.now = o.now ?? Date.now;
+    for (const t of o.targets) o.metrics.metricTarget.set({ metric: t.metric }, t.target);
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  private schedule(delay: number): void {
+    if (this.stopped) return;
+    this.nextAt = this.now() + delay;
+    this.timer = setTimeout(() => {
+      this.running = this.tick()
+        .then(() => undefined)
+        .catch((err) => this.o.logger.error({ err }, 'tick failed'))
+        .finally(() => {
+          this.running = undefined;
+          // Fixed rate, but a slow tick (a long drain) never makes ticks pile up.
+          this.schedule(Math.max(0, this.nextAt + this.o.intervalMs - this.now()));
+        });
+    }, delay);
+  }
+
+  /** Stops scheduling and waits for a tick in progress (its scale action finishes). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.o.metrics.paused.set(1);
+    this.o.logger.info('scaling paused by operator');
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.o.metrics.paused.set(this.holdReason ? 1 : 0);
+    this.o.logger.info('scaling resumed by operator');
+  }
+
+  /** One observe → decide → act → record round. Public for tests and for a first tick at start. */
+  async tick(): Promise<Decision> {
+    const started = this.now();
+    this.lagMs = Math.max(0, started - this.nextAt);
+    const end = this.o.metrics.tickDuration.startTimer();
+    try {
+      return await this.tickInner(started);
+    } finally {
+      end();
+      this.lastTickAt = started;
+      this.lastTickMs = this.now() - started;
+    }
+  }
+
+  private async tickInner(now: number): Promise<Decision> {
+    let records: Awaited<ReturnType<ReplicaRuntime['list']>>;
+    try {
+      records = await this.o.runtime.list();
+    } catch (err) {
+      if (!(err instanceof EngineUnavailableError)) throw err;
+      this.o.metrics.errors.inc({ kind: 'engine' });
+      if (this.holdReason !== 'EngineUnavailable')
+        this.o.logger.warn({ err: err.message }, 'engine unavailable: scaling paused');
+      this.holdReason = 'EngineUnavailable';
+      this.o.metrics.paused.set(1);
+      const c = this.census?.current ?? 0;
+      return this.record(
+        this.plainDecision(now, c, this.census?.ready ?? 0, c, 'EngineUnavailable', err.message),
+      );
+    }
+    if (this.holdReason === 'EngineUnavailable') this.o.logger.info('engine back: scaling resumed');
+
+    const reaped = this.o.dryRun ? [] : await this.o.runtime.reap(records);
+    if (reaped.length > 0) {
+      this.o.logger.info({ reaped }, 'removed dead owned replicas');
+      records = records.filter((r) => !reaped.includes(r.name));
+    }
+    const view = this.o.balancerView ? await this.o.balancerView().catch(() => undefined) : undefined;
+    const census = await takeCensus(records, view);
+    this.census = census;
+    if (this.history.length === 0) this.history = seedHistory(census.current, now);
+
+    const readings = await Promise.all(
+      this.o.targets.map(async (t) => {
+        if (!this.o.source)
+          return { metric: t.metric, target: t.target, values: [], missing: 'unreachable' as const };
+        const result = await this.o.source.read(t.metric, now);
+        if (!result.ok) this.o.metrics.errors.inc({ kind: 'metrics' });
+        return toReading(t.metric, t.target, result, census.replicas, this.o.maxAgeMs);
+      }),
+    );
+    const result = decide({
+      now,
+      current: census.current,
+      ready: census.ready,
+      readings,
+      settings: this.o.settings,
+      history: this.history,
+    });
+    this.history = result.history;
+    this.lastMetrics = result.metrics;
+    for (const m of result.metrics)
+      this.o.metrics.metricValue.set({ metric: m.metric }, m.value ?? Number.NaN);
+    this.o.metrics.current.set(census.current);
+    this.o.metrics.ready.set(census.ready);
+
+    if (this.paused) {
+      this.holdReason = 'Paused';
+      this.o.metrics.paused.set(1);
+      return this.record(
+        this.plainDecision(
+          now,
+          census.current,
+          census.ready,
+          census.current,
+          'Paused',
+          `policy: ${result.message}`,
+          result,
+        ),
+      );
+    }
+    this.holdReason =
+      result.reason === 'HoldMissingData' || result.reason === 'HoldPartialData' ? result.reason : null;
+    this.o.metrics.paused.set(this.holdReason ? 1 : 0);
+    this.lastDesired = result.desired;
+    this.o.metrics.desired.set(result.desired);
+
+    let decision = this.toDecision(now, census, result);
+    if (result.action !== 'none' && !this.o.dryRun) {
+      try {
+        const outcome = await this.o.runtime.scaleTo(result.desired, records);
+        if (outcome.added.length > 0)
+          this.o.metrics.scaleEvents.inc({ direction: 'up' }, outcome.added.length);
+        if (outcome.removed.length > 0)
+          this.o.metrics.scaleEvents.inc({ direction: 'down' }, outcome.removed.length);
+        if (outcome.added.length + outcome.removed.length > 0) {
+          this.o.logger.info(
+            { added: outcome.added, removed: outcome.removed, reason: result.reason },
+            decision.message,
+          );
+        }
+        if (outcome.shortfall) {
+          this.o.metrics.errors.inc({ kind: 'scale' });
+          this.o.logger.warn({ detail: outcome.shortfall.detail }, reasonMessage(outcome.shortfall.reason));
+          decision = {
+            ...decision,
+            reason: outcome.shortfall.reason,
+            message: `${reasonMessage(outcome.shortfall.reason)}: ${outcome.shortfall.detail} (policy: ${decision.message})`,
+          };
+        }
+      } catch (err) {
+        this.o.metrics.errors.inc({ kind: err instanceof EngineUnavailableError ? 'engine' : 'scale' });
+        this.o.logger.error({ err: (err as Error).message }, 'scale action failed');
+        decision = {
+          ...decision,
+          reason: 'ScaleFailed',
+          message: `${reasonMessage('ScaleFailed')}: ${(err as Error).message}`,
+        };
+      }
+    }
+    return this.record(decision);
+  }
+
+  private toDecision(now: number, census: Census, r: DecideResult): Decision {
+    return {
+      at: new Date(now).toISOString(),
+      current: census.current,
+      ready: census.ready,
+      desired: r.desired,
+      action: r.action,
+      reason: r.reason,
+      message: r.message,
+      metrics: r.metrics.map(toObservation),
+      dryRun: this.o.dryRun,
+    };
+  }
+
+  private plainDecision(
+    now: number,
+    current: number,
+    ready: number,
+    desired: number,
+    reason: ReasonCode,
+    detail: string,
+    r?: DecideResult,
+  ): Decision {
+    return {
+      at: new Date(now).toISOString(),
+      current,
+      ready,
+      desired,
+      action: 'none',
+      reason,
+      message: `${reasonMessage(reason)} (${detail})`,
+      metrics: (r?.metrics ?? []).map(toObservation),
+      dryRun: this.o.dryRun,
+    };
+  }
+
+  private record(d: Decision): Decision {
+    if (this.o.log.record(d) && d.action === 'none' && d.reason !== 'WithinTolerance') {
+      this.o.logger.debug({ reason: d.reason }, d.message);
+    }
+    return d;
+  }
+
+  status(): AutoscalerStatus {
+    const s = this.o.settings;
+    const current = this.census?.current ?? 0;
+    return {
+      service: this.o.service,
+      runtime: this.o.runtimeName,
+      current,
+      desired: this.lastDesired ?? current,
+      ready: this.census?.ready ?? 0,
+      min: s.min,
+      max: s.max,
+      paused: this.paused,
+      holdReason: this.paused ? 'Paused' : this.holdReason,
+      lastMetrics: this.lastMetrics.map(toObservation),
+      lastDecision: this.o.log.latest(),
+      loop: {
+        intervalMs: this.o.intervalMs,
+        lastTickAt: this.lastTickAt === null ? null : new Date(this.lastTickAt).toISOString(),
+        lastTickMs: this.lastTickMs,
+        lagMs: this.lagMs,
+      },
+      dryRun: this.o.dryRun,
+    };
+  }
+}
+
+function toObservation(m: MetricRecommendation) {
+  const o = {
+    metric: m.metric,
+    value: m.value,
+    target: m.target,
+    recommendation: m.recommendation,
+    samples: m.samples,
+  };
+  return m.missing ? { ...o, missing: m.missing } : o;
+}

@@ -1,0 +1,166 @@
+// Entry point: read config, wire observe/decide/act, serve the admin API, stop cleanly on
+// SIGTERM/SIGINT (finish the tick in progress, optionally remove owned replicas).
+import { autoscalerConfigSchema, createLogger, formatIssue, loadConfig } from '@headroom/shared';
+import { enginesFromConfig } from './act/docker-engines.js';
+import { DockerRuntime } from './act/docker-runtime.js';
+import { DrainClient } from './act/drain-client.js';
+import { LocalRuntime } from './act/local-runtime.js';
+import type { ReplicaRuntime } from './act/replica-runtime.js';
+import { SwarmRuntime } from './act/swarm-runtime.js';
+import { buildAdminServer } from './admin/admin-server.js';
+import { AutoscalerMetrics } from './admin/metrics.js';
+import { DecisionLog } from './decision-log.js';
+import { ScalingLoop } from './loop.js';
+import { BalancerClient } from './observe/balancer-client.js';
+import { BalancerSource, type MetricSource, PrometheusSource } from './observe/metric-source.js';
+import { PrometheusClient } from './observe/prometheus-client.js';
+import type { ScaleMetric } from './policy/policy-types.js';
+
+const config = loadConfig('autoscaler', autoscalerConfigSchema);
+
+// Rules the schema cannot express field by field: same one-line-per-field format, exit 1.
+const crossIssues: { field: string; value: string | undefined; message: string }[] = [];
+if (config.MIN_REPLICAS > config.MAX_REPLICAS) {
+  crossIssues.push({
+    field: 'MIN_REPLICAS',
+    value: String(config.MIN_REPLICAS),
+    message: `must not exceed MAX_REPLICAS (${config.MAX_REPLICAS})`,
+  });
+}
+if (!config.PROMETHEUS_URL && config.RUNTIME !== 'local') {
+  crossIssues.push({
+    field: 'PROMETHEUS_URL',
+    value: undefined,
+    message: `required when RUNTIME=${config.RUNTIME}`,
+  });
+}
+if (crossIssues.length > 0) {
+  console.error(`invalid configuration for autoscaler:\n${crossIssues.map(formatIssue).join('\n')}`);
+  process.exit(1);
+}
+
+const logger = createLogger({ service: 'autoscaler', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+const lbToken = config.LB_ADMIN_TOKEN ?? config.ADMIN_TOKEN;
+const balancer = config.LB_ADMIN_URL
+  ? new BalancerClient({ url: config.LB_ADMIN_URL, token: lbToken })
+  : undefined;
+const drain = balancer ? new DrainClient(balancer, config.DRAIN_TIMEOUT_MS, logger) : undefined;
+
+function buildRuntime(): ReplicaRuntime {
+  if (config.RUNTIME === 'local') {
+    return new LocalRuntime({
+      service: config.SERVICE,
+      command: config.LOCAL_BACKEND_COMMAND,
+      balancer,
+      drain,
+      stopGraceSeconds: config.STOP_GRACE_SECONDS,
+      logger,
+    });
+  }
+  const engines = enginesFromConfig(config.DOCKER_HOSTS, config.DOCKER_SOCKET);
+  if (config.RUNTIME === 'swarm') return new SwarmRuntime(engines[0]!, config.SERVICE, logger);
+  return new DockerRuntime({
+    service: config.SERVICE,
+    engines,
+    placement: {
+      cpuOvercommit: config.CPU_OVERCOMMIT,
+      memoryReserve: config.MEMORY_RESERVE_MB * 1024 * 1024,
+      diskReserve: config.DISK_RESERVE_MB * 1024 * 1024,
+    },
+    fallback: {
+      image: config.REPLICA_IMAGE,
+      network: config.REPLICA_NETWORK,
+      cpus: config.REPLICA_CPUS,
+      memoryMb: config.REPLICA_MEMORY_MB,
+    },
+    drain,
+    stopGraceSeconds: config.STOP_GRACE_SECONDS,
+    logger,
+  });
+}
+
+const source: MetricSource | undefined = config.PROMETHEUS_URL
+  ? new PrometheusSource(new PrometheusClient({ url: config.PROMETHEUS_URL }), config.SERVICE, {
+      cpu: config.PROMQL_CPU,
+      memory: config.PROMQL_MEMORY,
+      rps: config.PROMQL_RPS,
+    })
+  : balancer
+    ? new BalancerSource(balancer, config.SERVICE)
+    : undefined;
+
+const targets: { metric: ScaleMetric; target: number }[] = [
+  { metric: 'cpu', target: config.TARGET_CPU_UTILIZATION },
+];
+if (config.TARGET_MEMORY_UTILIZATION !== undefined)
+  targets.push({ metric: 'memory', target: config.TARGET_MEMORY_UTILIZATION });
+if (config.TARGET_RPS_PER_REPLICA !== undefined)
+  targets.push({ metric: 'rps', target: config.TARGET_RPS_PER_REPLICA });
+
+const runtime = buildRuntime();
+const metrics = new AutoscalerMetrics(config.SERVICE);
+const log = new DecisionLog();
+const loop = new ScalingLoop({
+  service: config.SERVICE,
+  runtimeName: config.RUNTIME,
+  runtime,
+  source,
+  targets,
+  settings: {
+    min: config.MIN_REPLICAS,
+    max: config.MAX_REPLICAS,
+    tolerance: config.TOLERANCE,
+    scaleUpWindowMs: config.SCALE_UP_WINDOW_MS,
+    scaleDownWindowMs: config.SCALE_DOWN_WINDOW_MS,
+    scaleUpMaxFactor: config.SCALE_UP_MAX_FACTOR,
+    scaleDownMaxStep: config.SCALE_DOWN_MAX_STEP,
+  },
+  intervalMs: config.INTERVAL_MS,
+  maxAgeMs: config.METRICS_MAX_AGE_MS,
+  dryRun: config.DRY_RUN,
+  balancerView: balancer
+    ? async () => new Map((await balancer.backends()).map((b) => [b.id, b.state] as const))
+    : undefined,
+  log,
+  metrics,
+  logger,
+});
+
+const admin = await buildAdminServer({ loop, log, metrics, token: config.ADMIN_TOKEN, logger });
+await admin.listen({ port: config.ADMIN_PORT, host: config.HOST });
+loop.start();
+logger.info(
+  {
+    service: config.SERVICE,
+    runtime: config.RUNTIME,
+    metrics: source?.name ?? 'none',
+    adminPort: config.ADMIN_PORT,
+    dryRun: config.DRY_RUN,
+  },
+  'autoscaler started',
+);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'stopping');
+  const force = setTimeout(
+    () => {
+      logger.error('shutdown took too long, exiting');
+      process.exit(1);
+    },
+    Math.max(30_000, config.DRAIN_TIMEOUT_MS + config.STOP_GRACE_SECONDS * 1000 + 10_000),
+  );
+  force.unref();
+  await loop.stop();
+  if (config.CLEANUP_ON_EXIT) {
+    await runtime.cleanup().catch((err) => logger.error({ err: (err as Error).message }, 'cleanup failed'));
+  }
+  await runtime.close();
+  await admin.close();
+  logger.info('stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,100 @@
+// Adapter: the balancer's admin API (GET /api/backends, drain, register, delete). Used to
+// drain before stopping, to register local replicas, as a readiness view, and as the CPU
+// source of the local runtime when there is no Prometheus.
+import { type BackendView, backendListSchema } from '@headroom/shared';
+import { request } from 'undici';
+
+export interface BalancerClientOptions {
+  url: string;
+  token?: string | undefined;
+  timeoutMs?: number;
+}
+
+export class BalancerError extends Error {
+  constructor(
+    message: string,
+    readonly statusCode?: number,
+  ) {
+    super(message);
+    this.name = 'BalancerError';
+  }
+}
+
+export class BalancerClient {
+  private readonly base: string;
+  private readonly headers: Record<string, string>;
+  private readonly timeoutMs: number;
+
+  constructor(opts: BalancerClientOptions) {
+    this.base = opts.url.replace(/\/+$/, '');
+    this.headers = opts.token ? { authorization: `Bearer ${opts.token}` } : {};
+    this.timeoutMs = opts.timeoutMs ?? 3_000;
+  }
+
+  private async call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown) {
+    const headers: Record<string, string> = { ...this.headers };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    try {
+      const res = await request(`${this.base}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      const text = await res.body.text();
+      let json: unknown;
+      try {
+        json = text.length > 0 ? JSON.parse(text) : undefined;
+      } catch {
+        json = undefined;
+      }
+      return { status: res.statusCode, json, text };
+    } catch (err) {
+      throw new BalancerError(`balancer unreachable at ${this.base}: ${(err as Error).message}`);
+    }
+  }
+
+  async backends(): Promise<BackendView[]> {
+    const res = await this.call('GET', '/api/backends');
+    if (res.status !== 200) throw new BalancerError(`GET /api/backends answered ${res.status}`, res.status);
+    const parsed = backendListSchema.safeParse(res.json);
+    if (!parsed.success)
+      throw new BalancerError(`GET /api/backends: unexpected body: ${parsed.error.message.slice(0, 200)}`);
+    return parsed.data.backends;
+  }
+
+  /** Marks a backend draining; false when the balancer does not know it (nothing to drain). */
+  async drain(id: string): Promise<boolean> {
+    const res = await this.call('POST', `/api/backends/${encodeURIComponent(id)}/drain`, {});
+    if (res.status === 404) return false;
+    if (res.status >= 300)
+      throw new BalancerError(`drain ${id} answered ${res.status}: ${res.text.slice(0, 200)}`, res.status);
+    return true;
+  }
+
+  /** Registers a backend (static discovery); returns the id the balancer gave it. */
+  async register(body: { url: string; name: string; service: string }): Promise<string> {
+    const res = await this.call('POST', '/api/backends', body);
+    if (res.status >= 300)
+      throw new BalancerError(
+        `register ${body.url} answered ${res.status}: ${res.text.slice(0, 200)}`,
+        res.status,
+      );
+    const id =
+      (res.json as { id?: unknown; backend?: { id?: unknown } } | undefined)?.id ??
+      (res.json as { backend?: { id?: unknown } })?.backend?.id;
+    if (typeof id === 'string') return id;
+    const list = await this.backends();
+    const found = list.find((b) => b.url === body.url);
+    if (!found) throw new BalancerError(`registered ${body.url} but the balancer does not list it`);
+    return found.id;
+  }
+
+  async remove(id: string): Promise<void> {
+    const res = await this.call('DELETE', `/api/backends/${encodeURIComponent(id)}`);
+    if (res.status >= 300 && res.status !== 404)
+      throw new BalancerError(`delete ${id} answered ${res.status}`, res.status);
+  }
+}
