@@ -42,6 +42,7 @@ export class ScalingLoop {
   private history: Recommendation[] = [];
   private census: Census | undefined;
   private lastDesired: number | undefined;
+  private lastShortfall: string | undefined;
   private lastMetrics: MetricRecommendation[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -191,6 +192,7 @@ export class ScalingLoop {
           this.o.metrics.scaleEvents.inc({ direction: 'up' }, outcome.added.length);
         if (outcome.removed.length > 0)
           this.o.metrics.scaleEvents.inc({ direction: 'down' }, outcome.removed.length);
+        if (!outcome.shortfall) this.lastShortfall = undefined;
         if (outcome.added.length + outcome.removed.length > 0) {
           this.o.logger.info(
             { added: outcome.added, removed: outcome.removed, reason: result.reason },
@@ -199,7 +201,11 @@ export class ScalingLoop {
         }
         if (outcome.shortfall) {
           this.o.metrics.errors.inc({ kind: 'scale' });
-          this.o.logger.warn({ detail: outcome.shortfall.detail }, reasonMessage(outcome.shortfall.reason));
+          // The same failure every tick is logged once, until it changes or clears.
+          if (outcome.shortfall.detail !== this.lastShortfall) {
+            this.o.logger.warn({ detail: outcome.shortfall.detail }, reasonMessage(outcome.shortfall.reason));
+          }
+          this.lastShortfall = outcome.shortfall.detail;
           decision = {
             ...decision,
             reason: outcome.shortfall.reason,

@@ -131,7 +131,7 @@ await admin.listen({ port: config.ADMIN_PORT, host: config.HOST });
 loop.start();
 logger.info(
   {
-    service: config.SERVICE,
+    scaledService: config.SERVICE,
     runtime: config.RUNTIME,
     metrics: source?.name ?? 'none',
     adminPort: config.ADMIN_PORT,

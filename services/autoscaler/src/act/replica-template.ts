@@ -36,6 +36,8 @@ const FOREIGN_LABEL_PREFIXES = [
   'desktop.docker.io',
 ];
 
+const BUILTIN_NETWORKS = new Set(['bridge', 'host', 'none', 'default']);
+
 export function ownerLabels(service: string, n: number): Record<string, string> {
   return {
     [OWNER_LABELS.managedBy]: OWNER_VALUE,
@@ -145,7 +147,11 @@ export function createOptions(t: ReplicaTemplate, service: string, n: number): D
       Init: t.init,
       NetworkMode: primary,
     },
-    NetworkingConfig: primary ? { EndpointsConfig: { [primary]: { Aliases: [name] } } } : undefined,
+    // Docker allows network-scoped aliases only on user-defined networks.
+    NetworkingConfig:
+      primary && !BUILTIN_NETWORKS.has(primary)
+        ? { EndpointsConfig: { [primary]: { Aliases: [name] } } }
+        : undefined,
   };
 }
 

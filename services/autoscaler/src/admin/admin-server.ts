@@ -32,11 +32,10 @@ export function tokenMatches(expected: string, header: string | undefined): bool
 }
 
 export async function buildAdminServer(o: AdminOptions) {
-  const app = Fastify({
-    loggerInstance: o.logger.child({ area: 'admin' }),
-    disableRequestLogging: true,
-    bodyLimit: 16 * 1024,
-  });
+  // Per-request lines are debug detail: at the default level the admin API logs only problems.
+  const adminLogger = o.logger.child({ area: 'admin' });
+  if (adminLogger.levelVal >= 30) adminLogger.level = 'warn';
+  const app = Fastify({ loggerInstance: adminLogger, bodyLimit: 16 * 1024 });
 
   await app.register(rateLimit, { max: o.rateLimitPerMinute ?? 600, timeWindow: '1 minute' });
 
@@ -89,8 +88,8 @@ export async function buildAdminServer(o: AdminOptions) {
     return o.loop.status();
   });
   app.get('/metrics', async (_req, reply) => {
-    void reply.header('content-type', o.metrics.registry.contentType);
-    return o.metrics.registry.metrics();
+    void reply.header('content-type', o.metrics.contentType);
+    return o.metrics.text();
   });
   return app;
 }

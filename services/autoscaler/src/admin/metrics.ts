@@ -2,8 +2,27 @@
 import { AUTOSCALER_METRICS, METRIC_LABELS } from '@headroom/shared';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
+// prom-client names three gauges *_total, which `promtool check metrics` rejects.
+const REJECTED_DEFAULTS = new Set([
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+]);
+
+/** Drops whole metric families (HELP, TYPE and samples) from an exposition text. */
+export function withoutFamilies(text: string, names: ReadonlySet<string>): string {
+  return text
+    .split('\n')
+    .filter((line) => {
+      const m = /^(?:# (?:HELP|TYPE) )?([a-zA-Z_:][a-zA-Z0-9_:]*)/.exec(line);
+      return !(m && names.has(m[1]!));
+    })
+    .join('\n');
+}
+
 export class AutoscalerMetrics {
   readonly registry = new Registry();
+  private readonly defaults = new Registry();
   readonly desired: Gauge;
   readonly current: Gauge;
   readonly ready: Gauge;
@@ -17,7 +36,8 @@ export class AutoscalerMetrics {
   constructor(service: string) {
     const registers = [this.registry];
     this.registry.setDefaultLabels({ [METRIC_LABELS.service]: service });
-    collectDefaultMetrics({ register: this.registry });
+    this.defaults.setDefaultLabels({ [METRIC_LABELS.service]: service });
+    collectDefaultMetrics({ register: this.defaults });
     this.desired = new Gauge({
       name: AUTOSCALER_METRICS.desiredReplicas,
       help: 'Replicas the policy asks for.',
@@ -70,5 +90,15 @@ export class AutoscalerMetrics {
     });
     for (const d of ['up', 'down']) this.scaleEvents.inc({ [METRIC_LABELS.direction]: d }, 0);
     for (const k of ['engine', 'metrics', 'scale']) this.errors.inc({ [METRIC_LABELS.kind]: k }, 0);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Own metrics plus Node's process metrics, in a form `promtool check metrics` accepts. */
+  async text(): Promise<string> {
+    const [own, defaults] = await Promise.all([this.registry.metrics(), this.defaults.metrics()]);
+    return `${own.trimEnd()}\n${withoutFamilies(defaults, REJECTED_DEFAULTS).trimEnd()}\n`;
   }
 }

@@ -58,6 +58,7 @@ describe('decide', () => {
     ['raised to min with data', 1, [cpu(0.1, 1)], { min: 3 }, 3, 'TooFewReplicas'],
     ['lowered to max', 12, [cpu(0.6, 12)], {}, 10, 'TooManyReplicas'],
     ['held at min when idle', 1, [cpu(0, 1)], {}, 1, 'DesiredBelowMin'],
+    ['one replica at low use: ceil keeps it', 1, [cpu(0.1, 1)], { min: 0 }, 1, 'NoChangeNeeded'],
     ['max over metrics: memory wins', 2, [cpu(0.3, 2), mem(1.6, 2)], {}, 4, 'ScaleUp'],
     ['all missing: hold', 4, [missing('cpu'), missing('memory')], {}, 4, 'HoldMissingData'],
     ['stale: hold', 4, [missing('cpu', 'stale')], {}, 4, 'HoldMissingData'],

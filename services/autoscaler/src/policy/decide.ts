@@ -3,7 +3,7 @@
 import { combineRecommendations } from './combine-metrics.js';
 import type { MetricReading, MetricRecommendation, PolicySettings, Recommendation } from './policy-types.js';
 import { type ReasonCode, reasonMessage } from './reasons.js';
-import { recommendForMetric } from './replica-ratio.js';
+import { recommendForMetric, withinTolerance } from './replica-ratio.js';
 import { stabilize } from './stabilization.js';
 import { clamp, limitStep } from './step-limits.js';
 
@@ -74,7 +74,10 @@ export function decide(input: DecideInput): DecideResult {
   else if (st.heldBy === 'down-window') reason = 'ScaleDownStabilized';
   else if (raw > current && desired === s.max) reason = 'DesiredAboveMax';
   else if (raw < current && desired === s.min) reason = 'DesiredBelowMin';
-  else reason = 'WithinTolerance';
+  else
+    reason = metrics.every((m) => m.value === null || withinTolerance(m.value / m.target, s.tolerance))
+      ? 'WithinTolerance'
+      : 'NoChangeNeeded';
   return finish(current, desired, reason, metrics, st.history);
 }
 

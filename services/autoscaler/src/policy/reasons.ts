@@ -5,6 +5,7 @@ export const REASONS = {
   ScaleUp: 'observed use is above target: adding replicas',
   ScaleDown: 'observed use is below target for the whole scale-down window: removing replicas',
   WithinTolerance: 'observed use is within the tolerance band around the target: no change',
+  NoChangeNeeded: 'the metrics ask for exactly the current count: no change',
   ScaleUpStabilized: 'a scale-up was recommended but a lower recommendation in the scale-up window holds it',
   ScaleDownStabilized:
     'a scale-down was recommended but a higher recommendation in the scale-down window holds it',

@@ -1,0 +1,104 @@
+// A real Prometheus (/usr/bin/prometheus, Debian's package) for integration tests: a
+// generated config, temporary storage, a free loopback port; stopped and removed after.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './free-port.js';
+import { waitFor } from './wait-for.js';
+
+export const PROMETHEUS_BIN = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
+export const PROMTOOL_BIN = process.env.PROMTOOL_BIN ?? '/usr/bin/promtool';
+
+export interface StartPrometheusOptions {
+  /** YAML of the `scrape_configs:` list items (indented two spaces), e.g. from a test. */
+  scrapeConfigsYaml: string;
+  /** Rule files' YAML contents, written next to the config and listed in `rule_files`. */
+  rules?: string[];
+  scrapeIntervalSeconds?: number;
+  evaluationIntervalSeconds?: number;
+}
+
+export interface RunningPrometheus {
+  url: string;
+  port: number;
+  dir: string;
+  output(): string;
+  stop(): Promise<void>;
+  /** Instant query; returns the parsed `data.result`. */
+  query(promql: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>>;
+}
+
+export async function startPrometheus(opts: StartPrometheusOptions): Promise<RunningPrometheus> {
+  const dir = mkdtempSync(join(tmpdir(), 'headroom-prom-'));
+  const port = await freePort();
+  const ruleFiles = (opts.rules ?? []).map((content, i) => {
+    const file = join(dir, `rules-${i}.yml`);
+    writeFileSync(file, content);
+    return file;
+  });
+  const scrape = opts.scrapeIntervalSeconds ?? 1;
+  const config = [
+    'global:',
+    `  scrape_interval: ${scrape}s`,
+    `  scrape_timeout: ${Math.round(Math.max(0.5, scrape * 0.8) * 1000)}ms`,
+    `  evaluation_interval: ${opts.evaluationIntervalSeconds ?? scrape}s`,
+    ruleFiles.length > 0 ? `rule_files:\n${ruleFiles.map((f) => `  - ${f}`).join('\n')}` : '',
+    'scrape_configs:',
+    opts.scrapeConfigsYaml,
+  ].join('\n');
+  writeFileSync(join(dir, 'prometheus.yml'), config);
+  const child: ChildProcess = spawn(
+    PROMETHEUS_BIN,
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--storage.tsdb.retention.time=1h',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`prometheus exited: ${out.slice(-2000)}`);
+        return (await fetch(`${url}/-/ready`)).ok;
+      },
+      { timeoutMs: 30_000, message: 'prometheus ready' },
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    url,
+    port,
+    dir,
+    output: () => out,
+    stop,
+    async query(promql) {
+      const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
+      const body = (await res.json()) as { status: string; error?: string; data?: { result: [] } };
+      if (body.status !== 'success') throw new Error(`query failed: ${body.error}`);
+      return body.data?.result ?? [];
+    },
+  };
+}

@@ -1,0 +1,160 @@
+// Faults against real processes: the Docker engine's socket disappears and comes back
+// (scaling pauses, then resumes), Prometheus is unreachable (the count holds, even above
+// min, with the reason in the status), and CLEANUP_ON_EXIT removes only owned replicas.
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type AutoscalerStatus, autoscalerStatusSchema, OWNER_LABELS, OWNER_VALUE } from '@headroom/shared';
+import {
+  ensureBaseImage,
+  freePort,
+  type RunningPrometheus,
+  requireDocker,
+  type ServiceProcess,
+  spawnService,
+  startPrometheus,
+  waitFor,
+} from '@headroom/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  docker,
+  dockerSdScrapeConfig,
+  removeRun,
+  serviceContainers,
+  setValue,
+  startEngineProxy,
+  startTemplate,
+} from './fixtures.js';
+
+const run = randomBytes(4).toString('hex');
+const SERVICE = `as-ft-${run}`;
+const socket = join(tmpdir(), `headroom-as-${run}.sock`);
+
+let prom: RunningPrometheus;
+let engine: Awaited<ReturnType<typeof startEngineProxy>>;
+let scaler: ServiceProcess | undefined;
+let adminUrl = '';
+
+async function startScaler(extra: Record<string, string> = {}): Promise<ServiceProcess> {
+  const port = await freePort();
+  adminUrl = `http://127.0.0.1:${port}`;
+  const proc = spawnService('autoscaler', {
+    LOG_LEVEL: 'info',
+    RUNTIME: 'docker',
+    SERVICE,
+    DOCKER_SOCKET: socket,
+    PROMETHEUS_URL: prom.url,
+    PROMQL_CPU: `test_cpu_utilization{service="${SERVICE}"}`,
+    MIN_REPLICAS: '1',
+    MAX_REPLICAS: '2',
+    TARGET_CPU_UTILIZATION: '0.5',
+    INTERVAL_MS: '400',
+    SCALE_DOWN_WINDOW_MS: '0',
+    ADMIN_PORT: String(port),
+    HOST: '127.0.0.1',
+    STOP_GRACE_SECONDS: '1',
+    ...extra,
+  });
+  await waitFor(
+    async () => {
+      if (proc.child.exitCode !== null) throw new Error(`autoscaler exited: ${proc.output()}`);
+      return (await fetch(`${adminUrl}/healthz`)).ok;
+    },
+    { timeoutMs: 15_000, message: 'autoscaler admin up' },
+  );
+  return proc;
+}
+
+async function status(): Promise<AutoscalerStatus> {
+  return autoscalerStatusSchema.parse(await (await fetch(`${adminUrl}/api/status`)).json());
+}
+
+const ownedNames = async () =>
+  (await serviceContainers(SERVICE))
+    .filter((c) => c.Labels[OWNER_LABELS.managedBy] === OWNER_VALUE)
+    .map((c) => c.Names[0]!.replace(/^\//, ''))
+    .sort();
+
+beforeAll(async () => {
+  requireDocker();
+  ensureBaseImage();
+  engine = await startEngineProxy(socket);
+  prom = await startPrometheus({ scrapeConfigsYaml: dockerSdScrapeConfig(SERVICE) });
+  await startTemplate(SERVICE, run, `${SERVICE}-tmpl`, '0.05');
+  await waitFor(async () => (await prom.query(`test_cpu_utilization{service="${SERVICE}"}`)).length === 1, {
+    timeoutMs: 30_000,
+    message: 'prometheus scrapes the template replica',
+  });
+});
+
+afterAll(async () => {
+  await scaler?.stop();
+  await removeRun(run);
+  for (const c of await serviceContainers(SERVICE))
+    await docker
+      .getContainer(c.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
+  await engine?.down();
+  await prom?.stop();
+});
+
+describe('faults', () => {
+  it('engine gone: scaling pauses with EngineUnavailable; engine back: it resumes and scales', async () => {
+    scaler = await startScaler();
+    await waitFor(async () => (await status()).lastDecision !== null);
+    await engine.down();
+    const paused = await waitFor(async () => {
+      const s = await status();
+      return s.holdReason === 'EngineUnavailable' ? s : undefined;
+    });
+    expect(paused.lastDecision?.message).toContain(socket);
+    // Load arrives while the engine is away: nothing can happen until it is back.
+    const [tmpl] = await serviceContainers(SERVICE);
+    await setValue(tmpl!.Id, '0.9');
+    const loadAt = Date.now();
+    await waitFor(async () => {
+      const s = await status();
+      return (
+        s.loop?.lastTickAt &&
+        Date.parse(s.loop.lastTickAt) > loadAt + 1_500 &&
+        s.holdReason === 'EngineUnavailable'
+      );
+    });
+    expect(await ownedNames()).toEqual([]);
+    await engine.up();
+    await waitFor(async () => (await ownedNames()).length === 1, {
+      timeoutMs: 20_000,
+      message: 'scaled after the engine came back',
+    });
+    expect(await ownedNames()).toEqual([`${SERVICE}-1`]);
+    await waitFor(async () => (await status()).holdReason === null);
+    await scaler.stop();
+  });
+
+  it('Prometheus unreachable: holds the count above min and reports why; never falls to min', async () => {
+    const closed = await freePort();
+    scaler = await startScaler({ PROMETHEUS_URL: `http://127.0.0.1:${closed}` });
+    const started = Date.now();
+    const s = await waitFor(async () => {
+      const st = await status();
+      return st.loop?.lastTickAt && Date.parse(st.loop.lastTickAt) > started + 2_000 ? st : undefined;
+    });
+    expect(s).toMatchObject({ current: 2, desired: 2, holdReason: 'HoldMissingData' });
+    expect(s.lastMetrics[0]).toMatchObject({ metric: 'cpu', value: null, missing: 'unreachable' });
+    expect(s.lastDecision?.message).toContain('cpu missing (unreachable)');
+    expect(await ownedNames()).toEqual([`${SERVICE}-1`]);
+    const metrics = await (await fetch(`${adminUrl}/metrics`)).text();
+    expect(metrics).toMatch(/headroom_autoscaler_errors_total\{[^}]*kind="metrics"[^}]*\} [1-9]/);
+    await scaler.stop();
+  });
+
+  it('CLEANUP_ON_EXIT removes owned replicas on shutdown and leaves the rest', async () => {
+    scaler = await startScaler({ CLEANUP_ON_EXIT: 'true', DRY_RUN: 'true' });
+    await waitFor(async () => (await status()).current === 2);
+    expect(await scaler.stop()).toBe(0);
+    expect(await ownedNames()).toEqual([]);
+    const left = await serviceContainers(SERVICE);
+    expect(left.map((c) => c.Names[0])).toEqual([`/${SERVICE}-tmpl`]);
+  });
+});
