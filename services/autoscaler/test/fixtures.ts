@@ -224,3 +224,100 @@ export async function startEngineProxy(path: string, target = '/var/run/docker.s
   await up();
   return { up, down };
 }
+
+export interface RegisteredBackend {
+  id: string;
+  url: string;
+  name: string;
+  service: string;
+  state: 'healthy' | 'draining';
+  registeredAt: number;
+  deletedAt?: number;
+  drainedAt?: number;
+}
+
+/**
+ * Balancer stand-in for static discovery: POST /api/backends registers, DELETE removes,
+ * drain marks draining, GET lists them with the CPU the test sets. Records every call.
+ */
+export async function startStaticBalancer() {
+  const backends = new Map<string, RegisteredBackend>();
+  const history: RegisteredBackend[] = [];
+  let cpu = 0;
+  let seq = 0;
+  const view = (b: RegisteredBackend): BackendView => ({
+    id: b.id,
+    url: b.url,
+    name: b.name,
+    service: b.service,
+    source: 'static',
+    state: b.state,
+    stateReason: null,
+    inFlight: 0,
+    requests: 0,
+    errors: 0,
+    rps: 0,
+    cpu,
+    mem: 0.1,
+    score: 1 - cpu,
+    metricsAgeMs: 100,
+    latencyMs: null,
+    weight: 1,
+    effectiveWeight: 1,
+    sticky: { kind: 'none' },
+  });
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => {
+      body += d.toString();
+    });
+    req.on('end', () => {
+      res.setHeader('content-type', 'application/json');
+      const url = req.url ?? '';
+      const one = /^\/api\/backends\/([^/]+)(\/drain)?$/.exec(url);
+      if (req.method === 'GET' && url === '/api/backends') {
+        res.end(JSON.stringify({ mode: 'round-robin', backends: [...backends.values()].map(view) }));
+      } else if (req.method === 'POST' && url === '/api/backends') {
+        const b = JSON.parse(body) as { url: string; name: string; service: string };
+        const rec: RegisteredBackend = { id: `s${++seq}`, ...b, state: 'healthy', registeredAt: Date.now() };
+        backends.set(rec.id, rec);
+        history.push(rec);
+        res.statusCode = 201;
+        res.end(JSON.stringify(view(rec)));
+      } else if (one && req.method === 'POST' && one[2]) {
+        const b = backends.get(one[1]!);
+        if (!b) {
+          res.statusCode = 404;
+          res.end('{}');
+          return;
+        }
+        b.state = 'draining';
+        b.drainedAt = Date.now();
+        res.end(JSON.stringify(view(b)));
+      } else if (one && req.method === 'DELETE' && !one[2]) {
+        const b = backends.get(one[1]!);
+        if (b) b.deletedAt = Date.now();
+        backends.delete(one[1]!);
+        res.statusCode = b ? 204 : 404;
+        res.end();
+      } else {
+        res.statusCode = 404;
+        res.end('{}');
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    backends,
+    history,
+    setCpu(v: number) {
+      cpu = v;
+    },
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** A tiny local backend for LOCAL_BACKEND_COMMAND: listens on $PORT, answers /health and / with its INSTANCE_ID. */
+export const LOCAL_BACKEND_SCRIPT = `require('http').createServer((q, s) => s.end(JSON.stringify({ instance: process.env.INSTANCE_ID }))).listen(Number(process.env.PORT), '127.0.0.1'); process.on('SIGTERM', () => process.exit(0));`;
