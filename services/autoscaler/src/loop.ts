@@ -43,6 +43,7 @@ export class ScalingLoop {
   private census: Census | undefined;
   private lastDesired: number | undefined;
   private lastShortfall: string | undefined;
+  private lastMetricFailure: string | undefined;
   private lastMetrics: MetricRecommendation[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -139,15 +140,22 @@ export class ScalingLoop {
     this.census = census;
     if (this.history.length === 0) this.history = seedHistory(census.current, now);
 
+    const failures: string[] = [];
     const readings = await Promise.all(
       this.o.targets.map(async (t) => {
-        if (!this.o.source)
+        if (!this.o.source) {
+          failures.push(`${t.metric}: no metric source (set PROMETHEUS_URL or LB_ADMIN_URL)`);
           return { metric: t.metric, target: t.target, values: [], missing: 'unreachable' as const };
+        }
         const result = await this.o.source.read(t.metric, now);
-        if (!result.ok) this.o.metrics.errors.inc({ kind: 'metrics' });
+        if (!result.ok) {
+          this.o.metrics.errors.inc({ kind: 'metrics' });
+          failures.push(`${t.metric}: ${result.detail}`);
+        }
         return toReading(t.metric, t.target, result, census.replicas, this.o.maxAgeMs);
       }),
     );
+    this.reportMetricFailures(failures);
     const result = decide({
       now,
       current: census.current,
@@ -223,6 +231,16 @@ export class ScalingLoop {
       }
     }
     return this.record(decision);
+  }
+
+  /** Logs a metrics outage once when it starts or changes, and once when it ends. */
+  private reportMetricFailures(failures: string[]): void {
+    const summary = failures.length > 0 ? failures.join('; ') : undefined;
+    if (summary === this.lastMetricFailure) return;
+    if (summary !== undefined)
+      this.o.logger.warn({ detail: summary }, 'metrics unavailable: holding the current count');
+    else this.o.logger.info('metrics available again');
+    this.lastMetricFailure = summary;
   }
 
   private toDecision(now: number, census: Census, r: DecideResult): Decision {

@@ -143,6 +143,10 @@ describe('faults', () => {
     expect(s).toMatchObject({ current: 2, desired: 2, holdReason: 'HoldMissingData' });
     expect(s.lastMetrics[0]).toMatchObject({ metric: 'cpu', value: null, missing: 'unreachable' });
     expect(s.lastDecision?.message).toContain('cpu missing (unreachable)');
+    // The log says it once, with the cause.
+    const warnings = scaler.output().split('\n').filter((l) => l.includes('metrics unavailable'));
+    expect(warnings.length).toBe(1);
+    expect(warnings[0]).toContain(`prometheus unreachable at http://127.0.0.1:${closed}`);
     expect(await ownedNames()).toEqual([`${SERVICE}-1`]);
     const metrics = await (await fetch(`${adminUrl}/metrics`)).text();
     expect(metrics).toMatch(/headroom_autoscaler_errors_total\{[^}]*kind="metrics"[^}]*\} [1-9]/);
