@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AutoscalerStatus, autoscalerStatusSchema, OWNER_LABELS, OWNER_VALUE } from '@headroom/shared';
 import {
+  BASE_IMAGE,
   ensureBaseImage,
   freePort,
   type RunningPrometheus,
@@ -144,7 +145,10 @@ describe('faults', () => {
     expect(s.lastMetrics[0]).toMatchObject({ metric: 'cpu', value: null, missing: 'unreachable' });
     expect(s.lastDecision?.message).toContain('cpu missing (unreachable)');
     // The log says it once, with the cause.
-    const warnings = scaler.output().split('\n').filter((l) => l.includes('metrics unavailable'));
+    const warnings = scaler
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('metrics unavailable'));
     expect(warnings.length).toBe(1);
     expect(warnings[0]).toContain(`prometheus unreachable at http://127.0.0.1:${closed}`);
     expect(await ownedNames()).toEqual([`${SERVICE}-1`]);
@@ -160,5 +164,43 @@ describe('faults', () => {
     expect(await ownedNames()).toEqual([]);
     const left = await serviceContainers(SERVICE);
     expect(left.map((c) => c.Names[0])).toEqual([`/${SERVICE}-tmpl`]);
+  });
+});
+
+describe('crash loop', () => {
+  const CRASHY = `as-cl-${run}`;
+  afterAll(async () => {
+    for (const c of await serviceContainers(CRASHY))
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
+  });
+
+  it('replicas that keep dying are replaced with a growing pause, not in a tight loop', async () => {
+    // No template replica; the image's default command exits at once without a terminal.
+    scaler = await startScaler({
+      SERVICE: CRASHY,
+      PROMQL_CPU: `test_cpu_utilization{service="${CRASHY}"}`,
+      REPLICA_IMAGE: BASE_IMAGE,
+      INTERVAL_MS: '200',
+    });
+    const s = await waitFor(
+      async () => {
+        const st = await status();
+        return st.lastDecision?.message.includes('died in the last 5 minutes') ? st : undefined;
+      },
+      { timeoutMs: 30_000, message: 'backoff after repeated deaths' },
+    );
+    expect(s.lastDecision?.reason).toBe('ScaleFailed');
+    const startedAt = Date.now();
+    await waitFor(async () => Date.now() - startedAt > 2_000);
+    // Three starts (the free ones), then the pause: no fourth within its 10 s.
+    const logs = scaler
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"replica created"'));
+    expect(logs.length).toBe(3);
+    await scaler.stop();
   });
 });

@@ -17,6 +17,7 @@ import {
   type PlacementSettings,
   type ReplicaRequest,
 } from '../placement/host-state.js';
+import { nextCreateAt, recentDeaths } from './crash-backoff.js';
 import type { Engine } from './docker-engines.js';
 import type { DrainClient } from './drain-client.js';
 import {
@@ -45,6 +46,7 @@ export interface DockerRuntimeOptions {
   drain?: DrainClient | undefined;
   stopGraceSeconds: number;
   logger: Logger;
+  now?: () => number;
 }
 
 function stateOf(c: Docker.ContainerInfo): ReplicaState {
@@ -81,8 +83,13 @@ export class DockerRuntime implements ReplicaRuntime {
   readonly kind = 'docker' as const;
   private template: ReplicaTemplate | undefined;
   private readonly byId = new Map<string, Engine>();
+  /** When owned replicas were found dead: feeds the crash-loop backoff. */
+  private deaths: number[] = [];
+  private readonly now: () => number;
 
-  constructor(private readonly o: DockerRuntimeOptions) {}
+  constructor(private readonly o: DockerRuntimeOptions) {
+    this.now = o.now ?? Date.now;
+  }
 
   private engineOf(hostId: string): Engine {
     const e = this.o.engines.find((x) => x.id === hostId);
@@ -157,6 +164,15 @@ export class DockerRuntime implements ReplicaRuntime {
   }
 
   private async add(count: number, replicas: readonly ReplicaRecord[], outcome: ScaleOutcome): Promise<void> {
+    const now = this.now();
+    const notBefore = nextCreateAt(this.deaths, now);
+    if (notBefore > now) {
+      outcome.shortfall = {
+        reason: 'ScaleFailed',
+        detail: `${recentDeaths(this.deaths, now).length} replicas died in the last 5 minutes: next start in ${Math.ceil((notBefore - now) / 1000)} s`,
+      };
+      return;
+    }
     const template = await this.resolveTemplate(replicas);
     if (!template) {
       outcome.shortfall = {
@@ -331,6 +347,8 @@ export class DockerRuntime implements ReplicaRuntime {
   async reap(replicas: readonly ReplicaRecord[]): Promise<string[]> {
     const dead = replicas.filter((r) => r.owned && r.state === 'exited');
     const reaped: string[] = [];
+    if (dead.length > 0)
+      this.deaths = [...recentDeaths(this.deaths, this.now()), ...dead.map(() => this.now())];
     for (const r of dead) {
       try {
         await this.stopAndRemove(r, false);
