@@ -90,6 +90,39 @@ describe('local runtime', () => {
     }
   });
 
+  it('the admin API answers bad input with a JSON error and changes nothing', async () => {
+    const cases: [string, RequestInit, number][] = [
+      [
+        '/api/pause',
+        { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"on": tru' },
+        400,
+      ],
+      [
+        '/api/pause',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ x: 'y'.repeat(20_000) }),
+        },
+        413,
+      ],
+      ['/api/decisions?limit=abc', {}, 400],
+      ['/api/decisions?limit=5&extra=1', {}, 400],
+      ['/api/nope', {}, 404],
+    ];
+    for (const [path, init, code] of cases) {
+      const res = await fetch(`${adminUrl}${path}`, init);
+      expect(res.status, path).toBe(code);
+      const body = (await res.json()) as Record<string, unknown>;
+      expect(body).toMatchObject({ statusCode: code });
+      expect(typeof body.code).toBe('string');
+      expect(typeof body.message).toBe('string');
+      expect(typeof body.error).toBe('string');
+      expect(body.error).not.toBe('Error');
+    }
+    expect((await status()).paused).toBe(false);
+  });
+
   it('on SIGTERM its child processes end with it', async () => {
     const [left] = [...lb.backends.values()];
     expect(await scaler!.stop()).toBe(0);

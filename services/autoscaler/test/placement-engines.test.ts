@@ -9,14 +9,7 @@ import { BASE_IMAGE, ensureBaseImage, requireDocker } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineFromAddress } from '../src/act/docker-engines.js';
 import { DockerRuntime } from '../src/act/docker-runtime.js';
-import {
-  docker,
-  REPLICA_SCRIPT,
-  removeRun,
-  serviceContainers,
-  startEngineProxy,
-  TEST_LABEL,
-} from './fixtures.js';
+import { docker, removeRun, serviceContainers, startEngineProxy, TEST_LABEL } from './fixtures.js';
 
 const run = randomBytes(4).toString('hex');
 const SERVICE = `as-pl-${run}`;

@@ -1,6 +1,7 @@
 // The admin API on ADMIN_PORT: status, decisions, pause/resume (token-protected when
 // ADMIN_TOKEN is set), /healthz and /metrics. Errors answer {statusCode, code, error, message, details}.
 import { timingSafeEqual } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import rateLimit from '@fastify/rate-limit';
 import type { Logger } from '@headroom/shared';
 import Fastify, { type FastifyError, type FastifyRequest } from 'fastify';
@@ -46,12 +47,7 @@ export async function buildAdminServer(o: AdminOptions) {
     void reply.status(statusCode).send({
       statusCode,
       code: err.code ?? (statusCode === 429 ? 'AS_ERR_RATE_LIMITED' : 'AS_ERR_INTERNAL'),
-      error:
-        statusCode === 429
-          ? 'Too Many Requests'
-          : statusCode >= 500
-            ? 'Internal Server Error'
-            : 'Bad Request',
+      error: STATUS_CODES[statusCode] ?? 'Error',
       message: err.message,
       ...(details === undefined ? {} : { details }),
     });
