@@ -22,7 +22,12 @@ describe('DecisionLog', () => {
     expect(log.record(d({ at: 'later' }))).toBe(false);
     expect(log.record(d({ reason: 'HoldMissingData' }))).toBe(true);
     expect(log.record(d({ action: 'scale-up', desired: 3, reason: 'ScaleUp' }))).toBe(true);
-    expect(log.record(d({ action: 'scale-up', desired: 3, reason: 'ScaleUp' }))).toBe(true);
+    // The same scale-up again (a dry run, or a failed action retried) is not a new entry…
+    expect(log.record(d({ action: 'scale-up', desired: 3, reason: 'ScaleUp' }))).toBe(false);
+    // …but the next one, from the new count, is.
+    expect(log.record(d({ action: 'scale-up', current: 3, ready: 3, desired: 4, reason: 'ScaleUp' }))).toBe(
+      true,
+    );
     expect(log.recent().map((x) => x.reason)).toEqual([
       'ScaleUp',
       'ScaleUp',

@@ -1,6 +1,7 @@
 // Bounded history of decisions with their inputs and reason: what GET /api/decisions shows.
-// A tick that repeats the previous decision (same counts, action and reason) is not logged
-// again, so the history holds changes and holds rather than thousands of identical lines.
+// A tick that repeats the previous decision (same counts, action and reason: a steady hold,
+// a dry run, a failure retried every tick) is not logged again, so the history holds changes
+// rather than thousands of identical lines.
 import type { Decision } from '@headroom/shared';
 
 export class DecisionLog {
@@ -15,8 +16,7 @@ export class DecisionLog {
     this.last = d;
     const same =
       prev !== undefined &&
-      d.action === 'none' &&
-      prev.action === 'none' &&
+      prev.action === d.action &&
       prev.reason === d.reason &&
       prev.current === d.current &&
       prev.desired === d.desired &&
