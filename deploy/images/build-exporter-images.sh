@@ -24,6 +24,9 @@ if [[ -x /usr/bin/prometheus && -x /usr/bin/promtool ]]; then
   check_libs /usr/bin/prometheus
   mkdir -p "$CTX/prometheus"
   cp /usr/bin/prometheus /usr/bin/promtool "$CTX/prometheus/"
+  # The official image's default: scrape itself (compose mounts the project's config over it).
+  printf 'global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: [localhost:9090]\n' \
+    >"$CTX/prometheus/prometheus.yml"
   if [[ -d /usr/share/prometheus/web ]]; then cp -r /usr/share/prometheus/web "$CTX/prometheus/web"; else mkdir "$CTX/prometheus/web"; fi
   echo "building headroom/prometheus:local"
   docker build -q --build-arg "BASE_IMAGE=$BASE" -f "$ROOT/deploy/images/prometheus.Dockerfile" \

@@ -6,6 +6,7 @@ ARG BASE_IMAGE=headroom/node-base:24
 FROM ${BASE_IMAGE}
 COPY prometheus promtool /bin/
 COPY web /usr/share/prometheus/web
+COPY prometheus.yml /etc/prometheus/prometheus.yml
 RUN ["/bin/sh", "-c", "mkdir -p /prometheus /etc/prometheus && chown 65534:65534 /prometheus"]
 USER 65534
 WORKDIR /prometheus

@@ -1,0 +1,120 @@
+// docker-compose (Debian's v1, else the v2 plugin) accepts the compose file with the example environment, and the
+// resolved file has what the stack depends on: the fixed network, the socket mounts (read-only
+// where only reads are needed), the admin token from .env, the backends' limits and labels.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { LB_LABELS } from '@headroom/shared';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { composeCommand } from '../src/compose-command.js';
+import { repoPath } from '../src/repo-files.js';
+
+const composeFile = repoPath('deploy/docker-compose.yml');
+const envFile = repoPath('deploy/.env.example');
+
+interface Service {
+  image: string;
+  environment?: Record<string, string>;
+  volumes?: Array<string | { source: string; target: string; read_only?: boolean }>;
+  labels?: Record<string, string>;
+  networks?: Record<string, unknown>;
+  cpus?: number | string;
+  mem_limit?: string | number;
+  group_add?: Array<string | number>;
+  scale?: number | string;
+}
+
+const [cli, ...cliArgs] = composeCommand();
+
+function config(env: Record<string, string>, args: string[] = []) {
+  return spawnSync(cli, [...cliArgs, '-f', composeFile, ...args, 'config'], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+  });
+}
+
+function socketMount(svc: Service): string | undefined {
+  for (const v of svc.volumes ?? []) {
+    const s = typeof v === 'string' ? v : `${v.source}:${v.target}${v.read_only ? ':ro' : ''}`;
+    if (s.startsWith('/var/run/docker.sock:')) return s;
+  }
+  return undefined;
+}
+
+describe('deploy/docker-compose.yml', () => {
+  const run = config({}, ['--env-file', envFile]);
+  const resolved = parse(run.stdout ?? '') as {
+    services: Record<string, Service>;
+    networks: Record<string, { name?: string }>;
+  };
+
+  it('passes docker-compose config with deploy/.env.example', () => {
+    expect(run.stderr).not.toMatch(/error/i);
+    expect(run.status).toBe(0);
+    expect(Object.keys(resolved.services).sort()).toEqual(
+      ['autoscaler', 'backend', 'cadvisor', 'grafana', 'load-balancer', 'node-exporter', 'prometheus'].sort(),
+    );
+  });
+
+  it('refuses to start without an admin token', () => {
+    const res = config({ GRAFANA_ADMIN_PASSWORD: 'x' });
+    expect(res.status).not.toBe(0);
+    expect(res.stderr).toContain('set ADMIN_TOKEN');
+  });
+
+  it('passes the token from the environment to both admin APIs', () => {
+    const res = config({ ADMIN_TOKEN: 'tok-123', GRAFANA_ADMIN_PASSWORD: 'x' });
+    expect(res.status).toBe(0);
+    const s = (parse(res.stdout) as { services: Record<string, Service> }).services;
+    expect(s['load-balancer']?.environment?.ADMIN_TOKEN).toBe('tok-123');
+    expect(s.autoscaler?.environment?.ADMIN_TOKEN).toBe('tok-123');
+  });
+
+  it('mounts the socket read-only except for the autoscaler, which creates containers', () => {
+    const s = resolved.services;
+    expect(socketMount(s['load-balancer'] as Service)).toMatch(/:ro$/);
+    expect(socketMount(s.prometheus as Service)).toMatch(/:ro$/);
+    expect(socketMount(s.autoscaler as Service)).not.toMatch(/:ro$/);
+    for (const name of ['load-balancer', 'autoscaler', 'prometheus']) {
+      expect(s[name]?.group_add, `${name} joins the socket's group`).toBeDefined();
+    }
+  });
+
+  it('puts balancer, backends and Prometheus on the fixed network, backends labelled and limited', () => {
+    expect(resolved.networks.headroom?.name).toBe('headroom');
+    const s = resolved.services;
+    for (const name of ['load-balancer', 'backend', 'prometheus', 'autoscaler']) {
+      expect(Object.keys(s[name]?.networks ?? {})).toContain('headroom');
+    }
+    const backend = s.backend as Service;
+    expect(backend.labels?.[LB_LABELS.enable]).toBe('true');
+    expect(backend.labels?.[LB_LABELS.service]).toBe(s.autoscaler?.environment?.SERVICE);
+    expect(Number(backend.cpus)).toBeGreaterThan(0);
+    expect(backend.mem_limit).toBeDefined();
+    expect(Number(backend.scale)).toBe(2);
+    expect(s['load-balancer']?.environment?.DISCOVERY).toBe('docker');
+  });
+
+  it('takes every image from the environment', () => {
+    const res = config({
+      ADMIN_TOKEN: 't',
+      GRAFANA_ADMIN_PASSWORD: 'x',
+      PROMETHEUS_IMAGE: 'headroom/prometheus:local',
+      NODE_EXPORTER_IMAGE: 'headroom/node-exporter:local',
+      BACKEND_IMAGE: 'example/backend:1',
+    });
+    const s = (parse(res.stdout) as { services: Record<string, Service> }).services;
+    expect(s.prometheus?.image).toBe('headroom/prometheus:local');
+    expect(s['node-exporter']?.image).toBe('headroom/node-exporter:local');
+    expect(s.backend?.image).toBe('example/backend:1');
+  });
+
+  it('lists every variable it reads in .env.example', () => {
+    const used = new Set(
+      [...readFileSync(composeFile, 'utf8').matchAll(/\$\{([A-Z0-9_]+)/g)].map((m) => m[1]),
+    );
+    const example = readFileSync(envFile, 'utf8');
+    const listed = new Set([...example.matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1]));
+    expect([...used].filter((v) => !listed.has(v))).toEqual([]);
+  });
+});
