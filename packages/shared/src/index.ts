@@ -11,3 +11,4 @@ export * from './contracts/common.js';
 export * from './labels.js';
 export * from './logger.js';
 export * from './metric-names.js';
+export * from './process-metrics.js';

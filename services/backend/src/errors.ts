@@ -1,0 +1,9 @@
+// The backend's error catalogue: typed, coded, with the HTTP status they answer.
+import createError from '@fastify/error';
+
+export const BadRequestError = createError<[string]>('BACKEND_ERR_BAD_REQUEST', '%s', 400);
+export const MemoryCapError = createError<[number, number, number]>(
+  'BACKEND_ERR_MEMORY_CAP',
+  'holding %s MiB more would pass the cap of %s MiB (held: %s MiB)',
+  400,
+);
