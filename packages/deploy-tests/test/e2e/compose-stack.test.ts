@@ -114,7 +114,7 @@ describe('deploy/docker-compose.yml end to end', () => {
     expect(seen.size).toBeGreaterThanOrEqual(2);
   });
 
-  it('switches the balancing mode through the admin API, with the token only', async () => {
+  it('switches the balancing mode through the admin API, with the token only (both admin APIs)', async () => {
     const url = `http://127.0.0.1:${stack.ports.admin}/api/mode`;
     const put = (headers: Record<string, string>) =>
       fetch(url, {
@@ -127,6 +127,14 @@ describe('deploy/docker-compose.yml end to end', () => {
     expect(((await (await fetch(url)).json()) as { mode: string }).mode).toBe('round-robin');
     // and traffic still flows in the new mode
     expect(await load()).toBeTruthy();
+    // the autoscaler's admin API takes the same token
+    const pause = `http://127.0.0.1:${stack.ports.autoscaler}/api/pause`;
+    expect((await fetch(pause, { method: 'POST' })).status).toBe(401);
+    const resume = await fetch(`http://127.0.0.1:${stack.ports.autoscaler}/api/resume`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.token}` },
+    });
+    expect(resume.status).toBe(200);
   });
 
   it('has a Prometheus target up for every replica', async () => {
