@@ -2,7 +2,7 @@
 // calls pick() once per attempt, begin()/end() around each upstream exchange, and feeds
 // health, drain, metric and weight changes in. Every method takes `now` (ms) from the
 // caller, so the core has no clock and no I/O; randomness is injected at construction.
-import type { BalancerMode, BackendState, StickyPolicy } from '@headroom/shared';
+import type { BackendState, BalancerMode, StickyPolicy } from '@headroom/shared';
 import type { BackendSet, BackendSpec } from '../discovery/backend-set.js';
 
 /** Request facts the sticky policy needs, extracted by the proxy (no header objects in the core). */
