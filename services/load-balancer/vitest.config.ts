@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const alias = { '@headroom/shared': fileURLToPath(new URL('../../packages/shared/src/index.ts', import.meta.url)) };
+const alias = {
+  '@headroom/shared': fileURLToPath(new URL('../../packages/shared/src/index.ts', import.meta.url)),
+};
 
 // unit: pure logic with plain data (src/**/*.test.ts). integration: real processes,
 // the real Docker engine and Prometheus (test/**/*.test.ts), one file at a time.

@@ -48,7 +48,12 @@ export const autoscalerStatusSchema = z.object({
   lastDecision: decisionSchema.nullable(),
   /** The control loop's own timing: when it last ran, how long it took, how late it started. */
   loop: z
-    .object({ intervalMs: z.number(), lastTickAt: z.string().nullable(), lastTickMs: z.number().nullable(), lagMs: z.number().nullable() })
+    .object({
+      intervalMs: z.number(),
+      lastTickAt: z.string().nullable(),
+      lastTickMs: z.number().nullable(),
+      lagMs: z.number().nullable(),
+    })
     .optional(),
   dryRun: z.boolean().optional(),
 });

@@ -133,3 +133,19 @@ export const balancerInfoSchema = z.object({
   grafana: z.object({ url: z.string(), dashboardUid: z.string() }).nullable(),
 });
 export type BalancerInfo = z.infer<typeof balancerInfoSchema>;
+
+/** POST /api/burst: the balancer sends a short burst of /load through its own proxy. */
+export const burstBodySchema = z
+  .object({
+    requests: z.number().int().min(1).max(2000).default(200),
+    concurrency: z.number().int().min(1).max(64).default(8),
+    ms: z.number().int().min(1).max(2000).default(20),
+  })
+  .strict();
+export const burstResultSchema = z.object({
+  sent: z.number().int(),
+  ok: z.number().int(),
+  failed: z.number().int(),
+  durationMs: z.number(),
+  byBackend: z.record(z.string(), z.number().int()),
+});

@@ -62,7 +62,7 @@ export interface BalancerCore {
   setBackends(set: BackendSet, now: number): { added: string[]; removed: string[]; changed: string[] };
   /** The sticky policy in force (from the backends' labels). */
   readonly sticky: StickyPolicy;
-  /** Chooses a backend; `exclude` is a slot already tried by this request. undefined: nothing eligible. */
+  /** Chooses a backend; `exclude` is a slot handle already tried by this request. undefined: nothing eligible. */
   pick(now: number, affinity?: Affinity, exclude?: number): Pick | undefined;
   begin(slot: number, now: number): void;
   end(slot: number, now: number, latencyMs: number, outcome: Outcome): void;

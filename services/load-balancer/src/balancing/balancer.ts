@@ -28,6 +28,8 @@ export const TIE_BAND = 0.05;
 export const FAILURE_LATENCY_MS = 1000;
 
 interface Slot {
+  /** Stable handle for begin/end: survives set changes (array positions do not). */
+  serial: number;
   index: number;
   id: string;
   spec: BackendSpec;
@@ -61,6 +63,9 @@ interface Slot {
 
 export class Balancer implements BalancerCore {
   private slots: Slot[] = [];
+  /** Every slot with a live handle: current ones, and removed ones with requests still in flight. */
+  private bySerial = new Map<number, Slot>();
+  private nextSerial = 0;
   private byId = new Map<string, Slot>();
   private byToken = new Map<string, Slot>();
   private currentMode: BalancerMode;
@@ -106,7 +111,13 @@ export class Balancer implements BalancerCore {
         next.push(this.newSlot(spec, now));
       }
     }
-    const removed = this.slots.filter((s) => !seen.has(s.id)).map((s) => s.id);
+    const removed: string[] = [];
+    for (const s of this.slots) {
+      if (seen.has(s.id)) continue;
+      removed.push(s.id);
+      // in-flight requests still end() on it; it is forgotten when they have
+      if (s.inFlight === 0) this.bySerial.delete(s.serial);
+    }
     this.slots = next;
     this.reindex();
     return { added, removed, changed };
@@ -114,7 +125,9 @@ export class Balancer implements BalancerCore {
 
   private newSlot(spec: BackendSpec, now: number): Slot {
     const token = affinityToken(spec.id);
+    const serial = this.nextSerial++;
     const slot: Slot = {
+      serial,
       index: 0,
       id: spec.id,
       spec,
@@ -140,8 +153,9 @@ export class Balancer implements BalancerCore {
       joinedAt: now,
       current: 0,
       token,
-      plainPick: { slot: 0, id: spec.id, url: spec.url, setCookie: undefined },
+      plainPick: { slot: serial, id: spec.id, url: spec.url, setCookie: undefined },
     };
+    this.bySerial.set(serial, slot);
     return slot;
   }
 
@@ -162,7 +176,7 @@ export class Balancer implements BalancerCore {
     for (let i = 0; i < this.slots.length; i++) {
       const s = this.slots[i]!;
       s.index = i;
-      s.plainPick = { slot: i, id: s.id, url: s.spec.url, setCookie: undefined };
+      s.plainPick = { slot: s.serial, id: s.id, url: s.spec.url, setCookie: undefined };
       s.baseWeight =
         s.spec.weight !== undefined && s.spec.weight > 0
           ? s.spec.weight
@@ -202,7 +216,7 @@ export class Balancer implements BalancerCore {
     const sticky = this.stickyPolicy;
     if (sticky.kind === 'cookie' && affinity?.cookie !== undefined) {
       const s = this.byToken.get(affinity.cookie);
-      if (s && s.index !== exclude && this.eligible(s)) return s.plainPick;
+      if (s && s.serial !== exclude && this.eligible(s)) return s.plainPick;
     } else if (sticky.kind === 'header' && affinity?.header !== undefined) {
       const s = this.pickRendezvous(affinity.header, exclude);
       if (s) return s.plainPick;
@@ -224,7 +238,7 @@ export class Balancer implements BalancerCore {
     }
     if (!chosen) return undefined;
     if (sticky.kind === 'cookie' && affinity?.cookie !== chosen.token) {
-      return { slot: chosen.index, id: chosen.id, url: chosen.spec.url, setCookie: chosen.token };
+      return { slot: chosen.serial, id: chosen.id, url: chosen.spec.url, setCookie: chosen.token };
     }
     return chosen.plainPick;
   }
@@ -235,7 +249,7 @@ export class Balancer implements BalancerCore {
     let best: Slot | undefined;
     for (let i = 0; i < this.slots.length; i++) {
       const s = this.slots[i]!;
-      if (i === exclude || !this.eligible(s)) continue;
+      if (s.serial === exclude || !this.eligible(s)) continue;
       const w = this.effectiveWeight(s, now);
       s.current += w;
       total += w;
@@ -252,7 +266,7 @@ export class Balancer implements BalancerCore {
     let ties = 0;
     for (let i = 0; i < this.slots.length; i++) {
       const s = this.slots[i]!;
-      if (i === exclude || !this.eligible(s)) continue;
+      if (s.serial === exclude || !this.eligible(s)) continue;
       const cost = (s.inFlight + 1) / this.effectiveWeight(s, now);
       if (cost < bestCost) {
         best = s;
@@ -279,14 +293,14 @@ export class Balancer implements BalancerCore {
     let count = 0;
     for (let i = 0; i < this.slots.length; i++) {
       const s = this.slots[i]!;
-      if (i === exclude || !this.eligible(s)) continue;
+      if (s.serial === exclude || !this.eligible(s)) continue;
       totalWeight += this.effectiveWeight(s, now);
       count++;
     }
     if (count === 0) return undefined;
     const a = this.drawWeighted(now, exclude, -1, totalWeight);
     if (count === 1 || !a) return a;
-    const b = this.drawWeighted(now, exclude, a.index, totalWeight - this.effectiveWeight(a, now));
+    const b = this.drawWeighted(now, exclude, a.serial, totalWeight - this.effectiveWeight(a, now));
     if (!b) return a;
     const reference = byLatency ? this.fastestLatency() : this.neutralScore(now);
     const ca = byLatency ? this.latencyCost(a, now, reference) : this.resourceCost(a, now, reference);
@@ -303,7 +317,7 @@ export class Balancer implements BalancerCore {
     let last: Slot | undefined;
     for (let i = 0; i < this.slots.length; i++) {
       const s = this.slots[i]!;
-      if (i === exclude || i === skip || !this.eligible(s)) continue;
+      if (s.serial === exclude || s.serial === skip || !this.eligible(s)) continue;
       last = s;
       r -= this.effectiveWeight(s, now);
       if (r < 0) return s;
@@ -386,7 +400,7 @@ export class Balancer implements BalancerCore {
     let bestScore = Number.POSITIVE_INFINITY;
     for (let i = 0; i < this.slots.length; i++) {
       const s = this.slots[i]!;
-      if (i === exclude || !this.eligible(s)) continue;
+      if (s.serial === exclude || !this.eligible(s)) continue;
       // the configured weight, not the slow-start one: a ramping backend must not pull keys back and forth
       const score = rendezvousScore(key, s.id, this.weightOf(s));
       if (score < bestScore) {
@@ -400,14 +414,15 @@ export class Balancer implements BalancerCore {
   // ---- accounting ------------------------------------------------------------------------
 
   begin(slot: number, _now: number): void {
-    const s = this.slots[slot];
+    const s = this.bySerial.get(slot);
     if (s) s.inFlight++;
   }
 
   end(slot: number, now: number, latencyMs: number, outcome: Outcome): void {
-    const s = this.slots[slot];
+    const s = this.bySerial.get(slot);
     if (!s) return;
     if (s.inFlight > 0) s.inFlight--;
+    if (s.inFlight === 0 && this.byId.get(s.id) !== s) this.bySerial.delete(s.serial);
     if (outcome === 'aborted') return;
     s.requests++;
     const failed = outcome !== 'success';

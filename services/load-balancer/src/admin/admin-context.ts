@@ -1,0 +1,24 @@
+// What the admin routes may use: the core and a few operations main.ts implements.
+import type { BackendView, LoadBalancerConfig, Logger } from '@headroom/shared';
+import type { Balancer } from '../balancing/balancer.js';
+import type { BackendSpec } from '../discovery/backend-set.js';
+import type { StaticRegistration } from '../discovery/static-source.js';
+import type { TrafficStats } from '../stats/traffic-stats.js';
+import type { LbMetrics } from '../telemetry/metrics.js';
+
+export interface AdminContext {
+  config: LoadBalancerConfig;
+  logger: Logger;
+  core: Balancer;
+  stats: TrafficStats;
+  metrics: LbMetrics;
+  version: string;
+  views(): BackendView[];
+  spec(id: string): BackendSpec | undefined;
+  register(reg: StaticRegistration): BackendSpec;
+  /** Drains, then removes a statically registered backend. */
+  remove(id: string): 'removing' | 'not-found' | 'not-removable';
+  /** Base URL of this balancer's own proxy (for the burst). */
+  proxyUrl(): string;
+  shuttingDown(): boolean;
+}

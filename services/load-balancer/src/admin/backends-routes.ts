@@ -1,0 +1,76 @@
+// /api/backends: list, register, remove (drain first), drain/undrain, weight, CPU toggle.
+import { addBackendBodySchema, cpuToggleBodySchema, setWeightBodySchema } from '@headroom/shared';
+import type { FastifyPluginAsync } from 'fastify';
+import { request } from 'undici';
+import { NotRemovableError, UnknownBackendError, UpstreamCallError } from '../errors.js';
+import type { AdminContext } from './admin-context.js';
+import { validate } from './validate.js';
+
+export const backendsRoutes: FastifyPluginAsync<{ ctx: AdminContext }> = async (app, { ctx }) => {
+  const known = (id: string) => {
+    const spec = ctx.spec(id);
+    if (!spec) throw new UnknownBackendError(id);
+    return spec;
+  };
+  const view = (id: string) => ctx.views().find((v) => v.id === id);
+
+  app.get('/api/backends', async () => ({ mode: ctx.core.mode, backends: ctx.views() }));
+
+  app.get<{ Params: { id: string } }>('/api/backends/:id', async (req) => {
+    known(req.params.id);
+    return view(req.params.id);
+  });
+
+  app.post('/api/backends', async (req, reply) => {
+    const body = validate(addBackendBodySchema, req.body, 'body');
+    const spec = ctx.register(body);
+    req.log.info({ backend: spec.id, url: spec.url }, 'backend registered');
+    return reply.status(201).send(view(spec.id));
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/backends/:id', async (req, reply) => {
+    const spec = known(req.params.id);
+    const result = ctx.remove(spec.id);
+    if (result === 'not-removable') throw new NotRemovableError(spec.id, spec.source);
+    req.log.info({ backend: spec.id }, 'backend draining for removal');
+    return reply.status(202).send({ id: spec.id, state: 'draining', inFlight: ctx.core.inFlight(spec.id) });
+  });
+
+  app.post<{ Params: { id: string } }>('/api/backends/:id/drain', async (req, reply) => {
+    const spec = known(req.params.id);
+    ctx.core.setDraining(spec.id, true);
+    req.log.info({ backend: spec.id }, 'backend draining');
+    return reply.status(202).send(view(spec.id));
+  });
+
+  app.post<{ Params: { id: string } }>('/api/backends/:id/undrain', async (req) => {
+    const spec = known(req.params.id);
+    ctx.core.setDraining(spec.id, false);
+    return view(spec.id);
+  });
+
+  app.put<{ Params: { id: string } }>('/api/backends/:id/weight', async (req) => {
+    const spec = known(req.params.id);
+    const { weight } = validate(setWeightBodySchema, req.body, 'body');
+    ctx.core.setWeight(spec.id, weight);
+    return view(spec.id);
+  });
+
+  app.post<{ Params: { id: string } }>('/api/backends/:id/cpu/toggle', async (req, reply) => {
+    const spec = known(req.params.id);
+    const body = validate(cpuToggleBodySchema, req.body ?? {}, 'body');
+    try {
+      const res = await request(`${spec.url}/cpu/toggle`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        headersTimeout: 5000,
+        bodyTimeout: 5000,
+      });
+      const text = await res.body.text();
+      return reply.status(res.statusCode).type('application/json').send(text);
+    } catch (err) {
+      throw new UpstreamCallError(`backend ${spec.id} did not answer /cpu/toggle: ${(err as Error).message}`);
+    }
+  });
+};

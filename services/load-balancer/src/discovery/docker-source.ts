@@ -1,0 +1,210 @@
+// Docker discovery: list labelled containers, translate them through the pure
+// containerToBackend, publish whole sets. The events stream triggers a re-list (bursts
+// coalesced) so a started container is published in milliseconds; a periodic resync is
+// the safety net; a lost engine means: keep the last set, reconnect with backoff.
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { LB_LABELS, type LoadBalancerConfig, type Logger } from '@headroom/shared';
+import Docker from 'dockerode';
+import type { BackendSet, BackendSource, BackendSpec } from './backend-set.js';
+import { backoffMs } from './backoff.js';
+import { recordFromInspect } from './container-record.js';
+import { containerToBackend, type DiscoveryContext } from './container-to-backend.js';
+
+const RELIST_EVENTS = new Set([
+  'start',
+  'die',
+  'stop',
+  'kill',
+  'destroy',
+  'pause',
+  'unpause',
+  'rename',
+  'restart',
+  'connect',
+  'disconnect',
+]);
+
+export function dockerClient(config: Pick<LoadBalancerConfig, 'DOCKER_SOCKET'>): Docker {
+  // DOCKER_HOST (tcp://…) wins, as with the docker CLI
+  return process.env.DOCKER_HOST ? new Docker() : new Docker({ socketPath: config.DOCKER_SOCKET });
+}
+
+/** Id of the container this process runs in, when it runs in one. */
+function ownContainerId(): string | undefined {
+  try {
+    const text = readFileSync('/proc/self/mountinfo', 'utf8');
+    const m = /\/containers\/([0-9a-f]{64})\//.exec(text);
+    if (m) return m[1];
+  } catch {}
+  return undefined;
+}
+
+function sameSet(a: BackendSet, b: BackendSet): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export class DockerSource implements BackendSource {
+  private publish: ((set: BackendSet) => void) | undefined;
+  private last: BackendSet | undefined;
+  private stopped = false;
+  private events: NodeJS.ReadableStream | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private relistPending = false;
+  private relistRunning = false;
+  private attempt = 0;
+  private ownNetworks: string[] = [];
+  private skipped = new Map<string, string>();
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly config: LoadBalancerConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(publish: (set: BackendSet) => void): Promise<void> {
+    this.publish = publish;
+    await this.connect();
+    this.resyncTimer = setInterval(() => this.requestRelist(), this.config.RESYNC_INTERVAL_MS);
+    this.resyncTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.resyncTimer);
+    clearTimeout(this.reconnectTimer);
+    (this.events as { destroy?: () => void } | undefined)?.destroy?.();
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.detectOwnNetworks();
+      const stream = (await this.docker.getEvents({
+        filters: { type: ['container', 'network'] },
+      })) as NodeJS.ReadableStream;
+      this.events = stream;
+      let buffered = '';
+      stream.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        let nl = buffered.indexOf('\n');
+        while (nl >= 0) {
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          nl = buffered.indexOf('\n');
+          try {
+            const ev = JSON.parse(line) as { Action?: string; status?: string };
+            const action = (ev.Action ?? ev.status ?? '').split(':')[0]!;
+            if (RELIST_EVENTS.has(action) || action === 'health_status') this.requestRelist();
+          } catch {}
+        }
+      });
+      const lost = (why: string) => {
+        if (this.events !== stream) return;
+        this.events = undefined;
+        this.scheduleReconnect(why);
+      };
+      stream.on('end', () => lost('events stream ended'));
+      stream.on('error', (err: Error) => lost(err.message));
+      await this.relist();
+      if (this.attempt > 0) this.logger.info('docker engine reachable again; resynced');
+      this.attempt = 0;
+    } catch (err) {
+      this.scheduleReconnect((err as Error).message);
+    }
+  }
+
+  private scheduleReconnect(why: string): void {
+    if (this.stopped) return;
+    const delay = backoffMs(this.attempt++, Math.random());
+    // keep serving the last known backends: publish nothing while the engine is away
+    this.logger.warn(
+      { why, retryInMs: delay, attempt: this.attempt },
+      'docker engine unreachable; keeping last known backends',
+    );
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => void this.connect(), delay);
+    this.reconnectTimer.unref();
+  }
+
+  private async detectOwnNetworks(): Promise<void> {
+    const id = ownContainerId() ?? os.hostname();
+    try {
+      const info = await this.docker.getContainer(id).inspect();
+      this.ownNetworks = Object.keys(info.NetworkSettings?.Networks ?? {});
+    } catch {
+      this.ownNetworks = [];
+    }
+  }
+
+  private requestRelist(): void {
+    if (this.relistRunning) {
+      this.relistPending = true;
+      return;
+    }
+    void this.relist().catch((err: Error) => {
+      if (!this.events) return; // reconnect logic reports it
+      this.logger.warn({ err: err.message }, 'docker re-list failed');
+    });
+  }
+
+  private async relist(): Promise<void> {
+    this.relistRunning = true;
+    try {
+      do {
+        this.relistPending = false;
+        const set = await this.list();
+        if (!this.last || !sameSet(this.last, set)) {
+          this.last = set;
+          this.publish?.(set);
+        }
+      } while (this.relistPending && !this.stopped);
+    } finally {
+      this.relistRunning = false;
+    }
+  }
+
+  private async list(): Promise<BackendSpec[]> {
+    const summaries = await this.docker.listContainers({ filters: { label: [`${LB_LABELS.enable}`] } });
+    const ctx: DiscoveryContext = {
+      service: this.config.LB_SERVICE,
+      ownNetworks: this.ownNetworks,
+      network: this.config.DOCKER_NETWORK,
+      addressMode: this.config.DOCKER_ADDRESS,
+      healthPath: this.config.HEALTH_PATH,
+      publishedHost: '127.0.0.1',
+    };
+    const infos = await Promise.all(
+      summaries.map((s) =>
+        this.docker
+          .getContainer(s.Id)
+          .inspect()
+          .catch(() => undefined),
+      ),
+    );
+    const specs: BackendSpec[] = [];
+    for (const info of infos) {
+      if (!info) continue; // removed between list and inspect
+      const decision = containerToBackend(recordFromInspect(info), ctx);
+      const name = info.Name.replace(/^\//, '');
+      if ('spec' in decision) {
+        specs.push(decision.spec);
+        this.skipped.delete(name);
+      } else if (this.skipped.get(name) !== decision.skip) {
+        this.skipped.set(name, decision.skip);
+        this.logger.info({ container: name, reason: decision.skip }, 'container skipped');
+      }
+    }
+    specs.sort((a, b) => a.name.localeCompare(b.name));
+    return specs;
+  }
+}
+
+export function createDockerSource(
+  config: LoadBalancerConfig,
+  logger: Logger,
+  docker?: Docker,
+): BackendSource {
+  return new DockerSource(docker ?? dockerClient(config), config, logger);
+}

@@ -1,0 +1,74 @@
+// Static discovery: the BACKENDS list plus backends registered at run time through the
+// admin API (how the local runtime and process-based setups add replicas).
+import { DEFAULT_HEALTH_PATH } from '@headroom/shared';
+import { affinityToken } from '../balancing/rendezvous-hash.js';
+import type { BackendSet, BackendSource, BackendSpec } from './backend-set.js';
+
+export interface StaticRegistration {
+  url: string;
+  name?: string | undefined;
+  service?: string | undefined;
+  weight?: number | undefined;
+  healthPath?: string | undefined;
+}
+
+/** Stable id of a static backend: a short hash of its URL. */
+export function staticId(url: string): string {
+  return `s-${affinityToken(url.replace(/\/+$/, ''))}`;
+}
+
+export function staticSpec(reg: StaticRegistration, defaultHealthPath: string): BackendSpec {
+  const url = reg.url.replace(/\/+$/, '');
+  return {
+    id: staticId(url),
+    url,
+    name: reg.name ?? new URL(url).host,
+    service: reg.service ?? '',
+    source: 'static',
+    healthPath: reg.healthPath ?? defaultHealthPath,
+    weight: reg.weight,
+    sticky: { kind: 'none' },
+  };
+}
+
+export class StaticSource implements BackendSource {
+  private readonly specs = new Map<string, BackendSpec>();
+  private publish: ((set: BackendSet) => void) | undefined;
+
+  constructor(
+    urls: readonly string[],
+    private readonly defaultHealthPath = DEFAULT_HEALTH_PATH,
+  ) {
+    for (const url of urls) this.add({ url });
+  }
+
+  async start(publish: (set: BackendSet) => void): Promise<void> {
+    this.publish = publish;
+    publish(this.list());
+  }
+
+  async stop(): Promise<void> {
+    this.publish = undefined;
+  }
+
+  list(): BackendSpec[] {
+    return [...this.specs.values()];
+  }
+
+  add(reg: StaticRegistration): BackendSpec {
+    const spec = staticSpec(reg, this.defaultHealthPath);
+    this.specs.set(spec.id, spec);
+    this.publish?.(this.list());
+    return spec;
+  }
+
+  has(id: string): boolean {
+    return this.specs.has(id);
+  }
+
+  remove(id: string): boolean {
+    const ok = this.specs.delete(id);
+    if (ok) this.publish?.(this.list());
+    return ok;
+  }
+}

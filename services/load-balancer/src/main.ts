@@ -1,0 +1,220 @@
+// Load balancer entry point: the one file that knows every part. Discovery publishes
+// sets; this wires them into the balancing core, the upstream pools, the health prober
+// and the resource source; then it serves the proxy and admin ports until a signal.
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { type BackendView, createLogger, loadBalancerConfigSchema, loadConfig } from '@headroom/shared';
+import type { AdminContext } from './admin/admin-context.js';
+import { createAdminServer } from './admin/admin-server.js';
+import { createBalancer } from './balancing/balancer.js';
+import type { BackendSet, BackendSource, BackendSpec } from './discovery/backend-set.js';
+import { createDockerSource } from './discovery/docker-source.js';
+import { StaticSource } from './discovery/static-source.js';
+import { createSwarmSource } from './discovery/swarm-source.js';
+import { HttpProber } from './health/http-prober.js';
+import { createProxyServer, ProxyHandler } from './proxy/proxy-server.js';
+import { UpstreamPools } from './proxy/upstream-pools.js';
+import { createResourceSource } from './resources/create-resource-source.js';
+import { TrafficStats } from './stats/traffic-stats.js';
+import { createMetrics } from './telemetry/metrics.js';
+
+const config = loadConfig('load-balancer', loadBalancerConfigSchema);
+const logger = createLogger({ service: 'load-balancer', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+const version = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+const core = createBalancer({
+  mode: config.BALANCER_MODE,
+  cpuWeight: config.SCORE_CPU_WEIGHT,
+  memoryWeight: config.SCORE_MEMORY_WEIGHT,
+  metricsStaleMs: config.METRICS_STALE_MS,
+  slowStartMs: config.SLOW_START_MS,
+  latencyDecayMs: config.LATENCY_DECAY_MS,
+  ejectAfterFailures: config.EJECT_AFTER_FAILURES,
+  ejectCooldownMs: config.EJECT_COOLDOWN_MS,
+  healthRise: config.HEALTH_RISE,
+  healthFall: config.HEALTH_FALL,
+  random: Math.random,
+});
+const stats = new TrafficStats(config.STATS_HISTORY_SECONDS, Date.now());
+const metrics = createMetrics(core, Date.now);
+const pools = new UpstreamPools({
+  connections: config.MAX_CONNECTIONS_PER_BACKEND,
+  connectTimeoutMs: config.CONNECT_TIMEOUT_MS,
+  responseTimeoutMs: config.RESPONSE_TIMEOUT_MS,
+  bodyTimeoutMs: config.BODY_TIMEOUT_MS,
+});
+const prober = new HttpProber(
+  { intervalMs: config.HEALTH_INTERVAL_MS, timeoutMs: config.HEALTH_TIMEOUT_MS },
+  (id, ok, reason) => {
+    const before = core.runtime(Date.now()).find((r) => r.spec.id === id)?.state;
+    core.reportHealth(id, ok, Date.now(), reason);
+    const after = core.runtime(Date.now()).find((r) => r.spec.id === id)?.state;
+    if (before !== after) logger.info({ backend: id, state: after, reason }, 'backend state changed');
+  },
+  logger,
+);
+const resources = createResourceSource(config, logger, (s) => core.setMetrics(s.id, s.cpu, s.mem, s.at));
+
+// Backends come from the configured discovery plus those registered through the admin API.
+const statics = new StaticSource(config.DISCOVERY === 'static' ? config.BACKENDS : [], config.HEALTH_PATH);
+const discovered: BackendSource | undefined =
+  config.DISCOVERY === 'docker'
+    ? createDockerSource(config, logger)
+    : config.DISCOVERY === 'swarm'
+      ? createSwarmSource(config, logger)
+      : undefined;
+let discoveredSet: BackendSet = [];
+let staticSet: BackendSet = [];
+let current = new Map<string, BackendSpec>();
+
+function apply(): void {
+  const merged = new Map<string, BackendSpec>();
+  for (const spec of [...discoveredSet, ...staticSet]) if (!merged.has(spec.id)) merged.set(spec.id, spec);
+  const set = [...merged.values()];
+  const { added, removed } = core.setBackends(set, Date.now());
+  current = merged;
+  prober.update(set);
+  resources.update(set);
+  // undici's close lets in-flight requests on a removed backend finish first
+  for (const id of removed) void pools.close(id);
+  if (added.length > 0 || removed.length > 0)
+    logger.info({ added, removed, backends: set.length }, 'backends changed');
+}
+
+const removing = new Set<string>();
+function removeStatic(id: string): 'removing' | 'not-found' | 'not-removable' {
+  const spec = current.get(id);
+  if (!spec) return 'not-found';
+  if (!statics.has(id)) return 'not-removable';
+  if (removing.has(id)) return 'removing';
+  removing.add(id);
+  core.setDraining(id, true);
+  const deadline = Date.now() + config.DRAIN_TIMEOUT_MS;
+  const poll = setInterval(() => {
+    if (core.inFlight(id) === 0 || Date.now() >= deadline) {
+      clearInterval(poll);
+      removing.delete(id);
+      statics.remove(id);
+    }
+  }, 50);
+  return 'removing';
+}
+
+function views(): BackendView[] {
+  const now = Date.now();
+  return core.runtime(now).map((r) => ({
+    id: r.spec.id,
+    url: r.spec.url,
+    name: r.spec.name,
+    service: r.spec.service,
+    source: r.spec.source,
+    state: r.state,
+    stateReason: r.stateReason,
+    inFlight: r.inFlight,
+    requests: r.requests,
+    errors: r.errors,
+    rps: stats.backendRps(r.spec.id),
+    cpu: r.cpu,
+    mem: r.mem,
+    score: r.score,
+    metricsAgeMs: r.metricsAgeMs,
+    latencyMs: r.latencyMs,
+    weight: r.weight,
+    effectiveWeight: r.effectiveWeight,
+    sticky: r.spec.sticky,
+  }));
+}
+
+let shuttingDown = false;
+const handler = new ProxyHandler({ core, pools, stats, metrics, logger, retries: config.RETRIES });
+const proxyServer = createProxyServer(handler);
+let proxyPort = config.PORT;
+
+const ctx: AdminContext = {
+  config,
+  logger,
+  core,
+  stats,
+  metrics,
+  version,
+  views,
+  spec: (id) => current.get(id),
+  register: (reg) => statics.add(reg),
+  remove: removeStatic,
+  proxyUrl: () => `http://127.0.0.1:${proxyPort}`,
+  shuttingDown: () => shuttingDown,
+};
+const admin = await createAdminServer(ctx);
+
+const ticker = setInterval(() => {
+  const now = Date.now();
+  stats.tick(
+    now,
+    core.mode,
+    core
+      .runtime(now)
+      .map((r) => ({ id: r.spec.id, name: r.spec.name, cpu: r.cpu, effectiveWeight: r.effectiveWeight })),
+  );
+}, 250);
+ticker.unref();
+
+await statics.start((set) => {
+  staticSet = set;
+  apply();
+});
+if (discovered) {
+  await discovered.start((set) => {
+    discoveredSet = set;
+    apply();
+  });
+}
+
+try {
+  await new Promise<void>((resolve, reject) => {
+    proxyServer.once('error', reject);
+    proxyServer.listen(config.PORT, config.HOST, () => resolve());
+  });
+  proxyPort = (proxyServer.address() as AddressInfo).port;
+  const adminAddress = await admin.listen({ port: config.ADMIN_PORT, host: config.HOST });
+  logger.info(
+    {
+      proxy: `http://${config.HOST}:${proxyPort}`,
+      admin: adminAddress,
+      mode: core.mode,
+      discovery: config.DISCOVERY,
+    },
+    'load balancer listening',
+  );
+} catch (err) {
+  logger.fatal({ err }, 'could not start');
+  process.exit(1);
+}
+
+async function shutdown(signal: string): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  logger.info({ signal, inFlight: handler.active }, 'shutting down: finishing in-flight requests');
+  const force = setTimeout(() => {
+    logger.warn({ inFlight: handler.active }, 'grace period over: exiting with requests in flight');
+    process.exit(1);
+  }, config.SHUTDOWN_GRACE_MS);
+  force.unref();
+  // stop accepting; idle keep-alive connections close now, busy ones after their response
+  proxyServer.close();
+  proxyServer.closeIdleConnections();
+  await handler.idle();
+  await Promise.allSettled([
+    admin.close(),
+    discovered?.stop(),
+    statics.stop(),
+    resources.stop(),
+    prober.stop(),
+  ]);
+  await pools.closeAll();
+  logger.info('stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,83 @@
+// Pure header rewriting for the proxy: hop-by-hop headers (RFC 9110 §7.6.1, plus the
+// ones named in Connection) never cross it; X-Forwarded-* tell the backend who asked.
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+]);
+
+function namedInConnection(connection: string | string[] | undefined): Set<string> | undefined {
+  if (connection === undefined) return undefined;
+  const text = Array.isArray(connection) ? connection.join(',') : connection;
+  let out: Set<string> | undefined;
+  for (const token of text.split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name.length > 0 && name !== 'close' && name !== 'keep-alive') (out ??= new Set()).add(name);
+  }
+  return out;
+}
+
+export interface ForwardFacts {
+  remoteAddress: string | undefined;
+  encrypted: boolean;
+}
+
+/** Headers to send upstream. `host` is kept (backends may route on it); X-Forwarded-* are added. */
+export function upstreamRequestHeaders(
+  incoming: IncomingHttpHeaders,
+  facts: ForwardFacts,
+): Record<string, string | string[]> {
+  const extra = namedInConnection(incoming.connection);
+  const out: Record<string, string | string[]> = {};
+  for (const name in incoming) {
+    if (HOP_BY_HOP.has(name) || extra?.has(name)) continue;
+    const value = incoming[name];
+    if (value !== undefined) out[name] = value;
+  }
+  const prior = incoming['x-forwarded-for'];
+  const client = facts.remoteAddress ?? 'unknown';
+  out['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${client}` : client;
+  if (incoming['x-forwarded-proto'] === undefined)
+    out['x-forwarded-proto'] = facts.encrypted ? 'https' : 'http';
+  if (incoming['x-forwarded-host'] === undefined && incoming.host !== undefined)
+    out['x-forwarded-host'] = incoming.host;
+  return out;
+}
+
+/** Response headers to send to the client, from undici's header object. */
+export function downstreamResponseHeaders(
+  upstream: Record<string, string | string[] | undefined>,
+): OutgoingHttpHeaders {
+  const extra = namedInConnection(upstream.connection);
+  const out: OutgoingHttpHeaders = {};
+  for (const name in upstream) {
+    if (HOP_BY_HOP.has(name) || extra?.has(name)) continue;
+    const value = upstream[name];
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
+/** Value of one cookie in a Cookie header, without allocating a parsed map. */
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  let from = 0;
+  while (from < header.length) {
+    let end = header.indexOf(';', from);
+    if (end < 0) end = header.length;
+    const eq = header.indexOf('=', from);
+    if (eq > from && eq < end && header.slice(from, eq).trim() === name)
+      return header.slice(eq + 1, end).trim();
+    from = end + 1;
+  }
+  return undefined;
+}

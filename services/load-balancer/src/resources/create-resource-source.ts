@@ -1,0 +1,52 @@
+// METRICS_SOURCE → the resource source(s) that feed resource-aware mode.
+import type { LoadBalancerConfig, Logger } from '@headroom/shared';
+import type Docker from 'dockerode';
+import type { BackendSet } from '../discovery/backend-set.js';
+import { dockerClient } from '../discovery/docker-source.js';
+import { BackendMetricsSource } from './backend-metrics-source.js';
+import { DockerStatsSource } from './docker-stats-source.js';
+import { PrometheusSource } from './prometheus-source.js';
+import type { PublishSample, ResourceSource } from './resource-sample.js';
+
+class Combined implements ResourceSource {
+  constructor(private readonly parts: ResourceSource[]) {}
+  update(set: BackendSet): void {
+    for (const p of this.parts) p.update(set);
+  }
+  async stop(): Promise<void> {
+    await Promise.all(this.parts.map((p) => p.stop()));
+  }
+}
+
+export function createResourceSource(
+  config: LoadBalancerConfig,
+  logger: Logger,
+  publish: PublishSample,
+  docker?: Docker,
+): ResourceSource {
+  const interval = config.METRICS_INTERVAL_MS;
+  switch (config.METRICS_SOURCE) {
+    case 'none':
+      return new Combined([]);
+    case 'docker':
+      return new DockerStatsSource(docker ?? dockerClient(config), publish, logger);
+    case 'backend':
+      return new BackendMetricsSource(publish, logger, interval);
+    case 'prometheus':
+      if (!config.PROMETHEUS_URL) throw new Error('METRICS_SOURCE=prometheus needs PROMETHEUS_URL');
+      return new PrometheusSource(
+        config.PROMETHEUS_URL,
+        config.PROMQL_CPU,
+        config.PROMQL_MEMORY,
+        publish,
+        logger,
+        interval,
+      );
+    case 'auto':
+      // containers: their stats stream; everything else: the backend's own /metrics
+      return new Combined([
+        new DockerStatsSource(docker ?? dockerClient(config), publish, logger),
+        new BackendMetricsSource(publish, logger, interval, (s) => s.containerId === undefined),
+      ]);
+  }
+}

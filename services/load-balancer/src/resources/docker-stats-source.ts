@@ -1,0 +1,114 @@
+// One long-lived Docker stats stream per container (never a one-shot poll with a sleep
+// per container): each JSON line carries cpu_stats and precpu_stats, about once a second.
+import type { Logger } from '@headroom/shared';
+import type Docker from 'dockerode';
+import type { BackendSet } from '../discovery/backend-set.js';
+import { backoffMs } from '../discovery/backoff.js';
+import { cpuFraction, type DockerStats, memoryFraction } from './cpu-from-stats.js';
+import type { PublishSample, ResourceSource } from './resource-sample.js';
+
+interface Stream {
+  containerId: string;
+  cpuLimit: number | undefined;
+  stream: NodeJS.ReadableStream | undefined;
+  retry: NodeJS.Timeout | undefined;
+  attempt: number;
+  closed: boolean;
+}
+
+export class DockerStatsSource implements ResourceSource {
+  private readonly streams = new Map<string, Stream>();
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly publish: PublishSample,
+    private readonly logger: Logger,
+  ) {}
+
+  update(set: BackendSet): void {
+    const wanted = new Set<string>();
+    for (const spec of set) {
+      if (!spec.containerId) continue;
+      wanted.add(spec.id);
+      const existing = this.streams.get(spec.id);
+      if (existing) {
+        existing.cpuLimit = spec.cpuLimit;
+        continue;
+      }
+      const s: Stream = {
+        containerId: spec.containerId,
+        cpuLimit: spec.cpuLimit,
+        stream: undefined,
+        retry: undefined,
+        attempt: 0,
+        closed: false,
+      };
+      this.streams.set(spec.id, s);
+      this.open(spec.id, s);
+    }
+    for (const [id, s] of this.streams) if (!wanted.has(id)) this.close(id, s);
+  }
+
+  private open(id: string, s: Stream): void {
+    if (s.closed) return;
+    this.docker
+      .getContainer(s.containerId)
+      .stats({ stream: true })
+      .then((stream) => {
+        const readable = stream as unknown as NodeJS.ReadableStream;
+        if (s.closed) {
+          (readable as unknown as { destroy: () => void }).destroy();
+          return;
+        }
+        s.stream = readable;
+        let buffered = '';
+        readable.on('data', (chunk: Buffer) => {
+          buffered += chunk.toString();
+          let nl = buffered.indexOf('\n');
+          while (nl >= 0) {
+            const line = buffered.slice(0, nl);
+            buffered = buffered.slice(nl + 1);
+            nl = buffered.indexOf('\n');
+            if (line.trim().length === 0) continue;
+            try {
+              const stats = JSON.parse(line) as DockerStats;
+              s.attempt = 0;
+              this.publish({
+                id,
+                cpu: cpuFraction(stats, s.cpuLimit),
+                mem: memoryFraction(stats),
+                at: Date.now(),
+              });
+            } catch {}
+          }
+        });
+        const reopen = () => {
+          if (s.closed || s.stream !== readable) return;
+          s.stream = undefined;
+          this.retryLater(id, s);
+        };
+        readable.on('end', reopen);
+        readable.on('error', reopen);
+      })
+      .catch(() => this.retryLater(id, s));
+  }
+
+  private retryLater(id: string, s: Stream): void {
+    if (s.closed) return;
+    const delay = backoffMs(s.attempt++, Math.random(), 500, 10_000);
+    this.logger.debug({ backend: id, retryInMs: delay }, 'docker stats stream lost; reopening');
+    s.retry = setTimeout(() => this.open(id, s), delay);
+    s.retry.unref();
+  }
+
+  private close(id: string, s: Stream): void {
+    s.closed = true;
+    clearTimeout(s.retry);
+    (s.stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+    this.streams.delete(id);
+  }
+
+  async stop(): Promise<void> {
+    for (const [id, s] of this.streams) this.close(id, s);
+  }
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { bucketOf, bucketUpperMs, quantileOf } from './latency-histogram.js';
+import { TrafficStats } from './traffic-stats.js';
+
+describe('latency histogram', () => {
+  it('buckets are within 10 % of the value', () => {
+    for (const ms of [0.5, 1, 3.3, 20, 150, 2000, 30_000]) {
+      const upper = bucketUpperMs(bucketOf(ms));
+      expect(upper).toBeGreaterThanOrEqual(ms);
+      expect(upper / ms).toBeLessThan(1.11);
+    }
+  });
+  it('computes quantiles', () => {
+    const counts = new Uint32Array(200);
+    for (let i = 1; i <= 100; i++) counts[bucketOf(i)]!++;
+    expect(quantileOf(counts, 100, 0.5)! / 50).toBeCloseTo(1, 0);
+    expect(quantileOf(counts, 100, 0.99)!).toBeGreaterThanOrEqual(99);
+    expect(quantileOf(counts, 0, 0.5)).toBeNull();
+  });
+});
+
+describe('TrafficStats', () => {
+  it('rolls seconds into history points with per-backend shares', () => {
+    const s = new TrafficStats(3, 0);
+    for (let i = 0; i < 30; i++) s.record('a', 10, false);
+    for (let i = 0; i < 10; i++) s.record('b', 100, i === 0);
+    s.tick(1000, 'round-robin', [
+      { id: 'a', name: 'A', cpu: 0.5, effectiveWeight: 1 },
+      { id: 'b', name: 'B', cpu: null, effectiveWeight: 1 },
+    ]);
+    const [p] = s.history();
+    expect(p).toMatchObject({ t: 0, rps: 40, errors: 1, mode: 'round-robin' });
+    expect(p!.backends.a!.share).toBe(0.75);
+    expect(p!.p99!).toBeGreaterThanOrEqual(100);
+    expect(s.backendRps('a')).toBe(30);
+    for (let t = 2; t < 8; t++) s.tick(t * 1000, 'latency', []);
+    expect(s.history()).toHaveLength(3);
+  });
+});
