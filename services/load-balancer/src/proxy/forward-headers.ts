@@ -21,7 +21,9 @@ function namedInConnection(connection: string | string[] | undefined): Set<strin
   let out: Set<string> | undefined;
   for (const token of text.split(',')) {
     const name = token.trim().toLowerCase();
-    if (name.length > 0 && name !== 'close' && name !== 'keep-alive') (out ??= new Set()).add(name);
+    if (name.length === 0 || name === 'close' || name === 'keep-alive') continue;
+    out ??= new Set();
+    out.add(name);
   }
   return out;
 }

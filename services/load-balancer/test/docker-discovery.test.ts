@@ -1,0 +1,131 @@
+// Docker discovery against the real engine: a labelled container started by the test
+// appears, passes its health check and takes traffic within a second or so; its CPU
+// limit sets its weight; its stats stream feeds resource-aware mode; stopping it
+// removes it. Needs the Docker engine (.ci/run provisions it).
+import { execFileSync } from 'node:child_process';
+import { backendListSchema, LB_LABELS } from '@headroom/shared';
+import { BASE_IMAGE, ensureBaseImage, removeLabelled, requireDocker, waitFor } from '@headroom/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningLb, startLb } from './lb-fixtures.js';
+
+const SERVICE = `lbtest-${process.pid}`;
+const MARK = 'headroom.test';
+
+// a tiny server: /health, and / answers its name; `burn` spins a core forever
+const SERVER = `
+const http = require('node:http');
+if (process.env.BURN) setInterval(() => { const end = Date.now() + 90; while (Date.now() < end); }, 100);
+http.createServer((req, res) => {
+  res.setHeader('x-backend-instance', process.env.NAME);
+  res.end(req.url === '/health' ? 'ok' : process.env.NAME);
+}).listen(3000);
+`;
+
+function run(name: string, labels: Record<string, string>, extra: string[] = []): string {
+  const args = [
+    'run',
+    '-d',
+    '--name',
+    name,
+    '--label',
+    `${MARK}=${SERVICE}`,
+    '-e',
+    `NAME=${name}`,
+    '-p',
+    '127.0.0.1::3000',
+  ];
+  for (const [k, v] of Object.entries(labels)) args.push('--label', `${k}=${v}`);
+  args.push(...extra, BASE_IMAGE, 'node', '-e', SERVER);
+  return execFileSync('docker', args).toString().trim();
+}
+
+const lbLabels = { [LB_LABELS.enable]: 'true', [LB_LABELS.service]: SERVICE, [LB_LABELS.port]: '3000' };
+let lb: RunningLb;
+
+async function list() {
+  return backendListSchema.parse(await (await fetch(`${lb.admin}/api/backends`)).json()).backends;
+}
+
+beforeAll(async () => {
+  requireDocker();
+  ensureBaseImage();
+  removeLabelled(MARK, SERVICE);
+  lb = await startLb({
+    DISCOVERY: 'docker',
+    LB_SERVICE: SERVICE,
+    DOCKER_ADDRESS: 'published',
+    METRICS_SOURCE: 'docker',
+    HEALTH_INTERVAL_MS: '500',
+    BALANCER_MODE: 'round-robin',
+  });
+});
+
+afterAll(async () => {
+  await lb?.stop();
+  removeLabelled(MARK, SERVICE);
+});
+
+describe('docker discovery (real engine)', () => {
+  it('a labelled container appears, takes traffic within about a second, and disappears when stopped', async () => {
+    const started = Date.now();
+    run(`${SERVICE}-a`, lbLabels, ['--cpus', '0.5']);
+    await waitFor(async () => (await fetch(`${lb.proxy}/`)).status === 200, {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
+    const tookMs = Date.now() - started;
+    // docker run itself takes a few hundred ms; the events stream + fast first probe add little
+    expect(tookMs).toBeLessThan(5000);
+    const [a] = await list();
+    expect(a).toMatchObject({ name: `${SERVICE}-a`, source: 'docker', service: SERVICE, state: 'healthy' });
+
+    run(`${SERVICE}-b`, lbLabels, ['--cpus', '2']);
+    await waitFor(async () => (await list()).filter((b) => b.state === 'healthy').length === 2, {
+      timeoutMs: 10_000,
+    });
+    const weights = Object.fromEntries((await list()).map((b) => [b.name, b.weight]));
+    expect(weights[`${SERVICE}-b`]! / weights[`${SERVICE}-a`]!).toBeCloseTo(4, 5);
+
+    const seen = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`${lb.proxy}/`);
+      seen.add(res.headers.get('x-backend-instance') ?? '');
+    }
+    expect([...seen].sort()).toEqual([`${SERVICE}-a`, `${SERVICE}-b`]);
+
+    execFileSync('docker', ['stop', '-t', '1', `${SERVICE}-b`]);
+    await waitFor(async () => (await list()).length === 1, {
+      timeoutMs: 10_000,
+      message: 'stopped container removed',
+    });
+    for (let i = 0; i < 5; i++)
+      expect((await fetch(`${lb.proxy}/`)).headers.get('x-backend-instance')).toBe(`${SERVICE}-a`);
+  });
+
+  it('ignores containers without lb.enable and with another lb.service', async () => {
+    run(`${SERVICE}-plain`, { [LB_LABELS.service]: SERVICE });
+    run(`${SERVICE}-other`, { ...lbLabels, [LB_LABELS.service]: `${SERVICE}-x` });
+    run(`${SERVICE}-c`, lbLabels);
+    await waitFor(async () => (await list()).some((b) => b.name === `${SERVICE}-c`), { timeoutMs: 10_000 });
+    const names = (await list()).map((b) => b.name);
+    expect(names).not.toContain(`${SERVICE}-plain`);
+    expect(names).not.toContain(`${SERVICE}-other`);
+  });
+
+  it('reads CPU from the container stats stream, relative to its limit', async () => {
+    run(`${SERVICE}-hot`, lbLabels, ['--cpus', '0.5', '-e', 'BURN=1']);
+    const hot = await waitFor(
+      async () => {
+        const b = (await list()).find((x) => x.name === `${SERVICE}-hot`);
+        return b && b.cpu !== null && b.cpu > 0.6 ? b : undefined;
+      },
+      { timeoutMs: 20_000, message: 'CPU of the burning container' },
+    );
+    // it burns ~90% of one core, capped by --cpus 0.5: about its whole limit
+    expect(hot.cpu!).toBeGreaterThan(0.6);
+    const idle = (await list()).find((x) => x.name === `${SERVICE}-a`)!;
+    expect(idle.cpu).not.toBeNull();
+    expect(idle.cpu!).toBeLessThan(0.3);
+    expect(idle.score!).toBeGreaterThan(hot.score!);
+  });
+});

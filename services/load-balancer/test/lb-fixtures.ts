@@ -1,0 +1,136 @@
+// Test fixtures: the real balancer process, and tiny HTTP servers for behaviours the
+// stress backend does not have (echo, never answer, refuse).
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { freePort, type ServiceProcess, spawnService, waitFor } from '@headroom/testkit';
+
+export interface RunningLb {
+  proc: ServiceProcess;
+  proxy: string;
+  admin: string;
+  stop(): Promise<number | null>;
+}
+
+export async function startLb(env: Record<string, string>): Promise<RunningLb> {
+  const [port, adminPort] = [await freePort(), await freePort()];
+  const proc = spawnService('load-balancer', {
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    ADMIN_PORT: String(adminPort),
+    DISCOVERY: 'static',
+    HEALTH_INTERVAL_MS: '200',
+    SLOW_START_MS: '0',
+    ...env,
+  });
+  const admin = `http://127.0.0.1:${adminPort}`;
+  await waitFor(
+    async () => {
+      if (proc.child.exitCode !== null) throw new Error(`balancer exited: ${proc.output()}`);
+      return (await fetch(`${admin}/healthz`)).ok;
+    },
+    { timeoutMs: 15_000, message: 'balancer /healthz' },
+  );
+  return { proc, proxy: `http://127.0.0.1:${port}`, admin, stop: () => proc.stop() };
+}
+
+export async function healthyCount(admin: string): Promise<number> {
+  const body = (await (await fetch(`${admin}/api/backends`)).json()) as {
+    backends: Array<{ state: string }>;
+  };
+  return body.backends.filter((b) => b.state === 'healthy').length;
+}
+
+export async function waitHealthy(admin: string, n: number): Promise<void> {
+  await waitFor(async () => (await healthyCount(admin)) >= n, {
+    timeoutMs: 10_000,
+    message: `${n} healthy backends`,
+  });
+}
+
+export interface TestServer {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+async function listen(server: Server): Promise<TestServer> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** Answers /health; for anything else: the request's headers, and a SHA-256 and size of its body. */
+export function echoServer(name: string): Promise<TestServer> {
+  return listen(
+    createServer((req: IncomingMessage, res) => {
+      if (req.url === '/health') {
+        res.end('ok');
+        return;
+      }
+      if (req.url?.startsWith('/big')) {
+        const mb = Number(new URL(req.url, 'http://x').searchParams.get('mb') ?? '1');
+        const chunk = Buffer.alloc(1024 * 1024, 7);
+        res.writeHead(200, {
+          'content-type': 'application/octet-stream',
+          'content-length': String(mb * chunk.length),
+        });
+        let sent = 0;
+        const write = () => {
+          while (sent < mb) {
+            sent++;
+            if (!res.write(chunk)) {
+              res.once('drain', write);
+              return;
+            }
+          }
+          res.end();
+        };
+        write();
+        return;
+      }
+      const hash = createHash('sha256');
+      let size = 0;
+      req.on('data', (d: Buffer) => {
+        hash.update(d);
+        size += d.length;
+      });
+      req.on('end', () => {
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          connection: 'keep-alive, x-hop',
+          'x-hop': 'secret',
+          'x-backend-instance': name,
+        });
+        res.end(
+          JSON.stringify({
+            name,
+            method: req.method,
+            url: req.url,
+            headers: req.headers,
+            size,
+            sha256: hash.digest('hex'),
+          }),
+        );
+      });
+    }),
+  );
+}
+
+/** Passes health checks but never answers anything else. */
+export function blackHoleServer(): Promise<TestServer> {
+  return listen(
+    createServer((req, res) => {
+      if (req.url === '/health') res.end('ok');
+      // otherwise: hold the request open, never answer
+    }),
+  );
+}
