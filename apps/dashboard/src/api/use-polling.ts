@@ -1,0 +1,47 @@
+// Polls a loader every `intervalMs` while the tab is visible; keeps the last good value
+// through errors so the page degrades instead of blanking, and recovers on its own.
+import { useCallback, useEffect, useRef, useState } from 'react';
+
+export interface Polled<T> {
+  data: T | undefined;
+  error: unknown;
+  refresh: () => void;
+}
+
+export function usePolling<T>(load: () => Promise<T>, intervalMs: number, enabled = true): Polled<T> {
+  const [data, setData] = useState<T>();
+  const [error, setError] = useState<unknown>();
+  const loadRef = useRef(load);
+  loadRef.current = load;
+  const [tick, setTick] = useState(0);
+  const refresh = useCallback(() => setTick((t) => t + 1), []);
+
+  useEffect(() => {
+    if (!enabled) return;
+    let cancelled = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const run = async () => {
+      if (document.hidden) {
+        timer = setTimeout(run, intervalMs);
+        return;
+      }
+      try {
+        const value = await loadRef.current();
+        if (!cancelled) {
+          setData(value);
+          setError(undefined);
+        }
+      } catch (err) {
+        if (!cancelled) setError(err);
+      }
+      if (!cancelled) timer = setTimeout(run, intervalMs);
+    };
+    void run();
+    return () => {
+      cancelled = true;
+      clearTimeout(timer);
+    };
+  }, [intervalMs, enabled, tick]);
+
+  return { data, error, refresh };
+}

@@ -1,0 +1,188 @@
+// Component tests: the page against a fetch stub at the network boundary.
+import type { BackendView } from '@headroom/shared/contracts';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { App } from './app';
+
+const backend = (id: string, extra: Partial<BackendView> = {}): BackendView => ({
+  id,
+  url: `http://10.0.0.${id.length}:3000`,
+  name: `backend-${id}`,
+  service: 'backend',
+  source: 'docker',
+  state: 'healthy',
+  stateReason: null,
+  inFlight: 2,
+  requests: 10,
+  errors: 0,
+  rps: 12.5,
+  cpu: 0.42,
+  mem: 0.1,
+  score: 0.66,
+  metricsAgeMs: 400,
+  latencyMs: 5,
+  weight: 1,
+  effectiveWeight: 0.5,
+  sticky: { kind: 'none' },
+  ...extra,
+});
+
+interface ServerState {
+  mode: string;
+  token: string | undefined;
+  autoscaler: boolean;
+  down: boolean;
+  calls: Array<{ method: string; path: string; auth: string | undefined; body: unknown }>;
+}
+let server: ServerState;
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+}
+
+beforeEach(() => {
+  sessionStorage.clear();
+  server = { mode: 'resource-aware', token: undefined, autoscaler: false, down: false, calls: [] };
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async (url: string, init?: RequestInit) => {
+      if (server.down) throw new TypeError('fetch failed');
+      const method = init?.method ?? 'GET';
+      const auth = (init?.headers as Record<string, string> | undefined)?.authorization;
+      const body = init?.body ? JSON.parse(String(init.body)) : undefined;
+      server.calls.push({ method, path: url, auth, body });
+      if (method !== 'GET' && server.token && auth !== `Bearer ${server.token}`) {
+        return json(401, {
+          statusCode: 401,
+          code: 'LB_ERR_UNAUTHORIZED',
+          error: 'Unauthorized',
+          message: 'token',
+        });
+      }
+      if (url === '/api/info')
+        return json(200, {
+          version: '0.1.0',
+          authRequired: server.token !== undefined,
+          discovery: 'docker',
+          autoscaler: server.autoscaler ? { url: 'http://as:8082' } : null,
+          grafana: null,
+        });
+      if (url === '/api/backends')
+        return json(200, {
+          mode: server.mode,
+          backends: [backend('a'), backend('bb', { state: 'draining' })],
+        });
+      if (url === '/api/stats/history') return json(200, { points: [] });
+      if (url === '/api/mode' && method === 'PUT') {
+        server.mode = body.mode;
+        return json(200, { mode: server.mode, modes: [] });
+      }
+      if (url.endsWith('/cpu/toggle')) return json(200, { on: true, cores: 1, duty: 1, maxCores: 2 });
+      if (url === '/api/autoscaler/status')
+        return json(200, {
+          service: 'backend',
+          runtime: 'docker',
+          current: 2,
+          desired: 3,
+          ready: 2,
+          min: 1,
+          max: 10,
+          paused: false,
+          holdReason: null,
+          lastMetrics: [],
+          lastDecision: null,
+        });
+      if (url === '/api/autoscaler/decisions')
+        return json(200, {
+          decisions: [
+            {
+              at: new Date().toISOString(),
+              current: 2,
+              ready: 2,
+              desired: 3,
+              action: 'scale-up',
+              reason: 'ScaleUp',
+              message: 'cpu 0.9 over target 0.6',
+              metrics: [],
+              dryRun: false,
+            },
+          ],
+        });
+      return json(404, { statusCode: 404, code: 'NOPE', error: 'Not Found', message: url });
+    }),
+  );
+});
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
+
+describe('dashboard', () => {
+  it('shows the backends with their state and numbers', async () => {
+    render(<App />);
+    expect(await screen.findByText('backend-a')).toBeTruthy();
+    expect(screen.getByText('backend-bb')).toBeTruthy();
+    expect(screen.getByText('draining')).toBeTruthy();
+    expect(screen.getAllByText('42%').length).toBeGreaterThan(0);
+    expect(screen.getByText('1/2 backends healthy · docker discovery')).toBeTruthy();
+  });
+
+  it('switches the mode on the server and shows the server mode', async () => {
+    render(<App />);
+    await screen.findByText('backend-a');
+    const latency = screen.getByRole('radio', { name: 'Latency' });
+    expect(latency.getAttribute('aria-checked')).toBe('false');
+    fireEvent.click(latency);
+    await waitFor(() =>
+      expect(server.calls.some((c) => c.method === 'PUT' && c.body?.mode === 'latency')).toBe(true),
+    );
+    await waitFor(() =>
+      expect(screen.getByRole('radio', { name: 'Latency' }).getAttribute('aria-checked')).toBe('true'),
+    );
+  });
+
+  it('asks for the admin token on 401 and retries with it', async () => {
+    server.token = 'secret';
+    render(<App />);
+    await screen.findByText('backend-a');
+    fireEvent.click(screen.getByRole('radio', { name: 'Round-robin' }));
+    const input = await screen.findByLabelText('token');
+    expect(screen.getByText(/requires an admin token/)).toBeTruthy();
+    fireEvent.change(input, { target: { value: 'secret' } });
+    fireEvent.click(screen.getByText('Use token'));
+    await waitFor(() => expect(server.mode).toBe('round-robin'));
+    expect(server.calls.find((c) => c.method === 'PUT' && c.auth === 'Bearer secret')).toBeTruthy();
+    expect(sessionStorage.getItem('headroom-admin-token')).toBe('secret');
+  });
+
+  it('says so when the balancer is unreachable, and recovers', async () => {
+    server.down = true;
+    render(<App />);
+    expect(await screen.findByRole('alert')).toBeTruthy();
+    server.down = false;
+    await waitFor(() => expect(screen.queryByRole('alert')).toBeNull(), { timeout: 4000 });
+    expect(await screen.findByText('backend-a')).toBeTruthy();
+  });
+
+  it('explains how to enable the autoscaler and Grafana when they are not configured', async () => {
+    render(<App />);
+    expect(await screen.findByTestId('no-autoscaler')).toBeTruthy();
+    expect(screen.getByTestId('no-grafana').textContent).toContain('GRAFANA_URL');
+  });
+
+  it('shows the autoscaler replicas and decisions with reasons when configured', async () => {
+    server.autoscaler = true;
+    render(<App />);
+    expect(await screen.findByText('ScaleUp')).toBeTruthy();
+    expect(screen.getByText(/cpu 0.9 over target 0.6/)).toBeTruthy();
+    expect(screen.getByText('Desired')).toBeTruthy();
+  });
+
+  it('toggles CPU stress on a backend', async () => {
+    render(<App />);
+    await screen.findByText('backend-a');
+    fireEvent.click(screen.getAllByText('Stress CPU')[0]!);
+    await waitFor(() => expect(server.calls.some((c) => c.path === '/api/backends/a/cpu/toggle')).toBe(true));
+    expect(await screen.findByText('Stop stress')).toBeTruthy();
+  });
+});

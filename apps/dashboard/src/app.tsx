@@ -1,0 +1,135 @@
+// The dashboard page: polls the balancer, shows backends, traffic, mode, autoscaler and
+// Grafana, and sends the few admin actions a person takes from here.
+import type { BalancerMode } from '@headroom/shared/contracts';
+import { useCallback, useState } from 'react';
+import { ApiError, api, tokenStore } from './api/client';
+import { usePolling } from './api/use-polling';
+import { appConfig } from './app-config';
+import { AutoscalerPanel } from './features/autoscaler/autoscaler-panel';
+import { BackendsTable } from './features/backends/backends-table';
+import { BurstButton } from './features/burst/burst-button';
+import { GrafanaPanels } from './features/grafana/grafana-panels';
+import { ModeSwitch } from './features/mode/mode-switch';
+import { ConnectionBanner } from './features/status/connection-banner';
+import { TokenPrompt } from './features/status/token-prompt';
+import { TrafficCharts } from './features/traffic/traffic-charts';
+
+type Retry = () => Promise<void>;
+
+export function App() {
+  const every = appConfig.pollIntervalMs;
+  const info = usePolling(api.info, every * 4);
+  const backends = usePolling(api.backends, every);
+  const history = usePolling(api.history, every);
+  const autoscalerOn = info.data?.autoscaler != null;
+  const asStatus = usePolling(api.autoscalerStatus, every * 2, autoscalerOn);
+  const asDecisions = usePolling(api.autoscalerDecisions, every * 2, autoscalerOn);
+
+  const [pendingMode, setPendingMode] = useState<BalancerMode>();
+  const [burning, setBurning] = useState<Record<string, boolean>>({});
+  const [authRetry, setAuthRetry] = useState<{ retry: Retry; rejected: boolean }>();
+  const [message, setMessage] = useState<string>();
+
+  const run = useCallback(async (action: Retry) => {
+    try {
+      await action();
+      setMessage(undefined);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) {
+        const hadToken = tokenStore.get() !== null;
+        tokenStore.clear();
+        setAuthRetry({ retry: action, rejected: hadToken });
+      } else setMessage(err instanceof Error ? err.message : String(err));
+    }
+  }, []);
+
+  const changeMode = (mode: BalancerMode) =>
+    run(async () => {
+      setPendingMode(mode);
+      try {
+        await api.setMode(mode);
+        backends.refresh();
+        history.refresh();
+      } finally {
+        setPendingMode(undefined);
+      }
+    });
+
+  const toggleCpu = (id: string) =>
+    run(async () => {
+      const state = await api.toggleCpu(id);
+      setBurning((b) => ({ ...b, [id]: state.on }));
+    });
+
+  const unreachable = backends.error instanceof ApiError && backends.error.status === 0;
+  const rows = (history.data?.points ?? []).slice(-appConfig.chartSeconds);
+  const list = backends.data?.backends ?? [];
+  const healthy = list.filter((b) => b.state === 'healthy').length;
+
+  return (
+    <div className="page">
+      <header>
+        <div>
+          <h1>Headroom</h1>
+          <span className="subtitle">
+            {backends.data
+              ? `${healthy}/${list.length} backends healthy · ${info.data?.discovery ?? ''} discovery`
+              : 'connecting…'}
+          </span>
+        </div>
+        <ModeSwitch mode={backends.data?.mode} pending={pendingMode} onChange={(m) => void changeMode(m)} />
+      </header>
+      <ConnectionBanner unreachable={unreachable} />
+      {message ? (
+        <div className="banner error" role="status">
+          {message}
+        </div>
+      ) : null}
+      {authRetry ? (
+        <TokenPrompt
+          rejected={authRetry.rejected}
+          onCancel={() => setAuthRetry(undefined)}
+          onSubmit={(token) => {
+            tokenStore.set(token);
+            const { retry } = authRetry;
+            setAuthRetry(undefined);
+            void run(retry);
+          }}
+        />
+      ) : null}
+
+      <section className="card">
+        <div className="card-head">
+          <h2>Backends</h2>
+          <BurstButton
+            onError={(err) => {
+              if (err instanceof ApiError && err.status === 401) void run(async () => Promise.reject(err));
+              else setMessage(err instanceof Error ? err.message : String(err));
+            }}
+          />
+        </div>
+        <BackendsTable backends={list} burning={burning} onToggleCpu={(id) => void toggleCpu(id)} />
+      </section>
+
+      <section className="card">
+        <h2>Traffic</h2>
+        <TrafficCharts points={rows} />
+      </section>
+
+      <section className="card">
+        <h2>Autoscaler</h2>
+        <AutoscalerPanel
+          configured={autoscalerOn}
+          status={asStatus.data}
+          decisions={asDecisions.data?.decisions}
+          error={asStatus.error instanceof Error ? asStatus.error.message : undefined}
+        />
+      </section>
+
+      <section className="card">
+        <h2>Grafana</h2>
+        <GrafanaPanels grafana={info.data?.grafana} />
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,131 @@
+// The dashboard end to end: the real balancer serving the built dashboard, real stress
+// backends behind it, driven through Debian's headless Chromium with playwright-core.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  freePort,
+  type RunningBackend,
+  repoRoot,
+  type ServiceProcess,
+  spawnService,
+  startBackend,
+  waitFor,
+} from '@headroom/testkit';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const dist = fileURLToPath(new URL('../../dist', import.meta.url));
+const artifacts = `${repoRoot}artifacts`;
+let backends: RunningBackend[] = [];
+let lb: ServiceProcess;
+let admin: string;
+let proxy: string;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  execFileSync(
+    process.execPath,
+    [
+      fileURLToPath(new URL('../../node_modules/vite/bin/vite.js', import.meta.url)),
+      'build',
+      '--logLevel',
+      'warn',
+    ],
+    {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      stdio: 'inherit',
+    },
+  );
+  backends = await Promise.all([1, 2, 3].map((i) => startBackend({ instance: `dash-be-${i}` })));
+  const [port, adminPort] = [await freePort(), await freePort()];
+  admin = `http://127.0.0.1:${adminPort}`;
+  proxy = `http://127.0.0.1:${port}`;
+  lb = spawnService('load-balancer', {
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    ADMIN_PORT: String(adminPort),
+    DISCOVERY: 'static',
+    BACKENDS: backends.map((b) => b.url).join(','),
+    METRICS_SOURCE: 'backend',
+    METRICS_INTERVAL_MS: '500',
+    SLOW_START_MS: '0',
+    DASHBOARD_DIR: dist,
+  });
+  await waitFor(async () => (await fetch(`${admin}/healthz`)).ok, { timeoutMs: 15_000 });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1400, height: 1300 } });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await lb?.stop();
+  await Promise.all(backends.map((b) => b.stop()));
+});
+
+describe('dashboard in Chromium', () => {
+  it('shows the live backends', async () => {
+    await page.goto(`${admin}/`);
+    for (const b of backends)
+      await page.getByText(new URL(b.url).host, { exact: true }).first().waitFor({ timeout: 15_000 });
+    await page.getByText('3/3 backends healthy').waitFor({ timeout: 15_000 });
+  });
+
+  it('switches the balancing mode on the server', async () => {
+    await page.getByRole('radio', { name: 'Round-robin' }).click();
+    await waitFor(
+      async () =>
+        ((await (await fetch(`${admin}/api/mode`)).json()) as { mode: string }).mode === 'round-robin',
+      {
+        timeoutMs: 5000,
+      },
+    );
+    await page.waitForSelector('[data-mode="round-robin"][aria-checked="true"]');
+  });
+
+  it('toggles CPU stress on a backend', async () => {
+    const first = backends[0]!;
+    const row = page.locator('tr', { hasText: new URL(first.url).host });
+    await row.getByRole('button', { name: 'Stress CPU' }).click();
+    await waitFor(
+      async () => ((await (await fetch(`${first.url}/cpu`)).json()) as { on: boolean }).on === true,
+      { timeoutMs: 5000 },
+    );
+    await row.getByRole('button', { name: 'Stop stress' }).waitFor();
+  });
+
+  it('draws traffic and saves a screenshot', async () => {
+    // traffic through the proxy so the charts have something to show
+    const until = Date.now() + 4000;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (Date.now() < until) await (await fetch(`${proxy}/load?ms=5`)).arrayBuffer();
+      }),
+    );
+    await waitFor(async () => (await page.locator('.recharts-line path.recharts-curve').count()) > 0, {
+      timeoutMs: 10_000,
+    });
+    await page.waitForTimeout(1500); // one more poll so the last seconds are drawn
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: `${artifacts}/dashboard.png`, fullPage: true });
+    const first = backends[0]!;
+    await fetch(`${first.url}/cpu/toggle`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"on":false}',
+    });
+  });
+});
