@@ -130,14 +130,14 @@ describe('dashboard', () => {
   it('switches the mode on the server and shows the server mode', async () => {
     render(<App />);
     await screen.findByText('backend-a');
-    const latency = screen.getByRole('radio', { name: 'Latency' });
-    expect(latency.getAttribute('aria-checked')).toBe('false');
+    const latency = screen.getByRole('button', { name: 'Latency' });
+    expect(latency.getAttribute('aria-pressed')).toBe('false');
     fireEvent.click(latency);
     await waitFor(() =>
       expect(server.calls.some((c) => c.method === 'PUT' && c.body?.mode === 'latency')).toBe(true),
     );
     await waitFor(() =>
-      expect(screen.getByRole('radio', { name: 'Latency' }).getAttribute('aria-checked')).toBe('true'),
+      expect(screen.getByRole('button', { name: 'Latency' }).getAttribute('aria-pressed')).toBe('true'),
     );
   });
 
@@ -145,7 +145,7 @@ describe('dashboard', () => {
     server.token = 'secret';
     render(<App />);
     await screen.findByText('backend-a');
-    fireEvent.click(screen.getByRole('radio', { name: 'Round-robin' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Round-robin' }));
     const input = await screen.findByLabelText('token');
     expect(screen.getByText(/requires an admin token/)).toBeTruthy();
     fireEvent.change(input, { target: { value: 'secret' } });

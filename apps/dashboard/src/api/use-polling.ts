@@ -16,6 +16,7 @@ export function usePolling<T>(load: () => Promise<T>, intervalMs: number, enable
   const [tick, setTick] = useState(0);
   const refresh = useCallback(() => setTick((t) => t + 1), []);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `tick` restarts the loop when refresh() is called
   useEffect(() => {
     if (!enabled) return;
     let cancelled = false;

@@ -15,7 +15,7 @@ describe('formatters', () => {
     [undefined, '—'],
   ])('rate(%s) = %s', (v, out) => expect(rate(v)).toBe(out));
   it.each([
-    [3.14159, '3.1 ms'],
+    [3.21, '3.2 ms'],
     [42.7, '43 ms'],
     [1500, '1.5 s'],
     [25_000, '25 s'],

@@ -85,7 +85,7 @@ describe('dashboard in Chromium', () => {
   });
 
   it('switches the balancing mode on the server', async () => {
-    await page.getByRole('radio', { name: 'Round-robin' }).click();
+    await page.getByRole('button', { name: 'Round-robin' }).click();
     await waitFor(
       async () =>
         ((await (await fetch(`${admin}/api/mode`)).json()) as { mode: string }).mode === 'round-robin',
@@ -93,7 +93,7 @@ describe('dashboard in Chromium', () => {
         timeoutMs: 5000,
       },
     );
-    await page.waitForSelector('[data-mode="round-robin"][aria-checked="true"]');
+    await page.waitForSelector('[data-mode="round-robin"][aria-pressed="true"]');
   });
 
   it('toggles CPU stress on a backend', async () => {

@@ -16,13 +16,12 @@ export interface ModeSwitchProps {
 
 export function ModeSwitch({ mode, pending, onChange }: ModeSwitchProps) {
   return (
-    <div className="mode-switch" role="radiogroup" aria-label="Balancing mode">
+    <div className="mode-switch" role="group" aria-label="Balancing mode">
       {BALANCER_MODES.map((m) => (
         <button
           key={m}
           type="button"
-          role="radio"
-          aria-checked={mode === m}
+          aria-pressed={mode === m}
           data-mode={m}
           className={mode === m ? 'active' : pending === m ? 'pending' : ''}
           disabled={pending !== undefined}
