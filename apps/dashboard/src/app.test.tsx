@@ -32,7 +32,12 @@ interface ServerState {
   token: string | undefined;
   autoscaler: boolean;
   down: boolean;
-  calls: Array<{ method: string; path: string; auth: string | undefined; body: unknown }>;
+  calls: Array<{
+    method: string;
+    path: string;
+    auth: string | undefined;
+    body: { mode?: string } | undefined;
+  }>;
 }
 let server: ServerState;
 

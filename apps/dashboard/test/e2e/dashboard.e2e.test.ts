@@ -1,7 +1,7 @@
 // The dashboard end to end: the real balancer serving the built dashboard, real stress
 // backends behind it, driven through Debian's headless Chromium with playwright-core.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   freePort,
@@ -82,6 +82,7 @@ describe('dashboard in Chromium', () => {
     for (const b of backends)
       await page.getByText(new URL(b.url).host, { exact: true }).first().waitFor({ timeout: 15_000 });
     await page.getByText('3/3 backends healthy').waitFor({ timeout: 15_000 });
+    expect(await page.locator('table.backends tbody tr').count()).toBe(3);
   });
 
   it('switches the balancing mode on the server', async () => {
@@ -94,6 +95,7 @@ describe('dashboard in Chromium', () => {
       },
     );
     await page.waitForSelector('[data-mode="round-robin"][aria-pressed="true"]');
+    expect(await page.getAttribute('[data-mode="resource-aware"]', 'aria-pressed')).toBe('false');
   });
 
   it('toggles CPU stress on a backend', async () => {
@@ -121,6 +123,7 @@ describe('dashboard in Chromium', () => {
     await page.waitForTimeout(1500); // one more poll so the last seconds are drawn
     mkdirSync(artifacts, { recursive: true });
     await page.screenshot({ path: `${artifacts}/dashboard.png`, fullPage: true });
+    expect(statSync(`${artifacts}/dashboard.png`).size).toBeGreaterThan(10_000);
     const first = backends[0]!;
     await fetch(`${first.url}/cpu/toggle`, {
       method: 'POST',

@@ -16,7 +16,7 @@ export interface ModeSwitchProps {
 
 export function ModeSwitch({ mode, pending, onChange }: ModeSwitchProps) {
   return (
-    <div className="mode-switch" role="group" aria-label="Balancing mode">
+    <fieldset className="mode-switch" aria-label="Balancing mode">
       {BALANCER_MODES.map((m) => (
         <button
           key={m}
@@ -30,6 +30,6 @@ export function ModeSwitch({ mode, pending, onChange }: ModeSwitchProps) {
           {LABELS[m]}
         </button>
       ))}
-    </div>
+    </fieldset>
   );
 }

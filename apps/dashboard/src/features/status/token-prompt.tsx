@@ -25,13 +25,7 @@ export function TokenPrompt({
             ? 'The balancer rejected the token (401). Check ADMIN_TOKEN and try again.'
             : 'This balancer requires an admin token for changes (401). It is kept for this browser session only.'}
         </p>
-        <input
-          type="password"
-          aria-label="token"
-          value={token}
-          onChange={(e) => setToken(e.target.value)}
-          autoFocus
-        />
+        <input type="password" aria-label="token" value={token} onChange={(e) => setToken(e.target.value)} />
         <div className="actions">
           <button type="button" onClick={onCancel}>
             Cancel
