@@ -12,10 +12,6 @@ export const loadBalancerConfigSchema = z.object({
   PORT: env.listenPort(8080, 'Proxy port. Every path on it goes to a backend.'),
   ADMIN_PORT: env.listenPort(8081, 'Admin API, /metrics, /healthz and the dashboard.'),
   HOST: env.string('0.0.0.0', 'Bind address of both ports.'),
-  WORKERS: env.int(1, 64)(
-    1,
-    'Proxy processes sharing PORT (node:cluster); the admin port stays in the primary.',
-  ),
   DISCOVERY: env.oneOf(DISCOVERY_KINDS)(
     'docker',
     'Where backends come from: docker (labels), swarm (service tasks) or static.',
