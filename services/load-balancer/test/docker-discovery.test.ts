@@ -128,4 +128,46 @@ describe('docker discovery (real engine)', () => {
     expect(idle.cpu!).toBeLessThan(0.3);
     expect(idle.score!).toBeGreaterThan(hot.score!);
   });
+
+  it('keeps a client on its backend with lb.sticky=cookie, and ramps a joining backend with lb.slowstart', async () => {
+    const sticky = { ...lbLabels, [LB_LABELS.sticky]: 'cookie', [LB_LABELS.stickyCookie]: 'hr_test' };
+    for (const n of ['s1', 's2']) run(`${SERVICE}-${n}`, sticky);
+    await waitFor(
+      async () =>
+        (await list()).filter((b) => b.sticky.kind === 'cookie' && b.state === 'healthy').length === 2,
+      {
+        timeoutMs: 10_000,
+      },
+    );
+    const first = await fetch(`${lb.proxy}/`);
+    const cookie = first.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/^hr_test=[a-z0-9]+; Path=\/; HttpOnly/);
+    const owner = first.headers.get('x-backend-instance');
+    for (let i = 0; i < 10; i++) {
+      const res = await fetch(`${lb.proxy}/`, { headers: { cookie: cookie.split(';')[0]! } });
+      expect(res.headers.get('x-backend-instance')).toBe(owner);
+      expect(res.headers.get('set-cookie')).toBeNull();
+    }
+    // the sticky target goes away: the client moves and the cookie is rewritten
+    execFileSync('docker', ['stop', '-t', '1', owner!]);
+    const moved = await waitFor(
+      async () => {
+        const res = await fetch(`${lb.proxy}/`, { headers: { cookie: cookie.split(';')[0]! } });
+        return res.status === 200 && res.headers.get('x-backend-instance') !== owner ? res : undefined;
+      },
+      { timeoutMs: 10_000 },
+    );
+    expect(moved.headers.get('set-cookie')).toMatch(/^hr_test=/);
+    expect(moved.headers.get('set-cookie')).not.toBe(cookie);
+
+    run(`${SERVICE}-slow`, { ...lbLabels, [LB_LABELS.slowStart]: '60000' });
+    const joined = await waitFor(
+      async () => (await list()).find((b) => b.name === `${SERVICE}-slow` && b.state === 'healthy'),
+      {
+        timeoutMs: 10_000,
+      },
+    );
+    expect(joined.effectiveWeight).toBeLessThan(0.2 * joined.weight);
+    expect(joined.effectiveWeight).toBeGreaterThan(0);
+  });
 });
