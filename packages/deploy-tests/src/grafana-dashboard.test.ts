@@ -72,6 +72,14 @@ describe('grafana/dashboards/headroom-overview.json', () => {
     expect(wanted.filter((id) => !ids.has(id))).toEqual([]);
   });
 
+  it('has the titles the dashboard app shows for the panels it embeds', () => {
+    const src = readFileSync(repoPath('apps/dashboard/src/app-config.ts'), 'utf8');
+    const titled = [...src.matchAll(/\bpanel(?:Id)?\s*:\s*(\d+)\s*,\s*title\s*:\s*'([^']*)'/g)];
+    for (const [, id, title] of titled) {
+      expect(dashboard.panels.find((p) => p.id === Number(id))?.title, `panel ${id}`).toBe(title);
+    }
+  });
+
   it('uses only provisioned datasources', () => {
     expect(provisionedUids.length).toBeGreaterThan(0);
     for (const panel of dashboard.panels) {
