@@ -1,0 +1,110 @@
+// Load generators: wrk (C, so the generator steals little CPU from what is measured) for
+// maximum rate, autocannon for a fixed rate, and an open-loop pacer for the balancing
+// scenarios that measures latency from each request's *intended* send time, so a
+// stalled backend cannot hide its queue (no coordinated omission).
+import { execFileSync } from 'node:child_process';
+import autocannon from 'autocannon';
+import { Agent, request } from 'undici';
+
+export interface MaxRate {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+function ms(text: string): number {
+  const m = /([\d.]+)(us|ms|s)/.exec(text);
+  if (!m) return Number.NaN;
+  const v = Number(m[1]);
+  return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+}
+
+/** Closed-loop maximum rate with wrk: `connections` keep-alive connections for `seconds`. */
+export function wrkMaxRate(url: string, connections: number, seconds: number): MaxRate {
+  const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url]).toString();
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const p50 = ms(/ 50%\s+(\S+)/.exec(out)?.[1] ?? '');
+  const p99 = ms(/ 99%\s+(\S+)/.exec(out)?.[1] ?? '');
+  const errors =
+    Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) +
+    Number(/Socket errors:.*?timeout (\d+)/.exec(out)?.[1] ?? 0);
+  return { rps, p50, p99, errors };
+}
+
+/** Fixed offered rate with autocannon (`overallRate`); latency percentiles in ms. */
+export async function autocannonAtRate(
+  url: string,
+  rate: number,
+  connections: number,
+  seconds: number,
+): Promise<MaxRate> {
+  const r = await autocannon({ url, connections, duration: seconds, overallRate: rate });
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
+}
+
+export interface PacedResult {
+  sent: number;
+  ok: number;
+  errors: number;
+  latencies: number[];
+  /** [ms since start, instance] per completed request. */
+  log: Array<[number, string]>;
+}
+
+/** Open-loop: `rate` requests/s for `seconds`, each timed from when it was due. */
+export async function paced(
+  url: string,
+  rate: number,
+  seconds: number,
+  timeoutMs = 10_000,
+): Promise<PacedResult> {
+  const agent = new Agent({
+    connections: 512,
+    pipelining: 1,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+  });
+  const result: PacedResult = { sent: 0, ok: 0, errors: 0, latencies: [], log: [] };
+  const total = Math.round(rate * seconds);
+  const interval = 1000 / rate;
+  const start = performance.now();
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + i * interval;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    result.sent++;
+    inflight.push(
+      request(url, { dispatcher: agent })
+        .then(async (res) => {
+          await res.body.dump();
+          const done = performance.now();
+          if (res.statusCode >= 400) {
+            result.errors++;
+            return;
+          }
+          result.ok++;
+          result.latencies.push(done - due);
+          const who = res.headers['x-backend-instance'];
+          result.log.push([done - start, typeof who === 'string' ? who : '?']);
+        })
+        .catch(() => {
+          result.errors++;
+        }),
+    );
+  }
+  await Promise.all(inflight);
+  await agent.close();
+  return result;
+}
+
+export function quantile(values: number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+}
+
+export function median(values: number[]): number {
+  return quantile(values, 0.5);
+}

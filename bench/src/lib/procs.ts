@@ -1,0 +1,124 @@
+// Processes the benchmarks start: the real balancer, a trivial backend, containers.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { freePort, repoRoot, type ServiceProcess, spawnService, waitFor } from '@headroom/testkit';
+
+export { freePort, repoRoot, waitFor };
+
+export interface Lb {
+  proc: ServiceProcess;
+  proxy: string;
+  admin: string;
+  stop(): Promise<void>;
+}
+
+export async function startHeadroom(env: Record<string, string>): Promise<Lb> {
+  const [port, adminPort] = [await freePort(), await freePort()];
+  const proc = spawnService('load-balancer', {
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    ADMIN_PORT: String(adminPort),
+    LOG_LEVEL: 'warn',
+    SLOW_START_MS: '0',
+    ...env,
+  });
+  const admin = `http://127.0.0.1:${adminPort}`;
+  await waitFor(async () => (await fetch(`${admin}/healthz`)).ok, { timeoutMs: 20_000 });
+  return {
+    proc,
+    proxy: `http://127.0.0.1:${port}`,
+    admin,
+    stop: async () => {
+      await proc.stop();
+    },
+  };
+}
+
+export async function setMode(admin: string, mode: string): Promise<void> {
+  const res = await fetch(`${admin}/api/mode`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ mode }),
+  });
+  if (!res.ok) throw new Error(`mode ${mode}: ${res.status}`);
+}
+
+export async function healthyBackends(admin: string): Promise<number> {
+  const body = (await (await fetch(`${admin}/api/backends`)).json()) as {
+    backends: Array<{ state: string }>;
+  };
+  return body.backends.filter((b) => b.state === 'healthy').length;
+}
+
+/** A trivial HTTP backend in its own process: "ok" for every request. */
+export async function startTrivialBackend(): Promise<{ url: string; stop(): void }> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      '-e',
+      `require('node:http').createServer((q, s) => { s.setHeader('content-type', 'text/plain'); s.end('ok'); }).listen(${port}, '127.0.0.1')`,
+    ],
+    { stdio: 'ignore' },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(url)).ok, { timeoutMs: 10_000 });
+  return { url, stop: () => child.kill('SIGKILL') };
+}
+
+export function commandExists(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const BENCH_LABEL = 'headroom.bench';
+
+/** Runs a stress-backend container with a CPU limit, published on a loopback port. */
+export async function startBackendContainer(
+  name: string,
+  cpus: number,
+  labels: Record<string, string>,
+): Promise<{ name: string; url: string }> {
+  const args = [
+    'run',
+    '-d',
+    '--name',
+    name,
+    '--cpus',
+    String(cpus),
+    '--memory',
+    '256m',
+    '-p',
+    '127.0.0.1::3000',
+    '--label',
+    `${BENCH_LABEL}=1`,
+  ];
+  for (const [k, v] of Object.entries(labels)) args.push('--label', `${k}=${v}`);
+  args.push('-e', `INSTANCE_ID=${name}`, '-e', 'LOG_LEVEL=warn', 'headroom/backend:latest');
+  execFileSync('docker', args, { stdio: 'ignore' });
+  const port = execFileSync('docker', ['port', name, '3000/tcp']).toString().trim().split(':').pop();
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${url}/health`)).ok, { timeoutMs: 20_000 });
+  return { name, url };
+}
+
+/** The stress-backend image; built offline by deploy/build-images.sh when missing. */
+export function ensureBackendImage(): void {
+  try {
+    execFileSync('docker', ['image', 'inspect', 'headroom/backend:latest'], { stdio: 'ignore' });
+  } catch {
+    process.stdout.write('  headroom/backend:latest missing: running deploy/build-images.sh\n');
+    execFileSync('bash', [`${repoRoot}deploy/build-images.sh`], { stdio: 'inherit' });
+  }
+}
+
+export function removeBenchContainers(): void {
+  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=${BENCH_LABEL}=1`])
+    .toString()
+    .split('\n')
+    .filter(Boolean);
+  if (ids.length > 0) execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' });
+}
