@@ -17,7 +17,12 @@ const exampleEnv = Object.fromEntries(
 
 interface SwarmService {
   environment?: Record<string, string>;
-  deploy?: { mode?: string; placement?: { constraints?: string[] }; labels?: Record<string, string> };
+  deploy?: {
+    mode?: string;
+    endpoint_mode?: string;
+    placement?: { constraints?: string[] };
+    labels?: Record<string, string>;
+  };
   configs?: Array<{ source: string; target: string }>;
   user?: string;
 }
@@ -44,6 +49,8 @@ describe('deploy/docker-stack.yml', () => {
     for (const name of ['load-balancer', 'autoscaler', 'prometheus']) {
       expect(s[name]?.deploy?.placement?.constraints).toContain('node.role == manager');
       expect(s[name]?.user, `${name} runs as non-root`).toMatch(/^[1-9]\d*:\d+$/);
+      // reached by name without a virtual IP: no dependency on IPVS
+      expect(s[name]?.deploy?.endpoint_mode).toBe('dnsrr');
     }
   });
 
