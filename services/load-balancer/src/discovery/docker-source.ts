@@ -10,6 +10,7 @@ import type { BackendSet, BackendSource, BackendSpec } from './backend-set.js';
 import { backoffMs } from './backoff.js';
 import { recordFromInspect } from './container-record.js';
 import { containerToBackend, type DiscoveryContext } from './container-to-backend.js';
+import { onJsonLines } from './json-lines.js';
 
 const RELIST_EVENTS = new Set([
   'start',
@@ -85,20 +86,9 @@ export class DockerSource implements BackendSource {
         filters: { type: ['container', 'network'] },
       })) as NodeJS.ReadableStream;
       this.events = stream;
-      let buffered = '';
-      stream.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString();
-        let nl = buffered.indexOf('\n');
-        while (nl >= 0) {
-          const line = buffered.slice(0, nl);
-          buffered = buffered.slice(nl + 1);
-          nl = buffered.indexOf('\n');
-          try {
-            const ev = JSON.parse(line) as { Action?: string; status?: string };
-            const action = (ev.Action ?? ev.status ?? '').split(':')[0]!;
-            if (RELIST_EVENTS.has(action) || action === 'health_status') this.requestRelist();
-          } catch {}
-        }
+      onJsonLines<{ Action?: string; status?: string }>(stream, (ev) => {
+        const action = (ev.Action ?? ev.status ?? '').split(':')[0]!;
+        if (RELIST_EVENTS.has(action) || action === 'health_status') this.requestRelist();
       });
       const lost = (why: string) => {
         if (this.events !== stream) return;

@@ -4,6 +4,7 @@ import type { Logger } from '@headroom/shared';
 import type Docker from 'dockerode';
 import type { BackendSet } from '../discovery/backend-set.js';
 import { backoffMs } from '../discovery/backoff.js';
+import { onJsonLines } from '../discovery/json-lines.js';
 import { cpuFraction, type DockerStats, memoryFraction } from './cpu-from-stats.js';
 import type { PublishSample, ResourceSource } from './resource-sample.js';
 
@@ -61,26 +62,14 @@ export class DockerStatsSource implements ResourceSource {
           return;
         }
         s.stream = readable;
-        let buffered = '';
-        readable.on('data', (chunk: Buffer) => {
-          buffered += chunk.toString();
-          let nl = buffered.indexOf('\n');
-          while (nl >= 0) {
-            const line = buffered.slice(0, nl);
-            buffered = buffered.slice(nl + 1);
-            nl = buffered.indexOf('\n');
-            if (line.trim().length === 0) continue;
-            try {
-              const stats = JSON.parse(line) as DockerStats;
-              s.attempt = 0;
-              this.publish({
-                id,
-                cpu: cpuFraction(stats, s.cpuLimit),
-                mem: memoryFraction(stats),
-                at: Date.now(),
-              });
-            } catch {}
-          }
+        onJsonLines<DockerStats>(readable, (stats) => {
+          s.attempt = 0;
+          this.publish({
+            id,
+            cpu: cpuFraction(stats, s.cpuLimit),
+            mem: memoryFraction(stats),
+            at: Date.now(),
+          });
         });
         const reopen = () => {
           if (s.closed || s.stream !== readable) return;
