@@ -22,7 +22,7 @@ export async function startHaproxy(
     join(dir, 'haproxy.cfg'),
     `global
   nbthread 1
-  maxconn 20000
+  maxconn 8000
 defaults
   mode http
   timeout connect 5s

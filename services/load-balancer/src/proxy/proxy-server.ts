@@ -4,7 +4,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { pipeline } from 'node:stream';
 import type { Logger } from '@headroom/shared';
 import type { Dispatcher } from 'undici';
 import type { Affinity, BalancerCore, Outcome, Pick } from '../balancing/balancer-core.js';
@@ -45,7 +44,7 @@ export class ProxyHandler {
   private inFlightRequests = 0;
   private drainedWaiters: Array<() => void> = [];
 
-  constructor(private readonly deps: ProxyDeps) {}
+  constructor(readonly deps: ProxyDeps) {}
 
   /** Requests the proxy is handling right now (for graceful shutdown). */
   get active(): number {
@@ -77,7 +76,7 @@ export class ProxyHandler {
     this.attempt(req, res, 0, -1, this.affinityOf(req));
   };
 
-  private attempt(
+  attempt(
     req: IncomingMessage,
     res: ServerResponse,
     attempt: number,
@@ -85,7 +84,6 @@ export class ProxyHandler {
     affinity: Affinity | undefined,
   ): void {
     const { core, pools, stats, metrics } = this.deps;
-    const started = performance.now();
     const pick = core.pick(Date.now(), affinity, exclude);
     if (!pick) {
       stats.recordUnrouted();
@@ -97,27 +95,8 @@ export class ProxyHandler {
       req.headers['transfer-encoding'] !== undefined ||
       (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
     core.begin(pick.slot, Date.now());
-    const pool = pools.get(pick.id, pick.url);
-    const abort = new AbortController();
-    let settled = false;
-    const settle = (outcome: Outcome, status: number, latencyMs: number) => {
-      if (settled) return;
-      settled = true;
-      core.end(pick.slot, Date.now(), latencyMs, outcome);
-      if (outcome !== 'aborted') {
-        stats.record(pick.id, latencyMs, status >= 500);
-        metrics.requests.inc({ backend: pick.id, method: req.method ?? 'GET', status: String(status) });
-      }
-    };
-    const onClientGone = () => {
-      if (!res.writableFinished) {
-        abort.abort();
-        settle('aborted', 499, performance.now() - started);
-      }
-    };
-    res.once('close', onClientGone);
-
-    pool.request(
+    const exchange = new Exchange(this, req, res, pick, attempt, affinity, hasBody);
+    pools.get(pick.id, pick.url).dispatch(
       {
         path: req.url ?? '/',
         method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
@@ -126,50 +105,8 @@ export class ProxyHandler {
           encrypted: (req.socket as { encrypted?: boolean }).encrypted === true,
         }),
         body: hasBody ? req : null,
-        signal: abort.signal,
       },
-      (err, data) => {
-        const latencyMs = performance.now() - started;
-        if (err) {
-          if (settled) return; // the client left; nothing to answer
-          const kind = classifyFailure(err);
-          res.off('close', onClientGone);
-          if (
-            !res.headersSent &&
-            mayRetry(req.method ?? 'GET', hasBody, kind, attempt, this.deps.retries) &&
-            !abort.signal.aborted
-          ) {
-            settle(outcomeOf(kind), 502, latencyMs);
-            metrics.retries.inc();
-            metrics.upstreamErrors.inc({ reason: kind });
-            this.attempt(req, res, attempt + 1, pick.slot, affinity);
-            return;
-          }
-          metrics.upstreamErrors.inc({ reason: kind });
-          const timeout = kind === 'headers-timeout' || kind === 'body-timeout';
-          settle(outcomeOf(kind), timeout ? 504 : 502, latencyMs);
-          this.deps.logger.debug({ backend: pick.id, err: (err as Error).message, kind }, 'upstream failed');
-          if (timeout)
-            sendError(res, 504, 'LB_ERR_UPSTREAM_TIMEOUT', `backend ${pick.id} did not answer in time`);
-          else sendError(res, 502, 'LB_ERR_UPSTREAM', `backend ${pick.id} failed: ${kind}`);
-          return;
-        }
-        metrics.duration.observe({ backend: pick.id }, latencyMs / 1000);
-        const headers = downstreamResponseHeaders(data.headers);
-        if (pick.setCookie !== undefined) addAffinityCookie(headers, core.sticky, pick);
-        res.writeHead(data.statusCode, headers);
-        pipeline(data.body, res, (pipeErr) => {
-          res.off('close', onClientGone);
-          if (pipeErr && !res.writableFinished) {
-            // the backend broke off mid-body, or the client left: the response is incomplete
-            if (!settled) metrics.upstreamErrors.inc({ reason: 'body' });
-            settle(settled ? 'aborted' : 'connect-error', data.statusCode, latencyMs);
-            res.destroy();
-            return;
-          }
-          settle(data.statusCode >= 500 ? 'http-5xx' : 'success', data.statusCode, latencyMs);
-        });
-      },
+      exchange,
     );
   }
 
@@ -236,4 +173,117 @@ export function createProxyServer(handler: ProxyHandler): Server {
     socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
   return server;
+}
+
+/**
+ * One upstream exchange, driven by undici's dispatch handler callbacks: response bytes go
+ * straight to the client socket with backpressure (pause/resume), with no intermediate
+ * stream, pipeline or AbortController per request (they cost more than the proxying).
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private readonly started = performance.now();
+  private latencyMs = 0;
+  private status = 0;
+  private settled = false;
+  private clientGone = false;
+
+  constructor(
+    private readonly proxy: ProxyHandler,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly pick: Pick,
+    private readonly attemptNo: number,
+    private readonly affinity: Affinity | undefined,
+    private readonly hasBody: boolean,
+  ) {
+    res.once('close', this.onClientClose);
+  }
+
+  private readonly onClientClose = (): void => {
+    if (this.res.writableFinished) return;
+    this.clientGone = true;
+    this.controller?.abort(new Error('client closed the connection'));
+    this.settle('aborted');
+  };
+
+  private readonly onDrain = (): void => {
+    this.controller?.resume();
+  };
+
+  private settle(outcome: Outcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    const { core, stats, metrics } = this.proxy.deps;
+    core.end(this.pick.slot, Date.now(), this.latencyMs || performance.now() - this.started, outcome);
+    if (outcome === 'aborted') return;
+    stats.record(this.pick.id, this.latencyMs, this.status >= 500);
+    metrics.requests.inc({
+      backend: this.pick.id,
+      method: this.req.method ?? 'GET',
+      status: String(this.status),
+    });
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.clientGone) controller.abort(new Error('client closed the connection'));
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    if (statusCode < 200) return; // 1xx: informational, the real response follows
+    this.status = statusCode;
+    this.latencyMs = performance.now() - this.started;
+    this.proxy.deps.metrics.duration.observe({ backend: this.pick.id }, this.latencyMs / 1000);
+    const out = downstreamResponseHeaders(headers);
+    if (this.pick.setCookie !== undefined) addAffinityCookie(out, this.proxy.deps.core.sticky, this.pick);
+    this.res.writeHead(statusCode, out);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.res.write(chunk)) {
+      controller.pause();
+      this.res.once('drain', this.onDrain);
+    }
+  }
+
+  onResponseEnd(): void {
+    this.res.off('close', this.onClientClose);
+    this.res.end();
+    this.settle(this.status >= 500 ? 'http-5xx' : 'success');
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (this.settled) return; // the client left first; nothing to answer
+    const { metrics, logger, retries } = this.proxy.deps;
+    const kind = classifyFailure(err);
+    const latency = performance.now() - this.started;
+    this.res.off('close', this.onClientClose);
+    metrics.upstreamErrors.inc({ reason: kind });
+    if (
+      !this.res.headersSent &&
+      mayRetry(this.req.method ?? 'GET', this.hasBody, kind, this.attemptNo, retries)
+    ) {
+      this.status = 502;
+      this.latencyMs = latency;
+      this.settle(outcomeOf(kind));
+      metrics.retries.inc();
+      this.proxy.deps.stats.totalRetries++;
+      this.proxy.attempt(this.req, this.res, this.attemptNo + 1, this.pick.slot, this.affinity);
+      return;
+    }
+    const timeout = kind === 'headers-timeout' || kind === 'body-timeout';
+    const midBody = this.res.headersSent;
+    if (!midBody) this.status = timeout ? 504 : 502;
+    this.latencyMs = latency;
+    this.settle(midBody ? 'connect-error' : outcomeOf(kind));
+    logger.debug({ backend: this.pick.id, err: err.message, kind }, 'upstream failed');
+    if (timeout)
+      sendError(this.res, 504, 'LB_ERR_UPSTREAM_TIMEOUT', `backend ${this.pick.id} did not answer in time`);
+    else sendError(this.res, 502, 'LB_ERR_UPSTREAM', `backend ${this.pick.id} failed: ${kind}`);
+  }
 }
