@@ -62,3 +62,6 @@ done
 if [[ $# -eq 0 && -z "${BASE_IMAGE:-}" ]]; then
   bash "$ROOT/deploy/images/build-exporter-images.sh"
 fi
+
+# Each build leaves the first stage's image and the previous tag's image untagged: remove ours.
+docker image prune -f --filter dangling=true --filter label=org.opencontainers.image.vendor=Headroom >/dev/null

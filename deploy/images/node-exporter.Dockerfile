@@ -3,6 +3,7 @@
 # entrypoint, port and user as the official image. Built by deploy/images/build-exporter-images.sh.
 ARG BASE_IMAGE=headroom/node-base:24
 FROM ${BASE_IMAGE}
+LABEL org.opencontainers.image.vendor=Headroom
 COPY node_exporter /bin/node_exporter
 USER 65534
 EXPOSE 9100

@@ -4,6 +4,7 @@
 # file's command works with either. Built by deploy/images/build-exporter-images.sh.
 ARG BASE_IMAGE=headroom/node-base:24
 FROM ${BASE_IMAGE}
+LABEL org.opencontainers.image.vendor=Headroom
 COPY prometheus promtool /bin/
 COPY web /usr/share/prometheus/web
 COPY prometheus.yml /etc/prometheus/prometheus.yml
