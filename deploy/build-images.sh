@@ -13,6 +13,11 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STAGE_ROOT="$ROOT/deploy/.stage"
+# One build at a time on this machine: parallel test files share the stage directories.
+if command -v flock >/dev/null 2>&1 && [[ -z "${HEADROOM_IMAGES_LOCKED:-}" ]]; then
+  export HEADROOM_IMAGES_LOCKED=1
+  exec flock "${TMPDIR:-/tmp}/headroom-build-images.lock" bash "${BASH_SOURCE[0]}" "$@"
+fi
 TAG="${TAG:-latest}"
 if [[ -z "${BASE_IMAGE:-}" ]]; then
   bash "$ROOT/deploy/build-base-image.sh"
