@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import {
   BALANCER_MODES,
@@ -241,6 +242,37 @@ describe('proxy semantics', () => {
       )![1],
     );
     expect(rss).toBeLessThan(200 * 1024 * 1024);
+  });
+
+  it('rejects request smuggling and oversized headers without reaching the backend or crashing', async () => {
+    const raw = (text: string) =>
+      new Promise<string>((resolve) => {
+        const sock = connect(Number(new URL(elb.proxy).port), '127.0.0.1');
+        let out = '';
+        sock.on('data', (d) => {
+          out += d.toString();
+        });
+        sock.on('close', () => resolve(out));
+        sock.on('error', () => resolve(out));
+        sock.write(text);
+        setTimeout(() => sock.destroy(), 2000);
+      });
+    const before = (
+      (await (await fetch(`${elb.admin}/api/stats`)).json()) as { totals: { requests: number } }
+    ).totals.requests;
+    const smuggle = await raw(
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /admin HTTP/1.1\r\nHost: x\r\n\r\n',
+    );
+    expect(smuggle).toMatch(/^HTTP\/1\.1 400/);
+    const huge = await raw(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`);
+    expect(huge).toMatch(/^HTTP\/1\.1 431/);
+    const garbage = await raw('NOT-HTTP\r\n\r\n');
+    expect(garbage).toMatch(/^HTTP\/1\.1 400/);
+    // none of them reached a backend, and the proxy still serves
+    const after = ((await (await fetch(`${elb.admin}/api/stats`)).json()) as { totals: { requests: number } })
+      .totals.requests;
+    expect(after).toBe(before);
+    expect((await fetch(`${elb.proxy}/ok`)).status).toBe(200);
   });
 
   it('passes WebSocket upgrades through', async () => {
