@@ -16,7 +16,6 @@ export default defineConfig({
   test: {
     projects: [
       {
-        plugins: [react()],
         resolve: { alias },
         test: { name: 'dashboard:unit', environment: 'jsdom', include: ['src/**/*.test.{ts,tsx}'] },
       },

@@ -21,11 +21,15 @@ export function usePolling<T>(load: () => Promise<T>, intervalMs: number, enable
     if (!enabled) return;
     let cancelled = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let running = false;
+    const schedule = () => {
+      clearTimeout(timer);
+      // A hidden tab stops polling; becoming visible again polls at once (below).
+      if (!cancelled && !document.hidden) timer = setTimeout(run, intervalMs);
+    };
     const run = async () => {
-      if (document.hidden) {
-        timer = setTimeout(run, intervalMs);
-        return;
-      }
+      if (running) return;
+      running = true;
       try {
         const value = await loadRef.current();
         if (!cancelled) {
@@ -35,12 +39,21 @@ export function usePolling<T>(load: () => Promise<T>, intervalMs: number, enable
       } catch (err) {
         if (!cancelled) setError(err);
       }
-      if (!cancelled) timer = setTimeout(run, intervalMs);
+      running = false;
+      schedule();
     };
+    const onVisibility = () => {
+      if (!document.hidden) {
+        clearTimeout(timer);
+        void run();
+      }
+    };
+    document.addEventListener('visibilitychange', onVisibility);
     void run();
     return () => {
       cancelled = true;
       clearTimeout(timer);
+      document.removeEventListener('visibilitychange', onVisibility);
     };
   }, [intervalMs, enabled, tick]);
 

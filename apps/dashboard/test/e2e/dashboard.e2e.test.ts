@@ -67,7 +67,7 @@ beforeAll(async () => {
       '--disable-sync',
     ],
   });
-  page = await browser.newPage({ viewport: { width: 1400, height: 1300 } });
+  page = await browser.newPage({ viewport: { width: 1440, height: 1400 } });
 });
 
 afterAll(async () => {
@@ -86,15 +86,12 @@ describe('dashboard in Chromium', () => {
   });
 
   it('switches the balancing mode on the server', async () => {
-    await page.getByRole('button', { name: 'Round-robin' }).click();
+    await page.getByRole('button', { name: 'Latency' }).click();
     await waitFor(
-      async () =>
-        ((await (await fetch(`${admin}/api/mode`)).json()) as { mode: string }).mode === 'round-robin',
-      {
-        timeoutMs: 5000,
-      },
+      async () => ((await (await fetch(`${admin}/api/mode`)).json()) as { mode: string }).mode === 'latency',
+      { timeoutMs: 5000 },
     );
-    await page.waitForSelector('[data-mode="round-robin"][aria-pressed="true"]');
+    await page.waitForSelector('[data-mode="latency"][aria-pressed="true"]');
     expect(await page.getAttribute('[data-mode="resource-aware"]', 'aria-pressed')).toBe('false');
   });
 
@@ -120,7 +117,10 @@ describe('dashboard in Chromium', () => {
     await waitFor(async () => (await page.locator('.recharts-line path.recharts-curve').count()) > 0, {
       timeoutMs: 10_000,
     });
-    await page.waitForTimeout(1500); // one more poll so the last seconds are drawn
+    // the mode change is marked on the charts
+    await page.locator('.recharts-reference-line').first().waitFor({ state: 'attached', timeout: 10_000 });
+    // one more history poll after the traffic, so its last seconds are drawn
+    await page.waitForResponse((r) => r.url().endsWith('/api/stats/history'), { timeout: 10_000 });
     mkdirSync(artifacts, { recursive: true });
     await page.screenshot({ path: `${artifacts}/dashboard.png`, fullPage: true });
     expect(statSync(`${artifacts}/dashboard.png`).size).toBeGreaterThan(10_000);

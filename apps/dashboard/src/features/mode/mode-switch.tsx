@@ -1,7 +1,7 @@
 // The balancing mode switch: shows the server's mode and asks it to change.
 import { BALANCER_MODES, type BalancerMode } from '@headroom/shared/contracts';
 
-const LABELS: Record<BalancerMode, string> = {
+export const MODE_LABELS: Record<BalancerMode, string> = {
   'resource-aware': 'Resource-aware',
   'least-connections': 'Least connections',
   'round-robin': 'Round-robin',
@@ -27,7 +27,7 @@ export function ModeSwitch({ mode, pending, onChange }: ModeSwitchProps) {
           disabled={pending !== undefined}
           onClick={() => onChange(m)}
         >
-          {LABELS[m]}
+          {MODE_LABELS[m]}
         </button>
       ))}
     </fieldset>

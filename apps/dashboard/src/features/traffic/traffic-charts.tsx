@@ -1,116 +1,89 @@
-// Traffic over the last minutes, from the balancer's per-second history.
+// Traffic over the last minutes, from the balancer's per-second history; mode changes
+// are marked on every chart so their effect shows at once.
 import type { HistoryPoint } from '@headroom/shared/contracts';
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { clockTime } from '../../format/numbers';
+import type { ReactElement } from 'react';
+import {
+  CartesianGrid,
+  Legend,
+  Line,
+  LineChart,
+  ReferenceLine,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
+import { MODE_LABELS } from '../mode/mode-switch';
+import { type BackendMeasure, type ChartSeries, chartSeries } from './chart-rows';
 
 const COLORS = ['#2563eb', '#16a34a', '#dc2626', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777'];
 
+function line(dataKey: string, name: string, color: string) {
+  return (
+    <Line
+      key={dataKey}
+      type="monotone"
+      dataKey={dataKey}
+      name={name}
+      stroke={color}
+      dot={false}
+      isAnimationActive={false}
+      connectNulls
+    />
+  );
+}
+
+function modeLines(series: ChartSeries) {
+  return series.modeChanges.map((c) => (
+    <ReferenceLine
+      key={`${c.t}-${c.mode}`}
+      x={c.t}
+      stroke="#64748b"
+      strokeDasharray="4 3"
+      label={{ value: MODE_LABELS[c.mode], position: 'insideTopLeft', fill: '#475569', fontSize: 11 }}
+    />
+  ));
+}
+
+function perBackend(series: ChartSeries, measure: BackendMeasure) {
+  return series.ids.map((id, i) =>
+    line(`${measure}:${id}`, series.names[id] ?? id, COLORS[i % COLORS.length] ?? '#2563eb'),
+  );
+}
+
 export function TrafficCharts({ points }: { points: HistoryPoint[] }) {
-  const ids: string[] = [];
-  const names: Record<string, string> = {};
-  for (const p of points) {
-    for (const [id, b] of Object.entries(p.backends)) {
-      if (!names[id]) ids.push(id);
-      names[id] = b.name;
-    }
-  }
-  const rows = points.map((p) => {
-    const row: Record<string, number | string | null> = {
-      t: clockTime(p.t),
-      rps: p.rps,
-      p50: p.p50,
-      p99: p.p99,
-    };
-    for (const id of ids) {
-      const b = p.backends[id];
-      row[`cpu:${id}`] = b?.cpu === null || b?.cpu === undefined ? null : Math.round(b.cpu * 1000) / 10;
-      row[`share:${id}`] = b ? Math.round(b.share * 1000) / 10 : null;
-    }
-    return row;
-  });
-  const perBackend = (prefix: string) =>
-    ids.map((id, i) => (
-      <Line
-        key={id}
-        type="monotone"
-        dataKey={`${prefix}:${id}`}
-        name={names[id]}
-        stroke={COLORS[i % COLORS.length]}
-        dot={false}
-        isAnimationActive={false}
-        connectNulls
-      />
-    ));
+  if (points.length === 0) return <p className="note">No traffic history yet.</p>;
+  const series = chartSeries(points);
+  const chart = (title: string, yAxis: ReactElement, lines: ReactElement[]) => (
+    <Chart title={title}>
+      <LineChart data={series.rows}>
+        <CartesianGrid strokeDasharray="3 3" />
+        <XAxis dataKey="t" minTickGap={40} />
+        {yAxis}
+        <Tooltip />
+        <Legend />
+        {modeLines(series)}
+        {lines}
+      </LineChart>
+    </Chart>
+  );
+  const percentAxis = <YAxis domain={[0, 100]} />;
   return (
     <div className="charts">
-      <Chart title="Requests per second">
-        <LineChart data={rows}>
-          <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="t" minTickGap={40} />
-          <YAxis allowDecimals={false} />
-          <Tooltip />
-          <Line
-            type="monotone"
-            dataKey="rps"
-            name="req/s"
-            stroke="#2563eb"
-            dot={false}
-            isAnimationActive={false}
-          />
-        </LineChart>
-      </Chart>
-      <Chart title="Latency (ms)">
-        <LineChart data={rows}>
-          <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="t" minTickGap={40} />
-          <YAxis />
-          <Tooltip />
-          <Legend />
-          <Line
-            type="monotone"
-            dataKey="p50"
-            name="p50"
-            stroke="#16a34a"
-            dot={false}
-            isAnimationActive={false}
-            connectNulls
-          />
-          <Line
-            type="monotone"
-            dataKey="p99"
-            name="p99"
-            stroke="#dc2626"
-            dot={false}
-            isAnimationActive={false}
-            connectNulls
-          />
-        </LineChart>
-      </Chart>
-      <Chart title="CPU per backend (% of its limit)">
-        <LineChart data={rows}>
-          <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="t" minTickGap={40} />
-          <YAxis domain={[0, 100]} />
-          <Tooltip />
-          <Legend />
-          {perBackend('cpu')}
-        </LineChart>
-      </Chart>
-      <Chart title="Share of traffic (%)">
-        <LineChart data={rows}>
-          <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="t" minTickGap={40} />
-          <YAxis domain={[0, 100]} />
-          <Tooltip />
-          <Legend />
-          {perBackend('share')}
-        </LineChart>
-      </Chart>
+      {chart('Requests per second', <YAxis allowDecimals={false} />, [
+        line('rps', 'requests/s', '#2563eb'),
+        line('errors', 'errors/s', '#dc2626'),
+      ])}
+      {chart('Latency (ms)', <YAxis />, [line('p50', 'p50', '#16a34a'), line('p99', 'p99', '#dc2626')])}
+      {chart('Requests per second by backend', <YAxis allowDecimals={false} />, perBackend(series, 'rps'))}
+      {chart('CPU by backend (% of its limit)', percentAxis, perBackend(series, 'cpu'))}
+      {chart('Share of traffic (%)', percentAxis, perBackend(series, 'share'))}
+      {chart('Effective weight (slow start)', <YAxis />, perBackend(series, 'weight'))}
     </div>
   );
 }
 
-function Chart({ title, children }: { title: string; children: React.ReactElement }) {
+function Chart({ title, children }: { title: string; children: ReactElement }) {
   return (
     <section className="chart">
       <h3>{title}</h3>
