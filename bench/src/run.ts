@@ -1,7 +1,7 @@
 // `pnpm bench [scenario…]`: runs the scenarios, writes bench/results/<date>-<scenario>.json
 // and .svg, and rewrites docs/benchmarks.md from the latest result of every scenario.
 // Env: BENCH_RUNS (default 3), BENCH_SECONDS (default per scenario).
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -22,15 +22,10 @@ function machine(): string {
 }
 
 function versionOf(cmd: string, args: string[]): string {
-  try {
-    return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-      .toString()
-      .split('\n')[0]!
-      .trim();
-  } catch (err) {
-    const e = err as { stderr?: Buffer };
-    return e.stderr?.toString().split('\n')[0]?.trim() || 'missing';
-  }
+  // nginx prints its version on stderr, wrk prints it and exits 1: read both streams
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.error) return 'missing';
+  return `${r.stdout}${r.stderr}`.split('\n')[0]?.trim() || 'unknown version';
 }
 
 function svgFor(name: Scenario, result: OverheadResult | BalancingResult): string {

@@ -134,3 +134,17 @@ export function blackHoleServer(): Promise<TestServer> {
     }),
   );
 }
+
+/** Reads each request, then drops the connection without answering: a backend that crashes mid-request. */
+export function crashServer(): Promise<TestServer> {
+  return listen(
+    createServer((req: IncomingMessage) => {
+      if (req.url === '/health') {
+        req.socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+        return;
+      }
+      req.resume();
+      req.on('end', () => setTimeout(() => req.socket.destroy(), 50));
+    }),
+  );
+}

@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import {
   blackHoleServer,
+  crashServer,
   echoServer,
   type RunningLb,
   startLb,
@@ -369,6 +370,70 @@ describe('faults', () => {
       }
     } finally {
       await flb.stop();
+      await good.close();
+    }
+  });
+
+  it('a backend killed under load: its in-flight and arriving GETs are served by another backend', async () => {
+    const survivor = await startBackend({ instance: 'kill-survivor' });
+    const victim = await startBackend({ instance: 'kill-victim' });
+    const flb = await startLb({
+      BACKENDS: `${survivor.url},${victim.url}`,
+      METRICS_SOURCE: 'none',
+      BALANCER_MODE: 'round-robin',
+    });
+    try {
+      await waitHealthy(flb.admin, 2);
+      const statuses: number[] = [];
+      const seen = new Set<string>();
+      const until = Date.now() + 3000;
+      // /load is CPU-bound and serial in the backend: a queue of GETs is in flight at the kill
+      const clients = Array.from({ length: 12 }, async () => {
+        while (Date.now() < until) {
+          const res = await fetch(`${flb.proxy}/load?ms=15`);
+          statuses.push(res.status);
+          if (res.ok) seen.add(((await res.json()) as { instance: string }).instance);
+          else await res.arrayBuffer();
+        }
+      });
+      await waitFor(() => seen.has('kill-victim'), { timeoutMs: 2000 });
+      victim.child.kill('SIGKILL');
+      await Promise.all(clients);
+      expect(statuses.length).toBeGreaterThan(50);
+      expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    } finally {
+      await flb.stop();
+      await survivor.stop();
+      await victim.stop();
+    }
+  });
+
+  it('a backend that drops the connection mid-request: GET retried elsewhere, POST fails fast with 502', async () => {
+    const crash = await crashServer();
+    const good = await echoServer('good');
+    const flb = await startLb({
+      BACKENDS: `${crash.url},${good.url}`,
+      METRICS_SOURCE: 'none',
+      BALANCER_MODE: 'round-robin',
+      EJECT_AFTER_FAILURES: '1000',
+    });
+    try {
+      await waitHealthy(flb.admin, 2);
+      const gets = await Promise.all(
+        Array.from({ length: 6 }, () => fetch(`${flb.proxy}/g`).then((r) => r.status)),
+      );
+      expect(gets).toEqual([200, 200, 200, 200, 200, 200]);
+      const list = backendListSchema.parse(await (await fetch(`${flb.admin}/api/backends`)).json());
+      const goodId = list.backends.find((b) => b.url === good.url)!.id;
+      await post(`${flb.admin}/api/backends/${goodId}/drain`, {});
+      const started = Date.now();
+      const res = await fetch(`${flb.proxy}/p`, { method: 'POST', body: 'x' });
+      expect(res.status).toBe(502);
+      expect(((await res.json()) as { code: string }).code).toBe('LB_ERR_UPSTREAM');
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      await flb.stop();
+      await crash.close();
       await good.close();
     }
   });

@@ -57,7 +57,7 @@ export const loadBalancerConfigSchema = z.object({
   BODY_TIMEOUT_MS: env.int(0, 3_600_000)(60_000, 'Idle time allowed between body chunks (0 disables).'),
   RETRIES: env.int(0, 5)(
     1,
-    'Idempotent requests that fail to connect are retried this many times on another backend.',
+    'Idempotent requests without a body that fail to connect, or whose connection is reset before any response, are retried this many times on another backend.',
   ),
   MAX_CONNECTIONS_PER_BACKEND: env.int(1, 100_000)(128, 'Keep-alive pool size per backend.'),
 

@@ -197,19 +197,92 @@ describe('resource-aware', () => {
     expect(counts.b3).toBeGreaterThan(5);
   });
 
-  it('treats stale or missing metrics as neutral: neither starved nor preferred', () => {
+  it('skips a hot backend (CPU pinned while its peers have room) as long as a cold one exists', () => {
     const b = healthyBalancer(ids(3), { mode: 'resource-aware', metricsStaleMs: 5000 });
-    b.setMetrics('b1', 0.2, 0.1, 0);
-    b.setMetrics('b2', 0.8, 0.1, 0);
-    // b3 never reported; at t=1000 b1 and b2 are fresh
-    const counts = countPicks(b, 3000, 1000);
-    expect(counts.b1).toBeGreaterThan(counts.b3 ?? 0);
-    expect(counts.b3).toBeGreaterThan(300);
-    expect(counts.b3).toBeGreaterThan(counts.b2 ?? 0);
-    expect(b.runtime(1000)[2]!.score).toBeNull();
-    // all stale at t=10s: back to weight-proportional two choices
-    const later = countPicks(b, 3000, 10_000);
-    for (const id of ['b1', 'b2', 'b3']) expect(later[id]).toBeGreaterThan(700);
+    b.setMetrics('b1', 0.5, 0.1, 0);
+    b.setMetrics('b2', 0.55, 0.1, 0);
+    b.setMetrics('b3', 1, 0.1, 0);
+    expect(countPicks(b, 600, 1000).b3).toBeUndefined();
+    // every backend busy: the balancer's own load explains it, nobody is singled out
+    b.setMetrics('b1', 0.95, 0.1, 1000);
+    b.setMetrics('b2', 0.97, 0.1, 1000);
+    expect(countPicks(b, 600, 1500).b3).toBeGreaterThan(150);
+    // memory nearly full is hot on its own
+    b.setMetrics('b1', 0.3, 0.1, 2000);
+    b.setMetrics('b2', 0.3, 0.1, 2000);
+    b.setMetrics('b3', 0.3, 0.95, 2000);
+    expect(countPicks(b, 600, 2500).b3).toBeUndefined();
+    // stale metrics say nothing: not hot any more
+    expect(countPicks(b, 600, 8000).b3).toBeGreaterThan(150);
+  });
+
+  it('falls back to a hot backend rather than refuse a request', () => {
+    const b = healthyBalancer(ids(2), { mode: 'resource-aware' });
+    b.setMetrics('b1', 0.1, 0.1, 0);
+    b.setMetrics('b2', 0.1, 0.95, 0);
+    b.setDraining('b1', true);
+    expect(b.pick(10)!.id).toBe('b2');
+  });
+
+  it('learns capacity as completions/s per unit of CPU, after a blackout, clamped, and forgets it when it expires', () => {
+    const b = healthyBalancer(ids(2), { mode: 'resource-aware', metricsStaleMs: 5000 });
+    const weights = (now: number) => b.runtime(now).map((r) => r.effectiveWeight);
+    // every second: both complete 50 requests; b1 at 25 % CPU, b2 at 75 % (3× less capacity)
+    const second = (t: number, cpu1 = 0.25, cpu2 = 0.75) => {
+      for (let i = 0; i < 50; i++)
+        for (const slot of [0, 1]) {
+          b.begin(slot, t);
+          b.end(slot, t, 5, 'success');
+        }
+      b.setMetrics('b1', cpu1, 0.1, t);
+      b.setMetrics('b2', cpu2, 0.1, t);
+    };
+    for (let t = 0; t <= 9000; t += 1000) second(t);
+    expect(weights(9000)).toEqual([1, 1]); // blackout: prior weights
+    for (let t = 10_000; t <= 40_000; t += 1000) second(t);
+    const [w1, w2] = weights(40_000) as [number, number];
+    expect(w1 / w2).toBeCloseTo(3, 1);
+    expect((w1 + w2) / 2).toBeCloseTo(1, 5); // normalised to the prior's scale
+    // the learned weight is what selection uses: with requests piling up, b1 holds 3× as many
+    const inFlight: Record<string, number> = {};
+    for (let i = 0; i < 400; i++) {
+      const p = b.pick(40_000)!;
+      b.begin(p.slot, 40_000);
+      inFlight[p.id] = (inFlight[p.id] ?? 0) + 1;
+    }
+    expect(inFlight.b1! / inFlight.b2!).toBeCloseTo(3, 0);
+    for (const slot of [0, 1])
+      while (b.runtime(40_000)[slot]!.inFlight > 0) b.end(slot, 40_000, 5, 'aborted');
+    // a backend that serves almost nothing per unit of CPU is clamped, not starved
+    for (let t = 41_000; t <= 80_000; t += 1000) second(t, 0.05, 1);
+    const [c1, c2] = weights(80_000) as [number, number];
+    expect(c1 / c2).toBeLessThanOrEqual(16.001);
+    expect(c2).toBeGreaterThan(0);
+    // no refresh for longer than the expiry: back to the prior
+    expect(weights(80_000 + 181_000)).toEqual([1, 1]);
+  });
+
+  it('remembers a slow backend longer than latency mode does, but never starves it', () => {
+    const b = healthyBalancer(ids(2), { mode: 'resource-aware' });
+    for (let i = 0; i < 5; i++) {
+      b.begin(1, i);
+      b.end(1, i, 2000, 'success');
+    }
+    const backends = [
+      { id: 'b1', serviceMs: () => 2 },
+      { id: 'b2', serviceMs: () => 2 },
+    ];
+    const r = simulate(b, backends, { ratePerMs: 0.05, durationMs: 120_000 });
+    const early = r.log.filter(([t]) => t < 20_000);
+    expect(early.filter(([, id]) => id === 'b2').length / early.length).toBeLessThan(0.05);
+    const late = r.log.filter(([t]) => t > 90_000);
+    expect(late.filter(([, id]) => id === 'b2').length / late.length).toBeGreaterThan(0.3);
+  });
+
+  it('lets an admin weight override win over the learned capacity', () => {
+    const b = healthyBalancer(ids(2), { mode: 'resource-aware' });
+    b.setWeight('b2', 3);
+    expect(b.runtime(0).map((r) => r.effectiveWeight)).toEqual([1, 3]);
   });
 
   it('moves traffic away from a backend whose CPU is taken by a noisy neighbour', () => {

@@ -1,6 +1,6 @@
 // The balancing core: one stats store shared by every mode (switching modes never
 // resets what was learned), health and ejection state, weights and slow start, sticky
-// sessions, and the four selection modes. Pure: the caller passes `now`, randomness is
+// sessions, the learned capacity weights, and the four selection modes. Pure: the caller passes `now`, randomness is
 // injected, nothing here does I/O. The hot path (pick/begin/end) loops over a small
 // array of slots and allocates nothing except a Pick when a cookie must be written.
 import type { BackendState, BalancerMode, StickyPolicy } from '@headroom/shared';
@@ -13,6 +13,13 @@ import type {
   Outcome,
   Pick,
 } from './balancer-core.js';
+import {
+  CAPACITY_BLACKOUT_MS,
+  CAPACITY_EXPIRY_MS,
+  capacitySample,
+  clampCapacity,
+  smoothCapacity,
+} from './capacity-estimate.js';
 import { headroomScore } from './headroom-score.js';
 import { readPeakEwma, updatePeakEwma } from './peak-ewma.js';
 import { affinityToken, rendezvousScore } from './rendezvous-hash.js';
@@ -26,6 +33,14 @@ export const IDLE_DECAY_SPEEDUP = 4;
 export const TIE_BAND = 0.05;
 /** Latency charged for a failed exchange when it was faster than this (a fast error is not a fast answer). */
 export const FAILURE_LATENCY_MS = 1000;
+/**
+ * Resource-aware hot guard: a backend is hot when its CPU is at least this fraction of its
+ * limit *and* HOT_MARGIN above the pool's median, or its memory is at least this fraction.
+ * The margin is what makes it a neighbour detector and not a load detector: when every
+ * backend is busy the balancer's own traffic explains it, and nobody is singled out.
+ */
+export const HOT_UTILIZATION = 0.9;
+export const HOT_MARGIN = 0.25;
 
 interface Slot {
   /** Stable handle for begin/end: survives set changes (array positions do not). */
@@ -54,6 +69,15 @@ interface Slot {
   metricsAt: number | null;
   ewma: number | null;
   ewmaAt: number;
+  /** Start of the current unbroken run of fresh metrics (capacity blackout counts from here). */
+  metricsSince: number;
+  /** `requests` when the last metrics sample arrived: completions per sample interval. */
+  requestsAtMetrics: number;
+  /** Smoothed capacity estimate (completions/s per unit of utilization), null until learned. */
+  capacity: number | null;
+  capacityAt: number;
+  /** `capacity` normalised against the pool, in the same units as baseWeight. */
+  capacityWeight: number | null;
   joinedAt: number;
   /** Smooth weighted round-robin accumulator. */
   current: number;
@@ -150,6 +174,11 @@ export class Balancer implements BalancerCore {
       metricsAt: null,
       ewma: null,
       ewmaAt: now,
+      metricsSince: now,
+      requestsAtMetrics: 0,
+      capacity: null,
+      capacityAt: now,
+      capacityWeight: null,
       joinedAt: now,
       current: 0,
       token,
@@ -205,6 +234,24 @@ export class Balancer implements BalancerCore {
     return this.weightOf(s) * slowStartFactor(now, s.since, window);
   }
 
+  /**
+   * Resource-aware weight: the learned capacity where there is one (an admin override
+   * still wins: it is the operator's word), else the configured or CPU-limit prior.
+   */
+  private capacityWeightOf(s: Slot, now: number): number {
+    const learned =
+      s.override === undefined && s.capacityWeight !== null && now - s.capacityAt <= CAPACITY_EXPIRY_MS
+        ? s.capacityWeight
+        : this.weightOf(s);
+    return learned * slowStartFactor(now, s.since, s.spec.slowStartMs ?? this.opts.slowStartMs);
+  }
+
+  private modeWeight(s: Slot, now: number): number {
+    return this.currentMode === 'resource-aware'
+      ? this.capacityWeightOf(s, now)
+      : this.effectiveWeight(s, now);
+  }
+
   private freshScore(s: Slot, now: number): number | null {
     if (s.metricsAt === null || now - s.metricsAt > this.opts.metricsStaleMs) return null;
     return headroomScore(s.cpu, s.mem, this.opts.cpuWeight, this.opts.memoryWeight);
@@ -230,10 +277,10 @@ export class Balancer implements BalancerCore {
         chosen = this.pickLeastConnections(now, exclude);
         break;
       case 'resource-aware':
-        chosen = this.pickTwoChoices(now, exclude, false);
+        chosen = this.pickResourceAware(now, exclude);
         break;
       case 'latency':
-        chosen = this.pickTwoChoices(now, exclude, true);
+        chosen = this.pickTwoChoices(now, exclude);
         break;
     }
     if (!chosen) return undefined;
@@ -281,14 +328,94 @@ export class Balancer implements BalancerCore {
   }
 
   /**
-   * Power of two choices: two distinct eligible candidates drawn with probability in
-   * proportion to effective weight, the lower cost wins. Costs include in-flight
-   * requests, which change at every dispatch, so the choice reacts between metric
-   * refreshes and never herds onto the backend that looked best at the last refresh.
-   *  resource-aware: (inFlight + 1) / (weight × headroom score)
-   *  latency:        peak-EWMA latency × (inFlight + 1) / weight
+   * Resource-aware: the expected completion time of one more request, peak-EWMA latency ×
+   * (in-flight + 1) / capacity weight, the weight learned from completions per unit of CPU
+   * (capacity-estimate.ts), over every eligible backend. A hot guard skips a backend whose
+   * CPU is pinned while its peers have room (or whose memory is nearly full) as long as a
+   * cold one exists. A full scan, not two choices: in-flight counts change at every
+   * dispatch, so the minimum cannot herd, and with a handful of backends sampling only
+   * loses information. Costs within TIE_BAND of the best are drawn at random, so
+   * near-equal backends share the traffic instead of the marginally faster one taking all.
    */
-  private pickTwoChoices(now: number, exclude: number, byLatency: boolean): Slot | undefined {
+  private pickResourceAware(now: number, exclude: number): Slot | undefined {
+    const hotCpu = Math.max(HOT_UTILIZATION, this.medianCpu(now) + HOT_MARGIN);
+    const fastest = this.fastestLatency();
+    let anyCold = false;
+    let bestCost = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < this.slots.length; i++) {
+      const s = this.slots[i]!;
+      if (s.serial === exclude || !this.eligible(s)) continue;
+      const hot = this.isHot(s, now, hotCpu);
+      // lexicographic: any cold backend beats every hot one
+      if (hot && anyCold) continue;
+      const cost = this.resourceCost(s, now, fastest);
+      if (!hot && !anyCold) {
+        anyCold = true;
+        bestCost = cost;
+      } else if (cost < bestCost) bestCost = cost;
+    }
+    if (bestCost === Number.POSITIVE_INFINITY) return undefined;
+    const limit = bestCost * (1 + TIE_BAND);
+    let chosen: Slot | undefined;
+    let ties = 0;
+    for (let i = 0; i < this.slots.length; i++) {
+      const s = this.slots[i]!;
+      if (s.serial === exclude || !this.eligible(s)) continue;
+      if (anyCold && this.isHot(s, now, hotCpu)) continue;
+      if (this.resourceCost(s, now, fastest) > limit) continue;
+      ties++;
+      if (ties === 1 || this.opts.random() * ties < 1) chosen = s;
+    }
+    return chosen;
+  }
+
+  /**
+   * The latency estimate here fades while idle at τ, not τ/4 as in latency mode: the
+   * capacity weight and the in-flight term already send a slow backend work as soon as
+   * the others queue, so its one slow answer may be remembered longer. A 0.125-CPU
+   * container probed every few seconds next to 0.5-CPU ones puts its CFS-throttled answers
+   * into the pool's p99; remembered for ~τ it is probed a few times a minute.
+   */
+  private resourceCost(s: Slot, now: number, fastest: number): number {
+    return (this.latencyEstimate(s, now, fastest, 1) * (s.inFlight + 1)) / this.capacityWeightOf(s, now);
+  }
+
+  private isHot(s: Slot, now: number, hotCpu: number): boolean {
+    if (s.metricsAt === null || now - s.metricsAt > this.opts.metricsStaleMs) return false;
+    return (s.cpu !== null && s.cpu >= hotCpu) || (s.mem !== null && s.mem >= HOT_UTILIZATION);
+  }
+
+  /** Median CPU of the eligible backends with fresh metrics (0 when none). */
+  private medianCpu(now: number): number {
+    let n = 0;
+    const values = this.scratch;
+    for (const s of this.slots) {
+      if (!this.eligible(s) || s.cpu === null || s.metricsAt === null) continue;
+      if (now - s.metricsAt > this.opts.metricsStaleMs || n >= values.length) continue;
+      values[n++] = s.cpu;
+    }
+    if (n === 0) return 0;
+    // tiny insertion sort: pools are small, and this avoids allocating
+    for (let i = 1; i < n; i++) {
+      const v = values[i]!;
+      let j = i - 1;
+      while (j >= 0 && values[j]! > v) {
+        values[j + 1] = values[j]!;
+        j--;
+      }
+      values[j + 1] = v;
+    }
+    return n % 2 === 1 ? values[(n - 1) / 2]! : (values[n / 2 - 1]! + values[n / 2]!) / 2;
+  }
+  private scratch: number[] = new Array(64).fill(0);
+
+  /**
+   * Latency: power of two choices, two distinct eligible candidates drawn with probability
+   * in proportion to effective weight, the lower peak-EWMA latency × (in-flight + 1) /
+   * weight wins. In-flight changes at every dispatch, so the choice reacts between
+   * latency samples and never herds onto the backend that looked fastest last.
+   */
+  private pickTwoChoices(now: number, exclude: number): Slot | undefined {
     let totalWeight = 0;
     let count = 0;
     for (let i = 0; i < this.slots.length; i++) {
@@ -302,9 +429,9 @@ export class Balancer implements BalancerCore {
     if (count === 1 || !a) return a;
     const b = this.drawWeighted(now, exclude, a.serial, totalWeight - this.effectiveWeight(a, now));
     if (!b) return a;
-    const reference = byLatency ? this.fastestLatency() : this.neutralScore(now);
-    const ca = byLatency ? this.latencyCost(a, now, reference) : this.resourceCost(a, now, reference);
-    const cb = byLatency ? this.latencyCost(b, now, reference) : this.resourceCost(b, now, reference);
+    const fastest = this.fastestLatency();
+    const ca = this.latencyCost(a, now, fastest);
+    const cb = this.latencyCost(b, now, fastest);
     // costs within a few percent are a tie: measurement noise must not decide, and a
     // recovered backend whose estimate is converging must get its share back
     if (ca < cb * (1 - TIE_BAND)) return a;
@@ -323,39 +450,6 @@ export class Balancer implements BalancerCore {
       if (r < 0) return s;
     }
     return last;
-  }
-
-  /**
-   * Score for backends without fresh metrics: the median of the fresh ones (1 when none).
-   * Neutral on purpose: a backend whose stats stream lags is neither starved (as a 0
-   * would do) nor flooded (as a perfect 1 would do among busy peers).
-   */
-  private neutralScore(now: number): number {
-    let n = 0;
-    const scores = this.scratch;
-    for (const s of this.slots) {
-      if (!this.eligible(s)) continue;
-      const sc = this.freshScore(s, now);
-      if (sc !== null) scores[n++] = sc;
-    }
-    if (n === 0) return 1;
-    // tiny insertion sort: pools are small, and this avoids allocating
-    for (let i = 1; i < n; i++) {
-      const v = scores[i]!;
-      let j = i - 1;
-      while (j >= 0 && scores[j]! > v) {
-        scores[j + 1] = scores[j]!;
-        j--;
-      }
-      scores[j + 1] = v;
-    }
-    return n % 2 === 1 ? scores[(n - 1) / 2]! : (scores[n / 2 - 1]! + scores[n / 2]!) / 2;
-  }
-  private scratch: number[] = new Array(64).fill(0);
-
-  private resourceCost(s: Slot, now: number, neutral: number): number {
-    const score = this.freshScore(s, now) ?? neutral;
-    return (s.inFlight + 1) / (this.effectiveWeight(s, now) * score);
   }
 
   private meanLatency(): number {
@@ -381,14 +475,14 @@ export class Balancer implements BalancerCore {
     return Number.isFinite(min) ? min : 1;
   }
 
-  private latencyEstimate(s: Slot, now: number, fastest: number): number {
+  private latencyEstimate(s: Slot, now: number, fastest: number, idleSpeedup = IDLE_DECAY_SPEEDUP): number {
     const tau = this.opts.latencyDecayMs;
     // a backend with no sample yet starts from the pool mean plus a penalty fading over τ
     if (s.ewma === null)
       return this.meanLatency() + NEW_BACKEND_PENALTY_MS * Math.exp(-(now - s.joinedAt) / tau);
     // idle estimates fade 4× faster than samples decay: a backend that got no traffic
     // since a burst of slow answers (1000× the fastest) is retried within ~30 s at τ = 10 s
-    return readPeakEwma(s.ewma, now - s.ewmaAt, fastest, tau / IDLE_DECAY_SPEEDUP);
+    return readPeakEwma(s.ewma, now - s.ewmaAt, fastest, tau / idleSpeedup);
   }
 
   private latencyCost(s: Slot, now: number, fastest: number): number {
@@ -489,9 +583,40 @@ export class Balancer implements BalancerCore {
   setMetrics(id: string, cpu: number | null, mem: number | null, at: number): void {
     const s = this.byId.get(id);
     if (!s) return;
+    const previous = s.metricsAt;
+    if (previous === null || at - previous > this.opts.metricsStaleMs) {
+      s.metricsSince = at; // a new run of metrics: blackout starts again
+    } else if (cpu !== null && at > previous && at - s.metricsSince >= CAPACITY_BLACKOUT_MS) {
+      const sample = capacitySample(s.requests - s.requestsAtMetrics, at - previous, cpu);
+      if (sample !== null) {
+        s.capacity = smoothCapacity(s.capacity, sample, at - s.capacityAt);
+        s.capacityAt = at;
+        this.normalizeCapacities(at);
+      }
+    }
+    s.requestsAtMetrics = s.requests;
     s.cpu = cpu;
     s.mem = mem;
     s.metricsAt = at;
+  }
+
+  /** Re-expresses every live capacity estimate relative to the pool (same scale as the prior weights). */
+  private normalizeCapacities(now: number): void {
+    let capSum = 0;
+    let priorSum = 0;
+    let n = 0;
+    for (const s of this.slots) {
+      if (s.capacity === null || now - s.capacityAt > CAPACITY_EXPIRY_MS) continue;
+      capSum += s.capacity;
+      priorSum += this.weightOf(s);
+      n++;
+    }
+    for (const s of this.slots) {
+      s.capacityWeight =
+        s.capacity === null || now - s.capacityAt > CAPACITY_EXPIRY_MS
+          ? null
+          : clampCapacity(s.capacity, capSum / n, priorSum / n);
+    }
   }
 
   setWeight(id: string, weight: number): boolean {
@@ -527,7 +652,7 @@ export class Balancer implements BalancerCore {
         metricsAgeMs: s.metricsAt === null ? null : Math.max(0, now - s.metricsAt),
         latencyMs: s.ewma === null ? null : this.latencyEstimate(s, now, fastest),
         weight: this.weightOf(s),
-        effectiveWeight: this.eligible(s) ? this.effectiveWeight(s, now) : 0,
+        effectiveWeight: this.eligible(s) ? this.modeWeight(s, now) : 0,
       });
     }
     return out;

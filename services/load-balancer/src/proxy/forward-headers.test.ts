@@ -71,7 +71,11 @@ describe('mayRetry', () => {
     ['GET', false, 'headers-timeout', 0, 1, false],
     ['POST', false, 'connect-error', 0, 1, false],
     ['PUT', true, 'connect-error', 0, 1, false],
-    ['DELETE', false, 'reset', 0, 1, false],
+    ['DELETE', false, 'reset', 0, 1, true],
+    ['GET', false, 'reset', 0, 1, true],
+    ['POST', false, 'reset', 0, 1, false],
+    ['GET', false, 'body-timeout', 0, 1, false],
+    ['GET', false, 'other', 0, 1, false],
   ] as const)('%s body=%s %s attempt %i/%i → %s', (method, body, failure, attempt, retries, expected) => {
     expect(mayRetry(method, body, failure, attempt, retries)).toBe(expected);
   });

@@ -1,7 +1,8 @@
-// Pure: may a failed attempt be sent to another backend? Only idempotent requests whose
-// body (if any) was not consumed, and only when the failure happened before the backend
-// could have acted on it (the connection was never established). A request that reached
-// a backend and timed out is not retried: it may have done its work.
+// Pure: may a failed attempt be sent to another backend? Only idempotent requests without
+// a body (RFC 9110 §9.2.2: repeating them is safe), and only when the connection failed
+// or was reset before any response header arrived (the caller checks the client has
+// seen nothing): a backend killed mid-request must not turn its in-flight GETs into 502s.
+// A request that timed out is not retried: a slow backend would get the work twice.
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 export type FailureKind =
@@ -21,7 +22,7 @@ export function mayRetry(
 ): boolean {
   if (attempt >= retries) return false;
   if (hasBody || !IDEMPOTENT.has(method)) return false;
-  return failure === 'connect-error' || failure === 'connect-timeout';
+  return failure === 'connect-error' || failure === 'connect-timeout' || failure === 'reset';
 }
 
 /** Classifies an undici/socket error. */
