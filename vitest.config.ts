@@ -10,6 +10,7 @@ export default defineConfig({
       'services/*/vitest.config.ts',
       'apps/*/vitest.config.ts',
       'scripts/vitest.config.ts',
+      'bench/vitest.config.ts',
     ],
   },
 });

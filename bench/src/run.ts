@@ -1,16 +1,28 @@
 // `pnpm bench [scenario…]`: runs the scenarios, writes bench/results/<date>-<scenario>.json
 // and .svg, and rewrites docs/benchmarks.md from the latest result of every scenario.
-// Env: BENCH_RUNS (default 3), BENCH_SECONDS (default per scenario).
+// Env: BENCH_RUNS (default 3), BENCH_SECONDS (default per scenario; for soak, default 600).
+// `pnpm soak` is `pnpm bench soak`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './lib/procs.js';
-import { barChart } from './lib/svg.js';
+import { barChart, lineChart } from './lib/svg.js';
+import { type AutoscalerResult, autoscalerReaction } from './scenarios/autoscaler-reaction.js';
 import { type BalancingResult, balancing } from './scenarios/balancing.js';
+import { type FootprintResult, footprint } from './scenarios/footprint.js';
 import { type OverheadResult, proxyOverhead } from './scenarios/proxy-overhead.js';
+import { type SoakResult, soak } from './scenarios/soak.js';
 
-const SCENARIOS = ['proxy-overhead', 'heterogeneous', 'noisy-neighbour'] as const;
+const SCENARIOS = [
+  'proxy-overhead',
+  'heterogeneous',
+  'noisy-neighbour',
+  'autoscaler',
+  'footprint',
+  'soak',
+] as const;
+type AnyResult = OverheadResult | BalancingResult | AutoscalerResult | FootprintResult | SoakResult;
 type Scenario = (typeof SCENARIOS)[number];
 const resultsDir = join(repoRoot, 'bench', 'results');
 const runs = Number(process.env.BENCH_RUNS ?? 3);
@@ -28,24 +40,71 @@ function versionOf(cmd: string, args: string[]): string {
   return `${r.stdout}${r.stderr}`.split('\n')[0]?.trim() || 'unknown version';
 }
 
-function svgFor(name: Scenario, result: OverheadResult | BalancingResult): string {
-  if (name === 'proxy-overhead') {
-    const r = result as OverheadResult;
-    return barChart(
-      `Proxy overhead: requests/s (median of ${r.runs}, ${r.connections} connections)`,
-      'req/s',
-      Object.entries(r.medians).map(([label, m]) => ({ label, value: m.rps })),
-    );
+function svgFor(name: Scenario, result: AnyResult): string {
+  switch (name) {
+    case 'proxy-overhead': {
+      const r = result as OverheadResult;
+      return barChart(
+        `Proxy overhead: requests/s (median of ${r.runs}, ${r.connections} connections)`,
+        'req/s',
+        Object.entries(r.medians).map(([label, m]) => ({ label, value: m.rps })),
+      );
+    }
+    case 'heterogeneous':
+    case 'noisy-neighbour': {
+      const r = result as BalancingResult;
+      return barChart(
+        `${name}: p99 latency at ${r.offeredRps} req/s (median of ${r.runs})`,
+        'ms',
+        r.results.map((x) => ({
+          label: x.config,
+          value: x.p99,
+          note: x.errors ? `(${x.errors} errors)` : '',
+        })),
+      );
+    }
+    case 'autoscaler': {
+      const r = result as AutoscalerResult;
+      return lineChart(
+        `Autoscaler: replicas after a step from ${r.lowRps} to ${r.stepRps} req/s`,
+        's after the step',
+        'replicas',
+        [
+          { label: 'running', color: '#2563eb', points: r.timeline.map(([t, n]) => [t, n]) },
+          {
+            label: 'healthy at the balancer',
+            color: '#16a34a',
+            points: r.timeline.map(([t, , h]) => [t, h]),
+          },
+        ],
+        [{ x: r.phases.stepSeconds, label: `load back to ${r.lowRps} req/s` }],
+      );
+    }
+    case 'footprint': {
+      const r = result as FootprintResult;
+      return barChart(
+        `Peak resident memory, ${r.connections} keep-alive connections, ${r.seconds} s`,
+        'MiB',
+        r.rows.map((x) => ({
+          label: x.target,
+          value: x.peakRssMiB,
+          note: `(idle ${x.idleRssMiB.toFixed(0)})`,
+        })),
+      );
+    }
+    case 'soak': {
+      const r = result as SoakResult;
+      return lineChart(
+        `Soak: balancer RSS over ${(r.seconds / 60).toFixed(0)} min at ${r.rate} req/s, backends coming and going`,
+        's',
+        'MiB',
+        [{ label: 'RSS', color: '#2563eb', points: r.rss }],
+      );
+    }
   }
-  const r = result as BalancingResult;
-  return barChart(
-    `${name}: p99 latency at ${r.offeredRps} req/s (median of ${r.runs})`,
-    'ms',
-    r.results.map((x) => ({ label: x.config, value: x.p99, note: x.errors ? `(${x.errors} errors)` : '' })),
-  );
 }
 
-async function runScenario(name: Scenario): Promise<OverheadResult | BalancingResult> {
+async function runScenario(name: Scenario): Promise<AnyResult> {
   switch (name) {
     case 'proxy-overhead':
       return proxyOverhead(runs, secondsOverride ?? 5);
@@ -53,6 +112,12 @@ async function runScenario(name: Scenario): Promise<OverheadResult | BalancingRe
       return balancing('heterogeneous', runs, secondsOverride ?? 12);
     case 'noisy-neighbour':
       return balancing('noisy-neighbour', runs, secondsOverride ?? 15);
+    case 'autoscaler':
+      return autoscalerReaction();
+    case 'footprint':
+      return footprint(secondsOverride ?? 15);
+    case 'soak':
+      return soak(secondsOverride ?? 600);
   }
 }
 
@@ -169,12 +234,88 @@ function renderDocs(): string {
     if (r.missing.length) out.push('', `Missing here: ${r.missing.join(', ')}.`);
     out.push('', `![${name}](../bench/results/${l.file.replace('.json', '.svg')})`, '');
   }
-  out.push(
-    '## Not measured yet',
-    '',
-    '- Scenario 4 (autoscaler reaction: seconds from a load step to a new replica serving, replica count over time, failed requests during scale-in) and scenario 5 (balancer RSS with 1,000 keep-alive connections, 10-minute soak) have no runner in `bench/` yet.',
-    '',
-  );
+  const as = latest('autoscaler');
+  if (as) {
+    const r = as.data.result as AutoscalerResult;
+    out.push(
+      '## 4. Autoscaler reaction',
+      '',
+      `${as.data.date} · \`${as.data.command}\` · ${as.data.machine}`,
+      '',
+    );
+    out.push(
+      `One stress-backend replica (\`--cpus\` ${r.cpus}, \`/load?ms=10\`), a real Prometheus (Docker service discovery, 5 s scrape, the recording rules in \`prometheus/rules/\`), the autoscaler with its default policy (target 60 % CPU, 5 s interval, 60 s scale-down window; MIN 1, MAX 4) and the balancer in front. Open-loop traffic through the balancer: ${r.lowRps} req/s for ${r.phases.lowSeconds} s, a step to ${r.stepRps} req/s (more than one replica serves) for ${r.phases.stepSeconds} s, then ${r.lowRps} req/s for ${r.phases.afterSeconds} s. One run: it is a timeline, not a distribution.`,
+      '',
+      '| target | figure | verdict |',
+      '|---|---|---|',
+      `| a new replica serves traffic ≤ 15 s after the step (5 s scrape) | ${f1(r.reactionSeconds)} s (replica started after ${f1(r.decisionSeconds)} s) | ${verdict(r.reactionSeconds !== null && r.reactionSeconds <= 15)} |`,
+      `| no flapping under steady load | ${r.changesUnderSteadyLoad} count changes in the second half of the step (peak ${r.peakReplicas} replicas) | ${verdict(r.changesUnderSteadyLoad === 0)} |`,
+      `| 0 failed requests during scale-in | ${r.failedDuringScaleIn} of ${r.requestsDuringScaleIn} (back to one replica ${f1(r.scaleInSeconds)} s after the load dropped) | ${verdict(r.failedDuringScaleIn === 0 && r.scaleInSeconds !== null)} |`,
+      '',
+      `Failed requests over the whole run: ${r.failedTotal} of ${r.requestsTotal}.`,
+      '',
+      `![autoscaler](../bench/results/${as.file.replace('.json', '.svg')})`,
+      '',
+    );
+  }
+  const fp = latest('footprint');
+  const sk = latest('soak');
+  if (fp || sk) out.push('## 5. Footprint', '');
+  if (fp) {
+    const r = fp.data.result as FootprintResult;
+    const hr = r.rows.find((x) => x.target === 'headroom');
+    out.push(
+      `${fp.data.date} · \`${fp.data.command}\` · ${fp.data.machine}`,
+      '',
+      `One trivial backend; autocannon holds ${r.connections} keep-alive connections, requests back to back, for ${r.seconds} s: to the backend itself (a bare Node \`node:http\` server, the floor any Node process pays), then through each proxy, each started fresh. Resident memory from /proc: VmRSS when idle, VmHWM (the kernel's high-water mark) for the peak.`,
+      '',
+      '| target | idle MiB | peak MiB | req/s | errors |',
+      '|---|---|---|---|---|',
+      ...r.rows.map(
+        (x) =>
+          `| ${x.target} | ${f1(x.idleRssMiB)} | ${f1(x.peakRssMiB)} | ${x.rps.toFixed(0)} | ${x.errors} |`,
+      ),
+      '',
+    );
+    if (r.missing.length) out.push(`Missing here: ${r.missing.join(', ')}.`, '');
+    if (hr)
+      out.push(
+        '| target | figure | verdict |',
+        '|---|---|---|',
+        `| balancer RSS ≤ 120 MB with ${r.connections} concurrent keep-alive connections | peak ${f1(hr.peakRssMiB * 1.048576)} MB (${f1(hr.peakRssMiB)} MiB; ${f1(r.headroomAfterMiB)} MiB 2 s after) | ${verdict(hr.peakRssMiB * 1.048576 <= 120)} |`,
+        '',
+      );
+    out.push(`![footprint](../bench/results/${fp.file.replace('.json', '.svg')})`, '');
+  }
+  if (sk) {
+    const r = sk.data.result as SoakResult;
+    const growth = r.rssEndMiB - r.rssMiddleMiB;
+    out.push(
+      `### Soak (\`pnpm soak\`)`,
+      '',
+      `${sk.data.date} · \`${sk.data.command}\` · ${sk.data.machine}`,
+      '',
+      `${(r.seconds / 60).toFixed(0)} minutes at ${r.rate} req/s open-loop (\`/load?ms=2\` on stress backends), two stable backends; every ${r.churnSeconds} s a new backend is registered through the admin API and the oldest added one is removed, alternately drained (DELETE) and killed (SIGKILL with requests in flight); the balancing mode rotates every fourth churn. ${r.added} added, ${r.removedGracefully} drained and removed, ${r.killed} killed, ${r.modeSwitches} mode switches.`,
+      '',
+      '| requests | failed | p50 ms | p99 ms | RSS 2nd third MiB | RSS last third MiB | RSS slope after warm-up |',
+      '|---|---|---|---|---|---|---|',
+      `| ${r.sent} | ${r.failed}${
+        r.failed
+          ? ` (${Object.entries(r.failures)
+              .map(([k, v]) => `${k}: ${v}`)
+              .join(', ')})`
+          : ''
+      } | ${f1(r.p50)} | ${f1(r.p99)} | ${f1(r.rssMiddleMiB)} | ${f1(r.rssEndMiB)} | ${r.rssSlopeMiBPer10Min.toFixed(2)} MiB / 10 min |`,
+      '',
+      '| target | figure | verdict |',
+      '|---|---|---|',
+      `| zero unexpected errors | ${r.failed} failed of ${r.sent} | ${verdict(r.failed === 0)} |`,
+      `| no upward memory trend | last third ${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MiB vs the second third | ${verdict(growth <= Math.max(2, 0.05 * r.rssMiddleMiB))} |`,
+      '',
+      `![soak](../bench/results/${sk.file.replace('.json', '.svg')})`,
+      '',
+    );
+  }
   return out.join('\n');
 }
 
@@ -200,5 +341,10 @@ for (const name of todo) {
   );
   writeFileSync(`${base}.svg`, svgFor(name, result));
 }
-writeFileSync(join(repoRoot, 'docs', 'benchmarks.md'), renderDocs());
+// the hand-written notes after this heading survive regeneration
+const NOTES = '## Reading these figures';
+const docsPath = join(repoRoot, 'docs', 'benchmarks.md');
+const previous = existsSync(docsPath) ? readFileSync(docsPath, 'utf8') : '';
+const notes = previous.includes(NOTES) ? previous.slice(previous.indexOf(NOTES)) : '';
+writeFileSync(docsPath, notes ? `${renderDocs().trimEnd()}\n\n${notes}` : renderDocs());
 process.stdout.write('wrote docs/benchmarks.md\n');

@@ -7,6 +7,8 @@ import { commandExists, freePort, waitFor } from '../lib/procs.js';
 
 export interface Competitor {
   url: string;
+  /** The process to measure (NGINX: its master; the worker is a child). */
+  pid: number;
   stop(): void;
 }
 
@@ -41,5 +43,5 @@ ${servers}
   const child: ChildProcess = spawn('haproxy', ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(async () => (await fetch(`${url}/health`)).status < 500, { timeoutMs: 10_000 });
-  return { url, stop: () => child.kill('SIGKILL') };
+  return { url, pid: child.pid!, stop: () => child.kill('SIGKILL') };
 }

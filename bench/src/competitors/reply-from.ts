@@ -15,5 +15,5 @@ export async function startReplyFrom(backend: string): Promise<Competitor> {
   });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(async () => (await fetch(url)).ok, { timeoutMs: 15_000 });
-  return { url, stop: () => child.kill('SIGKILL') };
+  return { url, pid: child.pid!, stop: () => child.kill('SIGKILL') };
 }

@@ -6,6 +6,7 @@ export { freePort, repoRoot, waitFor };
 
 export interface Lb {
   proc: ServiceProcess;
+  pid: number;
   proxy: string;
   admin: string;
   stop(): Promise<void>;
@@ -25,6 +26,7 @@ export async function startHeadroom(env: Record<string, string>): Promise<Lb> {
   await waitFor(async () => (await fetch(`${admin}/healthz`)).ok, { timeoutMs: 20_000 });
   return {
     proc,
+    pid: proc.child.pid!,
     proxy: `http://127.0.0.1:${port}`,
     admin,
     stop: async () => {
@@ -50,7 +52,7 @@ export async function healthyBackends(admin: string): Promise<number> {
 }
 
 /** A trivial HTTP backend in its own process: "ok" for every request. */
-export async function startTrivialBackend(): Promise<{ url: string; stop(): void }> {
+export async function startTrivialBackend(): Promise<{ url: string; pid: number; stop(): void }> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
@@ -62,7 +64,7 @@ export async function startTrivialBackend(): Promise<{ url: string; stop(): void
   );
   const url = `http://127.0.0.1:${port}`;
   await waitFor(async () => (await fetch(url)).ok, { timeoutMs: 10_000 });
-  return { url, stop: () => child.kill('SIGKILL') };
+  return { url, pid: child.pid!, stop: () => child.kill('SIGKILL') };
 }
 
 export function commandExists(cmd: string): boolean {

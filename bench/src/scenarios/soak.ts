@@ -1,0 +1,187 @@
+// Soak (issue #8, and the "no upward trend" half of benchmark scenario 5): the real balancer
+// under a steady open-loop load for `seconds`, while backends come and go through the
+// admin API: every `churnSeconds` a new stress backend is started and registered, and the
+// oldest added one is removed, alternately the graceful way (DELETE: drained, then
+// forgotten) and the hard way (SIGKILL with requests in flight, DELETE afterwards). The
+// balancing mode rotates every fourth churn (every minute at the default 15 s). Every failed request is counted with its reason;
+// the balancer's resident memory is sampled every 5 s.
+import { type RunningBackend, startBackend } from '@headroom/testkit';
+import { Agent, request } from 'undici';
+import { quantile } from '../lib/load.js';
+import { healthyBackends, setMode, startHeadroom, waitFor } from '../lib/procs.js';
+import { rssMiB, slope } from '../lib/rss.js';
+
+const MODES = ['resource-aware', 'least-connections', 'latency', 'round-robin'] as const;
+
+export interface SoakResult {
+  seconds: number;
+  rate: number;
+  churnSeconds: number;
+  sent: number;
+  ok: number;
+  failed: number;
+  failures: Record<string, number>;
+  p50: number;
+  p99: number;
+  added: number;
+  removedGracefully: number;
+  killed: number;
+  modeSwitches: number;
+  /** [s since start, RSS MiB] every 5 s. */
+  rss: Array<[number, number]>;
+  /** After the first fifth (warm-up): least-squares RSS slope, MiB per 10 minutes. */
+  rssSlopeMiBPer10Min: number;
+  /** Medians of the second and last thirds of the run. */
+  rssMiddleMiB: number;
+  rssEndMiB: number;
+}
+
+interface BackendsBody {
+  backends: Array<{ id: string; url: string; state: string }>;
+}
+
+async function admin(base: string, method: string, path: string, body?: unknown): Promise<Response> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    ...(body === undefined
+      ? {}
+      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res;
+}
+
+const listBackends = async (base: string) =>
+  ((await (await admin(base, 'GET', '/api/backends')).json()) as BackendsBody).backends;
+
+export async function soak(seconds: number, rate = 100, churnSeconds = 15): Promise<SoakResult> {
+  const stable = await Promise.all([1, 2].map((i) => startBackend({ instance: `soak-stable-${i}` })));
+  const lb = await startHeadroom({
+    DISCOVERY: 'static',
+    BACKENDS: stable.map((b) => b.url).join(','),
+    METRICS_SOURCE: 'backend',
+    BALANCER_MODE: MODES[0],
+    HEALTH_INTERVAL_MS: '500',
+  });
+  const churn: Array<{ backend: RunningBackend; id: string }> = [];
+  const failures: Record<string, number> = {};
+  const latencies: number[] = [];
+  const rss: Array<[number, number]> = [];
+  let sent = 0;
+  let ok = 0;
+  let added = 0;
+  let removedGracefully = 0;
+  let killed = 0;
+  let modeSwitches = 0;
+  const fail = (why: string) => {
+    failures[why] = (failures[why] ?? 0) + 1;
+  };
+  try {
+    await waitFor(async () => (await healthyBackends(lb.admin)) === 2, { timeoutMs: 15_000 });
+    const agent = new Agent({ connections: 256, headersTimeout: 10_000, bodyTimeout: 10_000 });
+    const start = performance.now();
+    const endAt = start + seconds * 1000;
+    const rssTimer = setInterval(() => rss.push([(performance.now() - start) / 1000, rssMiB(lb.pid)]), 5000);
+    rss.push([0, rssMiB(lb.pid)]);
+
+    // open loop: request i is due at start + i / rate, whatever happened to the others
+    const inflight = new Set<Promise<void>>();
+    const load = (async () => {
+      for (let i = 0; ; i++) {
+        const due = start + (i * 1000) / rate;
+        if (due >= endAt) break;
+        const wait = due - performance.now();
+        if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+        sent++;
+        const p: Promise<void> = request(`${lb.proxy}/load?ms=2`, { dispatcher: agent })
+          .then(async (res) => {
+            await res.body.dump();
+            if (res.statusCode === 200) {
+              ok++;
+              latencies.push(performance.now() - due);
+            } else fail(`HTTP ${res.statusCode}`);
+          })
+          .catch((err: Error & { code?: string }) => fail(err.code ?? err.message))
+          .finally(() => inflight.delete(p));
+        inflight.add(p);
+      }
+      await Promise.all(inflight);
+    })();
+
+    const churner = (async () => {
+      let tick = 0;
+      while (performance.now() + churnSeconds * 1000 < endAt) {
+        await new Promise((r) => setTimeout(r, churnSeconds * 1000));
+        tick++;
+        const backend = await startBackend({ instance: `soak-churn-${tick}` });
+        const view = (await (
+          await admin(lb.admin, 'POST', '/api/backends', { url: backend.url })
+        ).json()) as {
+          id: string;
+        };
+        churn.push({ backend, id: view.id });
+        added++;
+        await waitFor(
+          async () => (await listBackends(lb.admin)).some((b) => b.id === view.id && b.state === 'healthy'),
+          { timeoutMs: 10_000, message: `${view.id} healthy` },
+        );
+        if (churn.length > 1) {
+          const old = churn.shift()!;
+          if (tick % 2 === 0) {
+            await admin(lb.admin, 'DELETE', `/api/backends/${old.id}`);
+            await waitFor(async () => !(await listBackends(lb.admin)).some((b) => b.id === old.id), {
+              timeoutMs: 30_000,
+              message: `${old.id} drained and removed`,
+            });
+            await old.backend.stop();
+            removedGracefully++;
+          } else {
+            old.backend.child.kill('SIGKILL');
+            await old.backend.exited;
+            killed++;
+            await new Promise((r) => setTimeout(r, 1000));
+            await admin(lb.admin, 'DELETE', `/api/backends/${old.id}`);
+          }
+        }
+        if (tick % 4 === 0) {
+          await setMode(lb.admin, MODES[modeSwitches % MODES.length]!);
+          modeSwitches++;
+        }
+      }
+    })();
+
+    await Promise.all([load, churner]);
+    clearInterval(rssTimer);
+    rss.push([(performance.now() - start) / 1000, rssMiB(lb.pid)]);
+    await agent.close();
+
+    const settled = rss.filter(([t]) => t >= seconds / 5);
+    const third = (k: number) =>
+      quantile(
+        rss.filter(([t]) => t >= (k * seconds) / 3 && t < ((k + 1) * seconds) / 3 + 1).map(([, v]) => v),
+        0.5,
+      );
+    return {
+      seconds,
+      rate,
+      churnSeconds,
+      sent,
+      ok,
+      failed: sent - ok,
+      failures,
+      p50: quantile(latencies, 0.5),
+      p99: quantile(latencies, 0.99),
+      added,
+      removedGracefully,
+      killed,
+      modeSwitches,
+      rss,
+      rssSlopeMiBPer10Min: slope(settled) * 600,
+      rssMiddleMiB: third(1),
+      rssEndMiB: third(2),
+    };
+  } finally {
+    await lb.stop();
+    await Promise.all([...stable, ...churn.map((c) => c.backend)].map((b) => b.stop()));
+  }
+}
