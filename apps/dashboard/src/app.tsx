@@ -1,7 +1,7 @@
 // The dashboard page: polls the balancer, shows backends, traffic, mode, autoscaler and
 // Grafana, and sends the few admin actions a person takes from here.
 import type { BalancerMode } from '@headroom/shared/contracts';
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, api, tokenStore } from './api/client';
 import { usePolling } from './api/use-polling';
 import { appConfig } from './app-config';
@@ -60,6 +60,20 @@ export function App() {
       const state = await api.toggleCpu(id);
       setBurning((b) => ({ ...b, [id]: state.on }));
     });
+
+  // a reloaded page learns which backends are already burning CPU, once per backend
+  const asked = useRef(new Set<string>());
+  const ids = (backends.data?.backends ?? []).map((b) => b.id).join('\n');
+  useEffect(() => {
+    for (const id of ids ? ids.split('\n') : []) {
+      if (asked.current.has(id)) continue;
+      asked.current.add(id);
+      api
+        .cpuState(id)
+        .then((state) => setBurning((b) => (id in b ? b : { ...b, [id]: state.on })))
+        .catch(() => asked.current.delete(id)); // retried on the next poll
+    }
+  }, [ids]);
 
   const unreachable = backends.error instanceof ApiError && backends.error.status === 0;
   const rows = (history.data?.points ?? []).slice(-appConfig.chartSeconds);

@@ -122,6 +122,11 @@ describe('balancing over real backends', () => {
     expect(on.status).toBe(200);
     const be = backends.find((b) => b.url === id.url)!;
     expect(((await (await fetch(`${be.url}/cpu`)).json()) as { on: boolean }).on).toBe(true);
+    // the state reads back through the balancer (a reloaded dashboard shows it)
+    const state = await fetch(`${lb.admin}/api/backends/${id.id}/cpu`);
+    expect(state.status).toBe(200);
+    expect(((await state.json()) as { on: boolean }).on).toBe(true);
+    expect((await fetch(`${lb.admin}/api/backends/no-such-backend/cpu`)).status).toBe(404);
     await post(`${lb.admin}/api/backends/${id.id}/cpu/toggle`, { on: false });
     expect(((await (await fetch(`${be.url}/cpu`)).json()) as { on: boolean }).on).toBe(false);
   });

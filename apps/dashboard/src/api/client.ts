@@ -68,6 +68,7 @@ export const api = {
   history: () => call('GET', '/api/stats/history', historySchema),
   stats: () => call('GET', '/api/stats', statsSchema),
   setMode: (mode: BalancerMode) => call('PUT', '/api/mode', modeResponseSchema, { mode }),
+  cpuState: (id: string) => call('GET', `/api/backends/${encodeURIComponent(id)}/cpu`, cpuStateSchema),
   toggleCpu: (id: string) =>
     call('POST', `/api/backends/${encodeURIComponent(id)}/cpu/toggle`, cpuStateSchema, {}),
   burst: (requests: number, concurrency: number, ms: number) =>

@@ -104,6 +104,12 @@ describe('dashboard in Chromium', () => {
       { timeoutMs: 5000 },
     );
     await row.getByRole('button', { name: 'Stop stress' }).waitFor();
+    // a reload still shows it burning: the state is read back from the backend
+    await page.reload();
+    await page
+      .locator('tr', { hasText: new URL(first.url).host })
+      .getByRole('button', { name: 'Stop stress' })
+      .waitFor();
   });
 
   it('draws traffic and saves a screenshot', async () => {

@@ -56,21 +56,35 @@ export const backendsRoutes: FastifyPluginAsync<{ ctx: AdminContext }> = async (
     return view(spec.id);
   });
 
-  app.post<{ Params: { id: string } }>('/api/backends/:id/cpu/toggle', async (req, reply) => {
-    const spec = known(req.params.id);
-    const body = validate(cpuToggleBodySchema, req.body ?? {}, 'body');
+  // The backend's CPU burner, through the balancer (the dashboard cannot reach backends):
+  // GET reads its state (so a reloaded dashboard shows it), POST toggles it.
+  const forwardCpu = async (id: string, method: 'GET' | 'POST', body?: unknown) => {
+    const spec = known(id);
+    const path = method === 'GET' ? '/cpu' : '/cpu/toggle';
     try {
-      const res = await request(`${spec.url}/cpu/toggle`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
+      const res = await request(`${spec.url}${path}`, {
+        method,
+        ...(body === undefined
+          ? {}
+          : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
         headersTimeout: 5000,
         bodyTimeout: 5000,
       });
-      const text = await res.body.text();
-      return reply.status(res.statusCode).type('application/json').send(text);
+      return { status: res.statusCode, text: await res.body.text() };
     } catch (err) {
-      throw new UpstreamCallError(`backend ${spec.id} did not answer /cpu/toggle: ${(err as Error).message}`);
+      throw new UpstreamCallError(`backend ${spec.id} did not answer ${path}: ${(err as Error).message}`);
     }
+  };
+
+  app.get<{ Params: { id: string } }>('/api/backends/:id/cpu', async (req, reply) => {
+    const { status, text } = await forwardCpu(req.params.id, 'GET');
+    return reply.status(status).type('application/json').send(text);
+  });
+
+  app.post<{ Params: { id: string } }>('/api/backends/:id/cpu/toggle', async (req, reply) => {
+    known(req.params.id);
+    const body = validate(cpuToggleBodySchema, req.body ?? {}, 'body');
+    const { status, text } = await forwardCpu(req.params.id, 'POST', body);
+    return reply.status(status).type('application/json').send(text);
   });
 };

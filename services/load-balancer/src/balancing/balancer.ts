@@ -16,8 +16,8 @@ import type {
 import {
   CAPACITY_BLACKOUT_MS,
   CAPACITY_EXPIRY_MS,
+  capacityFactor,
   capacitySample,
-  clampCapacity,
   smoothCapacity,
 } from './capacity-estimate.js';
 import { headroomScore } from './headroom-score.js';
@@ -76,8 +76,8 @@ interface Slot {
   /** Smoothed capacity estimate (completions/s per unit of utilization), null until learned. */
   capacity: number | null;
   capacityAt: number;
-  /** `capacity` normalised against the pool, in the same units as baseWeight. */
-  capacityWeight: number | null;
+  /** Learned correction of the prior weight (capacity per unit of weight vs the pool's), null until learned. */
+  capacityFactor: number | null;
   joinedAt: number;
   /** Smooth weighted round-robin accumulator. */
   current: number;
@@ -178,7 +178,7 @@ export class Balancer implements BalancerCore {
       requestsAtMetrics: 0,
       capacity: null,
       capacityAt: now,
-      capacityWeight: null,
+      capacityFactor: null,
       joinedAt: now,
       current: 0,
       token,
@@ -235,15 +235,15 @@ export class Balancer implements BalancerCore {
   }
 
   /**
-   * Resource-aware weight: the learned capacity where there is one (an admin override
-   * still wins: it is the operator's word), else the configured or CPU-limit prior.
+   * Resource-aware weight: the configured or CPU-limit prior corrected by the learned
+   * capacity factor (an admin override is the operator's word and is used as it is).
    */
   private capacityWeightOf(s: Slot, now: number): number {
-    const learned =
-      s.override === undefined && s.capacityWeight !== null && now - s.capacityAt <= CAPACITY_EXPIRY_MS
-        ? s.capacityWeight
-        : this.weightOf(s);
-    return learned * slowStartFactor(now, s.since, s.spec.slowStartMs ?? this.opts.slowStartMs);
+    const factor =
+      s.override === undefined && s.capacityFactor !== null && now - s.capacityAt <= CAPACITY_EXPIRY_MS
+        ? s.capacityFactor
+        : 1;
+    return this.effectiveWeight(s, now) * factor;
   }
 
   private modeWeight(s: Slot, now: number): number {
@@ -328,18 +328,17 @@ export class Balancer implements BalancerCore {
   }
 
   /**
-   * Resource-aware: the expected completion time of one more request, peak-EWMA latency ×
-   * (in-flight + 1) / capacity weight, the weight learned from completions per unit of CPU
-   * (capacity-estimate.ts), over every eligible backend. A hot guard skips a backend whose
+   * Resource-aware: weighted least outstanding requests, (in-flight + 1) / capacity weight,
+   * over every eligible backend; the weight is the CPU-limit (or configured) prior corrected
+   * by the capacity learned from completions per unit of CPU (capacity-estimate.ts). A hot guard skips a backend whose
    * CPU is pinned while its peers have room (or whose memory is nearly full) as long as a
    * cold one exists. A full scan, not two choices: in-flight counts change at every
    * dispatch, so the minimum cannot herd, and with a handful of backends sampling only
-   * loses information. Costs within TIE_BAND of the best are drawn at random, so
-   * near-equal backends share the traffic instead of the marginally faster one taking all.
+   * loses information. Costs within TIE_BAND of the best are drawn at random, so a learned
+   * weight a few percent off does not decide every tie.
    */
   private pickResourceAware(now: number, exclude: number): Slot | undefined {
     const hotCpu = Math.max(HOT_UTILIZATION, this.medianCpu(now) + HOT_MARGIN);
-    const fastest = this.fastestLatency();
     let anyCold = false;
     let bestCost = Number.POSITIVE_INFINITY;
     for (let i = 0; i < this.slots.length; i++) {
@@ -348,7 +347,7 @@ export class Balancer implements BalancerCore {
       const hot = this.isHot(s, now, hotCpu);
       // lexicographic: any cold backend beats every hot one
       if (hot && anyCold) continue;
-      const cost = this.resourceCost(s, now, fastest);
+      const cost = this.resourceCost(s, now);
       if (!hot && !anyCold) {
         anyCold = true;
         bestCost = cost;
@@ -362,7 +361,7 @@ export class Balancer implements BalancerCore {
       const s = this.slots[i]!;
       if (s.serial === exclude || !this.eligible(s)) continue;
       if (anyCold && this.isHot(s, now, hotCpu)) continue;
-      if (this.resourceCost(s, now, fastest) > limit) continue;
+      if (this.resourceCost(s, now) > limit) continue;
       ties++;
       if (ties === 1 || this.opts.random() * ties < 1) chosen = s;
     }
@@ -370,14 +369,14 @@ export class Balancer implements BalancerCore {
   }
 
   /**
-   * The latency estimate here fades while idle at τ, not τ/4 as in latency mode: the
-   * capacity weight and the in-flight term already send a slow backend work as soon as
-   * the others queue, so its one slow answer may be remembered longer. A 0.125-CPU
-   * container probed every few seconds next to 0.5-CPU ones puts its CFS-throttled answers
-   * into the pool's p99; remembered for ~τ it is probed a few times a minute.
+   * Expected completion time of one more request, in units of the backend's service time:
+   * (in-flight + 1) / capacity. No latency factor: a backend's latency already contains its
+   * queue, so latency × (in-flight + 1) counts the queue twice, and with a capacity weight
+   * that also says "slow" it counts slowness twice; the noisy-neighbour benchmark showed the
+   * result (a still useful backend starved, the others saturated).
    */
-  private resourceCost(s: Slot, now: number, fastest: number): number {
-    return (this.latencyEstimate(s, now, fastest, 1) * (s.inFlight + 1)) / this.capacityWeightOf(s, now);
+  private resourceCost(s: Slot, now: number): number {
+    return (s.inFlight + 1) / this.capacityWeightOf(s, now);
   }
 
   private isHot(s: Slot, now: number, hotCpu: number): boolean {
@@ -475,14 +474,14 @@ export class Balancer implements BalancerCore {
     return Number.isFinite(min) ? min : 1;
   }
 
-  private latencyEstimate(s: Slot, now: number, fastest: number, idleSpeedup = IDLE_DECAY_SPEEDUP): number {
+  private latencyEstimate(s: Slot, now: number, fastest: number): number {
     const tau = this.opts.latencyDecayMs;
     // a backend with no sample yet starts from the pool mean plus a penalty fading over τ
     if (s.ewma === null)
       return this.meanLatency() + NEW_BACKEND_PENALTY_MS * Math.exp(-(now - s.joinedAt) / tau);
     // idle estimates fade 4× faster than samples decay: a backend that got no traffic
     // since a burst of slow answers (1000× the fastest) is retried within ~30 s at τ = 10 s
-    return readPeakEwma(s.ewma, now - s.ewmaAt, fastest, tau / idleSpeedup);
+    return readPeakEwma(s.ewma, now - s.ewmaAt, fastest, tau / IDLE_DECAY_SPEEDUP);
   }
 
   private latencyCost(s: Slot, now: number, fastest: number): number {
@@ -600,22 +599,20 @@ export class Balancer implements BalancerCore {
     s.metricsAt = at;
   }
 
-  /** Re-expresses every live capacity estimate relative to the pool (same scale as the prior weights). */
+  /** Re-expresses every live capacity estimate as a correction of its prior weight, relative to the pool. */
   private normalizeCapacities(now: number): void {
-    let capSum = 0;
-    let priorSum = 0;
+    let sum = 0;
     let n = 0;
     for (const s of this.slots) {
       if (s.capacity === null || now - s.capacityAt > CAPACITY_EXPIRY_MS) continue;
-      capSum += s.capacity;
-      priorSum += this.weightOf(s);
+      sum += s.capacity / this.weightOf(s);
       n++;
     }
     for (const s of this.slots) {
-      s.capacityWeight =
+      s.capacityFactor =
         s.capacity === null || now - s.capacityAt > CAPACITY_EXPIRY_MS
           ? null
-          : clampCapacity(s.capacity, capSum / n, priorSum / n);
+          : capacityFactor(s.capacity / this.weightOf(s), sum / n);
     }
   }
 

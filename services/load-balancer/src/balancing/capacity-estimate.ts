@@ -4,8 +4,13 @@
 // CPU signal without double counting the balancer's own load: a backend busy with our
 // traffic serves many requests per unit of CPU and keeps its weight; one whose CPU goes to
 // something else (a noisy neighbour, a slower host, a smaller limit) serves few and loses it.
-// The A58 safeguards apply: a blackout after metrics start, smoothing, expiry, and a clamp
-// around the pool mean so one odd sample cannot starve or flood a backend.
+// The A58 safeguards apply: a blackout after metrics start, smoothing, expiry, and a clamp.
+// The clamp is around the backend's prior weight (its CPU limit relative to the others), not
+// around the pool mean: the configured limit is a reliable statement of capacity, and the
+// estimate can only correct it by 2× either way. Wider, it spirals: CPU taken by a noisy
+// neighbour reads as u = 1 whatever traffic the backend gets, so qps / u follows the traffic
+// sent and the weight falls to the floor (the noisy-neighbour benchmark showed it), while the
+// backend still has capacity the others need.
 
 /** Samples in the first 10 s of an unbroken metrics run are ignored (A58 blackout_period): warm-up CPU is not load. */
 export const CAPACITY_BLACKOUT_MS = 10_000;
@@ -17,8 +22,8 @@ export const CAPACITY_TAU_MS = 3_000;
 export const CAPACITY_MIN_UTILIZATION = 0.05;
 /** Fewer completions than this in a sample interval carry no rate information. */
 export const CAPACITY_MIN_COMPLETIONS = 3;
-/** Learned weights stay within [1/4, 4] × the pool mean (the research digest's recommendation). */
-export const CAPACITY_CLAMP = 4;
+/** Learned weights stay within [1/2, 2] × the prior weight. */
+export const CAPACITY_CLAMP = 2;
 
 /** One sample: completions/s per unit of utilization, or null when the interval says nothing. */
 export function capacitySample(completions: number, intervalMs: number, utilization: number): number | null {
@@ -33,9 +38,11 @@ export function smoothCapacity(previous: number | null, sample: number, elapsedM
   return previous + alpha * (sample - previous);
 }
 
-/** Normalised weight: capacity relative to the pool's mean, clamped, in units of the pool's mean prior weight. */
-export function clampCapacity(capacity: number, meanCapacity: number, meanPrior: number): number {
-  if (!(meanCapacity > 0)) return meanPrior;
-  const ratio = Math.min(CAPACITY_CLAMP, Math.max(1 / CAPACITY_CLAMP, capacity / meanCapacity));
-  return ratio * meanPrior;
+/**
+ * Correction factor for one backend's prior weight: its capacity per unit of prior weight,
+ * relative to the pool's mean of the same, clamped to [1/CLAMP, CLAMP].
+ */
+export function capacityFactor(capacityPerPrior: number, meanCapacityPerPrior: number): number {
+  if (!(meanCapacityPerPrior > 0) || !Number.isFinite(capacityPerPrior)) return 1;
+  return Math.min(CAPACITY_CLAMP, Math.max(1 / CAPACITY_CLAMP, capacityPerPrior / meanCapacityPerPrior));
 }
