@@ -11,8 +11,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LB_LABELS, METRIC_LABELS } from '@headroom/shared';
-import { spawnService, startPrometheus } from '@headroom/testkit';
+import { LB_LABELS } from '@headroom/shared';
+import { dockerSdScrapeConfig, spawnService, startPrometheus } from '@headroom/testkit';
 import { type PacedResult, paced } from '../lib/load.js';
 import {
   ensureBackendImage,
@@ -49,26 +49,6 @@ export interface AutoscalerResult {
   timeline: Array<[number, number, number]>;
 }
 
-const scrapeConfig = (service: string) => {
-  const meta = (label: string) => `__meta_docker_container_label_${label.replace(/[^a-zA-Z0-9_]/g, '_')}`;
-  return `
-  - job_name: replicas
-    docker_sd_configs:
-      - host: unix:///var/run/docker.sock
-        refresh_interval: 5s
-        port: 3000
-        filters:
-          - name: label
-            values: ["${LB_LABELS.service}=${service}"]
-    relabel_configs:
-      - source_labels: [${meta(LB_LABELS.service)}]
-        target_label: ${METRIC_LABELS.service}
-      - source_labels: [__meta_docker_container_name]
-        regex: /?(.*)
-        target_label: ${METRIC_LABELS.replica}
-`;
-};
-
 function runningReplicas(service: string): string[] {
   return execFileSync('docker', [
     'ps',
@@ -93,7 +73,7 @@ export async function autoscalerReaction(
   removeBenchContainers();
   const rules = readFileSync(join(repoRoot, 'prometheus', 'rules', 'headroom.rules.yml'), 'utf8');
   const prom = await startPrometheus({
-    scrapeConfigsYaml: scrapeConfig(service),
+    scrapeConfigsYaml: dockerSdScrapeConfig(service, 5),
     rules: [rules],
     scrapeIntervalSeconds: 5,
   });

@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LB_LABELS, METRIC_LABELS } from '@headroom/shared';
 import { freePort } from './free-port.js';
 import { waitFor } from './wait-for.js';
 
@@ -101,4 +102,28 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Run
       return body.data?.result ?? [];
     },
   };
+}
+
+/**
+ * scrape_configs entry: Docker service discovery of one service's containers (lb.service),
+ * labelled `service` and `replica` as prometheus/prometheus.yml labels them.
+ */
+export function dockerSdScrapeConfig(service: string, refreshSeconds = 1): string {
+  const meta = (label: string) => `__meta_docker_container_label_${label.replace(/[^a-zA-Z0-9_]/g, '_')}`;
+  return `
+  - job_name: replicas
+    docker_sd_configs:
+      - host: unix:///var/run/docker.sock
+        refresh_interval: ${refreshSeconds}s
+        port: 3000
+        filters:
+          - name: label
+            values: ["${LB_LABELS.service}=${service}"]
+    relabel_configs:
+      - source_labels: [${meta(LB_LABELS.service)}]
+        target_label: ${METRIC_LABELS.service}
+      - source_labels: [__meta_docker_container_name]
+        regex: /?(.*)
+        target_label: ${METRIC_LABELS.replica}
+`;
 }

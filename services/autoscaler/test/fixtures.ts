@@ -10,7 +10,7 @@ import {
   type Server as NetServer,
   type Socket,
 } from 'node:net';
-import { type BackendView, LB_LABELS, METRIC_LABELS } from '@headroom/shared';
+import { type BackendView, LB_LABELS } from '@headroom/shared';
 import { BASE_IMAGE } from '@headroom/testkit';
 import Docker from 'dockerode';
 
@@ -86,26 +86,7 @@ export async function removeRun(run: string): Promise<void> {
   );
 }
 
-/** scrape_configs entry: Docker service discovery of the service's containers, labelled as prometheus/ does. */
-export function dockerSdScrapeConfig(service: string): string {
-  const meta = (label: string) => `__meta_docker_container_label_${label.replace(/[^a-zA-Z0-9_]/g, '_')}`;
-  return `
-  - job_name: replicas
-    docker_sd_configs:
-      - host: unix:///var/run/docker.sock
-        refresh_interval: 1s
-        port: 3000
-        filters:
-          - name: label
-            values: ["${LB_LABELS.service}=${service}"]
-    relabel_configs:
-      - source_labels: [${meta(LB_LABELS.service)}]
-        target_label: ${METRIC_LABELS.service}
-      - source_labels: [__meta_docker_container_name]
-        regex: /?(.*)
-        target_label: ${METRIC_LABELS.replica}
-`;
-}
+export { dockerSdScrapeConfig } from '@headroom/testkit';
 
 export interface DrainEvent {
   id: string;
