@@ -3,13 +3,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commandExists, freePort, waitFor } from '../lib/procs.js';
+import { commandExists, freePort, stopProcess, waitFor } from '../lib/procs.js';
 
 export interface Competitor {
   url: string;
   /** The process to measure (NGINX: its master; the worker is a child). */
   pid: number;
-  stop(): void;
+  stop(): Promise<void>;
 }
 
 export async function startHaproxy(
@@ -43,5 +43,5 @@ ${servers}
   const child: ChildProcess = spawn('haproxy', ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(async () => (await fetch(`${url}/health`)).status < 500, { timeoutMs: 10_000 });
-  return { url, pid: child.pid!, stop: () => child.kill('SIGKILL') };
+  return { url, pid: child.pid!, stop: () => stopProcess(child) };
 }

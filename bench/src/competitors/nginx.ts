@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commandExists, freePort, waitFor } from '../lib/procs.js';
+import { commandExists, freePort, stopProcess, waitFor } from '../lib/procs.js';
 import type { Competitor } from './haproxy.js';
 
 const NGINX = ['/usr/sbin/nginx', 'nginx'];
@@ -52,5 +52,5 @@ ${servers}
   const child: ChildProcess = spawn(bin, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(async () => (await fetch(`${url}/health`)).status < 500, { timeoutMs: 10_000 });
-  return { url, pid: child.pid!, stop: () => child.kill('SIGKILL') };
+  return { url, pid: child.pid!, stop: () => stopProcess(child) };
 }

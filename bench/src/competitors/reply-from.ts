@@ -1,7 +1,7 @@
 // The plain proxy a Fastify user would write: @fastify/reply-from, in its own process.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitFor } from '../lib/procs.js';
+import { freePort, stopProcess, waitFor } from '../lib/procs.js';
 import type { Competitor } from './haproxy.js';
 
 const SERVER = fileURLToPath(new URL('./reply-from-server.ts', import.meta.url));
@@ -15,5 +15,5 @@ export async function startReplyFrom(backend: string): Promise<Competitor> {
   });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(async () => (await fetch(url)).ok, { timeoutMs: 15_000 });
-  return { url, pid: child.pid!, stop: () => child.kill('SIGKILL') };
+  return { url, pid: child.pid!, stop: () => stopProcess(child) };
 }

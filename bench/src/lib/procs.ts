@@ -67,6 +67,19 @@ export async function startTrivialBackend(): Promise<{ url: string; pid: number;
   return { url, pid: child.pid!, stop: () => child.kill('SIGKILL') };
 }
 
+/**
+ * SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. NGINX needs
+ * the SIGTERM: its master stops its worker, while a SIGKILLed master orphans the worker.
+ */
+export async function stopProcess(child: ChildProcess, graceMs = 3000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
 export function commandExists(cmd: string): boolean {
   try {
     execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });

@@ -138,7 +138,14 @@ export async function balancing(
         let moveAwaySeconds: number | null | undefined;
         if (kind === 'noisy-neighbour') {
           const at = (seconds * 1000) / 3;
-          const timer = setTimeout(() => void burner(true), at);
+          // a failed switch must not crash the run past its cleanup (containers, HAProxy, NGINX)
+          const timer = setTimeout(
+            () =>
+              burner(true).catch((err: Error) =>
+                process.stdout.write(`  could not switch the burner on: ${err.message}\n`),
+              ),
+            at,
+          );
           result = await paced(`${cfg.url}/load?ms=${LOAD_MS}`, offered, seconds);
           clearTimeout(timer);
           await burner(false);

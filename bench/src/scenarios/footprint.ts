@@ -86,7 +86,7 @@ export async function footprint(seconds: number, connections = 1000): Promise<Fo
         const through = await hold(c.url, connections, seconds);
         rows.push({ target: name, idleRssMiB: idle, peakRssMiB: treePeakRssMiB(c.pid), ...through });
       } finally {
-        c.stop();
+        await c.stop();
       }
     }
     return { connections, seconds, rows, missing, samples, headroomAfterMiB };
