@@ -95,10 +95,13 @@ function svgFor(name: Scenario, result: AnyResult): string {
     case 'soak': {
       const r = result as SoakResult;
       return lineChart(
-        `Soak: balancer RSS over ${(r.seconds / 60).toFixed(0)} min at ${r.rate} req/s, backends coming and going`,
+        `Soak: balancer memory over ${(r.seconds / 60).toFixed(0)} min at ${r.rate} req/s, backends coming and going`,
         's',
         'MiB',
-        [{ label: 'RSS', color: '#2563eb', points: r.rss }],
+        [
+          { label: 'resident memory', color: '#2563eb', points: r.rss },
+          { label: 'V8 heap in use', color: '#16a34a', points: r.heap ?? [] },
+        ],
       );
     }
   }
@@ -310,7 +313,12 @@ function renderDocs(): string {
       '| target | figure | verdict |',
       '|---|---|---|',
       `| zero unexpected errors | ${r.failed} failed of ${r.sent} | ${verdict(r.failed === 0)} |`,
-      `| no upward memory trend | last third ${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MiB vs the second third | ${verdict(growth <= Math.max(2, 0.05 * r.rssMiddleMiB))} |`,
+      `| no upward memory trend: resident memory | last third ${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MiB vs the second third | ${verdict(growth <= Math.max(2, 0.05 * r.rssMiddleMiB))} |`,
+      ...(r.heapFloorSlopeMiBPer10Min === undefined
+        ? []
+        : [
+            `| no upward memory trend: live heap (per-minute minimum of heap in use) | ${r.heapFloorSlopeMiBPer10Min.toFixed(2)} MiB / 10 min | ${verdict(r.heapFloorSlopeMiBPer10Min <= 2)} |`,
+          ]),
       '',
       `![soak](../bench/results/${sk.file.replace('.json', '.svg')})`,
       '',

@@ -34,6 +34,16 @@ export interface SoakResult {
   /** Medians of the second and last thirds of the run. */
   rssMiddleMiB: number;
   rssEndMiB: number;
+  /** V8 heap in use (from the balancer's /metrics) every 5 s, MiB: it includes garbage not yet collected. */
+  heap: Array<[number, number]>;
+  /** Slope of the per-minute minimum of heap in use after warm-up, MiB per 10 min: the live set's trend. */
+  heapFloorSlopeMiBPer10Min: number;
+}
+
+async function heapUsedMiB(adminUrl: string): Promise<number> {
+  const text = await (await fetch(`${adminUrl}/metrics`)).text();
+  const m = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
+  return m ? Number(m[1]) / 1024 ** 2 : Number.NaN;
 }
 
 interface BackendsBody {
@@ -67,6 +77,7 @@ export async function soak(seconds: number, rate = 100, churnSeconds = 15): Prom
   const failures: Record<string, number> = {};
   const latencies: number[] = [];
   const rss: Array<[number, number]> = [];
+  const heap: Array<[number, number]> = [];
   let sent = 0;
   let ok = 0;
   let added = 0;
@@ -81,7 +92,13 @@ export async function soak(seconds: number, rate = 100, churnSeconds = 15): Prom
     const agent = new Agent({ connections: 256, headersTimeout: 10_000, bodyTimeout: 10_000 });
     const start = performance.now();
     const endAt = start + seconds * 1000;
-    const rssTimer = setInterval(() => rss.push([(performance.now() - start) / 1000, rssMiB(lb.pid)]), 5000);
+    const rssTimer = setInterval(() => {
+      const t = (performance.now() - start) / 1000;
+      rss.push([t, rssMiB(lb.pid)]);
+      heapUsedMiB(lb.admin)
+        .then((v) => heap.push([t, v]))
+        .catch(() => undefined);
+    }, 5000);
     rss.push([0, rssMiB(lb.pid)]);
 
     // open loop: request i is due at start + i / rate, whatever happened to the others
@@ -161,6 +178,11 @@ export async function soak(seconds: number, rate = 100, churnSeconds = 15): Prom
         rss.filter(([t]) => t >= (k * seconds) / 3 && t < ((k + 1) * seconds) / 3 + 1).map(([, v]) => v),
         0.5,
       );
+    const floors: Array<[number, number]> = [];
+    for (let from = seconds / 5; from < seconds; from += 60) {
+      const win = heap.filter(([t]) => t >= from && t < from + 60).map(([, v]) => v);
+      if (win.length > 0) floors.push([from + 30, Math.min(...win)]);
+    }
     return {
       seconds,
       rate,
@@ -179,6 +201,8 @@ export async function soak(seconds: number, rate = 100, churnSeconds = 15): Prom
       rssSlopeMiBPer10Min: slope(settled) * 600,
       rssMiddleMiB: third(1),
       rssEndMiB: third(2),
+      heap,
+      heapFloorSlopeMiBPer10Min: slope(floors) * 600,
     };
   } finally {
     await lb.stop();

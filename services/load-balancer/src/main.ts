@@ -77,8 +77,9 @@ function apply(): void {
   current = merged;
   prober.update(set);
   resources.update(set);
-  // undici's close lets in-flight requests on a removed backend finish first
-  for (const id of removed) void pools.close(id);
+  // undici's close lets in-flight requests on a removed backend finish first; its metric
+  // series go once they have been counted
+  for (const id of removed) void pools.close(id).then(() => metrics.forgetBackend(id));
   if (added.length > 0 || removed.length > 0)
     logger.info({ added, removed, backends: set.length }, 'backends changed');
 }

@@ -443,7 +443,7 @@ describe('faults', () => {
     }
   });
 
-  it('answers 503 when no backend is healthy, and takes backends added at run time', async () => {
+  it('answers 503 when no backend is healthy, takes backends added at run time and forgets removed ones', async () => {
     const elb = await startLb({ BACKENDS: '', METRICS_SOURCE: 'none' });
     const echo = await echoServer('late');
     try {
@@ -457,6 +457,11 @@ describe('faults', () => {
       const del = await fetch(`${elb.admin}/api/backends/${id}`, { method: 'DELETE' });
       expect(del.status).toBe(202);
       await waitFor(async () => (await fetch(`${elb.proxy}/x`)).status === 503, { timeoutMs: 3000 });
+      // a removed backend's series leave /metrics (replicas come and go: they must not pile up)
+      await waitFor(async () => !(await (await fetch(`${elb.admin}/metrics`)).text()).includes(`"${id}"`), {
+        timeoutMs: 3000,
+        message: `series of ${id} still in /metrics`,
+      });
     } finally {
       await elb.stop();
       await echo.close();

@@ -10,6 +10,12 @@ export interface LbMetrics {
   duration: Histogram<'backend'>;
   retries: Counter;
   upstreamErrors: Counter<'reason'>;
+  /**
+   * Drops a removed backend's request and latency series: with replicas coming and going
+   * (the autoscaler, redeploys) they would otherwise pile up for the life of the process,
+   * in memory and in Prometheus' cardinality.
+   */
+  forgetBackend(id: string): Promise<void>;
 }
 
 export function createMetrics(core: BalancerCore, now: () => number): LbMetrics {
@@ -81,21 +87,29 @@ export function createMetrics(core: BalancerCore, now: () => number): LbMetrics 
       for (const m of BALANCER_MODES) this.set({ [METRIC_LABELS.mode]: m }, m === core.mode ? 1 : 0);
     },
   });
+  const requests = new Counter({
+    name: LB_METRICS.requests,
+    help: 'Proxied requests by backend, method and status.',
+    labelNames: [b, METRIC_LABELS.method, METRIC_LABELS.status] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: LB_METRICS.requestDuration,
+    help: 'Time from request to upstream response headers, seconds.',
+    labelNames: [b] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
   return {
     registry,
-    requests: new Counter({
-      name: LB_METRICS.requests,
-      help: 'Proxied requests by backend, method and status.',
-      labelNames: [b, METRIC_LABELS.method, METRIC_LABELS.status] as const,
-      registers: [registry],
-    }),
-    duration: new Histogram({
-      name: LB_METRICS.requestDuration,
-      help: 'Time from request to upstream response headers, seconds.',
-      labelNames: [b] as const,
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [registry],
-    }),
+    requests,
+    duration,
+    async forgetBackend(id) {
+      duration.remove({ [b]: id });
+      // prom-client removes a series by its full label set: find this backend's ones
+      for (const v of (await requests.get()).values)
+        if (v.labels[b] === id) requests.remove(v.labels as Record<'backend' | 'method' | 'status', string>);
+    },
     retries: new Counter({
       name: LB_METRICS.retries,
       help: 'Requests retried on another backend.',
