@@ -300,15 +300,15 @@ function renderDocs(): string {
       '',
       `${(r.seconds / 60).toFixed(0)} minutes at ${r.rate} req/s open-loop (\`/load?ms=2\` on stress backends), two stable backends; every ${r.churnSeconds} s a new backend is registered through the admin API and the oldest added one is removed, alternately drained (DELETE) and killed (SIGKILL with requests in flight); the balancing mode rotates every fourth churn. ${r.added} added, ${r.removedGracefully} drained and removed, ${r.killed} killed, ${r.modeSwitches} mode switches.`,
       '',
-      '| requests | failed | p50 ms | p99 ms | RSS 2nd third MiB | RSS last third MiB | RSS slope after warm-up |',
-      '|---|---|---|---|---|---|---|',
+      '| requests | failed | p50 ms | p99 ms | RSS 2nd third MiB | RSS last third MiB |',
+      '|---|---|---|---|---|---|',
       `| ${r.sent} | ${r.failed}${
         r.failed
           ? ` (${Object.entries(r.failures)
               .map(([k, v]) => `${k}: ${v}`)
               .join(', ')})`
           : ''
-      } | ${f1(r.p50)} | ${f1(r.p99)} | ${f1(r.rssMiddleMiB)} | ${f1(r.rssEndMiB)} | ${r.rssSlopeMiBPer10Min.toFixed(2)} MiB / 10 min |`,
+      } | ${f1(r.p50)} | ${f1(r.p99)} | ${f1(r.rssMiddleMiB)} | ${f1(r.rssEndMiB)} |`,
       '',
       '| target | figure | verdict |',
       '|---|---|---|',
@@ -327,13 +327,16 @@ function renderDocs(): string {
   return out.join('\n');
 }
 
-const wanted = process.argv.slice(2).filter((a) => a !== '--');
+const args = process.argv.slice(2).filter((a) => a !== '--');
+// `pnpm bench docs`: rewrite docs/benchmarks.md from the stored results, run nothing
+const docsOnly = args.includes('docs');
+const wanted = args.filter((a) => a !== 'docs');
 const unknown = wanted.filter((w) => !(SCENARIOS as readonly string[]).includes(w));
 if (unknown.length > 0) {
   console.error(`unknown scenario(s): ${unknown.join(', ')}; known: ${SCENARIOS.join(', ')}`);
   process.exit(2);
 }
-const todo: Scenario[] = wanted.length > 0 ? (wanted as Scenario[]) : [...SCENARIOS];
+const todo: Scenario[] = docsOnly ? [] : wanted.length > 0 ? (wanted as Scenario[]) : [...SCENARIOS];
 const date = new Date().toISOString();
 const stamp = date.slice(0, 16).replace(/[:T]/g, '-');
 const command = `pnpm bench${wanted.length ? ` ${wanted.join(' ')}` : ''}${process.env.BENCH_RUNS ? ` (BENCH_RUNS=${runs})` : ''}`;

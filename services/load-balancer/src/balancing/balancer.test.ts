@@ -197,22 +197,18 @@ describe('resource-aware', () => {
     expect(counts.b3).toBeGreaterThan(5);
   });
 
-  it('skips a hot backend (CPU pinned while its peers have room) as long as a cold one exists', () => {
+  it('skips a backend whose memory is nearly full while another has room; CPU alone never excludes', () => {
     const b = healthyBalancer(ids(3), { mode: 'resource-aware', metricsStaleMs: 5000 });
-    b.setMetrics('b1', 0.5, 0.1, 0);
-    b.setMetrics('b2', 0.55, 0.1, 0);
-    b.setMetrics('b3', 1, 0.1, 0);
+    b.setMetrics('b1', 0.3, 0.1, 0);
+    b.setMetrics('b2', 0.3, 0.1, 0);
+    b.setMetrics('b3', 0.3, 0.95, 0);
     expect(countPicks(b, 600, 1000).b3).toBeUndefined();
-    // every backend busy: the balancer's own load explains it, nobody is singled out
-    b.setMetrics('b1', 0.95, 0.1, 1000);
-    b.setMetrics('b2', 0.97, 0.1, 1000);
+    // a pinned CPU is a capacity question (the learned weight), not an exclusion
+    b.setMetrics('b3', 1, 0.1, 1000);
     expect(countPicks(b, 600, 1500).b3).toBeGreaterThan(150);
-    // memory nearly full is hot on its own
-    b.setMetrics('b1', 0.3, 0.1, 2000);
-    b.setMetrics('b2', 0.3, 0.1, 2000);
+    // stale metrics say nothing: not excluded any more
     b.setMetrics('b3', 0.3, 0.95, 2000);
     expect(countPicks(b, 600, 2500).b3).toBeUndefined();
-    // stale metrics say nothing: not hot any more
     expect(countPicks(b, 600, 8000).b3).toBeGreaterThan(150);
   });
 
