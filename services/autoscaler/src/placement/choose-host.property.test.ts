@@ -74,6 +74,19 @@ describe('chooseHost: properties', () => {
     );
   });
 
+  it('cosine similarity stays within [0, 1] for subnormal components', () => {
+    for (const [a, b] of [
+      [[5e-324, 1e-310], [1e-310, 5e-324]],
+      [[1e-320, 0, 3e-321], [2e-322, 1e-320, 0]],
+      [[1e308, 1e308], [1e308, 1e-308]],
+    ] as const) {
+      const c = cosineSimilarity(a, b);
+      expect(c).toBeGreaterThanOrEqual(0);
+      expect(c).toBeLessThanOrEqual(1);
+    }
+    expect(cosineSimilarity([3, 4], [6, 8])).toBe(1);
+  });
+
   it('cosine similarity is within [0, 1] for non-negative vectors and symmetric', () => {
     const vec = fc.array(fc.double({ min: 0, max: 1e6, noNaN: true }), { minLength: 2, maxLength: 3 });
     fc.assert(

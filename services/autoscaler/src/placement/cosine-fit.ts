@@ -31,12 +31,28 @@ export function magnitude(v: readonly number[]): number {
   return Math.sqrt(sum);
 }
 
-/** Cosine of the angle between a and b; 0 when either is the zero vector (no direction to match). */
+/**
+ * Cosine of the angle between a and b; 0 when either is the zero vector (no direction to
+ * match). Each vector is scaled by its largest component first: the cosine does not change,
+ * and squares of tiny (subnormal) components no longer underflow into a magnitude that
+ * disagrees with the dot product (fast-check found 1 + 1e-9 that way). Clamped to [-1, 1]
+ * against the last rounding.
+ */
 export function cosineSimilarity(a: readonly number[], b: readonly number[]): number {
-  const ma = magnitude(a);
-  const mb = magnitude(b);
-  if (ma === 0 || mb === 0) return 0;
+  const sa = maxAbs(a);
+  const sb = maxAbs(b);
+  if (sa === 0 || sb === 0) return 0;
   let dot = 0;
-  for (let i = 0; i < a.length && i < b.length; i++) dot += (a[i] ?? 0) * (b[i] ?? 0);
-  return dot / (ma * mb);
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) na += ((a[i] ?? 0) / sa) ** 2;
+  for (let i = 0; i < b.length; i++) nb += ((b[i] ?? 0) / sb) ** 2;
+  for (let i = 0; i < a.length && i < b.length; i++) dot += ((a[i] ?? 0) / sa) * ((b[i] ?? 0) / sb);
+  return Math.max(-1, Math.min(1, dot / Math.sqrt(na * nb)));
+}
+
+function maxAbs(v: readonly number[]): number {
+  let m = 0;
+  for (const x of v) if (Math.abs(x) > m) m = Math.abs(x);
+  return m;
 }
