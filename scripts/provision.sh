@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes a fresh Debian machine ready for the full test suite: the Docker engine and
-# Compose v1 (docker.io, docker-compose), Prometheus with promtool, Chromium for the
+# Compose v1 (docker.io, docker-compose), Prometheus with promtool and node-exporter, Chromium for the
 # dashboard's browser tests, HAProxy/NGINX/wrk for the benchmarks, a static busybox for
 # the offline base image. Idempotent; fails loudly when a step fails.
 set -euo pipefail
@@ -10,6 +10,8 @@ command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+# only a Recommends of prometheus, which --no-install-recommends skips: the stack's node-exporter image is built from it
+[[ -x /usr/bin/prometheus-node-exporter ]] || need+=(prometheus-node-exporter)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
@@ -27,6 +29,7 @@ fi
 # Debian's prometheus package may start a system server on :9090; stop it so tests own their ports.
 if command -v systemctl >/dev/null 2>&1; then systemctl stop prometheus prometheus-node-exporter >/dev/null 2>&1 || true; fi
 pkill -x prometheus >/dev/null 2>&1 || true
+pkill -f /usr/bin/prometheus-node-exporter >/dev/null 2>&1 || true
 # Debian's nginx/haproxy packages may start daemons too; the bench starts its own.
 pkill -x nginx >/dev/null 2>&1 || true
 pkill -x haproxy >/dev/null 2>&1 || true
