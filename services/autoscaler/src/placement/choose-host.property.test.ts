@@ -76,9 +76,18 @@ describe('chooseHost: properties', () => {
 
   it('cosine similarity stays within [0, 1] for subnormal components', () => {
     for (const [a, b] of [
-      [[5e-324, 1e-310], [1e-310, 5e-324]],
-      [[1e-320, 0, 3e-321], [2e-322, 1e-320, 0]],
-      [[1e308, 1e308], [1e308, 1e-308]],
+      [
+        [5e-324, 1e-310],
+        [1e-310, 5e-324],
+      ],
+      [
+        [1e-320, 0, 3e-321],
+        [2e-322, 1e-320, 0],
+      ],
+      [
+        [1e308, 1e308],
+        [1e308, 1e-308],
+      ],
     ] as const) {
       const c = cosineSimilarity(a, b);
       expect(c).toBeGreaterThanOrEqual(0);
