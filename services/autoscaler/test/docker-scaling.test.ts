@@ -205,10 +205,15 @@ describe('docker runtime with a real Prometheus', () => {
 
   it('scale in: drains each owned replica at the balancer before stopping it; the non-owned one survives', async () => {
     for (const c of await serviceContainers(SERVICE)) await setValue(c.Id, '0.05');
-    await waitFor(async () => (await owned()).length === 0, {
-      timeoutMs: 60_000,
-      message: `owned replicas removed (output: ${scaler?.output().slice(-1500)})`,
-    });
+    // removed, not only stopped: a stopped container is listed until its removal completes
+    await waitFor(
+      async () =>
+        (await serviceContainers(SERVICE)).every((c) => c.Labels[OWNER_LABELS.managedBy] !== OWNER_VALUE),
+      {
+        timeoutMs: 60_000,
+        message: `owned replicas removed (output: ${scaler?.output().slice(-1500)})`,
+      },
+    );
     const left = await serviceContainers(SERVICE);
     expect(left.map((c) => c.Names[0])).toEqual([`/${SERVICE}-tmpl`]);
     expect(left[0]!.State).toBe('running');
