@@ -7,6 +7,7 @@ import { type BackendView, createLogger, loadBalancerConfigSchema, loadConfig } 
 import type { AdminContext } from './admin/admin-context.js';
 import { createAdminServer } from './admin/admin-server.js';
 import { createBalancer } from './balancing/balancer.js';
+import { applyBackendSet } from './discovery/apply-backends.js';
 import type { BackendSet, BackendSource, BackendSpec } from './discovery/backend-set.js';
 import { createDockerSource } from './discovery/docker-source.js';
 import { StaticSource } from './discovery/static-source.js';
@@ -72,16 +73,18 @@ let current = new Map<string, BackendSpec>();
 function apply(): void {
   const merged = new Map<string, BackendSpec>();
   for (const spec of [...discoveredSet, ...staticSet]) if (!merged.has(spec.id)) merged.set(spec.id, spec);
-  const set = [...merged.values()];
-  const { added, removed } = core.setBackends(set, Date.now());
+  const previous = current;
   current = merged;
-  prober.update(set);
-  resources.update(set);
-  // undici's close lets in-flight requests on a removed backend finish first; its metric
-  // series go once they have been counted
-  for (const id of removed) void pools.close(id).then(() => metrics.forgetBackend(id));
-  if (added.length > 0 || removed.length > 0)
-    logger.info({ added, removed, backends: set.length }, 'backends changed');
+  // the whole diff goes to pools, prober and resources; a removed backend's metric series
+  // go once its pool has closed, i.e. once its in-flight requests have been counted
+  applyBackendSet([...merged.values()], previous, Date.now(), {
+    core,
+    pools,
+    prober,
+    resources,
+    logger,
+    onRemoved: (id) => void metrics.forgetBackend(id),
+  });
 }
 
 const removing = new Set<string>();

@@ -42,11 +42,16 @@ export class HttpProber {
     this.fastTimer.unref();
   }
 
-  update(set: BackendSet): void {
+  /**
+   * The new set, and the ids whose address or health path changed: those are probed at
+   * once at their new address, fast until they pass (like a newcomer), so a backend
+   * that moved to a dead address leaves the rotation within HEALTH_FALL fast checks.
+   */
+  update(set: BackendSet, changed: readonly string[] = []): void {
     const next = new Map<string, BackendSpec>();
     for (const spec of set) {
       next.set(spec.id, spec);
-      if (!this.specs.has(spec.id)) {
+      if (!this.specs.has(spec.id) || changed.includes(spec.id)) {
         this.newcomers.add(spec.id);
         this.specs.set(spec.id, spec);
         void this.probe(spec);
@@ -57,8 +62,10 @@ export class HttpProber {
   }
 
   private async probe(spec: BackendSpec): Promise<void> {
-    if (this.inProgress.has(spec.id)) return;
-    this.inProgress.add(spec.id);
+    // one probe at a time per backend and address: a probe of the old address must not hold up the new one
+    const key = `${spec.id} ${spec.url}${spec.healthPath}`;
+    if (this.inProgress.has(key)) return;
+    this.inProgress.add(key);
     let ok = false;
     let reason: string | undefined;
     try {
@@ -74,9 +81,16 @@ export class HttpProber {
     } catch (err) {
       reason = (err as { code?: string }).code ?? (err as Error).message;
     } finally {
-      this.inProgress.delete(spec.id);
+      this.inProgress.delete(key);
     }
-    if (!this.specs.has(spec.id)) return;
+    // gone, or moved meanwhile: this result is about an address the backend no longer has
+    const currentSpec = this.specs.get(spec.id);
+    if (
+      currentSpec === undefined ||
+      currentSpec.url !== spec.url ||
+      currentSpec.healthPath !== spec.healthPath
+    )
+      return;
     if (ok) this.newcomers.delete(spec.id);
     this.logger.debug({ backend: spec.id, ok, reason }, 'health check');
     this.report(spec.id, ok, reason);
