@@ -12,6 +12,13 @@ export const BACKEND_METRICS = {
   cpuLimit: 'headroom_backend_cpu_limit_cores',
   /** Memory the process may use (cgroup limit, else host memory). */
   memoryLimit: 'headroom_backend_memory_limit_bytes',
+  /**
+   * Seconds the event loop was busy (performance.eventLoopUtilization().active), a counter:
+   * its rate is the event-loop utilization 0..1. Request work runs on that one thread, so a
+   * saturated backend reads ~1 whatever the core count; utilization = max(CPU used / CPU limit,
+   * this rate).
+   */
+  eventLoopActive: 'headroom_backend_event_loop_active_seconds_total',
 } as const;
 
 export const LB_METRICS = {

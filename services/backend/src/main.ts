@@ -24,7 +24,14 @@ installShutdown(app, ctx, logger, config.SHUTDOWN_GRACE_MS);
 try {
   const address = await app.listen({ port: config.PORT, host: config.HOST });
   logger.info(
-    { address, instance: ctx.instance, cpuLimit: limits.cpuCores, memoryLimit: limits.memoryBytes },
+    {
+      address,
+      instance: ctx.instance,
+      cpuLimit: limits.cpuCores,
+      cpuLimitFrom: limits.cpuSource,
+      burnerMaxThreads: ctx.burner.current.maxCores,
+      memoryLimit: limits.memoryBytes,
+    },
     'backend listening',
   );
 } catch (err) {

@@ -1,4 +1,5 @@
 // The backend's Prometheus registry: default process metrics plus its own, named in shared.
+import { performance } from 'node:perf_hooks';
 import { BACKEND_METRICS, collectProcessMetrics, METRIC_LABELS } from '@headroom/shared';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -21,7 +22,7 @@ export function createTelemetry(
   collectProcessMetrics(registry);
   const cpuLimit = new Gauge({
     name: BACKEND_METRICS.cpuLimit,
-    help: 'CPU cores this process may use (cgroup limit, else host cores).',
+    help: "CPU cores this process's threads together may use (its own cgroup's quota, else host cores).",
     registers: [registry],
   });
   cpuLimit.set(limits.cpuCores);
@@ -31,6 +32,21 @@ export function createTelemetry(
     registers: [registry],
   });
   memoryLimit.set(limits.memoryBytes);
+  // A counter, not a gauge of "utilization since the last scrape": the balancer and
+  // Prometheus both scrape, and each takes its own rate over its own window.
+  let reported = 0;
+  new Counter({
+    name: BACKEND_METRICS.eventLoopActive,
+    help: 'Seconds the event loop (the thread request work runs on) was busy; rate() is its utilization 0..1.',
+    registers: [registry],
+    collect() {
+      const active = performance.eventLoopUtilization().active / 1000;
+      if (active > reported) {
+        this.inc(active - reported);
+        reported = active;
+      }
+    },
+  });
   return {
     registry,
     requests: new Counter({
