@@ -3,7 +3,7 @@
 // health, drain, metric and weight changes in. Every method takes `now` (ms) from the
 // caller, so the core has no clock and no I/O; randomness is injected at construction.
 import type { BackendState, BalancerMode, StickyPolicy } from '@headroom/shared';
-import type { BackendSet, BackendSpec } from '../discovery/backend-set.js';
+import type { BackendSet, BackendSpec } from '../model/backend-spec.js';
 
 /** Request facts the sticky policy needs, extracted by the proxy (no header objects in the core). */
 export interface Affinity {
@@ -24,6 +24,46 @@ export interface Pick {
 
 export type Outcome = 'success' | 'http-5xx' | 'connect-error' | 'timeout' | 'aborted';
 
+/**
+ * What a backend's state changed to. The core makes the first six; the proxy's drain flow
+ * reports `drained` and `removed` through the same listener shape.
+ */
+export type TransitionTo =
+  | 'healthy'
+  | 'unhealthy'
+  | 'ejected'
+  | 'draining'
+  | 'undrained'
+  | 'weight-changed'
+  | 'drained'
+  | 'removed';
+
+/** Why, as a closed set (a metric label); `reason` says it for people. */
+export type TransitionCode =
+  | 'health-check-passed'
+  | 'health-check-failed'
+  | 'consecutive-failures'
+  | 'drain-requested'
+  | 'undrain-requested'
+  | 'weight-set'
+  | 'drain-complete'
+  | 'drain-timeout'
+  | 'left-discovery';
+
+export interface BackendTransition {
+  id: string;
+  name: string;
+  /** State before: healthy / unhealthy / draining (ejected shows as unhealthy). */
+  from: BackendState;
+  to: TransitionTo;
+  code: TransitionCode;
+  reason: string;
+  at: number;
+}
+
+/** Which signals resource-aware mode steers this backend by right now (shown in /api/backends). */
+export type SteeringSignal = 'in-flight' | 'latency' | 'capacity' | 'headroom';
+
 export interface BackendRuntime {
   spec: BackendSpec;
   state: BackendState;
@@ -38,6 +78,12 @@ export interface BackendRuntime {
   latencyMs: number | null;
   weight: number;
   effectiveWeight: number;
+  /** Estimated per-request service time (latency ÷ requests it queued behind), ms; null before any answer. */
+  serviceMs: number | null;
+  /** Resource-aware cost multiplier from the headroom score (1 = no pressure); null when metrics are stale or missing. */
+  pressure: number | null;
+  /** What resource-aware mode uses for this backend now: without fresh metrics, in-flight and latency only. */
+  signals: SteeringSignal[];
 }
 
 export interface BalancerOptions {
@@ -53,6 +99,8 @@ export interface BalancerOptions {
   healthFall: number;
   /** Uniform [0,1); Math.random in production, seeded in tests. */
   random: () => number;
+  /** Called synchronously for every state change the core makes (health, ejection, drain, weight). */
+  onTransition?: ((t: BackendTransition) => void) | undefined;
 }
 
 export interface BalancerCore {
@@ -62,15 +110,23 @@ export interface BalancerCore {
   setBackends(set: BackendSet, now: number): { added: string[]; removed: string[]; changed: string[] };
   /** The sticky policy in force (from the backends' labels). */
   readonly sticky: StickyPolicy;
-  /** Chooses a backend; `exclude` is a slot handle already tried by this request. undefined: nothing eligible. */
-  pick(now: number, affinity?: Affinity, exclude?: number): Pick | undefined;
-  begin(slot: number, now: number): void;
-  end(slot: number, now: number, latencyMs: number, outcome: Outcome): void;
+  /**
+   * Chooses a backend; `tried` holds the slot handles this request already tried (a retry
+   * never returns to one). undefined: nothing eligible.
+   */
+  pick(now: number, affinity?: Affinity, tried?: readonly number[]): Pick | undefined;
+  /** Counts a dispatch; returns how many requests were already in flight there (pass it back to end()). */
+  begin(slot: number, now: number): number;
+  /**
+   * Counts a completion. `ahead` is what begin() returned: the latency divided by the requests
+   * it queued behind estimates the backend's own service time.
+   */
+  end(slot: number, now: number, latencyMs: number, outcome: Outcome, ahead?: number): void;
   /** Active health check result. */
   reportHealth(id: string, ok: boolean, now: number, reason?: string): void;
-  setDraining(id: string, draining: boolean): boolean;
+  setDraining(id: string, draining: boolean, now?: number): boolean;
   setMetrics(id: string, cpu: number | null, mem: number | null, at: number): void;
-  setWeight(id: string, weight: number): boolean;
+  setWeight(id: string, weight: number, now?: number): boolean;
   inFlight(id: string): number;
   runtime(now: number): BackendRuntime[];
 }

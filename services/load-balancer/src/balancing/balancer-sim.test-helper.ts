@@ -1,6 +1,6 @@
 // Test helpers: a seeded PRNG and a small discrete-event simulation of backends as
 // single-server FIFO queues, so selection can be judged on what it does to latency.
-import type { BackendSpec } from '../discovery/backend-set.js';
+import type { BackendSpec } from '../model/backend-spec.js';
 import { Balancer } from './balancer.js';
 import type { BalancerOptions } from './balancer-core.js';
 
@@ -58,6 +58,10 @@ export interface SimBackend {
   id: string;
   /** Service time per request in ms (may change over time). */
   serviceMs: (t: number) => number;
+  /** CPU reported on top of the request work (a burner, a neighbour), 0..1; default none. */
+  extraCpu?: (t: number) => number;
+  /** Fraction of the service time that shows as CPU (1 = CPU-bound, 0 = waiting on I/O); default 1. */
+  cpuShare?: number;
 }
 
 export interface SimResult {
@@ -81,7 +85,7 @@ export function simulate(
   const freeAt = new Map(backends.map((x) => [x.id, 0]));
   const busy = new Map(backends.map((x) => [x.id, 0]));
   const byId = new Map(backends.map((x) => [x.id, x]));
-  const pending: Array<{ at: number; slot: number; id: string; started: number }> = [];
+  const pending: Array<{ at: number; slot: number; id: string; started: number; ahead: number }> = [];
   const counts: Record<string, number> = Object.fromEntries(backends.map((x) => [x.id, 0]));
   const latencies: number[] = [];
   const log: Array<[number, string]> = [];
@@ -93,12 +97,13 @@ export function simulate(
     pending.sort((x, y) => x.at - y.at);
     while (pending.length > 0 && pending[0]!.at <= t) {
       const done = pending.shift()!;
-      b.end(done.slot, done.at, done.at - done.started, 'success');
+      b.end(done.slot, done.at, done.at - done.started, 'success', done.ahead);
     }
     while (t >= nextMetrics) {
       const every = opts.metricsEveryMs!;
       for (const x of backends) {
-        b.setMetrics(x.id, Math.min(1, busy.get(x.id)! / every), 0.2, nextMetrics);
+        const cpu = (busy.get(x.id)! / every) * (x.cpuShare ?? 1) + (x.extraCpu?.(nextMetrics) ?? 0);
+        b.setMetrics(x.id, Math.min(1, cpu), 0.2, nextMetrics);
         busy.set(x.id, 0);
       }
       nextMetrics += every;
@@ -111,8 +116,8 @@ export function simulate(
     const finish = start + service;
     freeAt.set(pick.id, finish);
     busy.set(pick.id, busy.get(pick.id)! + service);
-    b.begin(pick.slot, t);
-    pending.push({ at: finish, slot: pick.slot, id: pick.id, started: t });
+    const ahead = b.begin(pick.slot, t);
+    pending.push({ at: finish, slot: pick.slot, id: pick.id, started: t, ahead });
     counts[pick.id]!++;
     latencies.push(finish - t);
     log.push([t, pick.id]);

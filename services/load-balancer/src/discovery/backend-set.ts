@@ -1,36 +1,8 @@
-// What discovery publishes: plain data, no behaviour (Traefik's dynamic.Server in spirit).
-// Every source (docker, swarm, static + admin) produces a whole BackendSet each time;
-// the balancer diffs it against the previous one by `id`.
-import type { StickyPolicy } from '@headroom/shared';
+// What discovery publishes. The spec types live in model/ (the balancing core, the proxy and
+// the prober share them; none of them imports discovery); the source contract is discovery's own.
+import type { BackendSet } from '../model/backend-spec.js';
 
-export interface BackendSpec {
-  /** Stable id: the container id (12 hex) for docker, the task id for swarm, a hash of the URL for static. */
-  id: string;
-  /** Base URL the proxy sends to, e.g. http://172.18.0.5:3000 (no trailing slash). */
-  url: string;
-  /** For people: container name, task name, or the URL. */
-  name: string;
-  /** lb.service value ('' when unlabelled). */
-  service: string;
-  source: 'docker' | 'swarm' | 'static';
-  /** Path of the active health check. */
-  healthPath: string;
-  /** Explicit weight (lb.weight or admin registration); undefined → derived from cpuLimit, else 1. */
-  weight?: number | undefined;
-  /** CPU limit in cores (docker NanoCpus / 1e9, or CpuQuota/CpuPeriod); undefined when unlimited/unknown. */
-  cpuLimit?: number | undefined;
-  /** Memory limit in bytes; undefined when unlimited/unknown. */
-  memoryLimit?: number | undefined;
-  sticky: StickyPolicy;
-  /** Slow-start window override in ms (lb.slowstart). */
-  slowStartMs?: number | undefined;
-  /** Docker container id (full), when the backend is a container: the resource source streams its stats. */
-  containerId?: string | undefined;
-  /** Docker health status when the container defines a HEALTHCHECK: 'starting' | 'healthy' | 'unhealthy'. */
-  dockerHealth?: string | undefined;
-}
-
-export type BackendSet = readonly BackendSpec[];
+export type { BackendSet, BackendSpec } from '../model/backend-spec.js';
 
 /** A source of backend sets. `start` resolves once the first set was published (or the first attempt failed). */
 export interface BackendSource {

@@ -84,7 +84,7 @@ export class ProxyHandler {
     affinity: Affinity | undefined,
   ): void {
     const { core, pools, stats, metrics } = this.deps;
-    const pick = core.pick(Date.now(), affinity, exclude);
+    const pick = core.pick(Date.now(), affinity, exclude < 0 ? undefined : [exclude]);
     if (!pick) {
       stats.recordUnrouted();
       metrics.upstreamErrors.inc({ reason: 'no-backend' });
@@ -94,8 +94,8 @@ export class ProxyHandler {
     const hasBody =
       req.headers['transfer-encoding'] !== undefined ||
       (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
-    core.begin(pick.slot, Date.now());
-    const exchange = new Exchange(this, req, res, pick, attempt, affinity, hasBody);
+    const ahead = core.begin(pick.slot, Date.now());
+    const exchange = new Exchange(this, req, res, pick, attempt, affinity, hasBody, ahead);
     pools.get(pick.id, pick.url).dispatch(
       {
         path: req.url ?? '/',
@@ -196,6 +196,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly attemptNo: number,
     private readonly affinity: Affinity | undefined,
     private readonly hasBody: boolean,
+    /** Requests already in flight on the backend at dispatch (the core's service-time estimate). */
+    private readonly ahead: number,
   ) {
     res.once('close', this.onClientClose);
   }
@@ -215,7 +217,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.settled) return;
     this.settled = true;
     const { core, stats, metrics } = this.proxy.deps;
-    core.end(this.pick.slot, Date.now(), this.latencyMs || performance.now() - this.started, outcome);
+    core.end(this.pick.slot, Date.now(), this.latencyMs || performance.now() - this.started, outcome, this.ahead);
     if (outcome === 'aborted') return;
     stats.record(this.pick.id, this.latencyMs, this.status >= 500);
     metrics.requests.inc({

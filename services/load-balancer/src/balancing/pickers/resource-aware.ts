@@ -1,0 +1,145 @@
+// Resource-aware: the lowest expected cost of one more request over every eligible backend,
+//
+//   cost = (in-flight + 1) × service time × pressure / (stated weight × slow start)
+//
+// - in-flight: counted at dispatch, never stale, so the minimum cannot herd between samples.
+// - service time (service-time.ts): latency ÷ (requests it queued behind + 1), decaying at
+//   read time toward what the backend's speed predicts. This is what breaks the ties at
+//   0–1 in-flight that make least-connections send a slow backend its 1/N at low load, and
+//   it sees slowness a CPU signal cannot (a backend waiting on I/O).
+// - speed (the CPU-limit prior × the capacity learned as completions per unit of CPU):
+//   the estimate for a backend with no answers yet, and the target idle estimates decay to.
+// - pressure: the headroom score (SCORE_CPU_WEIGHT·(1−cpu) + SCORE_MEMORY_WEIGHT·(1−mem))
+//   raises the cost once the score falls below PRESSURE_KNEE, by up to PRESSURE_GAIN. Only
+//   near saturation: below the knee the backend's latency already says everything, and a
+//   CPU term there double-counts the balancer's own load (the first resource-aware version
+//   measured that). Bounded: a backend whose CPU is hot from something else while its
+//   answers stay fast keeps traffic (cost at most ×(1 + gain)).
+// - a backend at ≥ HOT_MEMORY of its memory limit gets no new request while another has
+//   room (Prequal's hot/cold rule, on memory only: the next allocation may get it killed).
+// Without fresh metrics, pressure and the memory guard are off: the backend is steered by
+// in-flight and latency alone, and /api/backends says so (`signals`).
+// Costs within TIE_BAND of the best are drawn at random.
+import type { SteeringSignal } from '../balancer-core.js';
+import { headroomScore } from '../headroom-score.js';
+import { IDLE_DECAY_SPEEDUP } from '../latency-estimate.js';
+import { readServiceTime } from '../service-time.js';
+import {
+  isCandidate,
+  isEligible,
+  metricsFresh,
+  type Slot,
+  slowStartOf,
+  speedOf,
+  statedWeight,
+} from '../slot.js';
+import { type PickContext, TIE_BAND } from './picker.js';
+
+/** Headroom score below which pressure starts. */
+export const PRESSURE_KNEE = 0.3;
+/** Pressure at a score of 0: the cost is multiplied by at most 1 + this. */
+export const PRESSURE_GAIN = 1;
+/** Memory use (fraction of the limit) at which a backend is hot: no new requests while another is not. */
+export const HOT_MEMORY = 0.9;
+/** A backend without answers yet costs the pool mean × (1 + this), the surcharge fading over τ. */
+export const NEW_BACKEND_PENALTY = 0.5;
+
+/** Service time per unit of speed across the pool: the best (what idle estimates decay to) and the mean. */
+export interface ServicePool {
+  best: number;
+  mean: number;
+  sampled: number;
+}
+
+export function servicePool(slots: readonly Slot[], now: number, into: ServicePool): ServicePool {
+  let best = Number.POSITIVE_INFINITY;
+  let sum = 0;
+  let n = 0;
+  for (const s of slots) {
+    if (s.svc === null || !isEligible(s)) continue;
+    const perSpeed = s.svc * speedOf(s, now);
+    if (perSpeed < best) best = perSpeed;
+    sum += perSpeed;
+    n++;
+  }
+  into.best = n > 0 ? best : 1;
+  into.mean = n > 0 ? sum / n : 1;
+  into.sampled = n;
+  return into;
+}
+
+/** Expected service time of one request (ms; in units of 1 before any backend answered). */
+export function serviceEstimate(s: Slot, now: number, pool: ServicePool, tauMs: number): number {
+  const speed = speedOf(s, now);
+  if (s.svc === null) {
+    return (pool.mean / speed) * (1 + NEW_BACKEND_PENALTY * Math.exp(-(now - s.joinedAt) / tauMs));
+  }
+  return readServiceTime(s.svc, now - s.svcAt, pool.best / speed, tauMs / IDLE_DECAY_SPEEDUP);
+}
+
+/** Cost multiplier from the headroom score; 1 without fresh metrics. */
+export function pressureOf(s: Slot, ctx: Pick<PickContext, 'now' | 'settings'>): number {
+  const { settings } = ctx;
+  if (!metricsFresh(s, ctx.now, settings.metricsStaleMs)) return 1;
+  const score = headroomScore(s.cpu, s.mem, settings.cpuWeight, settings.memoryWeight);
+  if (score === null || score >= PRESSURE_KNEE) return 1;
+  return 1 + (PRESSURE_GAIN * (PRESSURE_KNEE - score)) / PRESSURE_KNEE;
+}
+
+export function isHot(s: Slot, now: number, staleMs: number): boolean {
+  return metricsFresh(s, now, staleMs) && s.mem !== null && s.mem >= HOT_MEMORY;
+}
+
+export function resourceCost(ctx: PickContext, s: Slot, pool: ServicePool): number {
+  const { now, settings } = ctx;
+  return (
+    ((s.inFlight + 1) * serviceEstimate(s, now, pool, settings.latencyDecayMs) * pressureOf(s, ctx)) /
+    (statedWeight(s) * slowStartOf(s, now, settings.slowStartMs))
+  );
+}
+
+export function signalsOf(s: Slot, now: number, staleMs: number, pool: ServicePool): SteeringSignal[] {
+  const signals: SteeringSignal[] = ['in-flight'];
+  if (s.svc !== null || pool.sampled > 0) signals.push('latency');
+  if (s.spec.cpuLimit !== undefined || s.capacityFactor !== null) signals.push('capacity');
+  if (metricsFresh(s, now, staleMs)) signals.push('headroom');
+  return signals;
+}
+
+// one scratch buffer and pool record for every pick: the hot path allocates nothing
+let costs = new Float64Array(16);
+const pool: ServicePool = { best: 1, mean: 1, sampled: 0 };
+
+export function pickResourceAware(ctx: PickContext): Slot | undefined {
+  const { slots, now } = ctx;
+  const stale = ctx.settings.metricsStaleMs;
+  if (costs.length < slots.length) costs = new Float64Array(slots.length * 2);
+  servicePool(slots, now, pool);
+  let anyCold = false;
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < slots.length; i++) {
+    const s = slots[i]!;
+    costs[i] = Number.NaN;
+    if (!isCandidate(s, ctx.tried)) continue;
+    const hot = isHot(s, now, stale);
+    // lexicographic: any cold backend beats every hot one
+    if (hot && anyCold) continue;
+    const cost = resourceCost(ctx, s, pool);
+    costs[i] = hot ? -cost : cost; // the sign remembers hotness for the second pass
+    if (!hot && !anyCold) {
+      anyCold = true;
+      best = cost;
+    } else if (cost < best) best = cost;
+  }
+  if (best === Number.POSITIVE_INFINITY) return undefined;
+  const limit = best * (1 + TIE_BAND);
+  let chosen: Slot | undefined;
+  let ties = 0;
+  for (let i = 0; i < slots.length; i++) {
+    const c = costs[i]!;
+    if (Number.isNaN(c) || (anyCold && c < 0) || Math.abs(c) > limit) continue;
+    ties++;
+    if (ties === 1 || ctx.random() * ties < 1) chosen = slots[i];
+  }
+  return chosen;
+}

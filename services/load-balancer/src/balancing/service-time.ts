@@ -1,0 +1,44 @@
+// Per-request service time for resource-aware mode: a completed request's latency divided by
+// (requests it found in flight at dispatch + 1). A single-queue backend (one event loop, one
+// worker) answers a request that arrives behind n others after about (n + 1) service times,
+// so the quotient estimates the backend's own speed without the queue the balancer itself
+// built. That is what peak-EWMA × (in-flight + 1) gets wrong: the latency already holds the
+// queue, and multiplying by in-flight again counts it twice, so a busy backend looks worse
+// than it is and loses traffic it could serve.
+//
+// Smoothing is asymmetric: a slower sample moves the estimate at least halfway (a backend
+// that turns slow is noticed within two or three answers), a faster one by at least a fifth
+// (a single fast answer does not erase a slowdown, and a single GC pause does not stick for
+// long). Read time decays an estimate without new samples toward what its capacity predicts,
+// so a backend that had a few slow answers and then got no traffic is tried again.
+
+/** A sample above the estimate moves it at least this far (of the difference). */
+export const SERVICE_UP_WEIGHT = 0.5;
+/** Any sample moves the estimate at least this far: fast answers bring an outlier down in ~10. */
+export const SERVICE_MIN_WEIGHT = 0.2;
+/** Service time charged for a failed exchange when it was faster than this (a fast error is not a fast answer). */
+export const FAILURE_SERVICE_MS = 1000;
+
+export function serviceSample(latencyMs: number, ahead: number, failed: boolean): number {
+  const latency = failed ? Math.max(latencyMs, FAILURE_SERVICE_MS) : latencyMs;
+  // floored: a zero would make the cost of any queue zero
+  return Math.max(0.01, latency) / (Math.max(0, ahead) + 1);
+}
+
+export function updateServiceTime(
+  estimate: number | null,
+  sample: number,
+  dtMs: number,
+  tauMs: number,
+): number {
+  if (estimate === null) return sample;
+  const timeWeight = 1 - Math.exp(-Math.max(0, dtMs) / tauMs);
+  const floor = sample > estimate ? SERVICE_UP_WEIGHT : SERVICE_MIN_WEIGHT;
+  const w = Math.max(floor, timeWeight);
+  return estimate + w * (sample - estimate);
+}
+
+/** The estimate as read `ageMs` after its last sample: decays toward `target` with time constant `tauMs`. */
+export function readServiceTime(estimate: number, ageMs: number, target: number, tauMs: number): number {
+  return target + (estimate - target) * Math.exp(-Math.max(0, ageMs) / tauMs);
+}
