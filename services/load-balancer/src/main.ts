@@ -127,6 +127,9 @@ function views(): BackendView[] {
     latencyMs: r.latencyMs,
     weight: r.weight,
     effectiveWeight: r.effectiveWeight,
+    serviceMs: r.serviceMs,
+    pressure: r.pressure,
+    signals: r.signals,
     sticky: r.spec.sticky,
   }));
 }

@@ -41,8 +41,17 @@ export const backendViewSchema = z.object({
   /** Peak-EWMA latency estimate in ms; null before the first response. */
   latencyMs: z.number().nullable(),
   weight: z.number().positive(),
-  /** Weight after slow start: ramps from a small share to `weight`. */
+  /**
+   * The weight the mode applies now: after slow start; in resource-aware mode the inverse of
+   * its cost per request relative to the cheapest backend (shares follow these ratios).
+   */
   effectiveWeight: z.number().nonnegative(),
+  /** Estimated per-request service time in ms (latency ÷ requests it queued behind); null before any answer. */
+  serviceMs: z.number().nullable().optional(),
+  /** Resource-aware cost multiplier from the headroom score (1 = none); null without fresh metrics. */
+  pressure: z.number().nullable().optional(),
+  /** What resource-aware mode steers this backend by now; without fresh metrics: in-flight and latency only. */
+  signals: z.array(z.enum(['in-flight', 'latency', 'capacity', 'headroom'])).optional(),
   sticky: stickySchema,
 });
 export type BackendView = z.infer<typeof backendViewSchema>;
