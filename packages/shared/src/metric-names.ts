@@ -35,6 +35,8 @@ export const LB_METRICS = {
   mode: 'headroom_lb_mode',
   retries: 'headroom_lb_retries_total',
   upstreamErrors: 'headroom_lb_upstream_errors_total',
+  /** Backend state changes (ejected, unhealthy, healthy, draining, drained, removed, …) by `to` and `reason` code. */
+  backendTransitions: 'headroom_lb_backend_transitions_total',
 } as const;
 
 export const AUTOSCALER_METRICS = {
@@ -61,7 +63,12 @@ export const RECORDED_SERIES = {
 
 /** Label names used on the series above. */
 export const METRIC_LABELS = {
+  /** On every balancer per-backend series: the backend's id (stable across renames; what joins). */
   backend: 'backend',
+  /** On every balancer per-backend series, beside `backend`: the container, task or URL name. */
+  backendName: 'backend_name',
+  /** New state of a backend transition. */
+  to: 'to',
   service: 'service',
   instance: 'instance',
   /** Container (or process) name of a replica: scrape configs set it so the autoscaler can match series to replicas. */

@@ -3,7 +3,13 @@
 // and the resource source; then it serves the proxy and admin ports until a signal.
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { type BackendView, createLogger, loadBalancerConfigSchema, loadConfig } from '@headroom/shared';
+import {
+  adminBindHost,
+  type BackendView,
+  createLogger,
+  loadBalancerConfigSchema,
+  loadConfig,
+} from '@headroom/shared';
 import type { AdminContext } from './admin/admin-context.js';
 import { createAdminServer } from './admin/admin-server.js';
 import { createBalancer } from './balancing/balancer.js';
@@ -18,6 +24,8 @@ import { UpstreamPools } from './proxy/upstream-pools.js';
 import { createResourceSource } from './resources/create-resource-source.js';
 import { TrafficStats } from './stats/traffic-stats.js';
 import { createMetrics } from './telemetry/metrics.js';
+import { RequestRecorder } from './telemetry/request-recorder.js';
+import { TransitionLog } from './telemetry/transitions.js';
 
 const config = loadConfig('load-balancer', loadBalancerConfigSchema);
 const logger = createLogger({ service: 'load-balancer', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
@@ -37,9 +45,13 @@ const core = createBalancer({
   healthRise: config.HEALTH_RISE,
   healthFall: config.HEALTH_FALL,
   random: Math.random,
+  // called synchronously from core methods, never before the first set (below) is applied
+  onTransition: (t) => transitions.record(t),
 });
 const stats = new TrafficStats(config.STATS_HISTORY_SECONDS, Date.now());
 const metrics = createMetrics(core, Date.now);
+const transitions = new TransitionLog(logger, metrics);
+const recorder = new RequestRecorder(core, stats, metrics);
 const pools = new UpstreamPools({
   connections: config.MAX_CONNECTIONS_PER_BACKEND,
   connectTimeoutMs: config.CONNECT_TIMEOUT_MS,
@@ -48,18 +60,19 @@ const pools = new UpstreamPools({
 });
 const prober = new HttpProber(
   { intervalMs: config.HEALTH_INTERVAL_MS, timeoutMs: config.HEALTH_TIMEOUT_MS },
-  (id, ok, reason) => {
-    const before = core.runtime(Date.now()).find((r) => r.spec.id === id)?.state;
-    core.reportHealth(id, ok, Date.now(), reason);
-    const after = core.runtime(Date.now()).find((r) => r.spec.id === id)?.state;
-    if (before !== after) logger.info({ backend: id, state: after, reason }, 'backend state changed');
-  },
+  // the core reports the state changes this causes (healthy, unhealthy) through onTransition
+  (id, ok, reason) => core.reportHealth(id, ok, Date.now(), reason),
   logger,
 );
 const resources = createResourceSource(config, logger, (s) => core.setMetrics(s.id, s.cpu, s.mem, s.at));
 
 // Backends come from the configured discovery plus those registered through the admin API.
 const statics = new StaticSource(config.DISCOVERY === 'static' ? config.BACKENDS : [], config.HEALTH_PATH);
+if (config.DISCOVERY !== 'static' && config.BACKENDS.length > 0)
+  logger.warn(
+    { discovery: config.DISCOVERY, backends: config.BACKENDS },
+    `BACKENDS is ignored with DISCOVERY=${config.DISCOVERY}; set DISCOVERY=static to use it, or register backends with POST /api/backends`,
+  );
 const discovered: BackendSource | undefined =
   config.DISCOVERY === 'docker'
     ? createDockerSource(config, logger)
@@ -74,17 +87,33 @@ function apply(): void {
   const merged = new Map<string, BackendSpec>();
   for (const spec of [...discoveredSet, ...staticSet]) if (!merged.has(spec.id)) merged.set(spec.id, spec);
   const previous = current;
+  const now = Date.now();
+  const before = new Map(core.runtime(now).map((r) => [r.spec.id, r.state]));
   current = merged;
+  const set = [...merged.values()];
+  recorder.learnNames(set);
   // the whole diff goes to pools, prober and resources; a removed backend's metric series
   // go once its pool has closed, i.e. once its in-flight requests have been counted
-  applyBackendSet([...merged.values()], previous, Date.now(), {
+  const diff = applyBackendSet(set, previous, now, {
     core,
     pools,
     prober,
     resources,
     logger,
-    onRemoved: (id) => void metrics.forgetBackend(id),
+    onRemoved: (id) => void metrics.forgetBackend(id).then(() => recorder.forget(id)),
   });
+  for (const id of diff.removed) {
+    const spec = previous.get(id);
+    transitions.record({
+      id,
+      name: spec?.name ?? id,
+      from: before.get(id) ?? 'unhealthy',
+      to: 'removed',
+      code: 'left-discovery',
+      reason: `no longer published by ${spec?.source ?? 'discovery'} discovery`,
+      at: now,
+    });
+  }
 }
 
 const removing = new Set<string>();
@@ -94,12 +123,27 @@ function removeStatic(id: string): 'removing' | 'not-found' | 'not-removable' {
   if (!statics.has(id)) return 'not-removable';
   if (removing.has(id)) return 'removing';
   removing.add(id);
-  core.setDraining(id, true);
+  core.setDraining(id, true, Date.now());
   const deadline = Date.now() + config.DRAIN_TIMEOUT_MS;
   const poll = setInterval(() => {
-    if (core.inFlight(id) === 0 || Date.now() >= deadline) {
+    const left = core.inFlight(id);
+    const now = Date.now();
+    if (left === 0 || now >= deadline) {
       clearInterval(poll);
       removing.delete(id);
+      // drained with or without requests left: the second is a warn, those requests get cut
+      transitions.record({
+        id,
+        name: spec.name,
+        from: 'draining',
+        to: 'drained',
+        code: left === 0 ? 'drain-complete' : 'drain-timeout',
+        reason:
+          left === 0
+            ? 'no request left in flight'
+            : `DRAIN_TIMEOUT_MS (${config.DRAIN_TIMEOUT_MS} ms) passed with ${left} request(s) in flight`,
+        at: now,
+      });
       statics.remove(id);
     }
   }, 50);
@@ -135,7 +179,14 @@ function views(): BackendView[] {
 }
 
 let shuttingDown = false;
-const handler = new ProxyHandler({ core, pools, stats, metrics, logger, retries: config.RETRIES });
+const handler = new ProxyHandler({
+  core,
+  pools,
+  recorder,
+  logger,
+  retries: config.RETRIES,
+  tunnel: { connectTimeoutMs: config.CONNECT_TIMEOUT_MS, responseTimeoutMs: config.RESPONSE_TIMEOUT_MS },
+});
 const proxyServer = createProxyServer(handler);
 let proxyPort = config.PORT;
 
@@ -152,6 +203,7 @@ const ctx: AdminContext = {
   remove: removeStatic,
   proxyUrl: () => `http://127.0.0.1:${proxyPort}`,
   shuttingDown: () => shuttingDown,
+  events: transitions,
 };
 const admin = await createAdminServer(ctx);
 
@@ -184,7 +236,8 @@ try {
     proxyServer.listen(config.PORT, config.HOST, () => resolve());
   });
   proxyPort = (proxyServer.address() as AddressInfo).port;
-  const adminAddress = await admin.listen({ port: config.ADMIN_PORT, host: config.HOST });
+  const adminHost = adminBindHost(config);
+  const adminAddress = await admin.listen({ port: config.ADMIN_PORT, host: adminHost });
   logger.info(
     {
       proxy: `http://${config.HOST}:${proxyPort}`,
@@ -194,6 +247,11 @@ try {
     },
     'load balancer listening',
   );
+  if (config.ADMIN_TOKEN === undefined)
+    logger.warn(
+      { admin: adminAddress, adminHost },
+      `no ADMIN_TOKEN: the admin API listens on ${adminHost} only and changes need no token; set ADMIN_TOKEN (and ADMIN_HOST or HOST) to open it to the network`,
+    );
 } catch (err) {
   logger.fatal({ err }, 'could not start');
   process.exit(1);

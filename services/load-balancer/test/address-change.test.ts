@@ -15,6 +15,7 @@ import { createProxyServer, ProxyHandler } from '../src/proxy/proxy-server.js';
 import { UpstreamPools } from '../src/proxy/upstream-pools.js';
 import { TrafficStats } from '../src/stats/traffic-stats.js';
 import { createMetrics } from '../src/telemetry/metrics.js';
+import { RequestRecorder } from '../src/telemetry/request-recorder.js';
 import { echoServer, type TestServer } from './lb-fixtures.js';
 
 const logger = createLogger({ service: 'address-change-test', level: 'silent' });
@@ -71,7 +72,15 @@ describe('a backend whose address changes under the same id', () => {
       logger,
     );
     const resources = { update: () => undefined, stop: async () => undefined };
-    const handler = new ProxyHandler({ core, pools, stats, metrics, logger, retries: 1 });
+    const recorder = new RequestRecorder(core, stats, metrics);
+    const handler = new ProxyHandler({
+      core,
+      pools,
+      recorder,
+      logger,
+      retries: 1,
+      tunnel: { connectTimeoutMs: 1000, responseTimeoutMs: 5000 },
+    });
     const server = createProxyServer(handler);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const proxy = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -457,11 +457,15 @@ describe('faults', () => {
       const del = await fetch(`${elb.admin}/api/backends/${id}`, { method: 'DELETE' });
       expect(del.status).toBe(202);
       await waitFor(async () => (await fetch(`${elb.proxy}/x`)).status === 503, { timeoutMs: 3000 });
-      // a removed backend's series leave /metrics (replicas come and go: they must not pile up)
-      await waitFor(async () => !(await (await fetch(`${elb.admin}/metrics`)).text()).includes(`"${id}"`), {
-        timeoutMs: 3000,
-        message: `series of ${id} still in /metrics`,
-      });
+      // a removed backend's request and latency series leave /metrics (replicas come and go:
+      // they must not pile up); its transitions stay a little longer, so scrapers see `removed`
+      const seriesOf = async () =>
+        (await (await fetch(`${elb.admin}/metrics`)).text()).split('\n').filter((l) => l.includes(`"${id}"`));
+      await waitFor(
+        async () => (await seriesOf()).every((l) => l.startsWith('headroom_lb_backend_transitions_total')),
+        { timeoutMs: 3000, message: `series of ${id} still in /metrics` },
+      );
+      expect((await seriesOf()).some((l) => l.includes('to="removed"'))).toBe(true);
     } finally {
       await elb.stop();
       await echo.close();

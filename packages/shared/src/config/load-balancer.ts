@@ -8,117 +8,152 @@ export const DISCOVERY_KINDS = ['docker', 'static', 'swarm'] as const;
 export const METRICS_SOURCES = ['auto', 'docker', 'backend', 'prometheus', 'none'] as const;
 export const DOCKER_ADDRESS_MODES = ['auto', 'network', 'published'] as const;
 
-export const loadBalancerConfigSchema = z.object({
-  PORT: env.listenPort(8080, 'Proxy port. Every path on it goes to a backend.'),
-  ADMIN_PORT: env.listenPort(8081, 'Admin API, /metrics, /healthz and the dashboard.'),
-  HOST: env.string('0.0.0.0', 'Bind address of both ports.'),
-  DISCOVERY: env.oneOf(DISCOVERY_KINDS)(
-    'docker',
-    'Where backends come from: docker (labels), swarm (service tasks) or static.',
-  ),
-  BACKENDS: env.urlList('', 'Static backends, comma-separated base URLs (DISCOVERY=static). Empty is valid.'),
-  BALANCER_MODE: env.oneOf(BALANCER_MODES)(
-    'resource-aware',
-    'Initial balancing mode; switch at run time with PUT /api/mode.',
-  ),
-  ADMIN_TOKEN: env.optionalString(
-    'When set, admin calls that change state need `Authorization: Bearer <token>`.',
-    {
-      secret: true,
-    },
-  ),
-  ADMIN_RATE_LIMIT: env.int(1, 1_000_000)(600, 'Admin API requests per minute per client address.'),
+export const loadBalancerConfigSchema = z
+  .object({
+    PORT: env.listenPort(8080, 'Proxy port. Every path on it goes to a backend.'),
+    ADMIN_PORT: env.listenPort(8081, 'Admin API, /metrics, /healthz and the dashboard.'),
+    HOST: env.string(
+      '0.0.0.0',
+      'Bind address of the proxy port (and of the admin port when ADMIN_TOKEN is set).',
+    ),
+    ADMIN_HOST: env.optionalString(
+      'Bind address of the admin port. Default: 127.0.0.1 without ADMIN_TOKEN (whoever reaches the admin API can register upstreams and fire bursts), HOST with it. Any other address than loopback needs ADMIN_TOKEN.',
+    ),
+    DISCOVERY: env.oneOf(DISCOVERY_KINDS)(
+      'docker',
+      'Where backends come from: docker (labels), swarm (service tasks) or static.',
+    ),
+    BACKENDS: env.urlList(
+      '',
+      'Static backends, comma-separated base URLs (DISCOVERY=static). Empty is valid.',
+    ),
+    BALANCER_MODE: env.oneOf(BALANCER_MODES)(
+      'resource-aware',
+      'Initial balancing mode; switch at run time with PUT /api/mode.',
+    ),
+    ADMIN_TOKEN: env.optionalString(
+      'When set, admin calls that change state need `Authorization: Bearer <token>`.',
+      {
+        secret: true,
+      },
+    ),
+    ADMIN_RATE_LIMIT: env.int(1, 1_000_000)(600, 'Admin API requests per minute per client address.'),
 
-  DOCKER_SOCKET: env.string(
-    '/var/run/docker.sock',
-    'Docker engine socket (DOCKER_HOST=tcp://… also honoured).',
-  ),
-  DOCKER_NETWORK: env.optionalString(
-    'Network to reach containers on; default: one shared with the balancer, else any.',
-  ),
-  DOCKER_ADDRESS: env.oneOf(DOCKER_ADDRESS_MODES)(
-    'auto',
-    'How to reach containers: network (container IP), published (host port), auto (network when the balancer runs in Docker).',
-  ),
-  LB_SERVICE: env.optionalString('Only balance containers whose lb.service label equals this.'),
-  RESYNC_INTERVAL_MS: env.int(1000, 3_600_000)(
-    30_000,
-    'Full re-list of containers, a safety net under the events stream.',
-  ),
+    DOCKER_SOCKET: env.string(
+      '/var/run/docker.sock',
+      'Docker engine socket (DOCKER_HOST=tcp://… also honoured).',
+    ),
+    DOCKER_NETWORK: env.optionalString(
+      'Network to reach containers on; default: one shared with the balancer, else any.',
+    ),
+    DOCKER_ADDRESS: env.oneOf(DOCKER_ADDRESS_MODES)(
+      'auto',
+      'How to reach containers: network (container IP), published (host port), auto (network when the balancer runs in Docker).',
+    ),
+    LB_SERVICE: env.optionalString('Only balance containers whose lb.service label equals this.'),
+    RESYNC_INTERVAL_MS: env.int(1000, 3_600_000)(
+      30_000,
+      'Full re-list of containers, a safety net under the events stream.',
+    ),
 
-  CONNECT_TIMEOUT_MS: env.int(10, 600_000)(
-    2_000,
-    'Upstream connect timeout; a timeout answers 502 (or retries).',
-  ),
-  RESPONSE_TIMEOUT_MS: env.int(10, 3_600_000)(
-    30_000,
-    'Time to the upstream response headers; over it answers 504.',
-  ),
-  BODY_TIMEOUT_MS: env.int(0, 3_600_000)(60_000, 'Idle time allowed between body chunks (0 disables).'),
-  RETRIES: env.int(0, 5)(
-    1,
-    'Idempotent requests without a body that fail to connect, or whose connection is reset before any response, are retried this many times on another backend.',
-  ),
-  MAX_CONNECTIONS_PER_BACKEND: env.int(1, 100_000)(128, 'Keep-alive pool size per backend.'),
+    CONNECT_TIMEOUT_MS: env.int(10, 600_000)(
+      2_000,
+      'Upstream connect timeout; a timeout answers 502 (or retries).',
+    ),
+    RESPONSE_TIMEOUT_MS: env.int(10, 3_600_000)(
+      30_000,
+      'Time to the upstream response headers; over it answers 504.',
+    ),
+    BODY_TIMEOUT_MS: env.int(0, 3_600_000)(60_000, 'Idle time allowed between body chunks (0 disables).'),
+    RETRIES: env.int(0, 5)(
+      1,
+      'Idempotent requests without a body that fail to connect, or whose connection is reset before any response, are retried this many times on another backend.',
+    ),
+    MAX_CONNECTIONS_PER_BACKEND: env.int(1, 100_000)(128, 'Keep-alive pool size per backend.'),
 
-  HEALTH_INTERVAL_MS: env.int(100, 3_600_000)(2_000, 'Active health check interval.'),
-  HEALTH_TIMEOUT_MS: env.int(10, 600_000)(1_000, 'Active health check timeout.'),
-  HEALTH_PATH: env.string('/health', 'Health check path when no lb.health.path label is set.'),
-  HEALTH_RISE: env.int(1, 100)(1, 'Consecutive passing checks that make a backend healthy.'),
-  HEALTH_FALL: env.int(1, 100)(2, 'Consecutive failing checks that make a backend unhealthy.'),
-  EJECT_AFTER_FAILURES: env.int(1, 1000)(
-    3,
-    'Consecutive proxied connection errors or 5xx that eject a backend (passive health).',
-  ),
-  EJECT_COOLDOWN_MS: env.int(100, 3_600_000)(
-    10_000,
-    'How long an ejected backend stays out before checks may return it.',
-  ),
-  SLOW_START_MS: env.int(0, 3_600_000)(
-    30_000,
-    'Window over which a joining backend ramps to its full share (lb.slowstart overrides).',
-  ),
-  DRAIN_TIMEOUT_MS: env.int(0, 3_600_000)(
-    30_000,
-    'Longest a removed backend may keep its in-flight requests.',
-  ),
+    HEALTH_INTERVAL_MS: env.int(100, 3_600_000)(2_000, 'Active health check interval.'),
+    HEALTH_TIMEOUT_MS: env.int(10, 600_000)(1_000, 'Active health check timeout.'),
+    HEALTH_PATH: env.string('/health', 'Health check path when no lb.health.path label is set.'),
+    HEALTH_RISE: env.int(1, 100)(1, 'Consecutive passing checks that make a backend healthy.'),
+    HEALTH_FALL: env.int(1, 100)(2, 'Consecutive failing checks that make a backend unhealthy.'),
+    EJECT_AFTER_FAILURES: env.int(1, 1000)(
+      3,
+      'Consecutive proxied connection errors or 5xx that eject a backend (passive health).',
+    ),
+    EJECT_COOLDOWN_MS: env.int(100, 3_600_000)(
+      10_000,
+      'How long an ejected backend stays out before checks may return it.',
+    ),
+    SLOW_START_MS: env.int(0, 3_600_000)(
+      30_000,
+      'Window over which a joining backend ramps to its full share (lb.slowstart overrides).',
+    ),
+    DRAIN_TIMEOUT_MS: env.int(0, 3_600_000)(
+      30_000,
+      'Longest a removed backend may keep its in-flight requests.',
+    ),
 
-  METRICS_SOURCE: env.oneOf(METRICS_SOURCES)(
-    'auto',
-    'Where resource-aware mode gets CPU/memory: docker stats, the backend /metrics, prometheus, or auto (docker for containers, backend otherwise).',
-  ),
-  METRICS_INTERVAL_MS: env.int(100, 600_000)(1_000, 'Refresh of backend /metrics or Prometheus queries.'),
-  METRICS_STALE_MS: env.int(100, 3_600_000)(
-    5_000,
-    'Metrics older than this are stale: the backend is scored from in-flight and latency only.',
-  ),
-  PROMETHEUS_URL: env.optionalUrl('Prometheus for METRICS_SOURCE=prometheus.'),
-  PROMQL_CPU: env.optionalString(
-    'PromQL returning CPU utilization 0..1 with a `backend` label (backend id or URL).',
-  ),
-  PROMQL_MEMORY: env.optionalString('PromQL returning memory utilization 0..1 with a `backend` label.'),
-  SCORE_CPU_WEIGHT: env.number(0, 1)(0.8, 'Weight of CPU headroom in the resource score.'),
-  SCORE_MEMORY_WEIGHT: env.number(0, 1)(0.2, 'Weight of memory headroom in the resource score.'),
-  LATENCY_DECAY_MS: env.int(100, 3_600_000)(10_000, 'Peak-EWMA latency time constant (latency mode).'),
+    METRICS_SOURCE: env.oneOf(METRICS_SOURCES)(
+      'auto',
+      'Where resource-aware mode gets CPU/memory: docker stats, the backend /metrics, prometheus, or auto (docker for containers, backend otherwise).',
+    ),
+    METRICS_INTERVAL_MS: env.int(100, 600_000)(1_000, 'Refresh of backend /metrics or Prometheus queries.'),
+    METRICS_STALE_MS: env.int(100, 3_600_000)(
+      5_000,
+      'Metrics older than this are stale: the backend is scored from in-flight and latency only.',
+    ),
+    PROMETHEUS_URL: env.optionalUrl('Prometheus for METRICS_SOURCE=prometheus.'),
+    PROMQL_CPU: env.optionalString(
+      'PromQL returning CPU utilization 0..1 with a `backend` label (backend id or URL).',
+    ),
+    PROMQL_MEMORY: env.optionalString('PromQL returning memory utilization 0..1 with a `backend` label.'),
+    SCORE_CPU_WEIGHT: env.number(0, 1)(0.8, 'Weight of CPU headroom in the resource score.'),
+    SCORE_MEMORY_WEIGHT: env.number(0, 1)(0.2, 'Weight of memory headroom in the resource score.'),
+    LATENCY_DECAY_MS: env.int(100, 3_600_000)(10_000, 'Peak-EWMA latency time constant (latency mode).'),
 
-  DASHBOARD_DIR: env.optionalString(
-    'Built dashboard to serve at / on the admin port; default: the bundled one when present.',
-  ),
-  AUTOSCALER_URL: env.optionalUrl('Autoscaler admin URL the dashboard reads through the balancer.'),
-  GRAFANA_URL: env.optionalUrl('Grafana base URL whose panels the dashboard embeds.'),
-  GRAFANA_DASHBOARD_UID: env.string(
-    'headroom-overview',
-    'Grafana dashboard uid the dashboard embeds panels from.',
-  ),
-  STATS_HISTORY_SECONDS: env.int(10, 3600)(
-    300,
-    'Seconds of per-second traffic history kept for the dashboard charts.',
-  ),
-  SHUTDOWN_GRACE_MS: env.int(0, 600_000)(
-    10_000,
-    'On SIGTERM, how long in-flight requests may take before exit.',
-  ),
-  ...loggingFields,
-});
+    DASHBOARD_DIR: env.optionalString(
+      'Built dashboard to serve at / on the admin port; default: the bundled one when present.',
+    ),
+    AUTOSCALER_URL: env.optionalUrl('Autoscaler admin URL the dashboard reads through the balancer.'),
+    GRAFANA_URL: env.optionalUrl('Grafana base URL whose panels the dashboard embeds.'),
+    GRAFANA_DASHBOARD_UID: env.string(
+      'headroom-overview',
+      'Grafana dashboard uid the dashboard embeds panels from.',
+    ),
+    STATS_HISTORY_SECONDS: env.int(10, 3600)(
+      300,
+      'Seconds of per-second traffic history kept for the dashboard charts.',
+    ),
+    SHUTDOWN_GRACE_MS: env.int(0, 600_000)(
+      10_000,
+      'On SIGTERM, how long in-flight requests may take before exit.',
+    ),
+    ...loggingFields,
+  })
+  .superRefine((cfg, ctx) => {
+    // safe by default: an admin API open to the network needs a token
+    if (cfg.ADMIN_HOST !== undefined && cfg.ADMIN_TOKEN === undefined && !isLoopbackHost(cfg.ADMIN_HOST))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ADMIN_HOST'],
+        message:
+          'a non-loopback admin address needs ADMIN_TOKEN (without it anyone on the network could change the balancer)',
+      });
+  });
+
+/** 127.0.0.0/8, ::1 and localhost: reachable from this host only. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** Where the admin port binds: ADMIN_HOST, else HOST when a token protects it, else 127.0.0.1. */
+export function adminBindHost(cfg: Pick<LoadBalancerConfig, 'ADMIN_HOST' | 'ADMIN_TOKEN' | 'HOST'>): string {
+  if (cfg.ADMIN_HOST !== undefined) return cfg.ADMIN_HOST;
+  return cfg.ADMIN_TOKEN !== undefined ? cfg.HOST : '127.0.0.1';
+}
 
 export type LoadBalancerConfig = z.output<typeof loadBalancerConfigSchema>;

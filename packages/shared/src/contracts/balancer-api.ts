@@ -158,3 +158,48 @@ export const burstResultSchema = z.object({
   durationMs: z.number(),
   byBackend: z.record(z.string(), z.number().int()),
 });
+
+/** What a backend's state changed to (GET /api/events, headroom_lb_backend_transitions_total `to`). */
+export const BACKEND_TRANSITIONS = [
+  'healthy',
+  'unhealthy',
+  'ejected',
+  'draining',
+  'undrained',
+  'weight-changed',
+  'drained',
+  'removed',
+] as const;
+
+/** One backend state change, with its reason code (a closed set: the metric's `reason` label) and text. */
+export const backendEventSchema = z.object({
+  /** Increasing; pass the last one seen as `?since=` to get only newer events. */
+  seq: z.number().int().positive(),
+  /** ms since epoch. */
+  at: z.number(),
+  id: z.string(),
+  name: z.string(),
+  from: backendStateSchema,
+  to: z.enum(BACKEND_TRANSITIONS),
+  code: z.string(),
+  reason: z.string(),
+});
+export type BackendEvent = z.infer<typeof backendEventSchema>;
+
+/** GET /api/events: the most recent backend state changes, oldest first. */
+export const backendEventsSchema = z.object({ events: z.array(backendEventSchema) });
+export type BackendEvents = z.infer<typeof backendEventsSchema>;
+
+/** GET /api/backends/:id/drained?timeoutMs=: waits until the backend has nothing in flight (or is gone). */
+export const drainWaitQuerySchema = z
+  .object({ timeoutMs: z.coerce.number().int().min(0).max(600_000).default(30_000) })
+  .strict();
+export const drainWaitResponseSchema = z.object({
+  id: z.string(),
+  /** true: nothing in flight (or the backend left); false: the wait timed out with requests in flight. */
+  drained: z.boolean(),
+  inFlight: z.number().int().nonnegative(),
+  /** false when the balancer no longer lists the backend. */
+  present: z.boolean(),
+});
+export type DrainWaitResponse = z.infer<typeof drainWaitResponseSchema>;

@@ -5,6 +5,7 @@ import type { BackendSpec } from '../discovery/backend-set.js';
 import type { StaticRegistration } from '../discovery/static-source.js';
 import type { TrafficStats } from '../stats/traffic-stats.js';
 import type { LbMetrics } from '../telemetry/metrics.js';
+import type { TransitionLog } from '../telemetry/transitions.js';
 
 export interface AdminContext {
   config: LoadBalancerConfig;
@@ -21,4 +22,6 @@ export interface AdminContext {
   /** Base URL of this balancer's own proxy (for the burst). */
   proxyUrl(): string;
   shuttingDown(): boolean;
+  /** Backend state changes, for GET /api/events. */
+  events: Pick<TransitionLog, 'list'>;
 }

@@ -1,10 +1,18 @@
 // /api/backends: list, register, remove (drain first), drain/undrain, weight, CPU toggle.
-import { addBackendBodySchema, cpuToggleBodySchema, setWeightBodySchema } from '@headroom/shared';
+import {
+  addBackendBodySchema,
+  cpuToggleBodySchema,
+  drainWaitQuerySchema,
+  setWeightBodySchema,
+} from '@headroom/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import { request } from 'undici';
 import { NotRemovableError, UnknownBackendError, UpstreamCallError } from '../errors.js';
 import type { AdminContext } from './admin-context.js';
 import { validate } from './validate.js';
+
+/** How often a drain wait looks at the in-flight count (in process: no request each time). */
+const DRAIN_WAIT_POLL_MS = 25;
 
 export const backendsRoutes: FastifyPluginAsync<{ ctx: AdminContext }> = async (app, { ctx }) => {
   const known = (id: string) => {
@@ -36,24 +44,47 @@ export const backendsRoutes: FastifyPluginAsync<{ ctx: AdminContext }> = async (
     return reply.status(202).send({ id: spec.id, state: 'draining', inFlight: ctx.core.inFlight(spec.id) });
   });
 
+  // drain, undrain and weight: the core reports each change as a transition (log line,
+  // counter, event), so the routes do not log them a second time
   app.post<{ Params: { id: string } }>('/api/backends/:id/drain', async (req, reply) => {
     const spec = known(req.params.id);
-    ctx.core.setDraining(spec.id, true);
-    req.log.info({ backend: spec.id }, 'backend draining');
+    ctx.core.setDraining(spec.id, true, Date.now());
     return reply.status(202).send(view(spec.id));
+  });
+
+  // Waits (long poll) until a draining backend has nothing in flight, or has left, or
+  // `timeoutMs` passed: one call per drain instead of one poll every 100 ms, so a long
+  // drain never runs into the admin rate limit (the autoscaler's DrainClient uses it).
+  app.get<{ Params: { id: string } }>('/api/backends/:id/drained', async (req) => {
+    const id = req.params.id;
+    known(id);
+    const { timeoutMs } = validate(drainWaitQuerySchema, req.query ?? {}, 'query');
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const present = ctx.spec(id) !== undefined;
+      const inFlight = present ? ctx.core.inFlight(id) : 0;
+      if (!present || inFlight === 0 || Date.now() >= deadline || ctx.shuttingDown())
+        return { id, drained: inFlight === 0, inFlight, present };
+      await new Promise((r) => setTimeout(r, DRAIN_WAIT_POLL_MS));
+    }
   });
 
   app.post<{ Params: { id: string } }>('/api/backends/:id/undrain', async (req) => {
     const spec = known(req.params.id);
-    ctx.core.setDraining(spec.id, false);
+    ctx.core.setDraining(spec.id, false, Date.now());
     return view(spec.id);
   });
 
   app.put<{ Params: { id: string } }>('/api/backends/:id/weight', async (req) => {
     const spec = known(req.params.id);
     const { weight } = validate(setWeightBodySchema, req.body, 'body');
-    ctx.core.setWeight(spec.id, weight);
+    ctx.core.setWeight(spec.id, weight, Date.now());
     return view(spec.id);
+  });
+
+  app.get<{ Querystring: { since?: string } }>('/api/events', async (req) => {
+    const since = Number(req.query.since ?? 0);
+    return { events: ctx.events.list(Number.isFinite(since) ? since : 0) };
   });
 
   // The backend's CPU burner, through the balancer (the dashboard cannot reach backends):

@@ -1,15 +1,21 @@
 // The balancer's Prometheus registry. Per-backend gauges are read from the core at scrape
-// time (collect), so the hot path only increments two counters and a histogram.
+// time (collect), so the hot path only increments two counters and a histogram. Every
+// per-backend series carries the same two labels: `backend` (the id, stable, what joins)
+// and `backend_name` (the container or task name, for people), so panels can join them.
 import { BALANCER_MODES, collectProcessMetrics, LB_METRICS, METRIC_LABELS } from '@headroom/shared';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BalancerCore } from '../balancing/balancer-core.js';
 
+type BackendLabels = 'backend' | 'backend_name';
+
 export interface LbMetrics {
   registry: Registry;
-  requests: Counter<'backend' | 'method' | 'status'>;
-  duration: Histogram<'backend'>;
-  retries: Counter;
-  upstreamErrors: Counter<'reason'>;
+  requests: Counter<BackendLabels | 'method' | 'status'>;
+  duration: Histogram<BackendLabels>;
+  retries: Counter<BackendLabels | 'reason'>;
+  upstreamErrors: Counter<BackendLabels | 'reason'>;
+  /** Backend state changes: `to` the new state, `reason` a closed set of codes. */
+  transitions: Counter<BackendLabels | 'to' | 'reason'>;
   /**
    * Drops a removed backend's request and latency series: with replicas coming and going
    * (the autoscaler, redeploys) they would otherwise pile up for the life of the process,
@@ -18,10 +24,14 @@ export interface LbMetrics {
   forgetBackend(id: string): Promise<void>;
 }
 
+/** How long a removed backend's transition series stay, so scrapers see its last transitions. */
+const TRANSITIONS_KEPT_MS = 120_000;
+
 export function createMetrics(core: BalancerCore, now: () => number): LbMetrics {
   const registry = new Registry();
   collectProcessMetrics(registry);
   const b = METRIC_LABELS.backend;
+  const bn = METRIC_LABELS.backendName;
   const perBackend = (
     name: string,
     help: string,
@@ -30,13 +40,13 @@ export function createMetrics(core: BalancerCore, now: () => number): LbMetrics 
     new Gauge({
       name,
       help,
-      labelNames: [b],
+      labelNames: [b, bn],
       registers: [registry],
       collect() {
         this.reset();
         for (const r of core.runtime(now())) {
           const v = read(r);
-          if (v !== null && Number.isFinite(v)) this.set({ [b]: r.spec.name }, v);
+          if (v !== null && Number.isFinite(v)) this.set({ [b]: r.spec.id, [bn]: r.spec.name }, v);
         }
       },
     });
@@ -90,36 +100,59 @@ export function createMetrics(core: BalancerCore, now: () => number): LbMetrics 
   const requests = new Counter({
     name: LB_METRICS.requests,
     help: 'Proxied requests by backend, method and status.',
-    labelNames: [b, METRIC_LABELS.method, METRIC_LABELS.status] as const,
+    labelNames: [b, bn, METRIC_LABELS.method, METRIC_LABELS.status] as const,
     registers: [registry],
   });
   const duration = new Histogram({
     name: LB_METRICS.requestDuration,
     help: 'Time from request to upstream response headers, seconds.',
-    labelNames: [b] as const,
+    labelNames: [b, bn] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
+  const retries = new Counter({
+    name: LB_METRICS.retries,
+    help: 'Failed attempts retried on another backend, by the backend that failed and why.',
+    labelNames: [b, bn, METRIC_LABELS.reason] as const,
+    registers: [registry],
+  });
+  const upstreamErrors = new Counter({
+    name: LB_METRICS.upstreamErrors,
+    help: 'Upstream failures by backend and reason (retried ones included; reason no-backend has no backend).',
+    labelNames: [b, bn, METRIC_LABELS.reason] as const,
+    registers: [registry],
+  });
+  const transitions = new Counter({
+    name: LB_METRICS.backendTransitions,
+    help: 'Backend state changes by new state and reason code.',
+    labelNames: [b, bn, METRIC_LABELS.to, METRIC_LABELS.reason] as const,
+    registers: [registry],
+  });
+  const perBackendCounters = [requests, retries, upstreamErrors] as const;
+  const removeSeriesOf = async (metric: Counter<string> | Histogram<string>, id: string) => {
+    // prom-client removes a series by its full label set (without `le`): find this backend's ones
+    const seen = new Set<string>();
+    for (const v of (await metric.get()).values) {
+      if (v.labels[b] !== id) continue;
+      const { le: _le, ...labels } = v.labels as Record<string, string | number>;
+      const key = JSON.stringify(labels);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      metric.remove(labels);
+    }
+  };
   return {
     registry,
     requests,
     duration,
+    retries,
+    upstreamErrors,
+    transitions,
     async forgetBackend(id) {
-      duration.remove({ [b]: id });
-      // prom-client removes a series by its full label set: find this backend's ones
-      for (const v of (await requests.get()).values)
-        if (v.labels[b] === id) requests.remove(v.labels as Record<'backend' | 'method' | 'status', string>);
+      await removeSeriesOf(duration, id);
+      for (const counter of perBackendCounters) await removeSeriesOf(counter, id);
+      // the `removed` transition itself is counted just before: keep it long enough for a few scrapes
+      setTimeout(() => void removeSeriesOf(transitions, id), TRANSITIONS_KEPT_MS).unref();
     },
-    retries: new Counter({
-      name: LB_METRICS.retries,
-      help: 'Requests retried on another backend.',
-      registers: [registry],
-    }),
-    upstreamErrors: new Counter({
-      name: LB_METRICS.upstreamErrors,
-      help: 'Upstream failures by reason.',
-      labelNames: [METRIC_LABELS.reason] as const,
-      registers: [registry],
-    }),
   };
 }
