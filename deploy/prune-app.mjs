@@ -1,20 +1,28 @@
-// Runs inside the first stage of each service Dockerfile (node only, no shell tools needed):
-// deletes what a running service never reads (source maps, type declarations, Markdown,
-// TypeScript sources) so the final stage copies a lean /app. Usage: node prune-app.mjs /app
+// Runs in the builder stage of deploy/Dockerfile on each deployed service (node only, no shell
+// tools needed): deletes what a running service never reads (source maps, type declarations,
+// Markdown, TypeScript sources and configs, tests) so the runtime stage copies a lean /app.
+// Usage: node prune-app.mjs <dir>
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-const DROP = /\.(map|d\.[cm]?ts|md|markdown|tsbuildinfo)$|(?<!\.d)\.[cm]?ts$/i;
+const DROP_FILE =
+  /\.(map|d\.[cm]?ts|md|markdown|tsbuildinfo)$|(?<!\.d)\.[cm]?ts$|^tsconfig.*\.json$|^Dockerfile$|^pnpm-lock\.yaml$/i;
+// at the top of the service and of each workspace package in node_modules
+const DROP_DIR = new Set(['src', 'test']);
 
-function prune(dir) {
+function prune(dir, top) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) prune(path);
-    else if (entry.isFile() && DROP.test(entry.name)) rmSync(path);
+    if (entry.isDirectory()) {
+      if (top && DROP_DIR.has(entry.name)) rmSync(path, { recursive: true });
+      else prune(path, entry.name === 'node_modules' ? false : isPackageRoot(path));
+    } else if (entry.isFile() && DROP_FILE.test(entry.name)) rmSync(path);
   }
 }
 
-prune(process.argv[2] ?? '/app');
+// a workspace package deployed into node_modules (@headroom/<name>), whose src/test go too
+function isPackageRoot(path) {
+  return /[\\/]node_modules[\\/]@headroom[\\/][^\\/]+$/.test(path);
+}
 
-// It is not part of the service: remove it too.
-rmSync(new URL(import.meta.url));
+prune(process.argv[2] ?? '/app', true);
