@@ -54,6 +54,8 @@ function buildRuntime(): ReplicaRuntime {
       balancer,
       drain,
       stopGraceSeconds: config.STOP_GRACE_SECONDS,
+      cpuQuota: config.LOCAL_CPU_QUOTA,
+      cpuOvercommit: config.CPU_OVERCOMMIT,
       logger,
     });
   }

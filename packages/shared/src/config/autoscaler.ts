@@ -85,6 +85,10 @@ export const autoscalerConfigSchema = z.object({
   CPU_OVERCOMMIT: env.number(1, 100)(1, 'Placement: CPU limits may add up to capacity × this on a host.'),
   MEMORY_RESERVE_MB: env.int(0, 1_048_576)(256, 'Placement: memory kept free on every host.'),
   DISK_RESERVE_MB: env.int(0, 1_048_576_000)(1024, 'Placement: disk kept free on every host.'),
+  LOCAL_CPU_QUOTA: env.number(0.01, 1024)(
+    0.5,
+    'Local runtime: CPU cores each replica may use, in a cgroup or systemd scope of its own; placement books this much per replica against the host cores × CPU_OVERCOMMIT.',
+  ),
   LOCAL_BACKEND_COMMAND: env.optionalString(
     'Local runtime: command that starts one backend (PORT is set); default: the bundled backend.',
   ),

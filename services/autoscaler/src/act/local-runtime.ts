@@ -1,14 +1,20 @@
 // Replicas as child processes of this autoscaler (the bundled backend or LOCAL_BACKEND_COMMAND)
 // on free loopback ports, registered with the balancer's admin API; removal drains, deregisters
 // and then stops the process. What `pnpm start` uses where Docker is missing. Local replicas
-// are this process's children: they end with it.
+// are this process's children: they end with it. Each runs under its own CPU quota where the
+// host allows it (local-cgroup.ts), and the host is one placement host: a replica is added
+// only while the replicas' quotas fit in its cores × CPU_OVERCOMMIT.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_HEALTH_PATH, type Logger, replicaName } from '@headroom/shared';
 import type { BalancerClient } from '../observe/balancer-client.js';
 import { probeHealth } from '../observe/replica-census.js';
+import { chooseHost } from '../placement/choose-host.js';
+import type { HostState } from '../placement/host-state.js';
 import type { DrainClient } from './drain-client.js';
+import { LocalIsolation } from './local-cgroup.js';
 import type { ReplicaRecord, ReplicaRuntime, ScaleOutcome } from './replica-runtime.js';
 import { lowestFreeIndex, pickVictims } from './replica-template.js';
 
@@ -32,6 +38,49 @@ export interface LocalRuntimeOptions {
   stopGraceSeconds: number;
   startTimeoutMs?: number;
   logger: Logger;
+  /** LOCAL_CPU_QUOTA: cores per replica (default 0.5). */
+  cpuQuota?: number | undefined;
+  /** CPU_OVERCOMMIT (default 1). */
+  cpuOvercommit?: number | undefined;
+  /** The host's cores (default: os.availableParallelism()). */
+  hostCores?: number | undefined;
+  /** How replicas are isolated; default: detected on the first start. */
+  isolation?: LocalIsolation | undefined;
+}
+
+/** Pure: this host as placement sees it, with `replicas` local replicas of `quota` cores each. */
+export function localHostState(hostCores: number, replicas: number, quota: number): HostState {
+  return {
+    id: 'local',
+    reachable: true,
+    cpuCapacity: hostCores,
+    cpuBooked: replicas * quota,
+    // memory is not booked for local replicas (no limit is set on them)
+    memoryCapacity: Number.POSITIVE_INFINITY,
+    memoryBooked: 0,
+  };
+}
+
+/** Pure: why one more replica does not fit on this host, or null when it does. */
+export function localCapacityShortfall(
+  hostCores: number,
+  replicas: number,
+  quota: number,
+  overcommit: number,
+): string | null {
+  const placed = chooseHost(
+    [localHostState(hostCores, replicas, quota)],
+    { cpu: quota, memory: 0 },
+    {
+      cpuOvercommit: overcommit,
+      memoryReserve: 0,
+      diskReserve: 0,
+    },
+  );
+  if (placed.ok) return null;
+  return `local host: ${replicas} replicas × ${quota} cores booked, one more needs ${
+    Math.round((replicas + 1) * quota * 100) / 100
+  } > ${hostCores} cores × CPU_OVERCOMMIT ${overcommit}`;
 }
 
 function freePort(): Promise<number> {
@@ -49,8 +98,17 @@ function freePort(): Promise<number> {
 export class LocalRuntime implements ReplicaRuntime {
   readonly kind = 'local' as const;
   private readonly replicas = new Map<string, LocalReplica>();
+  private isolation: Promise<LocalIsolation> | undefined;
+  private readonly quota: number;
+  private readonly hostCores: number;
+  private readonly overcommit: number;
 
-  constructor(private readonly o: LocalRuntimeOptions) {}
+  constructor(private readonly o: LocalRuntimeOptions) {
+    this.quota = o.cpuQuota ?? 0.5;
+    this.hostCores = o.hostCores ?? os.availableParallelism();
+    this.overcommit = o.cpuOvercommit ?? 1;
+    if (o.isolation) this.isolation = Promise.resolve(o.isolation);
+  }
 
   async list(): Promise<ReplicaRecord[]> {
     const out: ReplicaRecord[] = [];
@@ -93,7 +151,16 @@ export class LocalRuntime implements ReplicaRuntime {
     const active = records.filter((r) => r.state !== 'exited');
     const outcome: ScaleOutcome = { added: [], removed: [] };
     try {
-      for (let i = active.length; i < desired; i++) outcome.added.push(await this.start());
+      for (let i = active.length; i < desired; i++) {
+        // the hard filter before anything starts: the replicas this runtime runs, quota each
+        const running = [...this.replicas.values()].filter((r) => r.child.exitCode === null).length;
+        const full = localCapacityShortfall(this.hostCores, running, this.quota, this.overcommit);
+        if (full) {
+          outcome.shortfall = { reason: 'HostCapacityExhausted', detail: full };
+          break;
+        }
+        outcome.added.push(await this.start());
+      }
       if (desired < active.length) {
         const victims = pickVictims(active, active.length - desired);
         for (const v of victims) {
@@ -118,10 +185,17 @@ export class LocalRuntime implements ReplicaRuntime {
     const name = replicaName(this.o.service, index);
     const port = await freePort();
     const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', INSTANCE_ID: name };
-    const child = this.o.command
-      ? spawn('sh', ['-c', this.o.command], { env, stdio: ['ignore', 'ignore', 'inherit'] })
-      : spawn(process.execPath, [BUNDLED_BACKEND], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    this.isolation ??= LocalIsolation.create(this.quota, this.o.logger);
+    const isolated = await (await this.isolation).prepare(
+      name,
+      this.o.command ? ['sh', '-c', this.o.command] : [process.execPath, BUNDLED_BACKEND],
+    );
+    const [program, ...args] = isolated.argv as [string, ...string[]];
+    // stdout too: the replica's own log lines (burner switched, errors) belong on the terminal
+    const child = spawn(program, args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const exited = new Promise<void>((resolve) =>
+      child.once('exit', () => void isolated.release().then(resolve, resolve)),
+    );
     const url = `http://127.0.0.1:${port}`;
     const replica: LocalReplica = { name, index, port, url, child, exited };
     this.replicas.set(name, replica);
@@ -135,7 +209,10 @@ export class LocalRuntime implements ReplicaRuntime {
     }
     if (this.o.balancer)
       replica.backendId = await this.o.balancer.register({ url, name, service: this.o.service });
-    this.o.logger.info({ replica: name, url }, 'local replica started');
+    this.o.logger.info(
+      { replica: name, url, cpuQuota: this.quota, isolation: (await this.isolation).kind },
+      'local replica started',
+    );
     return name;
   }
 
