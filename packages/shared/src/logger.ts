@@ -13,6 +13,18 @@ export interface LoggerSettings {
   pretty?: boolean | undefined;
 }
 
+/**
+ * pino-pretty for a person at a terminal: one line per event (`12:00:01.234 INFO
+ * (autoscaler): local replica started {"replica":"backend-4",…}`), the service name once
+ * (it is the logger's name), no pid or hostname (one machine, several processes).
+ */
+export const PRETTY_OPTIONS = {
+  colorize: true,
+  singleLine: true,
+  translateTime: 'SYS:HH:MM:ss.l',
+  ignore: 'pid,hostname,service',
+} as const;
+
 export function createLogger(settings: LoggerSettings): Logger {
   const options: LoggerOptions = {
     name: settings.service,
@@ -28,7 +40,7 @@ export function createLogger(settings: LoggerSettings): Logger {
   if (settings.pretty) {
     return pino({
       ...options,
-      transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } },
+      transport: { target: 'pino-pretty', options: PRETTY_OPTIONS },
     });
   }
   return pino(options);

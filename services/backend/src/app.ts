@@ -6,12 +6,20 @@ import Fastify, {
   type FastifyInstance,
   LogController,
 } from 'fastify';
+import { METHOD_NOT_ALLOWED_CODE } from './errors.js';
 import type { ResourceLimits } from './resource-limits.js';
 import { cpuRoutes } from './routes/cpu.js';
 import { healthRoutes } from './routes/health.js';
 import { identityRoutes } from './routes/identity.js';
 import { loadRoutes } from './routes/load.js';
 import { memoryRoutes } from './routes/memory.js';
+import {
+  allowedMethods,
+  curlHint,
+  publicBase,
+  type RouteMethods,
+  recordRoute,
+} from './routes/method-not-allowed.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { createTelemetry } from './telemetry.js';
 import { CpuBurner } from './work/cpu-burner.js';
@@ -55,6 +63,9 @@ export function buildApp(
     shuttingDown: false,
   };
 
+  const routes: RouteMethods = new Map();
+  app.addHook('onRoute', (route) => recordRoute(routes, route.url, route.method));
+
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('x-backend-instance', ctx.instance);
     return payload;
@@ -78,6 +89,22 @@ export function buildApp(
     });
   });
   app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? req.url;
+    const allowed = allowedMethods(routes, path);
+    if (allowed) {
+      const hint = curlHint(allowed, `${publicBase(req.headers, req.host)}${req.url}`);
+      void reply
+        .status(405)
+        .header('allow', allowed.join(', '))
+        .send({
+          statusCode: 405,
+          code: METHOD_NOT_ALLOWED_CODE,
+          error: 'Method Not Allowed',
+          message: `${path} answers ${allowed.join(', ')}, not ${req.method}`,
+          hint,
+        });
+      return;
+    }
     void reply.status(404).send({
       statusCode: 404,
       code: 'BACKEND_ERR_NOT_FOUND',

@@ -7,3 +7,4 @@ export const MemoryCapError = createError<[number, number, number]>(
   'holding %s MiB more would pass the cap of %s MiB (held: %s MiB)',
   400,
 );
+export const METHOD_NOT_ALLOWED_CODE = 'BACKEND_ERR_METHOD_NOT_ALLOWED';
