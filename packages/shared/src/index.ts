@@ -1,4 +1,5 @@
 // The whole public surface of @headroom/shared.
+export * from './config/admin-token.js';
 export * from './config/autoscaler.js';
 export * from './config/backend.js';
 export { env, type FieldMeta, fieldMeta } from './config/env-fields.js';

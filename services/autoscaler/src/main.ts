@@ -1,6 +1,13 @@
 // Entry point: read config, wire observe/decide/act, serve the admin API, stop cleanly on
 // SIGTERM/SIGINT (finish the tick in progress, optionally remove owned replicas).
-import { autoscalerConfigSchema, createLogger, formatIssue, loadConfig } from '@headroom/shared';
+import {
+  AdminTokenError,
+  autoscalerConfigSchema,
+  createLogger,
+  formatIssue,
+  loadConfig,
+  resolveAdminToken,
+} from '@headroom/shared';
 import { enginesFromConfig } from './act/docker-engines.js';
 import { DockerRuntime } from './act/docker-runtime.js';
 import { DrainClient } from './act/drain-client.js';
@@ -40,6 +47,22 @@ if (crossIssues.length > 0) {
 }
 
 const logger = createLogger({ service: 'autoscaler', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+// ADMIN_TOKEN_FILE (when ADMIN_TOKEN is unset): the token the balancer generated and keeps there.
+try {
+  config.ADMIN_TOKEN = (
+    await resolveAdminToken({
+      envToken: config.ADMIN_TOKEN,
+      file: config.ADMIN_TOKEN_FILE,
+      create: false,
+      waitMs: config.ADMIN_TOKEN_WAIT_MS,
+      log: logger,
+    })
+  ).token;
+} catch (err) {
+  if (!(err instanceof AdminTokenError)) throw err;
+  console.error(`invalid configuration for autoscaler:\n${err.message}`);
+  process.exit(1);
+}
 const lbToken = config.LB_ADMIN_TOKEN ?? config.ADMIN_TOKEN;
 const balancer = config.LB_ADMIN_URL
   ? new BalancerClient({ url: config.LB_ADMIN_URL, token: lbToken })

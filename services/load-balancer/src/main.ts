@@ -4,11 +4,13 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import {
+  AdminTokenError,
   adminBindHost,
   type BackendView,
   createLogger,
   loadBalancerConfigSchema,
   loadConfig,
+  resolveAdminToken,
 } from '@headroom/shared';
 import type { AdminContext } from './admin/admin-context.js';
 import { createAdminServer } from './admin/admin-server.js';
@@ -29,6 +31,21 @@ import { TransitionLog } from './telemetry/transitions.js';
 
 const config = loadConfig('load-balancer', loadBalancerConfigSchema);
 const logger = createLogger({ service: 'load-balancer', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+// ADMIN_TOKEN_FILE (when ADMIN_TOKEN is unset): read the kept token, or generate it on first start.
+try {
+  config.ADMIN_TOKEN = (
+    await resolveAdminToken({
+      envToken: config.ADMIN_TOKEN,
+      file: config.ADMIN_TOKEN_FILE,
+      create: true,
+      log: logger,
+    })
+  ).token;
+} catch (err) {
+  if (!(err instanceof AdminTokenError)) throw err;
+  console.error(`invalid configuration for load-balancer:\n${err.message}`);
+  process.exit(1);
+}
 const version = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
@@ -57,6 +74,7 @@ const pools = new UpstreamPools({
   connectTimeoutMs: config.CONNECT_TIMEOUT_MS,
   responseTimeoutMs: config.RESPONSE_TIMEOUT_MS,
   bodyTimeoutMs: config.BODY_TIMEOUT_MS,
+  closeTimeoutMs: config.DRAIN_TIMEOUT_MS,
 });
 const prober = new HttpProber(
   { intervalMs: config.HEALTH_INTERVAL_MS, timeoutMs: config.HEALTH_TIMEOUT_MS },
@@ -144,6 +162,8 @@ function removeStatic(id: string): 'removing' | 'not-found' | 'not-removable' {
             : `DRAIN_TIMEOUT_MS (${config.DRAIN_TIMEOUT_MS} ms) passed with ${left} request(s) in flight`,
         at: now,
       });
+      // the drain already waited DRAIN_TIMEOUT_MS: what is left is cut now, not after a second wait
+      if (left > 0) void pools.cut(id, `backend ${id} removed: drain timed out`);
       statics.remove(id);
     }
   }, 50);

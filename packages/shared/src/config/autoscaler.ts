@@ -57,6 +57,13 @@ export const autoscalerConfigSchema = z.object({
       secret: true,
     },
   ),
+  ADMIN_TOKEN_FILE: env.optionalString(
+    "When ADMIN_TOKEN is unset: a file holding the token (the balancer's ADMIN_TOKEN_FILE, which it creates), waited for at start; it is also the balancer token unless LB_ADMIN_TOKEN is set.",
+  ),
+  ADMIN_TOKEN_WAIT_MS: env.int(0, 3_600_000)(
+    60_000,
+    'How long to wait at start for ADMIN_TOKEN_FILE to appear before exiting.',
+  ),
   DRY_RUN: env.bool(false, 'Decide and record, but never start or stop anything.'),
   LB_ADMIN_URL: env.optionalUrl(
     'Balancer admin URL: drain before stopping; register replicas in the local runtime.',

@@ -37,6 +37,9 @@ export const loadBalancerConfigSchema = z
         secret: true,
       },
     ),
+    ADMIN_TOKEN_FILE: env.optionalString(
+      'When ADMIN_TOKEN is unset: a file holding the token, read at start; when absent it is created with a generated token, logged once as `admin token generated` (compose keeps it in a named volume). ADMIN_TOKEN wins.',
+    ),
     ADMIN_RATE_LIMIT: env.int(1, 1_000_000)(600, 'Admin API requests per minute per client address.'),
 
     DOCKER_SOCKET: env.string(
@@ -132,12 +135,18 @@ export const loadBalancerConfigSchema = z
   })
   .superRefine((cfg, ctx) => {
     // safe by default: an admin API open to the network needs a token
-    if (cfg.ADMIN_HOST !== undefined && cfg.ADMIN_TOKEN === undefined && !isLoopbackHost(cfg.ADMIN_HOST))
+    // (a token file always yields a token: read, or generated at start)
+    if (
+      cfg.ADMIN_HOST !== undefined &&
+      cfg.ADMIN_TOKEN === undefined &&
+      cfg.ADMIN_TOKEN_FILE === undefined &&
+      !isLoopbackHost(cfg.ADMIN_HOST)
+    )
       ctx.addIssue({
         code: 'custom',
         path: ['ADMIN_HOST'],
         message:
-          'a non-loopback admin address needs ADMIN_TOKEN (without it anyone on the network could change the balancer)',
+          'a non-loopback admin address needs ADMIN_TOKEN or ADMIN_TOKEN_FILE (without a token anyone on the network could change the balancer)',
       });
   });
 

@@ -1,6 +1,10 @@
 // Asked once when the balancer answers 401: the admin token is kept for this session.
 import { useState } from 'react';
 
+/** Where a compose user finds the generated token (the balancer logs `admin token generated`). */
+export const TOKEN_LOG_COMMAND =
+  'docker compose -f deploy/docker-compose.yml logs load-balancer | grep "admin token"';
+
 export function TokenPrompt({
   onSubmit,
   onCancel,
@@ -24,6 +28,10 @@ export function TokenPrompt({
           {rejected
             ? 'The balancer rejected the token (401). Check ADMIN_TOKEN and try again.'
             : 'This balancer requires an admin token for changes (401). It is kept for this browser session only.'}
+        </p>
+        <p className="hint">
+          The token is the balancer's <code>ADMIN_TOKEN</code>. The compose stack without one generates it on
+          its first start and logs it once: <code>{TOKEN_LOG_COMMAND}</code>
         </p>
         <input type="password" aria-label="token" value={token} onChange={(e) => setToken(e.target.value)} />
         <div className="actions">
