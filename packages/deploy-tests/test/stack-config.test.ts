@@ -30,7 +30,15 @@ interface SwarmService {
 describe('deploy/docker-stack.yml', () => {
   const res = spawnSync('docker', ['stack', 'config', '-c', stackFile], {
     encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...exampleEnv },
+    // the Swarm stack has no shared volume for a generated token: it needs both secrets set
+    // (deploy/.env.example leaves them empty for the compose stack, which generates them)
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      ...exampleEnv,
+      ADMIN_TOKEN: 'example-token',
+      GRAFANA_ADMIN_PASSWORD: 'example-password',
+    },
   });
   const stack = parse(res.stdout ?? '') as {
     services: Record<string, SwarmService>;
@@ -38,7 +46,7 @@ describe('deploy/docker-stack.yml', () => {
     configs: Record<string, { file: string }>;
   };
 
-  it('passes docker stack config with the variables of deploy/.env.example', () => {
+  it('passes docker stack config with the variables of deploy/.env.example and the two secrets', () => {
     expect(res.stderr).toBe('');
     expect(res.status).toBe(0);
   });
