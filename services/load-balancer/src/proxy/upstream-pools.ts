@@ -10,6 +10,12 @@ export interface PoolSettings {
   connectTimeoutMs: number;
   responseTimeoutMs: number;
   bodyTimeoutMs: number;
+  /**
+   * Longest a closing pool (removed backend) may keep its in-flight requests
+   * (DRAIN_TIMEOUT_MS); then they are cut, so a backend that never answers cannot hold its
+   * pool, and its metric series, forever. Unbounded when absent.
+   */
+  closeTimeoutMs?: number;
 }
 
 interface Entry {
@@ -61,7 +67,17 @@ export class UpstreamPools {
   }
 
   private async retire(entry: Entry): Promise<void> {
-    await entry.pool.close().catch(() => undefined);
+    const closing = entry.pool.close().catch(() => undefined);
+    const limit = this.settings.closeTimeoutMs;
+    if (limit === undefined) return closing;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>((resolve) => {
+      timer = setTimeout(() => resolve('expired'), limit);
+      timer.unref();
+    });
+    if ((await Promise.race([closing, expired])) === 'expired')
+      await entry.pool.destroy(new Error('backend removed: drain timeout passed')).catch(() => undefined);
+    clearTimeout(timer);
   }
 
   /** Closes a backend's pool: in-flight requests on it finish first (undici close semantics). */
@@ -70,6 +86,14 @@ export class UpstreamPools {
     if (!entry) return;
     this.pools.delete(id);
     await this.retire(entry);
+  }
+
+  /** Cuts a backend's in-flight requests now (a drain that timed out): their clients get 502. */
+  async cut(id: string, why: string): Promise<void> {
+    const entry = this.pools.get(id);
+    if (!entry) return;
+    this.pools.delete(id);
+    await entry.pool.destroy(new Error(why)).catch(() => undefined);
   }
 
   async closeAll(): Promise<void> {
