@@ -1,7 +1,13 @@
 // Adapter: the balancer's admin API (GET /api/backends, drain, register, delete). Used to
 // drain before stopping, to register local replicas, as a readiness view, and as the CPU
 // source of the local runtime when there is no Prometheus.
-import { type BackendView, backendListSchema } from '@headroom/shared';
+import {
+  apiErrorSchema,
+  type BackendView,
+  backendListSchema,
+  type DrainWaitResponse,
+  drainWaitResponseSchema,
+} from '@headroom/shared';
 import { request } from 'undici';
 
 export interface BalancerClientOptions {
@@ -14,10 +20,25 @@ export class BalancerError extends Error {
   constructor(
     message: string,
     readonly statusCode?: number,
+    /** The API's error code (LB_ERR_…), when the body had one. */
+    readonly code?: string,
+    /** Seconds from a 429's Retry-After header. */
+    readonly retryAfterS?: number,
   ) {
     super(message);
     this.name = 'BalancerError';
   }
+}
+
+/** A 429 from the admin rate limit, as a BalancerError (Retry-After kept). */
+function rateLimited(path: string, res: { status: number; json: unknown; retryAfter: string | undefined }) {
+  const retry = Number(res.retryAfter);
+  return new BalancerError(
+    `${path} answered 429 (admin rate limit)`,
+    429,
+    'LB_ERR_RATE_LIMITED',
+    Number.isFinite(retry) && retry >= 0 ? retry : undefined,
+  );
 }
 
 export class BalancerClient {
@@ -31,7 +52,12 @@ export class BalancerClient {
     this.timeoutMs = opts.timeoutMs ?? 3_000;
   }
 
-  private async call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown) {
+  private async call(
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    body?: unknown,
+    timeoutMs = this.timeoutMs,
+  ) {
     const headers: Record<string, string> = { ...this.headers };
     if (body !== undefined) headers['content-type'] = 'application/json';
     try {
@@ -39,10 +65,11 @@ export class BalancerClient {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
       });
+      const retryAfter = res.headers['retry-after'];
       const text = await res.body.text();
       let json: unknown;
       try {
@@ -50,7 +77,12 @@ export class BalancerClient {
       } catch {
         json = undefined;
       }
-      return { status: res.statusCode, json, text };
+      return {
+        status: res.statusCode,
+        json,
+        text,
+        retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+      };
     } catch (err) {
       throw new BalancerError(`balancer unreachable at ${this.base}: ${(err as Error).message}`);
     }
@@ -58,6 +90,7 @@ export class BalancerClient {
 
   async backends(): Promise<BackendView[]> {
     const res = await this.call('GET', '/api/backends');
+    if (res.status === 429) throw rateLimited('GET /api/backends', res);
     if (res.status !== 200) throw new BalancerError(`GET /api/backends answered ${res.status}`, res.status);
     const parsed = backendListSchema.safeParse(res.json);
     if (!parsed.success)
@@ -65,10 +98,34 @@ export class BalancerClient {
     return parsed.data.backends;
   }
 
+  /**
+   * Waits until a draining backend has nothing in flight, has left, or `waitMs` passed: one
+   * long-polled call (GET /api/backends/:id/drained) instead of a poll every 100 ms, which a
+   * long drain would run into the admin rate limit with. `undefined` when the balancer has no
+   * such endpoint (an older version): the caller polls GET /api/backends instead.
+   */
+  async waitDrained(id: string, waitMs: number): Promise<DrainWaitResponse | undefined> {
+    const path = `/api/backends/${encodeURIComponent(id)}/drained?timeoutMs=${Math.max(0, Math.round(waitMs))}`;
+    const res = await this.call('GET', path, undefined, waitMs + this.timeoutMs);
+    if (res.status === 429) throw rateLimited('GET /drained', res);
+    if (res.status === 404) {
+      const code = apiErrorSchema.safeParse(res.json).data?.code;
+      if (code === 'LB_ERR_UNKNOWN_BACKEND') return { id, drained: true, inFlight: 0, present: false };
+      return undefined;
+    }
+    if (res.status !== 200)
+      throw new BalancerError(`GET /drained answered ${res.status}: ${res.text.slice(0, 200)}`, res.status);
+    const parsed = drainWaitResponseSchema.safeParse(res.json);
+    if (!parsed.success)
+      throw new BalancerError(`GET /drained: unexpected body: ${parsed.error.message.slice(0, 200)}`);
+    return parsed.data;
+  }
+
   /** Marks a backend draining; false when the balancer does not know it (nothing to drain). */
   async drain(id: string): Promise<boolean> {
     const res = await this.call('POST', `/api/backends/${encodeURIComponent(id)}/drain`, {});
     if (res.status === 404) return false;
+    if (res.status === 429) throw rateLimited(`drain ${id}`, res);
     if (res.status >= 300)
       throw new BalancerError(`drain ${id} answered ${res.status}: ${res.text.slice(0, 200)}`, res.status);
     return true;
