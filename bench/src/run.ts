@@ -12,17 +12,25 @@ import { type AutoscalerResult, autoscalerReaction } from './scenarios/autoscale
 import { type BalancingResult, balancing } from './scenarios/balancing.js';
 import { type FootprintResult, footprint } from './scenarios/footprint.js';
 import { type OverheadResult, proxyOverhead } from './scenarios/proxy-overhead.js';
+import { SIGNAL_SCENARIOS, type SignalResult, type SignalScenario, signals } from './scenarios/signals.js';
 import { type SoakResult, soak } from './scenarios/soak.js';
 
 const SCENARIOS = [
   'proxy-overhead',
   'heterogeneous',
   'noisy-neighbour',
+  ...SIGNAL_SCENARIOS,
   'autoscaler',
   'footprint',
   'soak',
 ] as const;
-type AnyResult = OverheadResult | BalancingResult | AutoscalerResult | FootprintResult | SoakResult;
+type AnyResult =
+  | OverheadResult
+  | BalancingResult
+  | SignalResult
+  | AutoscalerResult
+  | FootprintResult
+  | SoakResult;
 type Scenario = (typeof SCENARIOS)[number];
 const resultsDir = join(repoRoot, 'bench', 'results');
 const runs = Number(process.env.BENCH_RUNS ?? 3);
@@ -51,8 +59,12 @@ function svgFor(name: Scenario, result: AnyResult): string {
       );
     }
     case 'heterogeneous':
-    case 'noisy-neighbour': {
-      const r = result as BalancingResult;
+    case 'noisy-neighbour':
+    case 'unequal-30':
+    case 'unequal-80':
+    case 'io-slow':
+    case 'hot-cpu': {
+      const r = result as BalancingResult | SignalResult;
       return barChart(
         `${name}: p99 latency at ${r.offeredRps} req/s (median of ${r.runs})`,
         'ms',
@@ -115,6 +127,11 @@ async function runScenario(name: Scenario): Promise<AnyResult> {
       return balancing('heterogeneous', runs, secondsOverride ?? 12);
     case 'noisy-neighbour':
       return balancing('noisy-neighbour', runs, secondsOverride ?? 15);
+    case 'unequal-30':
+    case 'unequal-80':
+    case 'io-slow':
+    case 'hot-cpu':
+      return signals(name as SignalScenario, runs, secondsOverride ?? 12);
     case 'autoscaler':
       return autoscalerReaction();
     case 'footprint':

@@ -1,0 +1,228 @@
+// Scenarios for the signals resource-aware mode claims to use, on uncontained processes
+// (static discovery, the balancer reading each backend's /metrics), each backend a FIFO
+// server with a known service time (lib/queue-backend.mjs):
+//  unequal-30 / unequal-80: service times 4, 4 and 12 ms, open-loop at 30 % and 80 % of the
+//    total capacity: the case least-connections loses at low load (ties at 0-1 in-flight
+//    send the slow backend its 1/N).
+//  io-slow: three 4 ms backends at 50 %; a third of the way in, one turns 16 ms without any
+//    CPU (waiting on I/O): a CPU signal alone cannot see it.
+//  hot-cpu: three 4 ms backends at 50 %; one runs a real burner thread at 90 % of a core
+//    the whole time while its answers stay as fast as the others': it must not be starved.
+// Every configuration (Headroom's four modes, HAProxy leastconn, NGINX least_conn) gets the
+// same arrival schedule, in rotating order, several runs; medians are reported.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startHaproxy } from '../competitors/haproxy.js';
+import { startNginx } from '../competitors/nginx.js';
+import { median, type PacedResult, paced, quantile } from '../lib/load.js';
+import { freePort, setMode, startHeadroom, stopProcess, waitFor } from '../lib/procs.js';
+import type { ConfigResult } from './balancing.js';
+
+export const SIGNAL_SCENARIOS = ['unequal-30', 'unequal-80', 'io-slow', 'hot-cpu'] as const;
+export type SignalScenario = (typeof SIGNAL_SCENARIOS)[number];
+
+const MODES = ['round-robin', 'least-connections', 'resource-aware', 'latency'] as const;
+const QUEUE_BACKEND = fileURLToPath(new URL('../lib/queue-backend.mjs', import.meta.url));
+
+interface Plan {
+  serviceMs: number[];
+  load: number;
+  cpuVisible: boolean;
+  burnDuty: number[];
+  /** io-slow: the third backend's service time from a third of the run on. */
+  slowTo?: number;
+  description: string;
+}
+
+const PLANS: Record<SignalScenario, Plan> = {
+  'unequal-30': {
+    serviceMs: [4, 4, 12],
+    load: 0.3,
+    cpuVisible: true,
+    burnDuty: [0, 0, 0],
+    description: 'service times 4, 4, 12 ms (busy time shown as CPU), 30 % of capacity',
+  },
+  'unequal-80': {
+    serviceMs: [4, 4, 12],
+    load: 0.8,
+    cpuVisible: true,
+    burnDuty: [0, 0, 0],
+    description: 'service times 4, 4, 12 ms (busy time shown as CPU), 80 % of capacity',
+  },
+  'io-slow': {
+    serviceMs: [4, 4, 4],
+    load: 0.5,
+    cpuVisible: false,
+    burnDuty: [0, 0, 0],
+    slowTo: 16,
+    description: 'three 4 ms backends at 50 %; one turns 16 ms a third of the way in, with no CPU (I/O wait)',
+  },
+  'hot-cpu': {
+    serviceMs: [4, 4, 4],
+    load: 0.5,
+    cpuVisible: true,
+    burnDuty: [0, 0, 0.9],
+    description:
+      'three 4 ms backends at 50 %; one runs a real burner thread at 90 % of a core, its answers as fast',
+  },
+};
+
+export interface SignalResult {
+  scenario: SignalScenario;
+  description: string;
+  serviceMs: number[];
+  capacityRps: number;
+  offeredRps: number;
+  seconds: number;
+  runs: number;
+  missing: string[];
+  /** Backend names, in the order of serviceMs. */
+  names: string[];
+  results: ConfigResult[];
+}
+
+function sharesOf(r: PacedResult, names: string[], fromMs = 0): Record<string, number> {
+  const counts: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
+  let total = 0;
+  for (const [t, who] of r.log) {
+    if (t < fromMs) continue;
+    counts[who] = (counts[who] ?? 0) + 1;
+    total++;
+  }
+  return Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, v / Math.max(1, total)]));
+}
+
+async function startQueueBackend(
+  name: string,
+  serviceMs: number,
+  cpuVisible: boolean,
+  burnDuty: number,
+): Promise<{ name: string; url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [QUEUE_BACKEND], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      NAME: name,
+      SERVICE_MS: String(serviceMs),
+      CPU_VISIBLE: cpuVisible ? '1' : '0',
+      BURN_DUTY: String(burnDuty),
+    },
+    stdio: 'ignore',
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${url}/health`)).ok, { timeoutMs: 10_000 });
+  return { name, url, child };
+}
+
+export async function signals(kind: SignalScenario, runs: number, seconds: number): Promise<SignalResult> {
+  const plan = PLANS[kind];
+  const backends = await Promise.all(
+    plan.serviceMs.map((ms, i) =>
+      startQueueBackend(`${kind}-${i + 1}`, ms, plan.cpuVisible, plan.burnDuty[i] ?? 0),
+    ),
+  );
+  const names = backends.map((b) => b.name);
+  const urls = backends.map((b) => b.url);
+  const stops: Array<() => Promise<unknown>> = backends.map((b) => () => stopProcess(b.child));
+  try {
+    const lb = await startHeadroom({
+      DISCOVERY: 'static',
+      BACKENDS: urls.join(','),
+      METRICS_SOURCE: 'backend',
+      METRICS_INTERVAL_MS: '1000',
+      HEALTH_INTERVAL_MS: '1000',
+    });
+    stops.push(() => lb.stop());
+    await waitFor(
+      async () => {
+        const body = (await (await fetch(`${lb.admin}/api/backends`)).json()) as {
+          backends: Array<{ state: string }>;
+        };
+        return body.backends.filter((b) => b.state === 'healthy').length === urls.length;
+      },
+      { timeoutMs: 20_000 },
+    );
+    const capacity = plan.serviceMs.reduce((a, ms) => a + 1000 / ms, 0);
+    const offered = Math.round(capacity * plan.load);
+    process.stdout.write(`  ${kind}: capacity ${capacity.toFixed(0)} req/s, offering ${offered} req/s\n`);
+
+    const configs: Array<{ name: string; url: string; before?: () => Promise<void> }> = MODES.map((m) => ({
+      name: `headroom ${m}`,
+      url: lb.proxy,
+      before: () => setMode(lb.admin, m),
+    }));
+    const missing: string[] = [];
+    const haproxy = await startHaproxy(urls, 'leastconn');
+    if (haproxy) {
+      configs.push({ name: 'haproxy leastconn', url: haproxy.url });
+      stops.push(() => haproxy.stop());
+    } else missing.push('haproxy');
+    const nginx = await startNginx(urls, 'least_conn');
+    if (nginx) {
+      configs.push({ name: 'nginx least_conn', url: nginx.url });
+      stops.push(() => nginx.stop());
+    } else missing.push('nginx');
+
+    // BENCH_ONLY=a,b keeps the configurations whose name contains one of them (for quick probes)
+    const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
+    if (only)
+      configs.splice(0, configs.length, ...configs.filter((c) => only.some((o) => c.name.includes(o))));
+    const setService = (ms: number) =>
+      fetch(`${urls[2]}/service?ms=${ms}`, { method: 'POST' }).then((r) => r.body?.cancel());
+    const raw: Record<string, ConfigResult[]> = {};
+    for (let run = 0; run < runs; run++) {
+      for (let i = 0; i < configs.length; i++) {
+        const cfg = configs[(i + run) % configs.length]!;
+        await cfg.before?.();
+        await paced(cfg.url, offered, 3); // warm-up (the balancer learns), discarded
+        const slowAt = (seconds * 1000) / 3;
+        const timer =
+          plan.slowTo === undefined
+            ? undefined
+            : setTimeout(() => void setService(plan.slowTo!).catch(() => {}), slowAt);
+        const result = await paced(cfg.url, offered, seconds);
+        if (timer) clearTimeout(timer);
+        if (plan.slowTo !== undefined) {
+          await setService(plan.serviceMs[2]!);
+          // the next configuration starts from a recovered backend: let estimates settle
+          await paced(cfg.url, offered, 2);
+        }
+        const row: ConfigResult = {
+          config: cfg.name,
+          p50: quantile(result.latencies, 0.5),
+          p99: quantile(result.latencies, 0.99),
+          errors: result.errors,
+          shares: sharesOf(result, names, plan.slowTo === undefined ? 0 : slowAt + 2000),
+        };
+        const rows = raw[cfg.name] ?? [];
+        raw[cfg.name] = rows;
+        rows.push(row);
+        process.stdout.write(
+          `  ${kind} run ${run + 1}/${runs} ${cfg.name}: p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, share of ${names[2]} ${((row.shares[names[2]!] ?? 0) * 100).toFixed(1)} %, errors ${row.errors}\n`,
+        );
+      }
+    }
+    const results: ConfigResult[] = Object.entries(raw).map(([config, rows]) => ({
+      config,
+      p50: median(rows.map((r) => r.p50)),
+      p99: median(rows.map((r) => r.p99)),
+      errors: rows.reduce((a, r) => a + r.errors, 0),
+      shares: Object.fromEntries(names.map((n) => [n, median(rows.map((r) => r.shares[n] ?? 0))])),
+    }));
+    return {
+      scenario: kind,
+      description: plan.description,
+      serviceMs: plan.serviceMs,
+      capacityRps: capacity,
+      offeredRps: offered,
+      seconds,
+      runs,
+      missing,
+      names,
+      results,
+    };
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+  }
+}
