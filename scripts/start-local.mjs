@@ -22,7 +22,14 @@ let stopping = false;
 
 function start(name, env) {
   const child = spawn(process.execPath, [`${root}services/${name}/dist/main.js`], {
-    env: { LOG_LEVEL: 'info', LOG_PRETTY: process.stdout.isTTY ? 'true' : 'false', ...process.env, ...env },
+    // readable lines for a person at a terminal, JSON lines for a pipe or a log collector;
+    // LOG_PRETTY set (non-empty) wins either way
+    env: {
+      LOG_LEVEL: 'info',
+      ...process.env,
+      LOG_PRETTY: process.env.LOG_PRETTY || (process.stdout.isTTY ? 'true' : 'false'),
+      ...env,
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   child.on('exit', (code, signal) => {

@@ -1,0 +1,252 @@
+// README's "A short walkthrough", done by a test on the embedded stack (`pnpm start`: the
+// balancer, the autoscaler's local runtime and its backends, real processes, each backend in
+// its own 0.5-core cgroup), on this 2-core machine. Open-loop load to 127.0.0.1 only, bounded
+// in count and time. Short autoscaler windows through the environment (INTERVAL_MS,
+// SCALE_DOWN_WINDOW_MS), as README says.
+//   (a) steady load; CPU stress on one backend (POST /api/backends/:id/cpu/toggle on the
+//       balancer's admin port) moves most of its share to the others within 5 s, and p99
+//       stays within 2× of before;
+//   (b) a sustained load step makes the autoscaler add a replica that serves traffic within 15 s;
+//   (c) when the load stops, the replica is drained and removed after the scale-down window,
+//       and no request of the whole run failed.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import {
+  type BackendView,
+  backendEventsSchema,
+  backendListSchema,
+  decisionListSchema,
+} from '@headroom/shared';
+import { freePort, repoRoot, waitFor } from '@headroom/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { between, type OpenLoop, openLoop, quantile, type Sample, shares } from './open-loop.js';
+
+const SCALE_DOWN_WINDOW_MS = 15_000;
+// per backend 0.5 core: /load?ms=20 serves ~25/s at most. 3 backends at ~16 %, so that the pinned
+// backend of (a) (100 %) and the others (~25 %) stay under the scale-up threshold (0.66 on average):
+const STEADY_RPS = 12;
+// ~80 % of three backends: above the 0.6 target by more than the tolerance
+const STEP_RPS = 54;
+const TRICKLE_RPS = 5;
+
+let stack: ChildProcess;
+let output = '';
+let proxy = '';
+let admin = '';
+let scaler = '';
+let load: OpenLoop;
+const figures: Record<string, unknown> = {};
+
+async function backends(): Promise<BackendView[]> {
+  return backendListSchema.parse(await (await fetch(`${admin}/api/backends`)).json()).backends;
+}
+
+async function decisionsTail(n = 8): Promise<string[]> {
+  const { decisions } = decisionListSchema.parse(await (await fetch(`${scaler}/api/decisions`)).json());
+  return decisions.slice(-n).map((d) => `${d.at} ${d.reason}: ${d.message}`);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  const [p, a, s] = [await freePort(), await freePort(), await freePort()];
+  proxy = `http://127.0.0.1:${p}`;
+  admin = `http://127.0.0.1:${a}`;
+  scaler = `http://127.0.0.1:${s}`;
+  stack = spawn(process.execPath, [`${repoRoot}scripts/start-local.mjs`], {
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: String(p),
+      ADMIN_PORT: String(a),
+      AUTOSCALER_PORT: String(s),
+      LOG_LEVEL: 'info',
+      OPEN_BROWSER: 'false',
+      INTERVAL_MS: '1000',
+      SCALE_DOWN_WINDOW_MS: String(SCALE_DOWN_WINDOW_MS),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  stack.stdout?.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  stack.stderr?.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  await waitFor(
+    async () => {
+      if (stack.exitCode !== null) throw new Error(`stack exited: ${output}`);
+      return (await backends()).filter((b) => b.state === 'healthy').length === 3;
+    },
+    { timeoutMs: 60_000, intervalMs: 250, message: 'three healthy backends' },
+  );
+  load = openLoop({ url: `${proxy}/load?ms=20`, rate: STEADY_RPS, maxInFlight: 200, maxRequests: 20_000 });
+}, 90_000);
+
+afterAll(async () => {
+  await load?.stop();
+  if (process.env.WALKTHROUGH_LOG) writeFileSync(process.env.WALKTHROUGH_LOG, output);
+  process.stdout.write(`walkthrough figures ${JSON.stringify(figures, null, 1)}\n`);
+  if (stack && stack.exitCode === null) {
+    stack.kill('SIGINT');
+    await new Promise((r) => {
+      const t = setTimeout(() => {
+        stack.kill('SIGKILL');
+        r(undefined);
+      }, 30_000);
+      stack.once('exit', () => {
+        clearTimeout(t);
+        r(undefined);
+      });
+    });
+  }
+}, 60_000);
+
+describe('README walkthrough on the embedded stack', () => {
+  it('(a) CPU stress on one backend moves most of its share to the others within 5 s; p99 stays within 2×', async () => {
+    // resource-aware ignores a backend's capacity for its first 10 s of metrics
+    await sleep(10_000);
+    const base0 = load.now();
+    await sleep(10_000);
+    const before = between(load.samples, base0, load.now());
+    // the backend with the most traffic: resource-aware does not spread a light load evenly
+    const top = Object.entries(shares(before)).sort((x, y) => y[1] - x[1])[0]![0];
+    const victim = (await backends()).find((b) => b.name === top);
+    const toggled = await fetch(`${admin}/api/backends/${victim!.id}/cpu/toggle`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ on: true }),
+    });
+    expect(toggled.status).toBe(200);
+    const t = load.now();
+    await sleep(10_000);
+    const settled = between(load.samples, t + 5_000, t + 10_000);
+    const after = between(load.samples, t, t + 10_000);
+    await fetch(`${admin}/api/backends/${victim!.id}/cpu/toggle`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ on: false }),
+    });
+    const shareBefore = shares(before)[victim!.name] ?? 0;
+    const shareAfter = shares(settled)[victim!.name] ?? 0;
+    const p99 = (xs: readonly Sample[]) =>
+      quantile(
+        xs.map((x) => x.ms),
+        0.99,
+      );
+    const p99Before = p99(before);
+    const p99After = p99(after);
+    const toVictim = after.filter((x) => x.instance === victim!.name);
+    Object.assign(figures, {
+      a: {
+        victim: victim!.name,
+        requestsBefore: before.length,
+        requestsAfter: after.length,
+        sharesBefore: shares(before),
+        sharesSettled: shares(settled),
+        p50Before: quantile(
+          before.map((x) => x.ms),
+          0.5,
+        ),
+        p99Before,
+        p50After: quantile(
+          after.map((x) => x.ms),
+          0.5,
+        ),
+        p99After,
+        p99Settled: p99(settled),
+        // where the tail comes from: the stressed backend's own answers, or the others'
+        toVictimAfter: toVictim.length,
+        p99AfterVictim: p99(toVictim),
+        p99AfterOthers: p99(after.filter((x) => x.instance !== victim!.name)),
+      },
+    });
+    expect(shareAfter).toBeLessThan(shareBefore / 2);
+    expect(p99After).toBeLessThanOrEqual(2 * p99Before);
+  }, 60_000);
+
+  let added: BackendView | undefined;
+
+  it('(b) a sustained load step adds a replica that serves traffic within 15 s', async () => {
+    // The pinned backend of (a) read 100 % CPU, which may have made the autoscaler add one;
+    // with the burner off it goes back to MIN_REPLICAS after the window. Start from there.
+    const afterStress = (await backends()).length;
+    await waitFor(async () => (await backends()).length === 3, {
+      timeoutMs: SCALE_DOWN_WINDOW_MS + 20_000,
+      intervalMs: 250,
+      message: 'back to three backends after (a)',
+    });
+    const first = new Set((await backends()).map((b) => b.name));
+    await sleep(2_000);
+    load.setRate(STEP_RPS);
+    const step = load.now();
+    added = await waitFor(
+      async () => (await backends()).find((b) => !first.has(b.name) && b.state === 'healthy'),
+      { timeoutMs: 20_000, intervalMs: 200, message: 'a new healthy backend' },
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}; the autoscaler decided:\n${(await decisionsTail()).join('\n')}`);
+    });
+    const served = await waitFor(() => load.samples.find((s) => s.at >= step && s.instance === added!.name), {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      message: `${added.name} serves a request`,
+    });
+    const seconds = (served.at + served.ms - step) / 1000;
+    const during = between(load.samples, step, load.now());
+    Object.assign(figures, {
+      b: {
+        added: added.name,
+        backendsAfterStress: afterStress,
+        secondsToServing: seconds,
+        p99DuringStep: quantile(
+          during.map((x) => x.ms),
+          0.99,
+        ),
+        skippedSoFar: load.skipped,
+        decisions: await decisionsTail(5),
+      },
+    });
+    expect(seconds).toBeLessThanOrEqual(15);
+    // hold the step a little longer: sustained, not a blip
+    await sleep(5_000);
+  }, 90_000);
+
+  it('(c) when the load stops the replica is drained and removed after the window, and nothing failed', async () => {
+    expect(added).toBeDefined();
+    load.setRate(TRICKLE_RPS);
+    const stoppedAt = Date.now();
+    await waitFor(async () => !(await backends()).some((b) => b.name === added!.name), {
+      timeoutMs: SCALE_DOWN_WINDOW_MS + 30_000,
+      intervalMs: 250,
+      message: `${added!.name} removed`,
+    });
+    const removedAfter = Date.now() - stoppedAt;
+    const { events } = backendEventsSchema.parse(await (await fetch(`${admin}/api/events`)).json());
+    const mine = events.filter((e) => e.id === added!.id).map((e) => e.to);
+    await load.stop();
+    const failed = load.samples.filter((s) => s.status !== 200);
+    Object.assign(figures, {
+      c: {
+        removedAfterMs: removedAfter,
+        events: mine,
+        requests: load.samples.length,
+        skipped: load.skipped,
+        failed: failed.length,
+        failures: failed.slice(0, 5),
+      },
+    });
+    expect(removedAfter).toBeGreaterThanOrEqual(SCALE_DOWN_WINDOW_MS);
+    expect(mine).toContain('draining');
+    expect(mine.indexOf('draining')).toBeLessThan(mine.indexOf('removed'));
+    expect(failed).toEqual([]);
+    expect(load.skipped).toBe(0);
+  }, 90_000);
+
+  it('piped (not a terminal), every service logs JSON lines', () => {
+    const lines = output.split('\n').filter((l) => l.startsWith('{'));
+    expect(lines.length).toBeGreaterThan(10);
+    const services = new Set(lines.map((l) => (JSON.parse(l) as { service: string }).service));
+    expect([...services].sort()).toEqual(['autoscaler', 'backend', 'load-balancer']);
+    expect(output).not.toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] /m);
+  });
+});
