@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { repoRoot } from './lib/procs.js';
 import { barChart, lineChart } from './lib/svg.js';
 import { type AutoscalerResult, autoscalerReaction } from './scenarios/autoscaler-reaction.js';
-import { type BalancingResult, balancing } from './scenarios/balancing.js';
+import { type BalancingResult, balancing, type ConfigResult } from './scenarios/balancing.js';
 import { type FootprintResult, footprint } from './scenarios/footprint.js';
 import { type OverheadResult, proxyOverhead } from './scenarios/proxy-overhead.js';
 import { SIGNAL_SCENARIOS, type SignalResult, type SignalScenario, signals } from './scenarios/signals.js';
@@ -157,6 +157,24 @@ const f1 = (n: number | null | undefined) =>
 const pct = (n: number) => `${(n * 100).toFixed(0)}%`;
 const verdict = (ok: boolean) => (ok ? '**met**' : '**missed**');
 
+/**
+ * The two targets every balancing scenario shares: resource-aware p99 ≤ 1.05× the best of all
+ * configurations, and no backend below 2 % of its requests unless it is ≥ 3× slower than the
+ * fastest (`slowness`: service time relative to the fastest backend, per backend).
+ */
+function commonTargets(results: ConfigResult[], slowness: number[]): string[] {
+  const ra = results.find((x) => x.config === 'headroom resource-aware');
+  if (!ra) return [];
+  const best = results.reduce((b, x) => (x.p99 < b.p99 ? x : b));
+  const backends = Object.keys(ra.shares);
+  const starved = backends.filter((b, i) => (ra.shares[b] ?? 0) < 0.02 && (slowness[i] ?? 1) < 3);
+  const exempt = backends.filter((b, i) => (ra.shares[b] ?? 0) < 0.02 && (slowness[i] ?? 1) >= 3);
+  return [
+    `| resource-aware p99 ≤ 1.05× the best of all | ${f1(ra.p99)} ms vs ${f1(best.p99)} (${best.config}): ${(ra.p99 / best.p99).toFixed(2)}× | ${verdict(ra.p99 <= 1.05 * best.p99)} |`,
+    `| no backend below 2 % unless ≥ 3× slower than the fastest | lowest share ${pct(Math.min(...backends.map((b) => ra.shares[b] ?? 0)))}${exempt.length ? ` (${exempt.map((b) => b.split('-').at(-1)).join(', ')}: ≥ 3× slower, exempt)` : ''} | ${verdict(starved.length === 0)} |`,
+  ];
+}
+
 function renderDocs(): string {
   const out: string[] = [
     '# Benchmarks',
@@ -251,6 +269,56 @@ function renderDocs(): string {
         `| resource-aware p99 is the best of all | ${f1(ra)} ms (best ${f1(best)} ms) | ${verdict(ra <= best)} |`,
       );
     }
+    // slowness per backend: heterogeneous from the CPU limits; the noisy one is ~2× (its burner takes half its quota)
+    const fastestCpu = Math.max(...r.cpus);
+    out.push(
+      ...commonTargets(r.results, name === 'heterogeneous' ? r.cpus.map((c) => fastestCpu / c) : [1, 1, 2]),
+    );
+    if (r.missing.length) out.push('', `Missing here: ${r.missing.join(', ')}.`);
+    out.push('', `![${name}](../bench/results/${l.file.replace('.json', '.svg')})`, '');
+  }
+  const signalTitles: Record<SignalScenario, string> = {
+    'unequal-30': '3a. Unequal service times, 30 % load',
+    'unequal-80': '3b. Unequal service times, 80 % load',
+    'io-slow': '3c. A backend slow on I/O (no CPU)',
+    'hot-cpu': '3d. A backend hot from a burner, answers still fast',
+  };
+  for (const name of SIGNAL_SCENARIOS) {
+    const l = latest(name);
+    if (!l) continue;
+    const r = l.data.result as SignalResult;
+    out.push(
+      `## ${signalTitles[name]}`,
+      '',
+      `${l.data.date} · \`${l.data.command}\` · ${l.data.machine}`,
+      '',
+    );
+    out.push(
+      `Three uncontained FIFO backends (\`bench/src/lib/queue-backend.mjs\`, static discovery, the balancer reading each one's \`/metrics\`): ${r.description}. Capacity ${r.capacityRps.toFixed(0)} req/s; open-loop ${r.offeredRps} req/s for ${r.seconds} s per run after a 3 s warm-up, ${r.runs} runs in rotating order; latency from each request's due time.` +
+        (name === 'io-slow' ? ' Shares are counted from 2 s after the slowdown.' : ''),
+      '',
+    );
+    out.push(
+      `| configuration | p50 ms | p99 ms | errors | ${r.names.map((b) => `share ${b.split('-').at(-1)}`).join(' | ')} |`,
+      `|---|---|---|---|${r.names.map(() => '---|').join('')}`,
+    );
+    for (const x of r.results)
+      out.push(
+        `| ${x.config} | ${f1(x.p50)} | ${f1(x.p99)} | ${x.errors} | ${r.names.map((b) => pct(x.shares[b] ?? 0)).join(' | ')} |`,
+      );
+    out.push('', '| target | figure | verdict |', '|---|---|---|');
+    const p99 = (c: string) => r.results.find((x) => x.config === c)?.p99 ?? Number.NaN;
+    const ra = p99('headroom resource-aware');
+    const ha = p99('haproxy leastconn');
+    if (name === 'unequal-30' || name === 'unequal-80') {
+      const limit = name === 'unequal-30' ? 0.6 : 0.8;
+      out.push(
+        `| resource-aware p99 ≤ ${limit}× HAProxy leastconn's | ${f1(ra)} vs ${f1(ha)} ms: ${(ra / ha).toFixed(2)}× | ${verdict(ra <= limit * ha)} |`,
+      );
+    }
+    const fastest = Math.min(...r.serviceMs);
+    const slowness = name === 'io-slow' ? [1, 1, 4] : r.serviceMs.map((ms) => ms / fastest);
+    out.push(...commonTargets(r.results, slowness));
     if (r.missing.length) out.push('', `Missing here: ${r.missing.join(', ')}.`);
     out.push('', `![${name}](../bench/results/${l.file.replace('.json', '.svg')})`, '');
   }

@@ -1,0 +1,191 @@
+// Each picker as a table: slots in (their counters set directly), a pick sequence or the
+// shares of many picks out. The simulations in balancer.test.ts hold the cross-mode claims.
+import type { BalancerMode } from '@headroom/shared';
+import { describe, expect, it } from 'vitest';
+import { mulberry32, spec } from '../balancer-sim.test-helper.js';
+import { createSlot, type Slot } from '../slot.js';
+import { PICKERS, type PickContext, type PickerSettings } from './index.js';
+
+interface SlotRow {
+  weight?: number;
+  inFlight?: number;
+  /** resource-aware's service time estimate (ms), sampled at t = 0 */
+  svc?: number;
+  /** latency mode's peak-EWMA (ms), sampled at t = 0 */
+  ewma?: number;
+  cpu?: number;
+  mem?: number;
+  healthy?: boolean;
+  draining?: boolean;
+  cpuPrior?: number;
+}
+
+const settings: PickerSettings = {
+  slowStartMs: 0,
+  latencyDecayMs: 10_000,
+  metricsStaleMs: 5000,
+  cpuWeight: 0.8,
+  memoryWeight: 0.2,
+};
+
+function slotsOf(rows: SlotRow[]): Slot[] {
+  return rows.map((r, i) => {
+    const s = createSlot(spec(`b${i + 1}`, r.weight ? { weight: r.weight } : {}), i, `t${i}`, 0);
+    s.baseWeight = r.weight ?? 1;
+    s.cpuPrior = r.cpuPrior ?? 1;
+    s.healthy = r.healthy ?? true;
+    s.draining = r.draining ?? false;
+    s.inFlight = r.inFlight ?? 0;
+    if (r.svc !== undefined) s.svc = r.svc;
+    if (r.ewma !== undefined) s.ewma = r.ewma;
+    if (r.cpu !== undefined || r.mem !== undefined) {
+      s.cpu = r.cpu ?? null;
+      s.mem = r.mem ?? null;
+      s.metricsAt = 0;
+    }
+    return s;
+  });
+}
+
+function context(slots: Slot[], tried?: number[], seed = 1): PickContext {
+  return { slots, now: 1, tried, random: mulberry32(seed), settings };
+}
+
+/** `n` picks with nothing completing: each pick adds one in flight when `pile` is set. */
+function picks(mode: BalancerMode, rows: SlotRow[], n: number, pile: boolean, tried?: number[]): string[] {
+  const slots = slotsOf(rows);
+  const ctx = context(slots, tried);
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = PICKERS[mode](ctx);
+    out.push(s?.id ?? '-');
+    if (s && pile) s.inFlight++;
+  }
+  return out;
+}
+
+function shareOf(seq: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const id of seq) counts[id] = (counts[id] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, v / seq.length]));
+}
+
+describe('pick sequences', () => {
+  it.each([
+    {
+      name: 'round-robin interleaves weights 5,1,1 (smooth WRR)',
+      mode: 'round-robin',
+      rows: [{ weight: 5 }, { weight: 1 }, { weight: 1 }],
+      pile: false,
+      seq: 'b1 b1 b2 b1 b3 b1 b1',
+    },
+    {
+      name: 'least-connections fills the emptiest first',
+      mode: 'least-connections',
+      rows: [{ inFlight: 2 }, { inFlight: 0 }, { inFlight: 1 }],
+      pile: true,
+      seq: 'b2 b2',
+    },
+    {
+      name: 'resource-aware: a 2.75× slower backend gets its first request once the others hold 2 each',
+      mode: 'resource-aware',
+      rows: [{ svc: 4 }, { svc: 4 }, { svc: 11 }],
+      pile: true,
+      // costs (n+1)·svc: b3 costs 11 at n=0; b1/b2 cost 12 at n=2 (b1/b2 ties drawn at random)
+      seq: 'b1 b2 b2 b1 b3',
+    },
+    {
+      name: 'resource-aware skips a draining, an unhealthy and a hot-memory backend',
+      mode: 'resource-aware',
+      rows: [{ draining: true }, { healthy: false }, { mem: 0.95 }, {}],
+      pile: true,
+      seq: 'b4 b4 b4',
+    },
+    {
+      name: 'resource-aware falls back to a hot-memory backend when nothing else is eligible',
+      mode: 'resource-aware',
+      rows: [{ draining: true }, { mem: 0.95 }],
+      pile: true,
+      seq: 'b2 b2',
+    },
+  ] as const)('$name', ({ mode, rows, pile, seq }) => {
+    expect(picks(mode, [...rows], seq.split(' ').length, pile).join(' ')).toBe(seq);
+  });
+});
+
+describe('shares', () => {
+  it.each([
+    {
+      name: 'least-connections: equal slots tie, drawn at random',
+      mode: 'least-connections',
+      rows: [{}, {}, {}],
+      n: 3000,
+      expected: { b1: 1 / 3, b2: 1 / 3, b3: 1 / 3 },
+      tolerance: 0.03,
+    },
+    {
+      name: 'latency: the faster of two choices wins, the slower is still drawn into pairs',
+      mode: 'latency',
+      rows: [{ ewma: 5 }, { ewma: 50 }],
+      n: 2000,
+      expected: { b1: 1 },
+      tolerance: 0.01,
+    },
+    {
+      name: 'resource-aware with nothing measured: CPU-limit priors 2:1 split a pile 2:1',
+      mode: 'resource-aware',
+      rows: [{ cpuPrior: 2 }, { cpuPrior: 1 }],
+      n: 300,
+      pile: true,
+      expected: { b1: 2 / 3, b2: 1 / 3 },
+      tolerance: 0.02,
+    },
+    {
+      name: 'resource-aware: a stated weight of 3 takes three times the pile',
+      mode: 'resource-aware',
+      rows: [{ svc: 4, weight: 3 }, { svc: 4 }],
+      n: 400,
+      pile: true,
+      expected: { b1: 0.75, b2: 0.25 },
+      tolerance: 0.02,
+    },
+    {
+      name: 'resource-aware: the pile splits by service time (4 ms vs 8 ms → 2:1)',
+      mode: 'resource-aware',
+      rows: [{ svc: 4 }, { svc: 8 }],
+      n: 300,
+      pile: true,
+      expected: { b1: 2 / 3, b2: 1 / 3 },
+      tolerance: 0.02,
+    },
+    {
+      name: 'resource-aware: only the reported CPU differs, a pinned one takes less of the pile',
+      mode: 'resource-aware',
+      rows: [
+        { svc: 4, cpu: 0.2, mem: 0.2 },
+        { svc: 4, cpu: 1, mem: 0.2 },
+      ],
+      n: 400,
+      pile: true,
+      // score 0.16 → pressure 1 + (0.3 − 0.16)/0.3 = 1.47: shares 1.47 : 1
+      expected: { b1: 1.47 / 2.47, b2: 1 / 2.47 },
+      tolerance: 0.02,
+    },
+  ] as const)('$name', ({ mode, rows, n, expected, tolerance, ...rest }) => {
+    const pile = 'pile' in rest ? rest.pile : false;
+    const got = shareOf(picks(mode, [...rows], n, pile));
+    for (const [id, share] of Object.entries(expected))
+      expect(got[id] ?? 0).toBeCloseTo(share, -Math.log10(tolerance * 2));
+  });
+});
+
+describe('tried slots', () => {
+  it.each(['round-robin', 'least-connections', 'resource-aware', 'latency'] as const)(
+    '%s never returns a slot the request already tried',
+    (mode) => {
+      const seq = picks(mode, [{}, {}, {}], 200, false, [0, 2]);
+      expect(new Set(seq)).toEqual(new Set(['b2']));
+      expect(picks(mode, [{}, {}], 5, false, [0, 1])).toEqual(['-', '-', '-', '-', '-']);
+    },
+  );
+});
