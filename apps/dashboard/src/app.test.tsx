@@ -32,6 +32,7 @@ interface ServerState {
   token: string | undefined;
   autoscaler: boolean;
   down: boolean;
+  events: unknown[];
   calls: Array<{
     method: string;
     path: string;
@@ -47,7 +48,14 @@ function json(status: number, body: unknown): Response {
 
 beforeEach(() => {
   sessionStorage.clear();
-  server = { mode: 'resource-aware', token: undefined, autoscaler: false, down: false, calls: [] };
+  server = {
+    mode: 'resource-aware',
+    token: undefined,
+    autoscaler: false,
+    down: false,
+    events: [],
+    calls: [],
+  };
   vi.stubGlobal(
     'fetch',
     vi.fn(async (url: string, init?: RequestInit) => {
@@ -78,6 +86,9 @@ beforeEach(() => {
           backends: [backend('a'), backend('bb', { state: 'draining' })],
         });
       if (url === '/api/stats/history') return json(200, { points: [] });
+      if (url === '/api/events') return json(200, { events: server.events });
+      if (url === '/api/burst' && method === 'POST')
+        return json(200, { sent: 300, ok: 300, failed: 0, durationMs: 1500, byBackend: {} });
       if (url === '/api/mode' && method === 'PUT') {
         server.mode = body.mode;
         return json(200, { mode: server.mode, modes: [] });
@@ -158,6 +169,74 @@ describe('dashboard', () => {
     await waitFor(() => expect(server.mode).toBe('round-robin'));
     expect(server.calls.find((c) => c.method === 'PUT' && c.auth === 'Bearer secret')).toBeTruthy();
     expect(sessionStorage.getItem('headroom-admin-token')).toBe('secret');
+  });
+
+  it('the burst button on 401: asks for the token, re-sends the burst with it and keeps the token', async () => {
+    server.token = 'secret';
+    render(<App />);
+    await screen.findByText('backend-a');
+    fireEvent.click(screen.getByRole('button', { name: 'Send a burst of /load' }));
+    const input = await screen.findByLabelText('token');
+    fireEvent.change(input, { target: { value: 'secret' } });
+    fireEvent.click(screen.getByText('Use token'));
+    expect(await screen.findByText('300/300 ok in 1.5 s')).toBeTruthy();
+    const bursts = server.calls.filter((c) => c.path === '/api/burst');
+    expect(bursts.map((c) => c.auth)).toEqual([undefined, 'Bearer secret']);
+    // a right token is kept, and no "rejected" prompt follows
+    expect(sessionStorage.getItem('headroom-admin-token')).toBe('secret');
+    expect(screen.queryByLabelText('token')).toBeNull();
+    // the next burst sends it at once
+    fireEvent.click(screen.getByRole('button', { name: 'Send a burst of /load' }));
+    await waitFor(() => expect(server.calls.filter((c) => c.path === '/api/burst')).toHaveLength(3));
+    expect(server.calls.filter((c) => c.path === '/api/burst').at(-1)!.auth).toBe('Bearer secret');
+    expect(screen.queryByLabelText('token')).toBeNull();
+  });
+
+  it('a wrong token: the prompt says it was rejected, and a right one then works', async () => {
+    server.token = 'secret';
+    render(<App />);
+    await screen.findByText('backend-a');
+    fireEvent.click(screen.getByRole('button', { name: 'Send a burst of /load' }));
+    fireEvent.change(await screen.findByLabelText('token'), { target: { value: 'wrong' } });
+    fireEvent.click(screen.getByText('Use token'));
+    expect(await screen.findByText(/rejected the token/)).toBeTruthy();
+    expect(sessionStorage.getItem('headroom-admin-token')).toBeNull();
+    fireEvent.change(screen.getByLabelText('token'), { target: { value: 'secret' } });
+    fireEvent.click(screen.getByText('Use token'));
+    expect(await screen.findByText('300/300 ok in 1.5 s')).toBeTruthy();
+    expect(sessionStorage.getItem('headroom-admin-token')).toBe('secret');
+  });
+
+  it('shows backend transitions with their reasons beside the table, newest first', async () => {
+    server.events = [
+      {
+        seq: 1,
+        at: Date.now() - 2000,
+        id: 'a',
+        name: 'backend-a',
+        from: 'unhealthy',
+        to: 'healthy',
+        code: 'health-check-passed',
+        reason: 'health check passed',
+      },
+      {
+        seq: 2,
+        at: Date.now() - 1000,
+        id: 'bb',
+        name: 'backend-bb',
+        from: 'healthy',
+        to: 'ejected',
+        code: 'consecutive-failures',
+        reason: 'ejected after 3 consecutive failures (connect-error)',
+      },
+    ];
+    render(<App />);
+    const items = await screen.findAllByTestId('transition');
+    expect(items).toHaveLength(2);
+    expect(items[0]!.textContent).toContain('healthy → ejected');
+    expect(items[0]!.textContent).toContain('ejected after 3 consecutive failures');
+    expect(items[0]!.className).toBe('tone-bad');
+    expect(items[1]!.textContent).toContain('unhealthy → healthy');
   });
 
   it('says so when the balancer is unreachable, and recovers', async () => {

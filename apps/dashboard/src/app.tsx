@@ -8,6 +8,7 @@ import { appConfig } from './app-config';
 import { AutoscalerPanel } from './features/autoscaler/autoscaler-panel';
 import { BackendsTable } from './features/backends/backends-table';
 import { BurstButton } from './features/burst/burst-button';
+import { TransitionsTimeline } from './features/events/transitions-timeline';
 import { GrafanaPanels } from './features/grafana/grafana-panels';
 import { ModeSwitch } from './features/mode/mode-switch';
 import { ConnectionBanner } from './features/status/connection-banner';
@@ -21,6 +22,7 @@ export function App() {
   const info = usePolling(api.info, every * 4);
   const backends = usePolling(api.backends, every);
   const history = usePolling(api.history, every);
+  const events = usePolling(api.events, every * 2);
   const autoscalerOn = info.data?.autoscaler != null;
   const asStatus = usePolling(api.autoscalerStatus, every * 2, autoscalerOn);
   const asDecisions = usePolling(api.autoscalerDecisions, every * 2, autoscalerOn);
@@ -115,14 +117,12 @@ export function App() {
       <section className="card">
         <div className="card-head">
           <h2>Backends</h2>
-          <BurstButton
-            onError={(err) => {
-              if (err instanceof ApiError && err.status === 401) void run(async () => Promise.reject(err));
-              else setMessage(err instanceof Error ? err.message : String(err));
-            }}
-          />
+          <BurstButton run={run} />
         </div>
-        <BackendsTable backends={list} burning={burning} onToggleCpu={(id) => void toggleCpu(id)} />
+        <div className="backends-with-timeline">
+          <BackendsTable backends={list} burning={burning} onToggleCpu={(id) => void toggleCpu(id)} />
+          <TransitionsTimeline events={events.data?.events} />
+        </div>
       </section>
 
       <section className="card">

@@ -3,6 +3,7 @@
 import {
   autoscalerStatusSchema,
   type BalancerMode,
+  backendEventsSchema,
   backendListSchema,
   balancerInfoSchema,
   burstResultSchema,
@@ -75,4 +76,5 @@ export const api = {
     call('POST', '/api/burst', burstResultSchema, { requests, concurrency, ms }),
   autoscalerStatus: () => call('GET', '/api/autoscaler/status', autoscalerStatusSchema),
   autoscalerDecisions: () => call('GET', '/api/autoscaler/decisions', decisionListSchema),
+  events: () => call('GET', '/api/events', backendEventsSchema),
 };
