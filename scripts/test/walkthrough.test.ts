@@ -12,6 +12,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import {
+  BACKEND_METRICS,
   type BackendView,
   backendEventsSchema,
   backendListSchema,
@@ -19,7 +20,7 @@ import {
 } from '@headroom/shared';
 import { freePort, repoRoot, waitFor } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { between, type OpenLoop, openLoop, quantile, type Sample, shares } from './open-loop.js';
+import { between, type OpenLoop, openLoop, quantile, type Sample, shares } from '../open-loop.mjs';
 
 const SCALE_DOWN_WINDOW_MS = 15_000;
 // per backend 0.5 core: /load?ms=20 serves ~25/s at most. 3 backends at ~16 %, so that the pinned
@@ -43,7 +44,8 @@ async function backends(): Promise<BackendView[]> {
 
 async function decisionsTail(n = 8): Promise<string[]> {
   const { decisions } = decisionListSchema.parse(await (await fetch(`${scaler}/api/decisions`)).json());
-  return decisions.slice(-n).map((d) => `${d.at} ${d.reason}: ${d.message}`);
+  // newest first
+  return decisions.slice(0, n).map((d) => `${d.at} ${d.reason}: ${d.message}`);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -103,6 +105,15 @@ afterAll(async () => {
 }, 60_000);
 
 describe('README walkthrough on the embedded stack', () => {
+  it('three healthy backends, each with 0.5 core of its own', async () => {
+    const list = await backends();
+    expect(list.filter((b) => b.state === 'healthy')).toHaveLength(3);
+    for (const b of list) {
+      const metrics = await (await fetch(`${b.url}/metrics`)).text();
+      expect(metrics, b.name).toMatch(new RegExp(`^${BACKEND_METRICS.cpuLimit}\\{[^}]*\\} 0\\.5$`, 'm'));
+    }
+  });
+
   it('(a) CPU stress on one backend moves most of its share to the others within 5 s; p99 stays within 2×', async () => {
     // resource-aware ignores a backend's capacity for its first 10 s of metrics
     await sleep(10_000);

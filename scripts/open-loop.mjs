@@ -1,39 +1,19 @@
-// Open-loop load for the walkthrough test: requests leave at a set rate whatever the
+// Open-loop load for the README walkthrough (`node scripts/load.mjs`) and its test: requests leave at a set rate whatever the
 // answers do (a closed loop slows down with the server and hides queueing in its latency).
 // Bounded: at most `maxRequests` in all and `maxInFlight` at once (a request that would pass
 // that is counted as skipped, never queued), and only to the URL given (127.0.0.1).
 
-export interface Sample {
-  /** ms since the generator started. */
-  at: number;
-  ms: number;
-  status: number;
-  instance?: string | undefined;
-  error?: string | undefined;
-}
+/** @typedef {import('./open-loop.d.mts').Sample} Sample */
+/** @typedef {import('./open-loop.d.mts').OpenLoop} OpenLoop */
 
-export interface OpenLoop {
-  readonly samples: Sample[];
-  /** Requests not sent because maxInFlight were outstanding. */
-  readonly skipped: number;
-  /** ms since start (the clock of `samples`). */
-  now(): number;
-  setRate(perSecond: number): void;
-  /** Stops sending and waits for the requests in flight. */
-  stop(): Promise<void>;
-}
-
-export function openLoop(opts: {
-  url: string;
-  rate: number;
-  maxInFlight: number;
-  maxRequests: number;
-  timeoutMs?: number;
-}): OpenLoop {
+/** @param {import('./open-loop.d.mts').OpenLoopOptions} opts @returns {OpenLoop} */
+export function openLoop(opts) {
   const t0 = performance.now();
   const now = () => performance.now() - t0;
-  const samples: Sample[] = [];
-  const inFlight = new Set<Promise<void>>();
+  /** @type {Sample[]} */
+  const samples = [];
+  /** @type {Set<Promise<void>>} */
+  const inFlight = new Set();
   let rate = opts.rate;
   // requests owed at the current rate since the last rate change
   let owedFrom = 0;
@@ -48,13 +28,18 @@ export function openLoop(opts: {
       try {
         const res = await fetch(opts.url, { signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) });
         const body = await res.text();
-        let instance: string | undefined;
+        let instance;
         try {
-          instance = (JSON.parse(body) as { instance?: string }).instance;
+          instance = JSON.parse(body).instance;
         } catch {}
         samples.push({ at, ms: now() - at, status: res.status, instance });
       } catch (err) {
-        samples.push({ at, ms: now() - at, status: 0, error: (err as Error).message });
+        samples.push({
+          at,
+          ms: now() - at,
+          status: 0,
+          error: err instanceof Error ? err.message : String(err),
+        });
       }
     })();
     inFlight.add(p);
@@ -77,7 +62,7 @@ export function openLoop(opts: {
       return skipped;
     },
     now,
-    setRate(perSecond: number) {
+    setRate(perSecond) {
       owedBase = sent;
       owedFrom = now();
       rate = perSecond;
@@ -90,23 +75,24 @@ export function openLoop(opts: {
   };
 }
 
-/** Nearest-rank quantile of latencies (ms); NaN for none. */
-export function quantile(values: readonly number[], q: number): number {
+/** Nearest-rank quantile of latencies (ms); NaN for none. @param {readonly number[]} values @param {number} q */
+export function quantile(values, q) {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
-/** Samples sent in [from, to) ms. */
-export function between(samples: readonly Sample[], from: number, to: number): Sample[] {
+/** Samples sent in [from, to) ms. @param {readonly Sample[]} samples @param {number} from @param {number} to */
+export function between(samples, from, to) {
   return samples.filter((s) => s.at >= from && s.at < to);
 }
 
-/** Share of the answered samples per instance. */
-export function shares(samples: readonly Sample[]): Record<string, number> {
+/** Share of the answered samples per instance. @param {readonly Sample[]} samples @returns {Record<string, number>} */
+export function shares(samples) {
   const ok = samples.filter((s) => s.instance !== undefined);
-  const out: Record<string, number> = {};
-  for (const s of ok) out[s.instance!] = (out[s.instance!] ?? 0) + 1;
-  for (const k of Object.keys(out)) out[k] = out[k]! / ok.length;
+  /** @type {Record<string, number>} */
+  const out = {};
+  for (const s of ok) out[String(s.instance)] = (out[String(s.instance)] ?? 0) + 1;
+  for (const k of Object.keys(out)) out[k] = (out[k] ?? 0) / ok.length;
   return out;
 }
