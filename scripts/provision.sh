@@ -13,6 +13,12 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 # only a Recommends of prometheus, which --no-install-recommends skips: the stack's node-exporter image is built from it
 [[ -x /usr/bin/prometheus-node-exporter ]] || need+=(prometheus-node-exporter)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# the multi-engine harness (packages/testkit/src/engines.ts): network namespaces, a bridge, veths,
+# a FORWARD rule, dockerd entered with nsenter in its own UTS namespace
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v iptables >/dev/null 2>&1 || need+=(iptables)
+command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
+command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
