@@ -1,3 +1,6 @@
+import os from 'node:os';
+import path from 'node:path';
+import type { Logger } from '@headroom/shared';
 import { describe, expect, it } from 'vitest';
 import {
   cfsQuotaUs,
@@ -5,6 +8,7 @@ import {
   dirUnder,
   type HostFacts,
   isolatedArgv,
+  LocalIsolation,
   planIsolation,
   replicaCgroupName,
   staleCgroups,
@@ -153,5 +157,48 @@ describe('local host capacity: replicas × LOCAL_CPU_QUOTA within host cores × 
     expect(localCapacityShortfall(2, 4, 0.5, 1)).toBe(
       'local host: 4 replicas × 0.5 cores booked, one more needs 2.5 > 2 cores × CPU_OVERCOMMIT 1',
     );
+  });
+});
+
+describe('LocalIsolation without a way to isolate', () => {
+  const capture = () => {
+    const warnings: unknown[][] = [];
+    const logger = {
+      warn: (...args: unknown[]) => warnings.push(args),
+      info: () => {},
+      debug: () => {},
+    } as unknown as Logger;
+    return { warnings, logger };
+  };
+  const argv = ['/usr/bin/node', 'main.js'];
+
+  it('warns once, saying why, and runs replicas as they are', async () => {
+    const { warnings, logger } = capture();
+    const iso = await LocalIsolation.create(
+      0.5,
+      logger,
+      facts({ v1CpuDir: { dir: '/sys/fs/cgroup/cpu', writable: false } }),
+    );
+    expect(iso.kind).toBe('none');
+    for (const name of ['web-1', 'web-2']) expect((await iso.prepare(name, argv)).argv).toEqual(argv);
+    expect(warnings).toHaveLength(1);
+    expect(JSON.stringify(warnings[0])).toContain('cgroup v1 cpu at /sys/fs/cgroup/cpu is not writable');
+    expect(String(warnings[0]![1])).toContain('WITHOUT a CPU quota');
+  });
+
+  it('a cgroup tree that looked writable but is not: one warning, then no quota for the rest of the run', async () => {
+    const { warnings, logger } = capture();
+    const dir = path.join(os.tmpdir(), `headroom-no-such-${process.pid}`, 'deeper');
+    const iso = await LocalIsolation.create(
+      0.5,
+      logger,
+      facts({ isRoot: true, v1CpuDir: { dir, writable: true } }),
+    );
+    expect(iso.kind).toBe('cgroup-v1');
+    expect((await iso.prepare('web-1', argv)).argv).toEqual(argv);
+    expect((await iso.prepare('web-2', argv)).argv).toEqual(argv);
+    expect(iso.kind).toBe('none');
+    expect(warnings).toHaveLength(1);
+    expect(JSON.stringify(warnings[0])).toContain(`creating ${dir}/headroom.${process.pid}.web-1 failed`);
   });
 });
