@@ -1,4 +1,4 @@
-// The images as deploy/build-images.sh builds them on the offline base: each starts as a
+// The images as deploy/build-images.sh builds them through deploy/Dockerfile on the offline base: each starts as a
 // non-root user, reaches `healthy` through its own HEALTHCHECK, and ships no sources or tests.
 import { execFileSync } from 'node:child_process';
 import { removeLabelled, requireDocker, waitFor } from '@headroom/testkit';
