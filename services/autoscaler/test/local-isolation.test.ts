@@ -86,8 +86,9 @@ describe('a local replica under its own CPU quota (cgroup v1 here)', () => {
       const c0 = await cpu();
       await new Promise((r) => setTimeout(r, 3000));
       const cores = ((await cpu()) - c0) / ((performance.now() - t0) / 1000);
-      // unthrottled, the burner thread alone takes a whole core
-      expect(cores).toBeGreaterThan(0.35);
+      // it runs (0.2: other work on this shared 2-core machine may take its share), and never
+      // past its quota; unthrottled, the burner thread alone takes a whole core
+      expect(cores).toBeGreaterThan(0.2);
       expect(cores).toBeLessThan(0.6);
     } finally {
       await fetch(`${b!.url}/cpu/toggle`, {
