@@ -193,17 +193,28 @@ export class LocalRuntime implements ReplicaRuntime {
     const [program, ...args] = isolated.argv as [string, ...string[]];
     // stdout too: the replica's own log lines (burner switched, errors) belong on the terminal
     const child = spawn(program, args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
-    const exited = new Promise<void>((resolve) =>
-      child.once('exit', () => void isolated.release().then(resolve, resolve)),
-    );
+    let spawnError: Error | undefined;
+    const exited = new Promise<void>((resolve) => {
+      const done = () => void isolated.release().then(resolve, resolve);
+      child.once('exit', done);
+      // a program that cannot be started emits 'error' and never 'exit'
+      child.once('error', (err) => {
+        spawnError = err;
+        done();
+      });
+    });
     const url = `http://127.0.0.1:${port}`;
     const replica: LocalReplica = { name, index, port, url, child, exited };
     this.replicas.set(name, replica);
     const deadline = Date.now() + (this.o.startTimeoutMs ?? 15_000);
     while (!(await probeHealth(`${url}${DEFAULT_HEALTH_PATH}`, 500))) {
-      if (child.exitCode !== null || Date.now() > deadline) {
+      if (spawnError || child.exitCode !== null || Date.now() > deadline) {
         await this.stopReplica(name, false);
-        throw new Error(`local replica ${name} did not become healthy on ${url}`);
+        throw new Error(
+          spawnError
+            ? `local replica ${name}: ${program} could not be started: ${spawnError.message}`
+            : `local replica ${name} did not become healthy on ${url}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 100));
     }
