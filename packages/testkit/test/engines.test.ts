@@ -102,6 +102,7 @@ describe('startEngines: a two-node Swarm', () => {
     manager.docker(
       'service',
       'create',
+      '--no-resolve-image',
       '-d',
       '--name',
       'web',
