@@ -207,7 +207,7 @@ const handler = new ProxyHandler({
   retries: config.RETRIES,
   tunnel: { connectTimeoutMs: config.CONNECT_TIMEOUT_MS, responseTimeoutMs: config.RESPONSE_TIMEOUT_MS },
 });
-const proxyServer = createProxyServer(handler);
+const proxyServer = createProxyServer(handler, { headersTimeoutMs: config.CLIENT_HEADER_TIMEOUT_MS });
 let proxyPort = config.PORT;
 
 const ctx: AdminContext = {

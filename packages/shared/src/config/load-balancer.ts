@@ -72,6 +72,10 @@ export const loadBalancerConfigSchema = z
       1,
       'Idempotent requests without a body that fail to connect, or whose connection is reset before any response, are retried this many times on another backend.',
     ),
+    CLIENT_HEADER_TIMEOUT_MS: env.int(100, 600_000)(
+      10_000,
+      'Time a client has to send its request headers (slowloris); over it the connection is closed (408).',
+    ),
     MAX_CONNECTIONS_PER_BACKEND: env.int(1, 100_000)(128, 'Keep-alive pool size per backend.'),
 
     HEALTH_INTERVAL_MS: env.int(100, 3_600_000)(2_000, 'Active health check interval.'),

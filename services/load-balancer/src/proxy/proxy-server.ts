@@ -81,14 +81,49 @@ export class ProxyHandler {
   };
 }
 
-export function createProxyServer(handler: ProxyHandler): Server {
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, handler.handle);
+export interface ProxyServerSettings {
+  /** A client that has not sent its whole request head by then is dropped (slowloris). */
+  headersTimeoutMs: number;
+}
+
+export function createProxyServer(
+  handler: ProxyHandler,
+  settings: ProxyServerSettings = { headersTimeoutMs: 10_000 },
+): Server {
+  const server = createServer(
+    {
+      keepAliveTimeout: 65_000,
+      // no whole-request limit: uploads and long polls may take as long as they need
+      requestTimeout: 0,
+      headersTimeout: settings.headersTimeoutMs,
+      // Node enforces headersTimeout on this tick (30 s by default, far past a short limit)
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(settings.headersTimeoutMs / 4))),
+    },
+    handler.handle,
+  );
   server.on('upgrade', handler.upgrade);
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // malformed requests (bad framing, CL+TE smuggling, oversized headers) end here
     if (!socket.writable) return;
+    // Bytes that do not parse after a complete request on the same connection (pipelined):
+    // that one is being answered, and a raw 400 written now would reach the client as the
+    // answer to it. Let its response finish, then close (node:http keeps it as _httpMessage).
+    // When the bad bytes are inside the current request's own body, it is that request which
+    // is malformed: its upstream exchange is aborted with it, and the client gets the 400.
+    const current = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (current && !current.writableFinished && current.req.complete) {
+      current.shouldKeepAlive = false;
+      current.once('finish', () => socket.end());
+      current.once('close', () => socket.destroy());
+      return;
+    }
     const status =
-      err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : '400 Bad Request';
+    if (current && !current.writableFinished) current.req.destroy(err);
     socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
   return server;
