@@ -1,5 +1,7 @@
 // Processes the benchmarks start: the real balancer, a trivial backend, containers.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import os from 'node:os';
 import { freePort, repoRoot, type ServiceProcess, spawnService, waitFor } from '@headroom/testkit';
 
 export { freePort, repoRoot, waitFor };
@@ -114,10 +116,28 @@ export async function startBackendContainer(
   for (const [k, v] of Object.entries(labels)) args.push('--label', `${k}=${v}`);
   args.push('-e', `INSTANCE_ID=${name}`, '-e', 'LOG_LEVEL=warn', 'headroom/backend:latest');
   execFileSync('docker', args, { stdio: 'ignore' });
+  matchPriority(name);
   const port = execFileSync('docker', ['port', name, '3000/tcp']).toString().trim().split(':').pop();
   const url = `http://127.0.0.1:${port}`;
   await waitFor(async () => (await fetch(`${url}/health`)).ok, { timeoutMs: 20_000 });
   return { name, url };
+}
+
+/**
+ * A bench run started with a raised priority (`nice -n -10 pnpm bench`, as root, on a machine
+ * other work shares) gives the containers it starts the same priority: they are not its
+ * children, so they would otherwise compete with that other work at the default.
+ */
+function matchPriority(container: string): void {
+  const own = os.getPriority();
+  if (own >= 0) return;
+  const pid = execFileSync('docker', ['inspect', '-f', '{{.State.Pid}}', container]).toString().trim();
+  try {
+    // Linux nice is per thread: every thread now, and threads started later inherit it
+    for (const tid of readdirSync(`/proc/${pid}/task`)) os.setPriority(Number(tid), own);
+  } catch {
+    process.stdout.write(`  could not renice ${container} to ${own}\n`);
+  }
 }
 
 /** The stress-backend image; built offline by deploy/build-images.sh when missing. */

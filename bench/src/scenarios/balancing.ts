@@ -121,6 +121,10 @@ export async function balancing(
       stops.push(() => nginx.stop());
     } else missing.push('nginx');
 
+    // BENCH_ONLY=a,b keeps the configurations whose name contains one of them (for quick probes)
+    const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
+    if (only)
+      configs.splice(0, configs.length, ...configs.filter((c) => only.some((o) => c.name.includes(o))));
     const noisy = containers[2]!;
     const burner = (on: boolean) =>
       fetch(`${noisy.url}/cpu/toggle`, {
