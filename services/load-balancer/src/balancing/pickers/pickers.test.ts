@@ -159,6 +159,16 @@ describe('shares', () => {
       tolerance: 0.02,
     },
     {
+      name: 'resource-aware: a backend with no answer yet is priced at the pool mean × 1.5',
+      mode: 'resource-aware',
+      rows: [{ svc: 4 }, { svc: 4 }, {}],
+      n: 600,
+      pile: true,
+      // costs 4, 4 and 6 per request in flight: shares 1/4 : 1/4 : 1/6
+      expected: { b1: 0.375, b2: 0.375, b3: 0.25 },
+      tolerance: 0.02,
+    },
+    {
       name: 'resource-aware: only the reported CPU differs, a pinned one takes less of the pile',
       mode: 'resource-aware',
       rows: [
