@@ -170,12 +170,30 @@ export class DockerSource implements BackendSource {
         this.docker
           .getContainer(s.Id)
           .inspect()
-          .catch(() => undefined),
+          .catch((err: { statusCode?: number; message?: string }) => ({ failed: s.Id, err })),
       ),
     );
     const specs: BackendSpec[] = [];
     for (const info of infos) {
-      if (!info) continue; // removed between list and inspect
+      if ('failed' in info) {
+        // 404: removed between list and inspect, it is gone. Anything else (engine error,
+        // timeout) says nothing about the container: keep what we knew of it, and say so.
+        if (info.err.statusCode === 404) continue;
+        const known = this.last?.find((spec) => spec.containerId === info.failed);
+        this.logger.warn(
+          {
+            container: info.failed.slice(0, 12),
+            status: info.err.statusCode,
+            err: info.err.message,
+            kept: known !== undefined,
+          },
+          known
+            ? 'docker inspect failed; keeping the container as last seen'
+            : 'docker inspect failed; container not added until it can be inspected',
+        );
+        if (known) specs.push(known);
+        continue;
+      }
       const decision = containerToBackend(recordFromInspect(info), ctx);
       const name = info.Name.replace(/^\//, '');
       if ('spec' in decision) {

@@ -63,6 +63,7 @@ export class DockerStatsSource implements ResourceSource {
         }
         s.stream = readable;
         onJsonLines<DockerStats>(readable, (stats) => {
+          if (s.attempt > 0) this.logger.info({ backend: id }, 'docker stats stream back');
           s.attempt = 0;
           this.publish({
             id,
@@ -85,7 +86,17 @@ export class DockerStatsSource implements ResourceSource {
   private retryLater(id: string, s: Stream): void {
     if (s.closed) return;
     const delay = backoffMs(s.attempt++, Math.random(), 500, 10_000);
-    this.logger.debug({ backend: id, retryInMs: delay }, 'docker stats stream lost; reopening');
+    // the first loss is a warn (resource-aware steers this backend without CPU until it is
+    // back); the retries that follow are debug
+    const fields = {
+      backend: id,
+      container: s.containerId.slice(0, 12),
+      retryInMs: delay,
+      attempt: s.attempt,
+    };
+    if (s.attempt === 1)
+      this.logger.warn(fields, 'docker stats stream lost; metrics go stale until it is reopened');
+    else this.logger.debug(fields, 'docker stats stream still lost; reopening');
     s.retry = setTimeout(() => this.open(id, s), delay);
     s.retry.unref();
   }

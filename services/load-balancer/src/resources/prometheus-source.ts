@@ -13,6 +13,7 @@ interface VectorResponse {
 export class PrometheusSource implements ResourceSource {
   private specs: BackendSpec[] = [];
   private readonly timer: NodeJS.Timeout;
+  private failing = false;
 
   constructor(
     private readonly url: string,
@@ -37,7 +38,16 @@ export class PrometheusSource implements ResourceSource {
       headersTimeout: 3000,
       bodyTimeout: 3000,
     });
-    const body = (await res.body.json()) as VectorResponse;
+    const text = await res.body.text();
+    // an error answer (HTTP or `status: error`, e.g. a bad query) is a failure, not "no data"
+    if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
+    let body: VectorResponse & { error?: string };
+    try {
+      body = JSON.parse(text) as VectorResponse & { error?: string };
+    } catch {
+      throw new Error(`not JSON: ${text.slice(0, 200)}`);
+    }
+    if (body.status !== 'success') throw new Error(`status ${body.status}: ${body.error ?? 'no error text'}`);
     for (const r of body.data?.result ?? []) {
       const v = Number(r.value[1]);
       const key = r.metric.backend;
@@ -55,8 +65,16 @@ export class PrometheusSource implements ResourceSource {
         const m = mem.get(s.id) ?? mem.get(s.name) ?? mem.get(s.url) ?? null;
         if (c !== null || m !== null) this.publish({ id: s.id, cpu: c, mem: m, at });
       }
+      if (this.failing) {
+        this.failing = false;
+        this.logger.info({ url: this.url }, 'prometheus queries answer again');
+      }
     } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'prometheus query failed; scores go stale');
+      // one warn when an outage starts, then debug: the interval is short
+      const fields = { url: this.url, err: (err as Error).message };
+      if (!this.failing) this.logger.warn(fields, 'prometheus query failed; scores go stale');
+      else this.logger.debug(fields, 'prometheus query still failing');
+      this.failing = true;
     }
   }
 
