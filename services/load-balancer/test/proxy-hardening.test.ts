@@ -497,6 +497,28 @@ describe('nothing silent: backend transitions', () => {
   });
 });
 
+describe('configuration that would be ignored', () => {
+  it('BACKENDS outside DISCOVERY=static is a warning at start, not silence', async () => {
+    const lb = await startLb({
+      DISCOVERY: 'docker',
+      LB_SERVICE: `nothing-${process.pid}`,
+      BACKENDS: 'http://127.0.0.1:1',
+      METRICS_SOURCE: 'none',
+    });
+    try {
+      const line = lb.proc
+        .output()
+        .split('\n')
+        .find((l) => l.includes('BACKENDS is ignored'));
+      expect(line).toBeDefined();
+      expect((JSON.parse(line!) as { level: number; msg: string }).msg).toContain('DISCOVERY=docker');
+      expect(await backends(lb.admin)).toEqual([]);
+    } finally {
+      await lb.stop();
+    }
+  });
+});
+
 describe('the drain wait endpoint', () => {
   it('GET /api/backends/:id/drained answers once the in-flight request is done, in one call', async () => {
     const slow = createServer((req, res) => {
