@@ -131,6 +131,9 @@ describe('README walkthrough on the embedded stack', () => {
     expect(toggled.status).toBe(200);
     const t = load.now();
     await sleep(10_000);
+    // what the balancer (and through it the autoscaler) reads for the pinned backend; not a
+    // threshold: on a machine shared with other work the burner may not get its whole quota
+    const victimCpu = (await backends()).find((b) => b.id === victim!.id)?.cpu ?? null;
     const settled = between(load.samples, t + 5_000, t + 10_000);
     const after = between(load.samples, t, t + 10_000);
     await fetch(`${admin}/api/backends/${victim!.id}/cpu/toggle`, {
@@ -151,6 +154,7 @@ describe('README walkthrough on the embedded stack', () => {
     Object.assign(figures, {
       a: {
         victim: victim!.name,
+        victimCpu,
         requestsBefore: before.length,
         requestsAfter: after.length,
         sharesBefore: shares(before),
@@ -191,6 +195,7 @@ describe('README walkthrough on the embedded stack', () => {
     await sleep(2_000);
     load.setRate(STEP_RPS);
     const step = load.now();
+    const stepAt = Date.now();
     added = await waitFor(
       async () => (await backends()).find((b) => !first.has(b.name) && b.state === 'healthy'),
       { timeoutMs: 20_000, intervalMs: 200, message: 'a new healthy backend' },
@@ -218,6 +223,11 @@ describe('README walkthrough on the embedded stack', () => {
       },
     });
     expect(seconds).toBeLessThanOrEqual(15);
+    // a scale-up decision with the CPU it saw (its reason is HostCapacityExhausted when it
+    // wanted more replicas than fit)
+    const { decisions } = decisionListSchema.parse(await (await fetch(`${scaler}/api/decisions`)).json());
+    const up = decisions.find((d) => d.action === 'scale-up' && Date.parse(d.at) >= stepAt);
+    expect(up?.message).toMatch(/cpu [\d.]+\/0\.6/);
     // hold the step a little longer: sustained, not a blip
     await sleep(5_000);
   }, 90_000);
