@@ -208,6 +208,10 @@ function renderDocs(): string {
     out.push(
       `| ≥ 1.3× @fastify/reply-from | ${r.ratios.vsReplyFrom.toFixed(2)}× | ${verdict(r.ratios.vsReplyFrom >= 1.3)} |`,
     );
+    if (r.ratios.vsMinimal !== undefined)
+      out.push(
+        `| ≥ 0.9× the minimal Node proxy (node:http + undici Pool, nothing else) | ${r.ratios.vsMinimal.toFixed(2)}× | ${verdict(r.ratios.vsMinimal >= 0.9)} |`,
+      );
     out.push(
       `| ≤ 1 ms added to p99 at half of its max rate (${r.halfRate.rate} req/s) | ${f1(r.halfRate.addedP99Ms)} ms (direct ${f1(r.halfRate.directP99)}, through Headroom ${f1(r.halfRate.headroomP99)}) | ${verdict(r.halfRate.addedP99Ms <= 1)} |`,
     );

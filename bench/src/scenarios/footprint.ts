@@ -5,6 +5,7 @@
 // (VmHWM) is the peak of this load alone. Headroom's RSS is also sampled every 250 ms.
 import autocannon from 'autocannon';
 import { startHaproxy } from '../competitors/haproxy.js';
+import { startMinimalProxy } from '../competitors/minimal-proxy.js';
 import { startNginx } from '../competitors/nginx.js';
 import { healthyBackends, startHeadroom, startTrivialBackend, waitFor } from '../lib/procs.js';
 import { peakRssMiB, rssMiB, treePeakRssMiB } from '../lib/rss.js';
@@ -73,6 +74,7 @@ export async function footprint(seconds: number, connections = 1000): Promise<Fo
     }
 
     for (const [name, start] of [
+      ['minimal node proxy (node:http + undici Pool)', () => startMinimalProxy(backend.url)],
       ['haproxy (1 thread)', () => startHaproxy([backend.url], 'roundrobin')],
       ['nginx (1 worker)', () => startNginx([backend.url], 'round_robin')],
     ] as const) {
@@ -82,6 +84,7 @@ export async function footprint(seconds: number, connections = 1000): Promise<Fo
         continue;
       }
       try {
+        await new Promise((r) => setTimeout(r, 1000));
         const idle = treePeakRssMiB(c.pid);
         const through = await hold(c.url, connections, seconds);
         rows.push({ target: name, idleRssMiB: idle, peakRssMiB: treePeakRssMiB(c.pid), ...through });

@@ -2,6 +2,7 @@
 // (wrk, same connections and duration) straight to it and through each proxy, in
 // rotating order, several runs; then p99 at half of Headroom's own maximum rate.
 import { startHaproxy } from '../competitors/haproxy.js';
+import { startMinimalProxy } from '../competitors/minimal-proxy.js';
 import { startNginx } from '../competitors/nginx.js';
 import { startReplyFrom } from '../competitors/reply-from.js';
 import { autocannonAtRate, type MaxRate, median, wrkMaxRate } from '../lib/load.js';
@@ -14,8 +15,11 @@ export interface OverheadResult {
   medians: Record<string, MaxRate>;
   missing: string[];
   halfRate: { rate: number; directP99: number; headroomP99: number; addedP99Ms: number };
-  ratios: { vsHaproxy: number | null; vsReplyFrom: number };
+  ratios: { vsHaproxy: number | null; vsReplyFrom: number; vsMinimal?: number };
 }
+
+/** node:http + one undici Pool and nothing else: the ceiling for a Node proxy on this machine. */
+export const MINIMAL = 'minimal node proxy (node:http + undici Pool)';
 
 export async function proxyOverhead(
   runs: number,
@@ -47,6 +51,9 @@ export async function proxyOverhead(
       targets.push(['nginx (1 worker)', nginx.url]);
       stops.push(() => nginx.stop());
     } else missing.push('nginx');
+    const minimal = await startMinimalProxy(backend.url);
+    targets.push([MINIMAL, minimal.url]);
+    stops.push(() => minimal.stop());
     const replyFrom = await startReplyFrom(backend.url);
     targets.push(['@fastify/reply-from', replyFrom.url]);
     stops.push(() => replyFrom.stop());
@@ -99,6 +106,7 @@ export async function proxyOverhead(
           ? medians.headroom!.rps / medians['haproxy (1 thread)']!.rps
           : null,
         vsReplyFrom: medians.headroom!.rps / medians['@fastify/reply-from']!.rps,
+        vsMinimal: medians.headroom!.rps / medians[MINIMAL]!.rps,
       },
     };
   } finally {
