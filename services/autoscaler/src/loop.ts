@@ -1,9 +1,15 @@
 // The control loop: one tick observes (census + metrics), decides (pure policy), acts
 // (runtime) and records (decision log, metrics). Ticks never overlap, so scale actions are
-// serialized; the loop measures its own lag. An unreachable engine pauses scaling until it
-// answers again.
+// serialized; the loop measures its own lag. The runtime is observed once per tick (replicas
+// and, with several engines, every engine's capacity) and that observation is what the scale
+// action places with. One unreachable engine of several is left out (logged when it goes and
+// when it comes back) while the others keep scaling; when no engine answers, scaling pauses.
 import type { AutoscalerStatus, Decision, Logger } from '@headroom/shared';
-import { EngineUnavailableError, type ReplicaRuntime } from './act/replica-runtime.js';
+import {
+  EngineUnavailableError,
+  type ReplicaRuntime,
+  type RuntimeObservation,
+} from './act/replica-runtime.js';
 import type { AutoscalerMetrics } from './admin/metrics.js';
 import type { DecisionLog } from './decision-log.js';
 import type { MetricSource } from './observe/metric-source.js';
@@ -44,6 +50,7 @@ export class ScalingLoop {
   private lastDesired: number | undefined;
   private lastShortfall: string | undefined;
   private lastMetricFailure: string | undefined;
+  private lastUnreachable = '';
   private lastMetrics: MetricRecommendation[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -114,8 +121,12 @@ export class ScalingLoop {
 
   private async tickInner(now: number): Promise<Decision> {
     let records: Awaited<ReturnType<ReplicaRuntime['list']>>;
+    let observation: RuntimeObservation | undefined;
     try {
-      records = await this.o.runtime.list();
+      if (this.o.runtime.observe) {
+        observation = await this.o.runtime.observe();
+        records = observation.records;
+      } else records = await this.o.runtime.list();
     } catch (err) {
       if (!(err instanceof EngineUnavailableError)) throw err;
       this.o.metrics.errors.inc({ kind: 'engine' });
@@ -129,6 +140,7 @@ export class ScalingLoop {
       );
     }
     if (this.holdReason === 'EngineUnavailable') this.o.logger.info('engine back: scaling resumed');
+    this.reportUnreachable(observation?.unreachable ?? []);
 
     const reaped = this.o.dryRun ? [] : await this.o.runtime.reap(records);
     if (reaped.length > 0) {
@@ -195,7 +207,11 @@ export class ScalingLoop {
     let decision = this.toDecision(now, census, result);
     if (result.action !== 'none' && !this.o.dryRun) {
       try {
-        const outcome = await this.o.runtime.scaleTo(result.desired, records);
+        const outcome = await this.o.runtime.scaleTo(
+          result.desired,
+          records,
+          observation ? { ...observation, records } : undefined,
+        );
         if (outcome.added.length > 0)
           this.o.metrics.scaleEvents.inc({ direction: 'up' }, outcome.added.length);
         if (outcome.removed.length > 0)
@@ -231,6 +247,26 @@ export class ScalingLoop {
       }
     }
     return this.record(decision);
+  }
+
+  /** Engines of several that did not answer: counted every tick, logged when the set changes. */
+  private reportUnreachable(unreachable: RuntimeObservation['unreachable']): void {
+    if (unreachable.length > 0) this.o.metrics.errors.inc({ kind: 'engine' }, unreachable.length);
+    const key = unreachable
+      .map((u) => u.id)
+      .sort()
+      .join(',');
+    if (key === this.lastUnreachable) return;
+    const before = new Set(this.lastUnreachable ? this.lastUnreachable.split(',') : []);
+    this.lastUnreachable = key;
+    if (unreachable.length > 0) {
+      this.o.logger.warn(
+        { engines: unreachable },
+        'engine unreachable: its replicas are not counted and placement skips it; the other engines keep scaling',
+      );
+    }
+    const back = [...before].filter((id) => !unreachable.some((u) => u.id === id));
+    if (back.length > 0) this.o.logger.info({ engines: back }, 'engine reachable again: back in placement');
   }
 
   /** Logs a metrics outage once when it starts or changes, and once when it ends. */

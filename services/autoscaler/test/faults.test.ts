@@ -42,6 +42,9 @@ async function startScaler(extra: Record<string, string> = {}): Promise<ServiceP
   const proc = spawnService('autoscaler', {
     LOG_LEVEL: 'info',
     RUNTIME: 'docker',
+    // Placement applies to the one engine too: other tests' containers book this shared 2-core
+    // engine's CPU at the same time, and this test is not about capacity.
+    CPU_OVERCOMMIT: '16',
     SERVICE,
     DOCKER_SOCKET: socket,
     PROMETHEUS_URL: prom.url,

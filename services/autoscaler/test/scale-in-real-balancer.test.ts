@@ -58,6 +58,9 @@ beforeAll(async () => {
   await waitFor(async () => (await fetch(`${admin}/healthz`)).ok, { timeoutMs: 15_000 });
   scaler = spawnService('autoscaler', {
     RUNTIME: 'docker',
+    // Placement applies to the one engine too: other tests' containers book this shared 2-core
+    // engine's CPU at the same time, and this test is not about capacity.
+    CPU_OVERCOMMIT: '16',
     SERVICE,
     PROMETHEUS_URL: prom.url,
     PROMQL_CPU: `test_cpu_utilization{service="${SERVICE}"}`,

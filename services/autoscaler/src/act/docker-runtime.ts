@@ -10,14 +10,10 @@ import {
   replicaIndex,
 } from '@headroom/shared';
 import type Docker from 'dockerode';
-import { chooseHost } from '../placement/choose-host.js';
-import {
-  book,
-  type HostState,
-  type PlacementSettings,
-  type ReplicaRequest,
-} from '../placement/host-state.js';
-import { nextCreateAt, recentDeaths } from './crash-backoff.js';
+import { readHostState, unreachableHost } from '../observe/engine-capacity.js';
+import type { HostState, PlacementSettings, ReplicaRequest } from '../placement/host-state.js';
+import { creationBackoff, exhaustedDetail, planScaleOut } from '../placement/plan.js';
+import { recentDeaths } from './crash-backoff.js';
 import type { Engine } from './docker-engines.js';
 import type { DrainClient } from './drain-client.js';
 import {
@@ -25,6 +21,7 @@ import {
   type ReplicaRecord,
   type ReplicaRuntime,
   type ReplicaState,
+  type RuntimeObservation,
   type ScaleOutcome,
 } from './replica-runtime.js';
 import {
@@ -33,10 +30,17 @@ import {
   isOwned,
   lowestFreeIndex,
   pickVictims,
+  portsToPublish,
   type ReplicaTemplate,
+  resolveNetworks,
   templateFromContainer,
   templateFromSettings,
 } from './replica-template.js';
+
+/** One tick's view of every engine: the SERVICE's replicas, each engine's capacity (in configured order), and which engines did not answer. */
+export interface EngineObservation extends RuntimeObservation {
+  hosts: HostState[];
+}
 
 export interface DockerRuntimeOptions {
   service: string;
@@ -82,6 +86,10 @@ function isNotFound(err: unknown): boolean {
 export class DockerRuntime implements ReplicaRuntime {
   readonly kind = 'docker' as const;
   private template: ReplicaTemplate | undefined;
+  /** The engine the template was read from: replicas elsewhere get that engine's networks and published ports. */
+  private templateHost: string | undefined;
+  /** Engines already reported as giving no disk figure (logged once each). */
+  private readonly diskUnknownLogged = new Set<string>();
   private readonly byId = new Map<string, Engine>();
   /** When owned replicas were found dead: feeds the crash-loop backoff. */
   private deaths: number[] = [];
@@ -97,45 +105,70 @@ export class DockerRuntime implements ReplicaRuntime {
     return e;
   }
 
-  async list(): Promise<ReplicaRecord[]> {
-    const out: ReplicaRecord[] = [];
-    for (const engine of this.o.engines) {
-      let containers: Docker.ContainerInfo[];
-      try {
-        const [byLb, byOwner] = await Promise.all([
-          engine.docker.listContainers({
-            all: true,
-            filters: { label: [`${LB_LABELS.service}=${this.o.service}`] },
-          }),
-          engine.docker.listContainers({
-            all: true,
-            filters: { label: [`${OWNER_LABELS.service}=${this.o.service}`] },
-          }),
-        ]);
-        const byId = new Map<string, Docker.ContainerInfo>();
-        for (const c of [...byLb, ...byOwner]) byId.set(c.Id, c);
-        containers = [...byId.values()];
-      } catch (err) {
-        throw new EngineUnavailableError(`docker engine ${engine.id}: ${(err as Error).message}`);
-      }
-      for (const c of containers) {
-        const name = (c.Names[0] ?? c.Id).replace(/^\//, '');
-        const owned = isOwned(c.Labels, this.o.service);
-        this.byId.set(c.Id, engine);
-        out.push({
-          id: c.Id,
-          name,
-          index: owned ? replicaIndex(this.o.service, name) : undefined,
-          owned,
-          state: stateOf(c),
-          host: engine.id,
-          health: healthOf(c.Status ?? ''),
-          healthUrl: healthUrlOf(c),
-          backendId: c.Id.slice(0, 12),
-        });
-      }
+  private async listEngine(engine: Engine): Promise<ReplicaRecord[]> {
+    const [byLb, byOwner] = await Promise.all([
+      engine.docker.listContainers({
+        all: true,
+        filters: { label: [`${LB_LABELS.service}=${this.o.service}`] },
+      }),
+      engine.docker.listContainers({
+        all: true,
+        filters: { label: [`${OWNER_LABELS.service}=${this.o.service}`] },
+      }),
+    ]);
+    const byId = new Map<string, Docker.ContainerInfo>();
+    for (const c of [...byLb, ...byOwner]) byId.set(c.Id, c);
+    return [...byId.values()].map((c) => {
+      const name = (c.Names[0] ?? c.Id).replace(/^\//, '');
+      const owned = isOwned(c.Labels, this.o.service);
+      this.byId.set(c.Id, engine);
+      return {
+        id: c.Id,
+        name,
+        index: owned ? replicaIndex(this.o.service, name) : undefined,
+        owned,
+        state: stateOf(c),
+        host: engine.id,
+        health: healthOf(c.Status ?? ''),
+        healthUrl: healthUrlOf(c),
+        backendId: c.Id.slice(0, 12),
+      };
+    });
+  }
+
+  /**
+   * The SERVICE's replicas on every engine that answers, and (with `capacity`) each engine's
+   * capacity for placement. An engine that does not answer is left out and reported: its
+   * replicas are not counted (nothing here can see them serve) and placement skips it, while
+   * the others keep scaling. Only when no engine answers is the runtime unavailable.
+   */
+  async observe(capacity = true): Promise<EngineObservation> {
+    const results = await Promise.all(
+      this.o.engines.map(async (engine) => {
+        try {
+          const [records, host] = await Promise.all([
+            this.listEngine(engine),
+            capacity ? readHostState(engine) : Promise.resolve(unreachableHost(engine.id)),
+          ]);
+          return { engine, records, host, error: undefined };
+        } catch (err) {
+          return { engine, records: [], host: unreachableHost(engine.id), error: (err as Error).message };
+        }
+      }),
+    );
+    const unreachable = results
+      .filter((r) => r.error !== undefined)
+      .map((r) => ({ id: r.engine.id, error: r.error as string }));
+    if (unreachable.length === results.length) {
+      throw new EngineUnavailableError(
+        unreachable.map((u) => `docker engine ${u.id}: ${u.error}`).join('; '),
+      );
     }
-    return out;
+    return { records: results.flatMap((r) => r.records), hosts: results.map((r) => r.host), unreachable };
+  }
+
+  async list(): Promise<ReplicaRecord[]> {
+    return (await this.observe(false)).records;
   }
 
   /** A running replica of the service to copy; kept so a scale to zero can come back. */
@@ -147,6 +180,7 @@ export class DockerRuntime implements ReplicaRuntime {
       try {
         const info = await this.engineOf(r.host).docker.getContainer(r.id).inspect();
         this.template = templateFromContainer(info);
+        this.templateHost = r.host;
         return this.template;
       } catch (err) {
         if (!isNotFound(err)) throw err;
@@ -155,49 +189,64 @@ export class DockerRuntime implements ReplicaRuntime {
     return this.template ?? templateFromSettings(this.o.service, this.o.fallback);
   }
 
-  async scaleTo(desired: number, replicas: readonly ReplicaRecord[]): Promise<ScaleOutcome> {
+  /**
+   * Carries out the loop's decision. `observation` is the tick's own (engines' capacities read
+   * once per tick); without it (a direct call) the engines are observed here.
+   */
+  async scaleTo(
+    desired: number,
+    replicas: readonly ReplicaRecord[],
+    observation?: RuntimeObservation,
+  ): Promise<ScaleOutcome> {
     const active = replicas.filter((r) => r.state !== 'exited');
     const outcome: ScaleOutcome = { added: [], removed: [] };
-    if (desired > active.length) await this.add(desired - active.length, replicas, outcome);
-    else if (desired < active.length) await this.remove(active.length - desired, active, outcome);
+    if (desired > active.length) {
+      const hosts = observation?.hosts ?? (await this.hostStates());
+      await this.add(desired - active.length, replicas, hosts, outcome);
+    } else if (desired < active.length) await this.remove(active.length - desired, active, outcome);
     return outcome;
   }
 
-  private async add(count: number, replicas: readonly ReplicaRecord[], outcome: ScaleOutcome): Promise<void> {
+  private async add(
+    count: number,
+    replicas: readonly ReplicaRecord[],
+    hosts: readonly HostState[],
+    outcome: ScaleOutcome,
+  ): Promise<void> {
     const now = this.now();
-    const notBefore = nextCreateAt(this.deaths, now);
-    if (notBefore > now) {
+    // The template is read only when no crash backoff holds creation back anyway.
+    const backoff = creationBackoff(this.deaths, now);
+    if (backoff) {
       outcome.shortfall = {
         reason: 'ScaleFailed',
-        detail: `${recentDeaths(this.deaths, now).length} replicas died in the last 5 minutes: next start in ${Math.ceil((notBefore - now) / 1000)} s`,
+        detail: `${backoff.deaths} replicas died in the last 5 minutes: next start in ${Math.ceil((backoff.until - now) / 1000)} s`,
       };
       return;
     }
     const template = await this.resolveTemplate(replicas);
-    if (!template) {
+    const request: ReplicaRequest | undefined = template
+      ? { cpu: template.nanoCpus / 1e9, memory: template.memory }
+      : undefined;
+    this.logUnknownDisk(hosts);
+    const plan = planScaleOut({
+      count,
+      hosts,
+      request,
+      settings: this.o.placement,
+      deaths: this.deaths,
+      now,
+    });
+    if (plan.kind === 'no-template' || !template) {
       outcome.shortfall = {
         reason: 'ScaleFailed',
         detail: `no running replica of "${this.o.service}" to copy and REPLICA_IMAGE is not set`,
       };
       return;
     }
-    const request: ReplicaRequest = { cpu: template.nanoCpus / 1e9, memory: template.memory };
-    let hosts = this.o.engines.length > 1 ? await this.hostStates() : undefined;
+    if (plan.kind !== 'place') return;
     const names = await this.allNames();
-    for (let i = 0; i < count; i++) {
-      let engine = this.o.engines[0]!;
-      if (hosts) {
-        const placed = chooseHost(hosts, request, this.o.placement);
-        if (!placed.ok) {
-          outcome.shortfall = {
-            reason: 'HostCapacityExhausted',
-            detail: placed.rejected.map((r) => `${r.id}: ${r.reason}`).join(', '),
-          };
-          return;
-        }
-        engine = this.engineOf(placed.host.id);
-        hosts = hosts.map((h) => (h.id === placed.host.id ? book(h, request) : h));
-      }
+    for (const hostId of plan.hosts) {
+      const engine = this.engineOf(hostId);
       try {
         const name = await this.createOn(engine, template, names);
         outcome.added.push(name);
@@ -209,13 +258,43 @@ export class DockerRuntime implements ReplicaRuntime {
         return;
       }
     }
+    if (plan.exhausted) {
+      outcome.shortfall = { reason: 'HostCapacityExhausted', detail: exhaustedDetail(plan.exhausted) };
+    }
+  }
+
+  /** DISK_RESERVE_MB needs the engine's free disk; an engine that gives none is said so, once. */
+  private logUnknownDisk(hosts: readonly HostState[]): void {
+    if (this.o.placement.diskReserve <= 0) return;
+    for (const h of hosts) {
+      if (!h.reachable || h.diskCapacity !== undefined || this.diskUnknownLogged.has(h.id)) continue;
+      this.diskUnknownLogged.add(h.id);
+      this.o.logger.warn(
+        { engine: h.id },
+        "DISK_RESERVE_MB not applied on this engine: its data root's free disk is not visible from here (a tcp:// engine, or a data root outside this container)",
+      );
+    }
   }
 
   private async createOn(engine: Engine, template: ReplicaTemplate, names: Set<string>): Promise<string> {
     // A name taken meanwhile (409) moves on to the next free n.
     for (let attempt = 0; attempt < 5; attempt++) {
       const n = lowestFreeIndex(this.o.service, names);
-      const opts = createOptions(template, this.o.service, n);
+      const { networks, missing } = resolveNetworks(
+        template.networks,
+        new Set((await engine.docker.listNetworks()).map((x) => x.Name)),
+      );
+      if (missing.length > 0) {
+        this.o.logger.warn(
+          { engine: engine.id, missing, using: networks.length > 0 ? networks : ['bridge'] },
+          "the template's networks are not all on this engine: the replica joins the ones that are",
+        );
+      }
+      const sameEngine = this.templateHost === undefined || this.templateHost === engine.id;
+      const opts = createOptions(template, this.o.service, n, {
+        networks,
+        publishedPorts: portsToPublish(template, sameEngine),
+      });
       names.add(opts.name!);
       let container: Docker.Container;
       try {
@@ -225,7 +304,7 @@ export class DockerRuntime implements ReplicaRuntime {
         throw err;
       }
       try {
-        for (const net of template.networks.slice(1))
+        for (const net of networks.slice(1))
           await engine.docker.getNetwork(net).connect({ Container: container.id });
         await container.start();
       } catch (err) {
@@ -253,42 +332,7 @@ export class DockerRuntime implements ReplicaRuntime {
 
   /** Capacity and bookings of every engine, from its live state (sum of all containers' limits). */
   async hostStates(): Promise<HostState[]> {
-    return Promise.all(
-      this.o.engines.map(async (e): Promise<HostState> => {
-        try {
-          const info = await e.docker.info();
-          const running = await e.docker.listContainers();
-          let cpuBooked = 0;
-          let memoryBooked = 0;
-          for (const c of running) {
-            const hc = (await e.docker.getContainer(c.Id).inspect()).HostConfig;
-            cpuBooked += hc.NanoCpus
-              ? hc.NanoCpus / 1e9
-              : hc.CpuQuota && hc.CpuPeriod
-                ? hc.CpuQuota / hc.CpuPeriod
-                : 0;
-            memoryBooked += hc.Memory ?? 0;
-          }
-          return {
-            id: e.id,
-            reachable: true,
-            cpuCapacity: info.NCPU,
-            memoryCapacity: info.MemTotal,
-            cpuBooked,
-            memoryBooked,
-          };
-        } catch {
-          return {
-            id: e.id,
-            reachable: false,
-            cpuCapacity: 0,
-            memoryCapacity: 0,
-            cpuBooked: 0,
-            memoryBooked: 0,
-          };
-        }
-      }),
-    );
+    return Promise.all(this.o.engines.map((e) => readHostState(e).catch(() => unreachableHost(e.id))));
   }
 
   private async remove(

@@ -1,5 +1,6 @@
 // The one interface between the loop and whatever runs replicas (Docker engines, a Swarm
 // service, local child processes). Runtimes list what exists and converge to a count.
+import type { HostState } from '../placement/host-state.js';
 
 export type ReplicaState = 'starting' | 'running' | 'exited';
 
@@ -34,12 +35,30 @@ export interface ScaleOutcome {
     | undefined;
 }
 
+/** One tick's observation of a runtime with several engines: what list() returns plus the engines' state. */
+export interface RuntimeObservation {
+  records: ReplicaRecord[];
+  /** Capacity of every engine for placement (unreachable ones included, marked so). */
+  hosts?: HostState[] | undefined;
+  /** Engines that did not answer this tick; the others are still scaled. */
+  unreachable: { id: string; error: string }[];
+}
+
 export interface ReplicaRuntime {
   readonly kind: 'docker' | 'swarm' | 'local';
   /** Everything of the SERVICE, owned or not. Throws EngineUnavailableError when the engine is gone. */
   list(): Promise<ReplicaRecord[]>;
+  /**
+   * Optional: list() plus the engines' capacity, read once per tick. Throws
+   * EngineUnavailableError only when no engine answers.
+   */
+  observe?(): Promise<RuntimeObservation>;
   /** Adds or removes replicas (one at a time, draining before each stop) until `desired` run. */
-  scaleTo(desired: number, replicas: readonly ReplicaRecord[]): Promise<ScaleOutcome>;
+  scaleTo(
+    desired: number,
+    replicas: readonly ReplicaRecord[],
+    observation?: RuntimeObservation,
+  ): Promise<ScaleOutcome>;
   /** Removes owned replicas that died (exited): they are replaced through the normal count. */
   reap(replicas: readonly ReplicaRecord[]): Promise<string[]>;
   /** CLEANUP_ON_EXIT: drain, stop and remove every owned replica. */

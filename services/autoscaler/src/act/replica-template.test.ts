@@ -6,6 +6,8 @@ import {
   isOwned,
   lowestFreeIndex,
   pickVictims,
+  portsToPublish,
+  resolveNetworks,
   templateFromContainer,
   templateFromSettings,
 } from './replica-template.js';
@@ -136,5 +138,47 @@ describe('swarm', () => {
     [undefined, 'exited'],
   ] as const)('task state %s → %s', (s, expected) => {
     expect(taskState(s)).toBe(expected);
+  });
+});
+
+describe('per-engine networks and ports', () => {
+  it.each([
+    ['all there', ['app', 'extra'], ['app', 'extra'], { networks: ['app', 'extra'], missing: [] }],
+    [
+      'primary missing: the next becomes primary',
+      ['app', 'extra'],
+      ['extra'],
+      { networks: ['extra'], missing: ['app'] },
+    ],
+    ['none there: default bridge', ['app'], [], { networks: [], missing: ['app'] }],
+    ['built-in networks exist everywhere', ['bridge'], [], { networks: ['bridge'], missing: [] }],
+  ] as const)('resolveNetworks: %s', (_n, wanted, onEngine, expected) => {
+    expect(resolveNetworks(wanted, new Set(onEngine))).toEqual(expected);
+  });
+
+  const t = templateFromSettings('svc', { image: 'img', port: 3000 })!;
+  it.each([
+    ['same engine, nothing published: nothing', t, true, []],
+    ['another engine: lb.port published', t, false, ['3000/tcp']],
+    ['the template publishes: those, anywhere', { ...t, publishedPorts: ['8080/tcp'] }, false, ['8080/tcp']],
+    [
+      'no lb.port, one exposed port',
+      { ...t, labels: {}, exposedPorts: { '5000/tcp': {} } },
+      false,
+      ['5000/tcp'],
+    ],
+  ] as const)('portsToPublish: %s', (_n, tpl, same, expected) => {
+    expect(portsToPublish(tpl, same)).toEqual(expected);
+  });
+
+  it('createOptions takes the engine overrides: networks and published ports', () => {
+    const o = createOptions({ ...t, networks: ['app'] }, 'svc', 2, {
+      networks: [],
+      publishedPorts: ['3000/tcp'],
+    });
+    expect(o.HostConfig?.NetworkMode).toBeUndefined();
+    expect(o.NetworkingConfig).toBeUndefined();
+    expect(o.HostConfig?.PortBindings).toEqual({ '3000/tcp': [{ HostPort: '' }] });
+    expect(o.ExposedPorts).toEqual({ '3000/tcp': {} });
   });
 });

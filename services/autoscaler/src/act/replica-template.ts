@@ -118,13 +118,56 @@ export function templateFromSettings(service: string, s: FallbackSettings): Repl
   };
 }
 
+/** What a replica placed on one engine gets instead of the template's values: that engine's networks and ports. */
+export interface EngineOverrides {
+  networks?: string[] | undefined;
+  publishedPorts?: string[] | undefined;
+}
+
+/**
+ * Pure: the template's networks that exist on the target engine, in the template's order (the
+ * first left becomes the primary), and the ones it lacks. A network name is one engine's: on
+ * another engine the same name may not exist (a standalone engine's bridge network) or be
+ * another network; an overlay of a Swarm exists on every node that joined it.
+ */
+export function resolveNetworks(
+  wanted: readonly string[],
+  onEngine: ReadonlySet<string>,
+): { networks: string[]; missing: string[] } {
+  const networks: string[] = [];
+  const missing: string[] = [];
+  for (const n of wanted) (BUILTIN_NETWORKS.has(n) || onEngine.has(n) ? networks : missing).push(n);
+  return { networks, missing };
+}
+
+/**
+ * Pure: the container ports a replica on another engine than its template's publishes. The
+ * template's own published ports when it has any; otherwise its lb.port (or its single exposed
+ * port): a balancer on another host reaches a replica only at its engine's address, through a
+ * published port.
+ */
+export function portsToPublish(t: ReplicaTemplate, sameEngineAsTemplate: boolean): string[] {
+  if (t.publishedPorts.length > 0 || sameEngineAsTemplate) return t.publishedPorts;
+  const lbPort = t.labels[LB_LABELS.port];
+  if (lbPort && /^\d+$/.test(lbPort)) return [`${lbPort}/tcp`];
+  const exposed = Object.keys(t.exposedPorts ?? {}).filter((p) => p.endsWith('/tcp'));
+  return exposed.length === 1 ? exposed : [];
+}
+
 /** The create body of replica n. The hostname (and INSTANCE_ID when the template sets one) become its name. */
-export function createOptions(t: ReplicaTemplate, service: string, n: number): Docker.ContainerCreateOptions {
+export function createOptions(
+  t: ReplicaTemplate,
+  service: string,
+  n: number,
+  overrides: EngineOverrides = {},
+): Docker.ContainerCreateOptions {
   const name = replicaName(service, n);
   const env = t.env.map((e) => (e.startsWith('INSTANCE_ID=') ? `INSTANCE_ID=${name}` : e));
+  const published = overrides.publishedPorts ?? t.publishedPorts;
   const portBindings: Record<string, { HostPort: string }[]> = {};
-  for (const p of t.publishedPorts) portBindings[p] = [{ HostPort: '' }];
-  const primary = t.networks[0];
+  for (const p of published) portBindings[p] = [{ HostPort: '' }];
+  const networks = overrides.networks ?? t.networks;
+  const primary = networks[0];
   return {
     name,
     Hostname: name,
@@ -134,14 +177,18 @@ export function createOptions(t: ReplicaTemplate, service: string, n: number): D
     Env: env,
     WorkingDir: t.workingDir,
     User: t.user,
-    ExposedPorts: t.exposedPorts,
+    // a published port must be exposed too
+    ExposedPorts:
+      published.length > 0
+        ? { ...(t.exposedPorts ?? {}), ...Object.fromEntries(published.map((p) => [p, {}])) }
+        : t.exposedPorts,
     Healthcheck: t.healthcheck,
     StopSignal: t.stopSignal,
     Labels: { ...t.labels, [LB_LABELS.service]: service, ...ownerLabels(service, n) },
     HostConfig: {
       NanoCpus: t.nanoCpus > 0 ? t.nanoCpus : undefined,
       Memory: t.memory > 0 ? t.memory : undefined,
-      PortBindings: t.publishedPorts.length > 0 ? portBindings : undefined,
+      PortBindings: published.length > 0 ? portBindings : undefined,
       Binds: t.binds,
       ReadonlyRootfs: t.readonlyRootfs,
       Init: t.init,
