@@ -7,6 +7,7 @@ import {
   lowestFreeIndex,
   pickVictims,
   portsToPublish,
+  type ReplicaTemplate,
   resolveNetworks,
   templateFromContainer,
   templateFromSettings,
@@ -157,7 +158,7 @@ describe('per-engine networks and ports', () => {
   });
 
   const t = templateFromSettings('svc', { image: 'img', port: 3000 })!;
-  it.each([
+  it.each<[string, ReplicaTemplate, boolean, string[]]>([
     ['same engine, nothing published: nothing', t, true, []],
     ['another engine: lb.port published', t, false, ['3000/tcp']],
     ['the template publishes: those, anywhere', { ...t, publishedPorts: ['8080/tcp'] }, false, ['8080/tcp']],
@@ -167,7 +168,7 @@ describe('per-engine networks and ports', () => {
       false,
       ['5000/tcp'],
     ],
-  ] as const)('portsToPublish: %s', (_n, tpl, same, expected) => {
+  ])('portsToPublish: %s', (_n, tpl, same, expected) => {
     expect(portsToPublish(tpl, same)).toEqual(expected);
   });
 
