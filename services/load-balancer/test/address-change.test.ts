@@ -19,6 +19,12 @@ import { RequestRecorder } from '../src/telemetry/request-recorder.js';
 import { echoServer, type TestServer } from './lb-fixtures.js';
 
 const logger = createLogger({ service: 'address-change-test', level: 'silent' });
+/** What applyBackendSet logs (the rest of the wiring logs nothing here). */
+const said: Array<{ msg: string; fields: Record<string, unknown> }> = [];
+const setLogger = {
+  ...logger,
+  info: (fields: Record<string, unknown>, msg: string) => said.push({ msg, fields }),
+} as unknown as typeof logger;
 
 function spec(id: string, url: string): BackendSpec {
   return {
@@ -87,7 +93,13 @@ describe('a backend whose address changes under the same id', () => {
     let current = new Map<string, BackendSpec>();
     const publish = (s: BackendSpec) => {
       const next = new Map([[s.id, s]]);
-      const diff = applyBackendSet([s], current, Date.now(), { core, pools, prober, resources, logger });
+      const diff = applyBackendSet([s], current, Date.now(), {
+        core,
+        pools,
+        prober,
+        resources,
+        logger: setLogger,
+      });
       current = next;
       return diff;
     };
@@ -126,6 +138,12 @@ describe('a backend whose address changes under the same id', () => {
       expect(later.length).toBeGreaterThan(30);
       expect(new Set(later)).toEqual(new Set(['new-address']));
       expect(pools.urlOf('c1')).toBe(newAddr.url);
+      // and it says so, with both addresses
+      expect(said.find((l) => l.msg === 'backend address changed')?.fields).toMatchObject({
+        backend: 'c1',
+        from: oldAddr.url,
+        to: newAddr.url,
+      });
     } finally {
       server.close();
       server.closeAllConnections();

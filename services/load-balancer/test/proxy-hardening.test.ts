@@ -260,6 +260,8 @@ describe('WebSockets', () => {
       expect(forwarded.upgrade).toBe('websocket');
       // hold them a while, then close: a session length recorded as latency would be ~2.5 s
       await new Promise((r) => setTimeout(r, 2500));
+      // an open session is not a request in flight (a drain does not wait for it)
+      expect((await backends(lb.admin)).map((v) => v.inFlight)).toEqual([0, 0]);
       for (const ws of sessions) ws.close();
       await waitFor(async () => (await backends(lb.admin)).every((v) => v.inFlight === 0), {
         timeoutMs: 3000,
@@ -305,6 +307,23 @@ describe('WebSockets', () => {
     } finally {
       await lb.stop();
       silent.close();
+    }
+  });
+
+  it('a backend that refuses the tunnel: 502', async () => {
+    const gone = await wsBackend('ws-gone');
+    const lb = await startLb({ BACKENDS: gone.url, METRICS_SOURCE: 'none', HEALTH_INTERVAL_MS: '60000' });
+    try {
+      await waitHealthy(lb.admin, 1);
+      gone.close();
+      const status = await new Promise<number>((resolve) => {
+        const ws = new WebSocket(`${lb.proxy.replace('http', 'ws')}/chat`);
+        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.once('error', () => resolve(-1));
+      });
+      expect(status).toBe(502);
+    } finally {
+      await lb.stop();
     }
   });
 
