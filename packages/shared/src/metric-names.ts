@@ -37,6 +37,8 @@ export const LB_METRICS = {
   upstreamErrors: 'headroom_lb_upstream_errors_total',
   /** Backend state changes (ejected, unhealthy, healthy, draining, drained, removed, …) by `to` and `reason` code. */
   backendTransitions: 'headroom_lb_backend_transitions_total',
+  /** 1 while discovery reaches a DOCKER_HOSTS engine, 0 while it keeps that engine's last backends. */
+  discoveryEngineUp: 'headroom_lb_discovery_engine_up',
 } as const;
 
 export const AUTOSCALER_METRICS = {

@@ -18,6 +18,7 @@ import { createBalancer } from './balancing/balancer.js';
 import { applyBackendSet } from './discovery/apply-backends.js';
 import type { BackendSet, BackendSource, BackendSpec } from './discovery/backend-set.js';
 import { createDockerSource } from './discovery/docker-source.js';
+import { MultiEngineSource, parseEngineAddress } from './discovery/multi-engine-source.js';
 import { StaticSource } from './discovery/static-source.js';
 import { createSwarmSource } from './discovery/swarm-source.js';
 import { HttpProber } from './health/http-prober.js';
@@ -91,12 +92,23 @@ if (config.DISCOVERY !== 'static' && config.BACKENDS.length > 0)
     { discovery: config.DISCOVERY, backends: config.BACKENDS },
     `BACKENDS is ignored with DISCOVERY=${config.DISCOVERY}; set DISCOVERY=static to use it, or register backends with POST /api/backends`,
   );
+// DOCKER_HOSTS: one watch per engine, merged; otherwise the one engine of DOCKER_SOCKET/DOCKER_HOST.
+const engines =
+  config.DISCOVERY === 'docker' && config.DOCKER_HOSTS.length > 0
+    ? new MultiEngineSource(
+        config.DOCKER_HOSTS.map((h) => parseEngineAddress(h)),
+        config,
+        logger,
+        metrics.registry,
+      )
+    : undefined;
 const discovered: BackendSource | undefined =
-  config.DISCOVERY === 'docker'
+  engines ??
+  (config.DISCOVERY === 'docker'
     ? createDockerSource(config, logger)
     : config.DISCOVERY === 'swarm'
       ? createSwarmSource(config, logger)
-      : undefined;
+      : undefined);
 let discoveredSet: BackendSet = [];
 let staticSet: BackendSet = [];
 let current = new Map<string, BackendSpec>();
@@ -224,6 +236,7 @@ const ctx: AdminContext = {
   proxyUrl: () => `http://127.0.0.1:${proxyPort}`,
   shuttingDown: () => shuttingDown,
   events: transitions,
+  engines: engines ? () => engines.engines() : undefined,
 };
 const admin = await createAdminServer(ctx);
 

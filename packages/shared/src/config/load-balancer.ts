@@ -46,6 +46,10 @@ export const loadBalancerConfigSchema = z
       '/var/run/docker.sock',
       'Docker engine socket (DOCKER_HOST=tcp://… also honoured).',
     ),
+    DOCKER_HOSTS: env.list(
+      '',
+      "Several engines to discover containers on, comma-separated (unix:///path or tcp://host:port, as the autoscaler's DOCKER_HOSTS); a published port of a tcp:// engine is reached at that host. Default: DOCKER_SOCKET only.",
+    ),
     DOCKER_NETWORK: env.optionalString(
       'Network to reach containers on; default: one shared with the balancer, else any.',
     ),

@@ -56,7 +56,26 @@ export const backendViewSchema = z.object({
 });
 export type BackendView = z.infer<typeof backendViewSchema>;
 
-export const backendListSchema = z.object({ mode: balancerModeSchema, backends: z.array(backendViewSchema) });
+/** One Docker engine of DOCKER_HOSTS as the balancer's discovery sees it. */
+export const discoveryEngineSchema = z.object({
+  /** As configured: unix:///path or tcp://host:port. */
+  engine: z.string(),
+  reachable: z.boolean(),
+  /** Backends discovered on it (the last known ones while it is unreachable: health checks decide). */
+  backends: z.number().int().nonnegative(),
+  /** Why it is unreachable, while it is. */
+  error: z.string().optional(),
+  /** Since when it is in its current reachable state (ISO time). */
+  since: z.string(),
+});
+export type DiscoveryEngine = z.infer<typeof discoveryEngineSchema>;
+
+export const backendListSchema = z.object({
+  mode: balancerModeSchema,
+  backends: z.array(backendViewSchema),
+  /** With DOCKER_HOSTS: every engine and whether discovery reaches it. */
+  engines: z.array(discoveryEngineSchema).optional(),
+});
 export type BackendList = z.infer<typeof backendListSchema>;
 
 export const modeResponseSchema = z.object({ mode: balancerModeSchema, modes: z.array(balancerModeSchema) });

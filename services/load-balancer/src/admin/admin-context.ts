@@ -1,5 +1,5 @@
 // What the admin routes may use: the core and a few operations main.ts implements.
-import type { BackendView, LoadBalancerConfig, Logger } from '@headroom/shared';
+import type { BackendView, DiscoveryEngine, LoadBalancerConfig, Logger } from '@headroom/shared';
 import type { Balancer } from '../balancing/balancer.js';
 import type { BackendSpec } from '../discovery/backend-set.js';
 import type { StaticRegistration } from '../discovery/static-source.js';
@@ -24,4 +24,6 @@ export interface AdminContext {
   shuttingDown(): boolean;
   /** Backend state changes, for GET /api/events. */
   events: Pick<TransitionLog, 'list'>;
+  /** With DOCKER_HOSTS: each engine's discovery state (GET /api/backends `engines`). */
+  engines?: (() => DiscoveryEngine[]) | undefined;
 }

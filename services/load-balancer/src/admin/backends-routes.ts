@@ -22,7 +22,10 @@ export const backendsRoutes: FastifyPluginAsync<{ ctx: AdminContext }> = async (
   };
   const view = (id: string) => ctx.views().find((v) => v.id === id);
 
-  app.get('/api/backends', async () => ({ mode: ctx.core.mode, backends: ctx.views() }));
+  app.get('/api/backends', async () => {
+    const engines = ctx.engines?.();
+    return { mode: ctx.core.mode, backends: ctx.views(), ...(engines ? { engines } : {}) };
+  });
 
   app.get<{ Params: { id: string } }>('/api/backends/:id', async (req) => {
     known(req.params.id);

@@ -45,6 +45,14 @@ function sameSet(a: BackendSet, b: BackendSet): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** Per-engine settings when discovery watches several engines (DOCKER_HOSTS). */
+export interface DockerSourceOptions {
+  /** Where a published port is reached: the tcp:// engine's host; 127.0.0.1 for a local socket. */
+  publishedHost?: string;
+  /** Told whenever the engine becomes reachable or unreachable. */
+  onReachability?: (reachable: boolean, why?: string) => void;
+}
+
 export class DockerSource implements BackendSource {
   private publish: ((set: BackendSet) => void) | undefined;
   private last: BackendSet | undefined;
@@ -62,7 +70,13 @@ export class DockerSource implements BackendSource {
     private readonly docker: Docker,
     private readonly config: LoadBalancerConfig,
     private readonly logger: Logger,
+    private readonly options: DockerSourceOptions = {},
   ) {}
+
+  /** The last set this engine published (kept while it is unreachable). */
+  lastSet(): BackendSet {
+    return this.last ?? [];
+  }
 
   async start(publish: (set: BackendSet) => void): Promise<void> {
     this.publish = publish;
@@ -100,6 +114,7 @@ export class DockerSource implements BackendSource {
       await this.relist();
       if (this.attempt > 0) this.logger.info('docker engine reachable again; resynced');
       this.attempt = 0;
+      this.options.onReachability?.(true);
     } catch (err) {
       this.scheduleReconnect((err as Error).message);
     }
@@ -108,6 +123,7 @@ export class DockerSource implements BackendSource {
   private scheduleReconnect(why: string): void {
     if (this.stopped) return;
     const delay = backoffMs(this.attempt++, Math.random());
+    this.options.onReachability?.(false, why);
     // keep serving the last known backends: publish nothing while the engine is away
     this.logger.warn(
       { why, retryInMs: delay, attempt: this.attempt },
@@ -163,7 +179,7 @@ export class DockerSource implements BackendSource {
       network: this.config.DOCKER_NETWORK,
       addressMode: this.config.DOCKER_ADDRESS,
       healthPath: this.config.HEALTH_PATH,
-      publishedHost: '127.0.0.1',
+      publishedHost: this.options.publishedHost ?? '127.0.0.1',
     };
     const infos = await Promise.all(
       summaries.map((s) =>

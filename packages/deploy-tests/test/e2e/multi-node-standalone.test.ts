@@ -1,0 +1,146 @@
+// Two standalone engines (each its own dockerd in a network namespace, reached over tcp:// like
+// two hosts) and the balancer with DOCKER_HOSTS naming both: containers of both engines are
+// discovered from each engine's events and served at their engine's address (published port);
+// one engine killed: its backends are kept (health checks take them out), it is reported in
+// /api/backends and headroom_lb_discovery_engine_up, and traffic goes on on the other engine.
+import { backendListSchema, LB_LABELS } from '@headroom/shared';
+import {
+  type EngineCluster,
+  freePort,
+  type ServiceProcess,
+  spawnService,
+  startEngines,
+  waitFor,
+} from '@headroom/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const IMAGE = 'headroom/backend:latest';
+const SERVICE = 'mn-web';
+let cluster: EngineCluster;
+let lb: ServiceProcess | undefined;
+let proxy = '';
+let admin = '';
+
+function runBackend(engine: EngineCluster['engines'][number], name: string): void {
+  engine.docker(
+    'run',
+    '-d',
+    '--name',
+    name,
+    '-e',
+    `INSTANCE_ID=${name}`,
+    '-p',
+    '3000',
+    '--cpus',
+    '0.25',
+    '-l',
+    `${LB_LABELS.enable}=true`,
+    '-l',
+    `${LB_LABELS.service}=${SERVICE}`,
+    '-l',
+    `${LB_LABELS.port}=3000`,
+    IMAGE,
+  );
+}
+
+async function backends() {
+  return backendListSchema.parse(await (await fetch(`${admin}/api/backends`)).json());
+}
+
+async function instance(): Promise<string> {
+  const res = await fetch(`${proxy}/load?ms=1`);
+  if (!res.ok) throw new Error(`/load answered ${res.status}`);
+  return ((await res.json()) as { instance: string }).instance;
+}
+
+beforeAll(async () => {
+  cluster = await startEngines({ count: 2, images: [IMAGE] });
+  const [a, b] = cluster.engines;
+  if (!a || !b) throw new Error('two engines');
+  runBackend(a, 'web-a');
+  const [port, adminPort] = [await freePort(), await freePort()];
+  proxy = `http://127.0.0.1:${port}`;
+  admin = `http://127.0.0.1:${adminPort}`;
+  lb = spawnService('load-balancer', {
+    PORT: String(port),
+    ADMIN_PORT: String(adminPort),
+    HOST: '127.0.0.1',
+    DISCOVERY: 'docker',
+    DOCKER_HOSTS: `${a.tcpHost},${b.tcpHost}`,
+    LB_SERVICE: SERVICE,
+    HEALTH_INTERVAL_MS: '500',
+    // this test is about discovery and reachability, not shares: every healthy backend in turn
+    BALANCER_MODE: 'round-robin',
+    LOG_LEVEL: 'info',
+  });
+  await waitFor(async () => (await fetch(`${admin}/healthz`)).ok, {
+    timeoutMs: 20_000,
+    message: 'balancer up',
+  });
+}, 300_000);
+
+afterAll(async () => {
+  await lb?.stop();
+  cluster?.stop();
+});
+
+describe('the balancer over two standalone engines (DOCKER_HOSTS)', () => {
+  it('discovers containers on both engines, each served at its engine address', async () => {
+    // started after the balancer: found from engine b's events stream, not a first list
+    runBackend(cluster.engines[1]!, 'web-b');
+    const list = await waitFor(
+      async () => {
+        const l = await backends();
+        return l.backends.filter((x) => x.state === 'healthy').length === 2 ? l : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250, message: 'two healthy backends' },
+    );
+    const byName = Object.fromEntries(list.backends.map((x) => [x.name, new URL(x.url).hostname]));
+    expect(byName).toEqual({ 'web-a': cluster.engines[0]!.address, 'web-b': cluster.engines[1]!.address });
+    expect(list.engines?.map((e) => [e.engine, e.reachable, e.backends])).toEqual([
+      [cluster.engines[0]!.tcpHost, true, 1],
+      [cluster.engines[1]!.tcpHost, true, 1],
+    ]);
+    const seen = new Set<string>();
+    for (let i = 0; i < 40 && seen.size < 2; i++) seen.add(await instance());
+    expect([...seen].sort()).toEqual(['web-a', 'web-b']);
+  });
+
+  it('one engine killed: reported unreachable with its last backends, traffic continues on the other', async () => {
+    const [a, b] = cluster.engines as [EngineCluster['engines'][number], EngineCluster['engines'][number]];
+    b.kill();
+    const list = await waitFor(
+      async () => {
+        const l = await backends();
+        const eb = l.engines?.find((e) => e.engine === b.tcpHost);
+        return eb && !eb.reachable ? l : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250, message: 'engine b reported unreachable' },
+    );
+    // kept, not dropped: the health checks decide
+    expect(list.engines?.find((e) => e.engine === b.tcpHost)?.backends).toBe(1);
+    expect(list.engines?.find((e) => e.engine === a.tcpHost)?.reachable).toBe(true);
+    await waitFor(
+      async () => (await backends()).backends.find((x) => x.name === 'web-b')?.state === 'unhealthy',
+      { timeoutMs: 30_000, intervalMs: 250, message: 'web-b unhealthy by its health checks' },
+    );
+    const metrics = await (await fetch(`${admin}/metrics`)).text();
+    expect(metrics).toContain(`headroom_lb_discovery_engine_up{engine="${b.tcpHost}"} 0`);
+    expect(metrics).toContain(`headroom_lb_discovery_engine_up{engine="${a.tcpHost}"} 1`);
+    let failed = 0;
+    for (let i = 0; i < 50; i++) {
+      try {
+        expect(await instance()).toBe('web-a');
+      } catch {
+        failed++;
+      }
+    }
+    expect(failed).toBe(0);
+    // engine a still discovers: a new container there joins
+    runBackend(a, 'web-a2');
+    await waitFor(
+      async () => (await backends()).backends.find((x) => x.name === 'web-a2')?.state === 'healthy',
+      { timeoutMs: 30_000, intervalMs: 250, message: 'web-a2 joins while b is down' },
+    );
+  });
+});
