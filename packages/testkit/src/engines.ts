@@ -1,7 +1,7 @@
 // Several real Docker engines on one machine, for multi-host and multi-node Swarm tests: each
 // engine is its own dockerd (own image store, containers, networks, events) in its own network
 // namespace, all attached to one Linux bridge on the host. The platform facts this follows
-// (and why each step is there), also in docs/deploy.md "Several hosts and a multi-node Swarm":
+// (and why each step is there, each one learned from a failed try):
 //  - a bridge 10.77.N.1/24, one veth per engine (10.77.N.11, .12, …) and no default route;
 //  - the host's Docker sets FORWARD to DROP: one ACCEPT rule for this bridge, removed on teardown;
 //  - dockerd started through `nsenter --net` (not `ip netns exec`, which remounts /sys and hides
