@@ -42,10 +42,14 @@ async function backends(): Promise<BackendView[]> {
   return backendListSchema.parse(await (await fetch(`${admin}/api/backends`)).json()).backends;
 }
 
-async function decisionsTail(n = 8): Promise<string[]> {
+/** The autoscaler's decisions since `sinceMs` (epoch), oldest first, at most `n`. */
+async function decisionsSince(sinceMs: number, n = 30): Promise<string[]> {
   const { decisions } = decisionListSchema.parse(await (await fetch(`${scaler}/api/decisions`)).json());
-  // newest first
-  return decisions.slice(0, n).map((d) => `${d.at} ${d.reason}: ${d.message}`);
+  return decisions
+    .filter((d) => Date.parse(d.at) >= sinceMs)
+    .reverse()
+    .slice(0, n)
+    .map((d) => `${d.at} ${d.reason}: ${d.message}`);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -200,7 +204,9 @@ describe('README walkthrough on the embedded stack', () => {
       async () => (await backends()).find((b) => !first.has(b.name) && b.state === 'healthy'),
       { timeoutMs: 20_000, intervalMs: 200, message: 'a new healthy backend' },
     ).catch(async (err: Error) => {
-      throw new Error(`${err.message}; the autoscaler decided:\n${(await decisionsTail()).join('\n')}`);
+      throw new Error(
+        `${err.message}; the autoscaler decided:\n${(await decisionsSince(stepAt)).join('\n')}`,
+      );
     });
     const served = await waitFor(() => load.samples.find((s) => s.at >= step && s.instance === added!.name), {
       timeoutMs: 20_000,
@@ -219,7 +225,9 @@ describe('README walkthrough on the embedded stack', () => {
           0.99,
         ),
         skippedSoFar: load.skipped,
-        decisions: await decisionsTail(5),
+        // resource-aware's split while the three carried the step (the autoscaler reads the mean)
+        sharesUntilServing: shares(between(load.samples, step, served.at)),
+        decisions: await decisionsSince(stepAt, 20),
       },
     });
     expect(seconds).toBeLessThanOrEqual(15);
