@@ -1,7 +1,18 @@
-// Swarm discovery: services whose spec carries lb.enable=true, one backend per running
-// task, addressed by the task's IP on an overlay network the balancer shares (or
-// DOCKER_NETWORK / lb.network). Tasks are re-listed every 2 s and on service events; the
-// engine's task list is the truth, so a lost engine keeps the last set, as with Docker.
+// Swarm discovery: services whose spec carries lb.enable=true, one backend per task that runs
+// and is meant to run, addressed by the task's IP on an overlay network the balancer shares
+// (or DOCKER_NETWORK / lb.network). It follows the manager's events (service, node, and the
+// manager's own containers) with a periodic resync (RESYNC_INTERVAL_MS) as the safety net.
+//
+// Why events need follow-up re-lists: the manager has no task events. A scale-in is a
+// `service update` event, and only after it does the orchestrator set the removed tasks'
+// desired state to shutdown/remove, and a scale-out's tasks become running seconds later. So
+// an event starts a short settle window of quick re-lists, extended while tasks are still on
+// their way in or out. A task whose desired state is no longer `running` leaves the set at
+// once: the proxy finishes its in-flight requests on the old pool, and the Swarm agent holds
+// the task's SIGTERM for its gossip delay (2 s with an overlay network), so nothing new is
+// sent to a task that is stopping. Tasks on a node the manager reports `down` leave too; the
+// health checks take them out sooner when the node dies before the manager notices.
+// A lost manager keeps the last set and reconnects with backoff, as with Docker.
 import {
   DEFAULT_HEALTH_PATH,
   isEnabled,
@@ -14,11 +25,18 @@ import {
 } from '@headroom/shared';
 import type Docker from 'dockerode';
 import type { BackendSet, BackendSource, BackendSpec } from './backend-set.js';
+import { backoffMs } from './backoff.js';
 import { dockerClient } from './docker-source.js';
+import { onJsonLines } from './json-lines.js';
 
-const POLL_MS = 2000;
+/** After an event, re-list this often for SETTLE_MS: the orchestrator acts after the event. */
+export const SETTLE_INTERVAL_MS = 200;
+export const SETTLE_MS = 3_000;
+/** While tasks are still starting or stopping, re-list this often, for at most CONVERGE_MAX_MS after the last event. */
+export const CONVERGE_INTERVAL_MS = 500;
+export const CONVERGE_MAX_MS = 60_000;
 
-interface SwarmService {
+export interface SwarmService {
   ID: string;
   Spec?: {
     Name?: string;
@@ -26,25 +44,59 @@ interface SwarmService {
     TaskTemplate?: { Resources?: { Limits?: { NanoCPUs?: number; MemoryBytes?: number } } };
   };
 }
-interface SwarmTask {
+export interface SwarmTask {
   ID: string;
   ServiceID: string;
+  NodeID?: string;
   Slot?: number;
   Status?: { State?: string };
   DesiredState?: string;
   NetworksAttachments?: Array<{ Network?: { Spec?: { Name?: string } }; Addresses?: string[] }>;
+}
+export interface SwarmNode {
+  ID: string;
+  Description?: { Hostname?: string };
+  Status?: { State?: string };
+}
+
+/** Task states before `running` (swarmkit's order). */
+const TASK_STARTING = new Set([
+  'new',
+  'pending',
+  'allocated',
+  'assigned',
+  'accepted',
+  'preparing',
+  'ready',
+  'starting',
+]);
+
+export interface SwarmContext {
+  network: string | undefined;
+  ownNetworks: readonly string[];
+  healthPath: string;
+  service: string | undefined;
+  /** Nodes by id; a task on a node whose state is `down` is left out. Empty: node state unknown. */
+  nodes?: ReadonlyMap<string, { name?: string | undefined; state?: string | undefined }>;
+}
+
+/** Pure: whether a task belongs in rotation, and why not. */
+export function taskInRotation(
+  t: SwarmTask,
+  nodes: SwarmContext['nodes'],
+): { in: true } | { in: false; why: string } {
+  if (t.DesiredState !== 'running') return { in: false, why: `desired state ${t.DesiredState ?? 'unknown'}` };
+  if (t.Status?.State !== 'running') return { in: false, why: `state ${t.Status?.State ?? 'unknown'}` };
+  const node = t.NodeID === undefined ? undefined : nodes?.get(t.NodeID);
+  if (node?.state === 'down') return { in: false, why: `node ${node.name ?? t.NodeID} is down` };
+  return { in: true };
 }
 
 /** Pure: a service and its tasks → backend specs. */
 export function tasksToBackends(
   service: SwarmService,
   tasks: SwarmTask[],
-  ctx: {
-    network: string | undefined;
-    ownNetworks: readonly string[];
-    healthPath: string;
-    service: string | undefined;
-  },
+  ctx: SwarmContext,
 ): { specs: BackendSpec[]; skip?: string } {
   const labels = service.Spec?.Labels ?? {};
   const name = service.Spec?.Name ?? service.ID;
@@ -61,7 +113,7 @@ export function tasksToBackends(
   const wanted = labels[LB_LABELS.network] ?? ctx.network;
   const specs: BackendSpec[] = [];
   for (const t of tasks) {
-    if (t.ServiceID !== service.ID || t.Status?.State !== 'running' || t.DesiredState !== 'running') continue;
+    if (t.ServiceID !== service.ID || !taskInRotation(t, ctx.nodes).in) continue;
     const attachments = (t.NetworksAttachments ?? []).filter((a) => a.Network?.Spec?.Name !== 'ingress');
     const att =
       attachments.find((a) => a.Network?.Spec?.Name === wanted) ??
@@ -81,50 +133,177 @@ export function tasksToBackends(
       cpuLimit: nano ? nano / 1e9 : undefined,
       memoryLimit: mem || undefined,
       sticky: typeof sticky === 'string' ? { kind: 'none' } : sticky,
+      node: t.NodeID,
+      nodeName: t.NodeID === undefined ? undefined : ctx.nodes?.get(t.NodeID)?.name,
     });
   }
   return { specs };
 }
 
+/** What the engine's events stream delivers (the fields read here). */
+export interface EngineEvent {
+  Type?: string;
+  Action?: string;
+  status?: string;
+  Actor?: { Attributes?: Record<string, string> };
+}
+
+const CONTAINER_ACTIONS = new Set(['start', 'die', 'stop', 'kill', 'destroy', 'health_status']);
+
+/** Pure: whether an event from the manager can change the set (and so starts a settle window). */
+export function isSwarmChange(ev: EngineEvent): boolean {
+  const action = (ev.Action ?? ev.status ?? '').split(':')[0] ?? '';
+  if (ev.Type === 'service' || ev.Type === 'node') return true;
+  // the manager's own containers: only a Swarm task's, and only what changes its running state
+  if (ev.Type === 'container')
+    return CONTAINER_ACTIONS.has(action) && ev.Actor?.Attributes?.['com.docker.swarm.task.id'] !== undefined;
+  return false;
+}
+
+/** Pure: whether an enabled service's tasks are on their way in or out (worth re-listing soon). */
+export function tasksConverging(tasks: readonly SwarmTask[], serviceIds: ReadonlySet<string>): boolean {
+  return tasks.some((t) => {
+    if (!serviceIds.has(t.ServiceID)) return false;
+    const state = t.Status?.State ?? '';
+    if (t.DesiredState === 'running') return TASK_STARTING.has(state);
+    // told to stop and not stopped yet
+    return state === 'running' || TASK_STARTING.has(state);
+  });
+}
+
+/** Pure: when to re-list next after a list (ms from now), or undefined to wait for events and the resync. */
+export function followUpDelay(
+  now: number,
+  lastEventAt: number | undefined,
+  converging: boolean,
+): number | undefined {
+  if (lastEventAt === undefined) return undefined;
+  const since = now - lastEventAt;
+  if (since < SETTLE_MS) return SETTLE_INTERVAL_MS;
+  if (converging && since < CONVERGE_MAX_MS) return CONVERGE_INTERVAL_MS;
+  return undefined;
+}
+
 export class SwarmSource implements BackendSource {
-  private timer: NodeJS.Timeout | undefined;
-  private last = '';
-  private lastError = '';
+  private publish: ((set: BackendSet) => void) | undefined;
+  private last: string | undefined;
+  private stopped = false;
+  private events: NodeJS.ReadableStream | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private followTimer: NodeJS.Timeout | undefined;
+  private relistPending = false;
+  private relistRunning = false;
+  private attempt = 0;
+  private lastEventAt: number | undefined;
 
   constructor(
     private readonly docker: Docker,
     private readonly config: LoadBalancerConfig,
     private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async start(publish: (set: BackendSet) => void): Promise<void> {
-    const poll = async () => {
-      try {
-        const set = await this.list();
-        const key = JSON.stringify(set);
-        if (key !== this.last) {
-          this.last = key;
-          publish(set);
-        }
-        if (this.lastError) this.logger.info('swarm reachable again');
-        this.lastError = '';
-      } catch (err) {
-        const msg = (err as Error).message;
-        if (msg !== this.lastError)
-          this.logger.warn({ err: msg }, 'swarm unreachable; keeping last known backends');
-        this.lastError = msg;
-      }
-    };
-    await poll();
-    this.timer = setInterval(() => void poll(), POLL_MS);
-    this.timer.unref();
+    this.publish = publish;
+    await this.connect();
+    this.resyncTimer = setInterval(() => this.requestRelist(), this.config.RESYNC_INTERVAL_MS);
+    this.resyncTimer.unref();
   }
 
-  private async list(): Promise<BackendSpec[]> {
-    const services = (await this.docker.listServices({
-      filters: { label: [LB_LABELS.enable] },
-    })) as SwarmService[];
-    const tasks = (await this.docker.listTasks({ filters: { 'desired-state': ['running'] } })) as SwarmTask[];
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.resyncTimer);
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.followTimer);
+    (this.events as { destroy?: () => void } | undefined)?.destroy?.();
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const stream = (await this.docker.getEvents({
+        filters: { type: ['service', 'node', 'container'] },
+      })) as NodeJS.ReadableStream;
+      this.events = stream;
+      onJsonLines<EngineEvent>(stream, (ev) => {
+        if (!isSwarmChange(ev)) return;
+        this.lastEventAt = this.now();
+        this.logger.debug({ type: ev.Type, action: ev.Action }, 'swarm event: re-listing');
+        this.requestRelist();
+      });
+      const lost = (why: string) => {
+        if (this.events !== stream) return;
+        this.events = undefined;
+        this.scheduleReconnect(why);
+      };
+      stream.on('end', () => lost('events stream ended'));
+      stream.on('error', (err: Error) => lost(err.message));
+      await this.relist();
+      if (this.attempt > 0) this.logger.info('swarm manager reachable again; resynced');
+      this.attempt = 0;
+    } catch (err) {
+      this.scheduleReconnect((err as Error).message);
+    }
+  }
+
+  private scheduleReconnect(why: string): void {
+    if (this.stopped) return;
+    const delay = backoffMs(this.attempt++, Math.random());
+    this.logger.warn(
+      { why, retryInMs: delay, attempt: this.attempt },
+      'swarm manager unreachable; keeping last known backends',
+    );
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => void this.connect(), delay);
+    this.reconnectTimer.unref();
+  }
+
+  private requestRelist(): void {
+    if (this.relistRunning) {
+      this.relistPending = true;
+      return;
+    }
+    void this.relist().catch((err: Error) => {
+      if (!this.events) return; // the reconnect logic reports it
+      this.logger.warn({ err: err.message }, 'swarm re-list failed');
+    });
+  }
+
+  private async relist(): Promise<void> {
+    this.relistRunning = true;
+    let converging = false;
+    try {
+      do {
+        this.relistPending = false;
+        const listed = await this.list();
+        converging = listed.converging;
+        const key = JSON.stringify(listed.specs);
+        if (key !== this.last) {
+          this.last = key;
+          this.publish?.(listed.specs);
+        }
+      } while (this.relistPending && !this.stopped);
+    } finally {
+      this.relistRunning = false;
+    }
+    const delay = followUpDelay(this.now(), this.lastEventAt, converging);
+    clearTimeout(this.followTimer);
+    if (delay !== undefined && !this.stopped) {
+      this.followTimer = setTimeout(() => this.requestRelist(), delay);
+      this.followTimer.unref();
+    }
+  }
+
+  private async list(): Promise<{ specs: BackendSpec[]; converging: boolean }> {
+    const [services, tasks, nodes] = (await Promise.all([
+      this.docker.listServices({ filters: { label: [LB_LABELS.enable] } }),
+      this.docker.listTasks(),
+      this.docker.listNodes(),
+    ])) as [SwarmService[], SwarmTask[], SwarmNode[]];
+    const nodeMap = new Map(
+      nodes.map((n) => [n.ID, { name: n.Description?.Hostname, state: n.Status?.State }] as const),
+    );
     const out: BackendSpec[] = [];
     for (const s of services) {
       out.push(
@@ -133,14 +312,34 @@ export class SwarmSource implements BackendSource {
           ownNetworks: [],
           healthPath: this.config.HEALTH_PATH,
           service: this.config.LB_SERVICE,
+          nodes: nodeMap,
         }).specs,
       );
     }
-    return out.sort((a, b) => a.name.localeCompare(b.name));
+    this.logLeaving(tasks, new Set(out.map((s) => s.id)), nodeMap);
+    return {
+      specs: out.sort((a, b) => a.name.localeCompare(b.name)),
+      converging: tasksConverging(tasks, new Set(services.map((s) => s.ID))),
+    };
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
+  /** Says why each task of the last published set left it (once: the next set no longer has it). */
+  private logLeaving(
+    tasks: readonly SwarmTask[],
+    inSet: ReadonlySet<string>,
+    nodes: SwarmContext['nodes'],
+  ): void {
+    const before = this.last === undefined ? [] : (JSON.parse(this.last) as BackendSpec[]);
+    for (const spec of before) {
+      if (inSet.has(spec.id)) continue;
+      const task = tasks.find((t) => t.ID.startsWith(spec.id));
+      const verdict = task ? taskInRotation(task, nodes) : { in: false as const, why: 'task removed' };
+      const why = verdict.in ? 'no address on the balanced network' : verdict.why;
+      this.logger.info(
+        { backend: spec.id, backend_name: spec.name, node: spec.nodeName ?? spec.node, reason: why },
+        'swarm task leaves rotation',
+      );
+    }
   }
 }
 

@@ -29,6 +29,10 @@ export interface BackendSpec {
   containerId?: string | undefined;
   /** Docker health status when the container defines a HEALTHCHECK: 'starting' | 'healthy' | 'unhealthy'. */
   dockerHealth?: string | undefined;
+  /** Swarm node id the task runs on (swarm discovery); undefined for docker and static backends. */
+  node?: string | undefined;
+  /** That node's hostname, for people (swarm discovery). */
+  nodeName?: string | undefined;
 }
 
 export type BackendSet = readonly BackendSpec[];
