@@ -95,8 +95,11 @@ export const loadBalancerConfigSchema = z
       10_000,
       'How long an ejected backend stays out before checks may return it.',
     ),
+    // 10 s, not 30: a replica the autoscaler adds under load must take its share within
+    // seconds (with in-flight costs a 10 % ramp floor keeps a newcomer nearly idle until the
+    // others queue ten deep)
     SLOW_START_MS: env.int(0, 3_600_000)(
-      30_000,
+      10_000,
       'Window over which a joining backend ramps to its full share (lb.slowstart overrides).',
     ),
     DRAIN_TIMEOUT_MS: env.int(0, 3_600_000)(

@@ -30,6 +30,7 @@ import { FAILURE_LATENCY_MS, fastestLatency, latencyEstimate } from './latency-e
 import { updatePeakEwma } from './peak-ewma.js';
 import { PICKERS, type PickContext } from './pickers/index.js';
 import {
+  decayedServiceTime,
   pressureOf,
   resourceCost,
   type ServicePool,
@@ -220,7 +221,7 @@ export class Balancer implements BalancerCore {
     // without `ahead` (a caller that did not keep begin()'s answer), what is still in flight
     // now stands in: for a FIFO queue it has the same distribution
     const svcNow =
-      s.svc === null ? null : serviceEstimate(s, now, servicePool(this.slots, now, this.pool), tau);
+      s.svc === null ? null : decayedServiceTime(s, s.svc, now, servicePool(this.slots, now, this.pool), tau);
     s.svc = updateServiceTime(
       svcNow,
       serviceSample(latencyMs, ahead ?? s.inFlight, failed),

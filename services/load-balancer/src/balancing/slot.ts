@@ -107,12 +107,12 @@ export function isCandidate(s: Slot, tried: readonly number[] | undefined): bool
   return s.healthy && !s.draining && (tried === undefined || !tried.includes(s.serial));
 }
 
-/** The configured weight: admin override, else `lb.weight`, else the CPU-limit prior. */
+/** The configured weight: admin override, else the weight label, else the CPU-limit prior. */
 export function weightOf(s: Slot): number {
   return s.override ?? s.baseWeight;
 }
 
-/** The weight an operator stated (override or `lb.weight`), else 1: the prior from CPU limits is not a statement. */
+/** The weight an operator stated (override or the weight label), else 1: the prior from CPU limits is not a statement. */
 export function statedWeight(s: Slot): number {
   return s.override ?? (s.spec.weight !== undefined && s.spec.weight > 0 ? s.spec.weight : 1);
 }

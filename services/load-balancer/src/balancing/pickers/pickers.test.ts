@@ -159,14 +159,22 @@ describe('shares', () => {
       tolerance: 0.02,
     },
     {
-      name: 'resource-aware: a backend with no answer yet is priced at the pool mean × 1.5',
+      name: 'resource-aware: a backend with no answer yet is priced at the pool mean',
       mode: 'resource-aware',
-      rows: [{ svc: 4 }, { svc: 4 }, {}],
+      rows: [{ svc: 4 }, { svc: 8 }, {}],
       n: 600,
       pile: true,
-      // costs 4, 4 and 6 per request in flight: shares 1/4 : 1/4 : 1/6
-      expected: { b1: 0.375, b2: 0.375, b3: 0.25 },
+      // costs 4, 8 and 6 (the mean) per request in flight: shares 1/4 : 1/8 : 1/6
+      expected: { b1: 6 / 13, b2: 3 / 13, b3: 4 / 13 },
       tolerance: 0.02,
+    },
+    {
+      name: 'resource-aware: below 1 ms service times are noise, two fast backends share alike',
+      mode: 'resource-aware',
+      rows: [{ svc: 0.3 }, { svc: 0.7 }],
+      n: 2000,
+      expected: { b1: 0.5, b2: 0.5 },
+      tolerance: 0.04,
     },
     {
       name: 'resource-aware: only the reported CPU differs, a pinned one takes less of the pile',

@@ -41,8 +41,12 @@ export const PRESSURE_KNEE = 0.3;
 export const PRESSURE_GAIN = 1;
 /** Memory use (fraction of the limit) at which a backend is hot: no new requests while another is not. */
 export const HOT_MEMORY = 0.9;
-/** A backend without answers yet costs the pool mean × (1 + this), the surcharge fading over τ. */
-export const NEW_BACKEND_PENALTY = 0.5;
+/**
+ * Service times below this are read as this: under a millisecond, differences are the
+ * proxy's and the event loop's noise, not the backend's speed, and two fast backends must tie
+ * (and share traffic at light load) rather than the one that looked 0.1 ms faster take it all.
+ */
+export const SERVICE_FLOOR_MS = 1;
 
 /** Service time per unit of speed across the pool: the best (what idle estimates decay to) and the mean. */
 export interface ServicePool {
@@ -68,13 +72,27 @@ export function servicePool(slots: readonly Slot[], now: number, into: ServicePo
   return into;
 }
 
-/** Expected service time of one request (ms; in units of 1 before any backend answered). */
+/**
+ * Expected service time of one request (ms; in units of 1 before any backend answered). A
+ * backend that has not answered yet is priced at the pool's mean for its speed: it ties with
+ * the others at light load and learns its own speed from its first answers (slow start, not a
+ * surcharge, is what keeps a cold backend from being flooded).
+ */
 export function serviceEstimate(s: Slot, now: number, pool: ServicePool, tauMs: number): number {
   const speed = speedOf(s, now);
-  if (s.svc === null) {
-    return (pool.mean / speed) * (1 + NEW_BACKEND_PENALTY * Math.exp(-(now - s.joinedAt) / tauMs));
-  }
-  return readServiceTime(s.svc, now - s.svcAt, pool.best / speed, tauMs / IDLE_DECAY_SPEEDUP);
+  if (s.svc === null) return pool.sampled > 0 ? Math.max(SERVICE_FLOOR_MS, pool.mean / speed) : 1 / speed;
+  return Math.max(SERVICE_FLOOR_MS, decayedServiceTime(s, s.svc, now, pool, tauMs));
+}
+
+/** A sampled estimate as read now, before the floor: the base each new answer updates. */
+export function decayedServiceTime(
+  s: Slot,
+  svc: number,
+  now: number,
+  pool: ServicePool,
+  tauMs: number,
+): number {
+  return readServiceTime(svc, now - s.svcAt, pool.best / speedOf(s, now), tauMs / IDLE_DECAY_SPEEDUP);
 }
 
 /** Cost multiplier from the headroom score; 1 without fresh metrics. */
