@@ -87,11 +87,11 @@ describe('pick sequences', () => {
       seq: 'b2 b2',
     },
     {
-      name: 'resource-aware: a 2.75× slower backend gets its first request once the others hold 2 each',
+      name: 'resource-aware: a 2.5× slower backend gets its first request once the others hold 2 each',
       mode: 'resource-aware',
-      rows: [{ svc: 4 }, { svc: 4 }, { svc: 11 }],
+      rows: [{ svc: 4 }, { svc: 4 }, { svc: 10 }],
       pile: true,
-      // costs (n+1)·svc: b3 costs 11 at n=0; b1/b2 cost 12 at n=2 (b1/b2 ties drawn at random)
+      // costs (n+1)·svc: b3 costs 10 at n=0; b1/b2 cost 12 at n=2, more than 15 % above it (b1/b2 ties drawn at random)
       seq: 'b1 b2 b2 b1 b3',
     },
     {
@@ -113,6 +113,8 @@ describe('pick sequences', () => {
   });
 });
 
+// resource-aware draws among costs within 15 % of the best, so its splits follow the cost
+// ratios to within a few percent, not exactly
 describe('shares', () => {
   it.each([
     {
@@ -138,7 +140,7 @@ describe('shares', () => {
       n: 300,
       pile: true,
       expected: { b1: 2 / 3, b2: 1 / 3 },
-      tolerance: 0.02,
+      tolerance: 0.04,
     },
     {
       name: 'resource-aware: a stated weight of 3 takes three times the pile',
@@ -147,7 +149,7 @@ describe('shares', () => {
       n: 400,
       pile: true,
       expected: { b1: 0.75, b2: 0.25 },
-      tolerance: 0.02,
+      tolerance: 0.04,
     },
     {
       name: 'resource-aware: the pile splits by service time (4 ms vs 8 ms → 2:1)',
@@ -156,7 +158,7 @@ describe('shares', () => {
       n: 300,
       pile: true,
       expected: { b1: 2 / 3, b2: 1 / 3 },
-      tolerance: 0.02,
+      tolerance: 0.04,
     },
     {
       name: 'resource-aware: a backend with no answer yet is priced at the pool mean',
@@ -166,7 +168,7 @@ describe('shares', () => {
       pile: true,
       // costs 4, 8 and 6 (the mean) per request in flight: shares 1/4 : 1/8 : 1/6
       expected: { b1: 6 / 13, b2: 3 / 13, b3: 4 / 13 },
-      tolerance: 0.02,
+      tolerance: 0.04,
     },
     {
       name: 'resource-aware: below 1 ms service times are noise, two fast backends share alike',
@@ -187,7 +189,7 @@ describe('shares', () => {
       pile: true,
       // score 0.16 → pressure 1 + (0.3 − 0.16)/0.3 = 1.47: shares 1.47 : 1
       expected: { b1: 1.47 / 2.47, b2: 1 / 2.47 },
-      tolerance: 0.02,
+      tolerance: 0.04,
     },
   ] as const)('$name', ({ mode, rows, n, expected, tolerance, ...rest }) => {
     const pile = 'pile' in rest && rest.pile === true;

@@ -19,7 +19,7 @@
 //   room (Prequal's hot/cold rule, on memory only: the next allocation may get it killed).
 // Without fresh metrics, pressure and the memory guard are off: the backend is steered by
 // in-flight and latency alone, and /api/backends says so (`signals`).
-// Costs within TIE_BAND of the best are drawn at random.
+// Costs within RESOURCE_TIE_BAND (15 %) of the best are drawn at random.
 import type { SteeringSignal } from '../balancer-core.js';
 import { headroomScore } from '../headroom-score.js';
 import { IDLE_DECAY_SPEEDUP } from '../latency-estimate.js';
@@ -33,7 +33,16 @@ import {
   speedOf,
   statedWeight,
 } from '../slot.js';
-import { type PickContext, TIE_BAND } from './picker.js';
+import type { PickContext } from './picker.js';
+
+/**
+ * Costs within this of the best are drawn at random. Wider than latency mode's 5 %: the
+ * service-time estimates of two equal backends differ by about this much from one answer to
+ * the next (timer and scheduling jitter), and at light load a narrower band hands all traffic
+ * to whichever looked a little faster last, so one toggle or one slow neighbour then hits
+ * every request in flight instead of a share of them.
+ */
+export const RESOURCE_TIE_BAND = 0.15;
 
 /** Headroom score below which pressure starts. */
 export const PRESSURE_KNEE = 0.3;
@@ -150,7 +159,7 @@ export function pickResourceAware(ctx: PickContext): Slot | undefined {
     } else if (cost < best) best = cost;
   }
   if (best === Number.POSITIVE_INFINITY) return undefined;
-  const limit = best * (1 + TIE_BAND);
+  const limit = best * (1 + RESOURCE_TIE_BAND);
   let chosen: Slot | undefined;
   let ties = 0;
   for (let i = 0; i < slots.length; i++) {
