@@ -3,16 +3,26 @@
 // discovered from each engine's events and served at their engine's address (published port);
 // one engine killed: its backends are kept (health checks take them out), it is reported in
 // /api/backends and headroom_lb_discovery_engine_up, and traffic goes on on the other engine.
+// Prometheus with the config `node prometheus/engines.mjs` generates for the two engines (one
+// docker_sd job per engine, targets rewritten to the engine's host and published port) passes
+// promtool and scrapes the backend on each engine, with the labels the recording rules read.
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { backendListSchema, LB_LABELS } from '@headroom/shared';
 import {
   type EngineCluster,
   freePort,
+  PROMETHEUS_BIN,
+  PROMTOOL_BIN,
   type ServiceProcess,
   spawnService,
   startEngines,
   waitFor,
 } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoPath } from '../../src/repo-files.js';
 
 const IMAGE = 'headroom/backend:latest';
 const SERVICE = 'mn-web';
@@ -20,6 +30,7 @@ let cluster: EngineCluster;
 let lb: ServiceProcess | undefined;
 let proxy = '';
 let admin = '';
+let adminPort = 0;
 
 function runBackend(engine: EngineCluster['engines'][number], name: string): void {
   engine.docker(
@@ -58,7 +69,8 @@ beforeAll(async () => {
   const [a, b] = cluster.engines;
   if (!a || !b) throw new Error('two engines');
   runBackend(a, 'web-a');
-  const [port, adminPort] = [await freePort(), await freePort()];
+  const port = await freePort();
+  adminPort = await freePort();
   proxy = `http://127.0.0.1:${port}`;
   admin = `http://127.0.0.1:${adminPort}`;
   lb = spawnService('load-balancer', {
@@ -104,6 +116,88 @@ describe('the balancer over two standalone engines (DOCKER_HOSTS)', () => {
     const seen = new Set<string>();
     for (let i = 0; i < 40 && seen.size < 2; i++) seen.add(await instance());
     expect([...seen].sort()).toEqual(['web-a', 'web-b']);
+  });
+
+  it('Prometheus with the generated per-engine config scrapes the backend on each engine', async () => {
+    const [a, b] = cluster.engines as [EngineCluster['engines'][number], EngineCluster['engines'][number]];
+    const dir = mkdtempSync(join(tmpdir(), 'hr-mn-prom-'));
+    let prom: ReturnType<typeof spawn> | undefined;
+    try {
+      // as a user runs it: DOCKER_HOSTS' comma syntax, the balancer where this test runs it
+      const gen = spawnSync(
+        process.execPath,
+        [
+          repoPath('prometheus/engines.mjs'),
+          `${a.tcpHost},${b.tcpHost}`,
+          '--balancer',
+          `127.0.0.1:${adminPort}`,
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(gen.stderr).toBe('');
+      mkdirSync(join(dir, 'rules'));
+      copyFileSync(repoPath('prometheus/rules/headroom.rules.yml'), join(dir, 'rules/headroom.rules.yml'));
+      writeFileSync(join(dir, 'prometheus.yml'), gen.stdout);
+      const check = spawnSync(PROMTOOL_BIN, ['check', 'config', join(dir, 'prometheus.yml')], {
+        encoding: 'utf8',
+      });
+      expect(check.stdout).toContain('is valid prometheus config file syntax');
+      expect(check.stdout).toContain('SUCCESS: 1 rule files found');
+      const promPort = await freePort();
+      prom = spawn(
+        PROMETHEUS_BIN,
+        [
+          `--config.file=${join(dir, 'prometheus.yml')}`,
+          `--storage.tsdb.path=${join(dir, 'data')}`,
+          `--web.listen-address=127.0.0.1:${promPort}`,
+        ],
+        { stdio: 'ignore' },
+      );
+      const query = async (promql: string) => {
+        const res = await fetch(
+          `http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(promql)}`,
+        );
+        return (
+          (await res.json()) as {
+            data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+          }
+        ).data.result;
+      };
+      const up = await waitFor(
+        async () => {
+          const r = await query(`up{service="${SERVICE}"}`).catch(() => []);
+          return r.length === 2 && r.every((x) => x.value[1] === '1') ? r : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 1000, message: "both engines' backends scraped" },
+      );
+      expect(
+        up.map((x) => [x.metric.replica, x.metric.engine, x.metric.instance, x.metric.job]).sort(),
+      ).toEqual([
+        [
+          'web-a',
+          a.tcpHost,
+          expect.stringMatching(new RegExp(`^${a.address.replace(/\./g, '\\.')}:\\d+$`)),
+          `headroom-backends/${a.address}`,
+        ],
+        [
+          'web-b',
+          b.tcpHost,
+          expect.stringMatching(new RegExp(`^${b.address.replace(/\./g, '\\.')}:\\d+$`)),
+          `headroom-backends/${b.address}`,
+        ],
+      ]);
+      // the recording rule the autoscaler reads has one series per replica, on both engines
+      await waitFor(
+        async () =>
+          (await query(`headroom:replica_cpu_utilization:ratio{service="${SERVICE}"}`)).length === 2,
+        { timeoutMs: 60_000, intervalMs: 1000, message: 'the CPU recording rule for both replicas' },
+      );
+      expect((await query('up{job="headroom-balancer"}'))[0]?.value[1]).toBe('1');
+    } finally {
+      prom?.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 500));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('one engine killed: reported unreachable with its last backends, traffic continues on the other', async () => {
