@@ -207,6 +207,7 @@ function views(): BackendView[] {
     pressure: r.pressure,
     signals: r.signals,
     sticky: r.spec.sticky,
+    node: r.spec.nodeName ?? r.spec.node,
   }));
 }
 

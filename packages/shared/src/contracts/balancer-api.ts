@@ -53,6 +53,8 @@ export const backendViewSchema = z.object({
   /** What resource-aware mode steers this backend by now; without fresh metrics: in-flight and latency only. */
   signals: z.array(z.enum(['in-flight', 'latency', 'capacity', 'headroom'])).optional(),
   sticky: stickySchema,
+  /** Swarm discovery: the node the task runs on (its hostname, else its id); absent otherwise. */
+  node: z.string().optional(),
 });
 export type BackendView = z.infer<typeof backendViewSchema>;
 
