@@ -132,6 +132,8 @@ export async function balancing(
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ on, cores: 1, duty: 1 }),
       });
+    // every process warm (JIT, pools) before the first measured run, not only the one that runs first
+    for (const cfg of configs) await paced(`${cfg.url}/load?ms=${LOAD_MS}`, offered, 3);
     const raw: Record<string, ConfigResult[]> = {};
     for (let run = 0; run < runs; run++) {
       for (let i = 0; i < configs.length; i++) {

@@ -170,6 +170,8 @@ export async function signals(kind: SignalScenario, runs: number, seconds: numbe
       configs.splice(0, configs.length, ...configs.filter((c) => only.some((o) => c.name.includes(o))));
     const setService = (ms: number) =>
       fetch(`${urls[2]}/service?ms=${ms}`, { method: 'POST' }).then((r) => r.body?.cancel());
+    // every process warm (JIT, pools) before the first measured run, not only the one that runs first
+    for (const cfg of configs) await paced(cfg.url, offered, 3);
     const raw: Record<string, ConfigResult[]> = {};
     for (let run = 0; run < runs; run++) {
       for (let i = 0; i < configs.length; i++) {

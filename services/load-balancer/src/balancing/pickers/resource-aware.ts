@@ -19,7 +19,8 @@
 //   room (Prequal's hot/cold rule, on memory only: the next allocation may get it killed).
 // Without fresh metrics, pressure and the memory guard are off: the backend is steered by
 // in-flight and latency alone, and /api/backends says so (`signals`).
-// Costs within RESOURCE_TIE_BAND (15 %) of the best are drawn at random.
+// Costs within 5 % of the best are drawn at random, within 15 % for backends with nothing in
+// flight (TIE_BAND_IDLE).
 import type { SteeringSignal } from '../balancer-core.js';
 import { headroomScore } from '../headroom-score.js';
 import { IDLE_DECAY_SPEEDUP } from '../latency-estimate.js';
@@ -36,13 +37,16 @@ import {
 import type { PickContext } from './picker.js';
 
 /**
- * Costs within this of the best are drawn at random. Wider than latency mode's 5 %: the
- * service-time estimates of two equal backends differ by about this much from one answer to
- * the next (timer and scheduling jitter), and at light load a narrower band hands all traffic
- * to whichever looked a little faster last, so one toggle or one slow neighbour then hits
- * every request in flight instead of a share of them.
+ * Costs within this of the best are drawn at random. Between backends with nothing in flight
+ * the costs differ only by their service-time estimates, which for equal backends differ by
+ * about IDLE_TIE_BAND from one answer to the next (timer and scheduling jitter): a narrower
+ * band at light load hands all traffic to whichever looked a little faster last, so one CPU
+ * toggle or one slow neighbour then hits every request instead of a share. Once requests
+ * queue, in-flight counts separate the candidates and the band is narrow again: a wide one
+ * there sends requests to longer queues (it cost p99 at 80 % load on the unequal-service bench).
  */
-export const RESOURCE_TIE_BAND = 0.15;
+export const TIE_BAND_IDLE = 0.15;
+export const TIE_BAND_BUSY = 0.05;
 
 /** Headroom score below which pressure starts. */
 export const PRESSURE_KNEE = 0.3;
@@ -159,12 +163,15 @@ export function pickResourceAware(ctx: PickContext): Slot | undefined {
     } else if (cost < best) best = cost;
   }
   if (best === Number.POSITIVE_INFINITY) return undefined;
-  const limit = best * (1 + RESOURCE_TIE_BAND);
+  const busyLimit = best * (1 + TIE_BAND_BUSY);
+  const idleLimit = best * (1 + TIE_BAND_IDLE);
   let chosen: Slot | undefined;
   let ties = 0;
   for (let i = 0; i < slots.length; i++) {
     const c = costs[i]!;
-    if (Number.isNaN(c) || (anyCold && c < 0) || Math.abs(c) > limit) continue;
+    if (Number.isNaN(c) || (anyCold && c < 0)) continue;
+    const cost = Math.abs(c);
+    if (cost > busyLimit && (cost > idleLimit || slots[i]!.inFlight > 0)) continue;
     ties++;
     if (ties === 1 || ctx.random() * ties < 1) chosen = slots[i];
   }
