@@ -2,8 +2,8 @@
 // harness (own network namespaces, one bridge) joined as a manager and a worker, the stack
 // deployed on the manager with one test override (below). Load through the balancer reaches
 // tasks on both nodes; the autoscaler scales the backend service out under load and back in
-// with 0 failed requests, every removed task leaving the balancer's rotation before its
-// container gets SIGTERM; the worker's engine killed like a dying host: its tasks leave
+// with 0 failed requests, every removed task leaving the balancer's rotation within a second
+// of the scale-in (the service update event) and before its container gets SIGTERM; the worker's engine killed like a dying host: its tasks leave
 // rotation within the health-check fall time and traffic continues on the manager's tasks.
 //
 // The override, and why: the stack bind-mounts /var/run/docker.sock, which on this machine is
@@ -199,6 +199,33 @@ function killTimes(engine: Engine, sinceMs: number): Map<string, number> {
   return times;
 }
 
+/** When the manager recorded each update of the backend service (a scale is one), since `sinceMs`. */
+function serviceUpdates(sinceMs: number): number[] {
+  const out = spawnSync(
+    'docker',
+    [
+      '-H',
+      manager.unixHost,
+      'events',
+      '--since',
+      String(Math.floor(sinceMs / 1000)),
+      '--until',
+      String(Math.ceil(Date.now() / 1000) + 1),
+      '--filter',
+      'type=service',
+      '--filter',
+      'event=update',
+      '--format',
+      '{{json .}}',
+    ],
+    { encoding: 'utf8', timeout: 30_000 },
+  ).stdout;
+  return lines(out ?? '')
+    .map((l) => JSON.parse(l) as { timeNano: number; Actor: { Attributes: Record<string, string> } })
+    .filter((ev) => ev.Actor.Attributes.name === BACKEND)
+    .map((ev) => ev.timeNano / 1e6);
+}
+
 beforeAll(async () => {
   // the balancer's Swarm discovery under test is the working tree's: rebuild its image
   const build = spawnSync('bash', [repoPath('deploy/build-images.sh')], { stdio: 'inherit' });
@@ -259,9 +286,11 @@ describe('deploy/docker-stack.yml on a two-node Swarm', () => {
     });
     await load.stop();
     expect(load.failed).toBe(0);
-    // the balancer knows each task's node
+    // the balancer knows each task's node (GET /api/backends `node`: the node's hostname)
     const list = await backends();
-    expect(new Set(list.backends.map((b) => b.name))).toEqual(new Set(nodeOf.keys()));
+    expect(Object.fromEntries(list.backends.map((b) => [b.name, b.node]))).toEqual(
+      Object.fromEntries(nodeOf),
+    );
   });
 
   it('the autoscaler scales out under load and back in, 0 failed requests; removed tasks leave rotation before SIGTERM', async () => {
@@ -287,6 +316,13 @@ describe('deploy/docker-stack.yml on a two-node Swarm', () => {
           Object.fromEntries([...taskNodes()].map(([t, n]) => [t, n])),
         )}\n`,
       );
+      // Swarm spreads a service's tasks: two on each node
+      expect([...taskNodes().values()].sort()).toEqual([
+        manager.name,
+        manager.name,
+        worker.name,
+        worker.name,
+      ]);
       await heavy.stop();
       // light load all through the scale-in: requests are in flight when Swarm stops tasks
       // (~15 requests/s of 1 ms: well under the target, so the autoscaler goes back to MIN_REPLICAS)
@@ -318,10 +354,13 @@ describe('deploy/docker-stack.yml on a two-node Swarm', () => {
         .parse(await (await fetch(`${admin}/api/events?since=${seqBefore}`)).json())
         .events.filter((e) => e.to === 'removed');
       const kills = new Map([...killTimes(manager, tIn), ...killTimes(worker, tIn)]);
+      const updates = serviceUpdates(tIn);
       const margins = left.map((e) => {
         const kill = [...kills].find(([task]) => task.startsWith(e.id))?.[1];
+        const update = Math.max(...updates.filter((u) => u <= e.at));
         return {
           task: e.name,
+          leftRotationMsAfterScaleIn: Number.isFinite(update) ? Math.round(e.at - update) : null,
           leftRotationMsBeforeSigterm: kill === undefined ? null : Math.round(kill - e.at),
         };
       });
@@ -330,7 +369,11 @@ describe('deploy/docker-stack.yml on a two-node Swarm', () => {
       );
       expect([...heavy.failures, ...light.current.failures]).toEqual([]);
       expect(left).toHaveLength(2);
-      for (const m of margins) expect(m.leftRotationMsBeforeSigterm).toBeGreaterThan(0);
+      for (const m of margins) {
+        expect(m.leftRotationMsBeforeSigterm).toBeGreaterThan(0);
+        // from the manager's events, not a poll: out within a second of the scale-in itself
+        expect(m.leftRotationMsAfterScaleIn).toBeLessThan(1000);
+      }
     } finally {
       await heavy.stop();
       await light.current?.stop();
