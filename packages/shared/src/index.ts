@@ -12,4 +12,5 @@ export * from './contracts/common.js';
 export * from './labels.js';
 export * from './logger.js';
 export * from './metric-names.js';
+export * from './privilege.js';
 export * from './process-metrics.js';

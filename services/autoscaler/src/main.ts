@@ -4,9 +4,11 @@ import {
   AdminTokenError,
   autoscalerConfigSchema,
   createLogger,
+  dockerSocketPaths,
   formatIssue,
   loadConfig,
   resolveAdminToken,
+  runAsConfiguredUser,
 } from '@headroom/shared';
 import { enginesFromConfig } from './act/docker-engines.js';
 import { DockerRuntime } from './act/docker-runtime.js';
@@ -47,6 +49,8 @@ if (crossIssues.length > 0) {
 }
 
 const logger = createLogger({ service: 'autoscaler', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+// Started as root (compose): become RUN_AS with the Docker socket's group before any file is touched.
+runAsConfiguredUser('autoscaler', logger, dockerSocketPaths(config.DOCKER_SOCKET, config.DOCKER_HOSTS));
 // ADMIN_TOKEN_FILE (when ADMIN_TOKEN is unset): the token the balancer generated and keeps there.
 try {
   config.ADMIN_TOKEN = (

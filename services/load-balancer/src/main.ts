@@ -8,9 +8,11 @@ import {
   adminBindHost,
   type BackendView,
   createLogger,
+  dockerSocketPaths,
   loadBalancerConfigSchema,
   loadConfig,
   resolveAdminToken,
+  runAsConfiguredUser,
 } from '@headroom/shared';
 import type { AdminContext } from './admin/admin-context.js';
 import { createAdminServer } from './admin/admin-server.js';
@@ -32,6 +34,8 @@ import { TransitionLog } from './telemetry/transitions.js';
 
 const config = loadConfig('load-balancer', loadBalancerConfigSchema);
 const logger = createLogger({ service: 'load-balancer', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+// Started as root (compose): become RUN_AS with the Docker socket's group before any file is touched.
+runAsConfiguredUser('load-balancer', logger, dockerSocketPaths(config.DOCKER_SOCKET, config.DOCKER_HOSTS));
 // ADMIN_TOKEN_FILE (when ADMIN_TOKEN is unset): read the kept token, or generate it on first start.
 try {
   config.ADMIN_TOKEN = (

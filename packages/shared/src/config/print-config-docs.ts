@@ -1,6 +1,7 @@
 // Prints the configuration reference (Markdown) from the schemas, so the README table
 // cannot drift from the defaults: `pnpm --filter @headroom/shared config-docs`.
 import type { z } from 'zod';
+import { privilegeConfigSchema } from '../privilege.js';
 import { autoscalerConfigSchema } from './autoscaler.js';
 import { backendConfigSchema } from './backend.js';
 import { fieldMeta } from './env-fields.js';
@@ -27,6 +28,9 @@ export function configDocs(): string {
     '',
     '### services/backend',
     configTable(backendConfigSchema),
+    '',
+    '### services/load-balancer and services/autoscaler, started as root',
+    configTable(privilegeConfigSchema),
     '',
   ].join('\n');
 }
