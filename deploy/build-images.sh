@@ -7,7 +7,7 @@
 #   BASE_IMAGE=node:24-slim bash deploy/build-images.sh   # with a registry: nothing else needed
 #
 # BASE_IMAGE unset: deploy/offline-prep.sh runs first (offline base image, Prometheus and
-# node-exporter images from Debian's binaries, the package store in deploy/.pnpm-store) and its
+# node-exporter images from Debian's binaries, the package store in deploy/.pnpm-store/store.tar.gz) and its
 # base image is used, so this works with no registry at all. TAG defaults to latest.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
