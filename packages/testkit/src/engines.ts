@@ -50,6 +50,12 @@ export interface EngineClusterOptions {
   images?: readonly string[];
   /** Build the project's images on the host engine first when one of `images` is missing (default true). */
   buildMissingImages?: boolean;
+  /**
+   * CPUs each engine's containers may use (its cgroup parent's cpuset, e.g. `['0', '1']`;
+   * undefined: all). Every engine here shares the machine's cores: pinned, load on one "node"
+   * slows only that node's containers, as on separate hosts. Needs the cgroup v1 cpuset controller.
+   */
+  cpusets?: readonly (string | undefined)[];
 }
 
 export interface Engine {
@@ -397,6 +403,19 @@ function startEngineProcess(id: number, i: number): void {
   closeSync(log);
 }
 
+/** Pins an engine's containers to `cpus`: its cgroup parent exists before dockerd creates a
+ * container under it, so runc's cgroups copy this cpuset instead of the root's. */
+function pinEngine(ns: string, cpus: string): void {
+  const root = '/sys/fs/cgroup/cpuset';
+  if (!existsSync(join(root, 'cpuset.cpus'))) {
+    throw new Error('startEngines cpusets: needs the cgroup v1 cpuset controller at /sys/fs/cgroup/cpuset');
+  }
+  const dir = join(root, ns);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'cpuset.mems'), readFileSync(join(root, 'cpuset.mems')));
+  writeFileSync(join(dir, 'cpuset.cpus'), cpus);
+}
+
 function createNetwork(id: number, count: number): void {
   const bridge = clusterName(id);
   run('ip', ['link', 'add', bridge, 'type', 'bridge']);
@@ -531,6 +550,9 @@ export async function startEngines(opts: EngineClusterOptions): Promise<EngineCl
 
   try {
     createNetwork(id, opts.count);
+    opts.cpusets?.forEach((cpus, i) => {
+      if (cpus !== undefined && i < opts.count) pinEngine(engineName(id, i), cpus);
+    });
     for (let i = 0; i < opts.count; i++) startEngineProcess(id, i);
     for (const e of engines) {
       await waitFor(() => spawnSync('docker', ['-H', e.unixHost, 'info'], { stdio: 'ignore' }).status === 0, {

@@ -27,6 +27,8 @@ import { HttpProber } from './health/http-prober.js';
 import { createProxyServer, ProxyHandler } from './proxy/proxy-server.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
 import { createResourceSource } from './resources/create-resource-source.js';
+import { NodeLoadSource } from './resources/node-load-source.js';
+import type { PublishSample } from './resources/resource-sample.js';
 import { TrafficStats } from './stats/traffic-stats.js';
 import { createMetrics } from './telemetry/metrics.js';
 import { RequestRecorder } from './telemetry/request-recorder.js';
@@ -87,7 +89,18 @@ const prober = new HttpProber(
   (id, ok, reason) => core.reportHealth(id, ok, Date.now(), reason),
   logger,
 );
-const resources = createResourceSource(config, logger, (s) => core.setMetrics(s.id, s.cpu, s.mem, s.at));
+const toCore: PublishSample = (s) => core.setMetrics(s.id, s.cpu, s.mem, s.at);
+// NODE_CPU_QUERY: every sample of a task with a node is raised to its node's load first
+const resources =
+  config.NODE_CPU_QUERY !== undefined && config.PROMETHEUS_URL !== undefined
+    ? new NodeLoadSource((publish) => createResourceSource(config, logger, publish), toCore, {
+        prometheusUrl: config.PROMETHEUS_URL,
+        query: config.NODE_CPU_QUERY,
+        intervalMs: config.METRICS_INTERVAL_MS,
+        maxAgeMs: config.METRICS_STALE_MS,
+        logger,
+      })
+    : createResourceSource(config, logger, toCore);
 
 // Backends come from the configured discovery plus those registered through the admin API.
 const statics = new StaticSource(config.DISCOVERY === 'static' ? config.BACKENDS : [], config.HEALTH_PATH);

@@ -116,7 +116,10 @@ export const loadBalancerConfigSchema = z
       5_000,
       'Metrics older than this are stale: the backend is scored from in-flight and latency only.',
     ),
-    PROMETHEUS_URL: env.optionalUrl('Prometheus for METRICS_SOURCE=prometheus.'),
+    PROMETHEUS_URL: env.optionalUrl('Prometheus for METRICS_SOURCE=prometheus and NODE_CPU_QUERY.'),
+    NODE_CPU_QUERY: env.optionalString(
+      "PromQL returning each node's CPU busy fraction 0..1 with a `node` label (hostname or Swarm node id), e.g. 1 - avg by (node) (rate(node_cpu_seconds_total{mode=\"idle\"}[30s])); a Swarm task's CPU then reads as at least its node's. Needs PROMETHEUS_URL. Off when unset.",
+    ),
     PROMQL_CPU: env.optionalString(
       'PromQL returning CPU utilization 0..1 with a `backend` label (backend id or URL).',
     ),
@@ -147,6 +150,12 @@ export const loadBalancerConfigSchema = z
   .superRefine((cfg, ctx) => {
     // safe by default: an admin API open to the network needs a token
     // (a token file always yields a token: read, or generated at start)
+    if (cfg.NODE_CPU_QUERY !== undefined && cfg.PROMETHEUS_URL === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['NODE_CPU_QUERY'],
+        message: 'NODE_CPU_QUERY is a PromQL query: it needs PROMETHEUS_URL',
+      });
     if (
       cfg.ADMIN_HOST !== undefined &&
       cfg.ADMIN_TOKEN === undefined &&

@@ -66,6 +66,14 @@ describe('parseConfig', () => {
     expect(err.message.split('\n')).toHaveLength(5);
   });
 
+  it('NODE_CPU_QUERY without PROMETHEUS_URL exits with the field and the reason', () => {
+    const err = issuesOf(() =>
+      parseConfig('load-balancer', loadBalancerConfigSchema, { NODE_CPU_QUERY: 'node_load1' }),
+    );
+    expect(err.issues.map((i) => i.field)).toEqual(['NODE_CPU_QUERY']);
+    expect(err.message).toContain('needs PROMETHEUS_URL');
+  });
+
   it('rejects fractional integers and trailing junk', () => {
     const err = issuesOf(() =>
       parseConfig('autoscaler', autoscalerConfigSchema, { MIN_REPLICAS: '1.5', INTERVAL_MS: '10s' }),
