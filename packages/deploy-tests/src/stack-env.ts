@@ -1,7 +1,6 @@
 // Environment for one isolated run of the compose stack in tests: its own project, network,
 // service name (so replica names do not collide), free host ports and a random admin token.
 import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
 import { freePort } from '@headroom/testkit';
 
 export interface StackEnv {
@@ -31,7 +30,6 @@ export async function stackEnv(overrides: Record<string, string> = {}): Promise<
     STACK_NAME: project,
     ADMIN_TOKEN: token,
     GRAFANA_ADMIN_PASSWORD: randomBytes(8).toString('hex'),
-    DOCKER_GID: String(statSync('/var/run/docker.sock').gid),
     HEADROOM_NETWORK: network,
     BACKEND_SERVICE: service,
     PROXY_PORT: String(ports.proxy),

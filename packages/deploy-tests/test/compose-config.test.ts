@@ -25,6 +25,7 @@ interface Service {
   cpus?: number | string;
   mem_limit?: string | number;
   group_add?: Array<string | number>;
+  user?: string;
   scale?: number | string;
 }
 
@@ -137,8 +138,25 @@ describe('deploy/docker-compose.yml', () => {
     expect(socketMount(s['load-balancer'] as Service)).toMatch(/:ro$/);
     expect(socketMount(s.prometheus as Service)).toMatch(/:ro$/);
     expect(socketMount(s.autoscaler as Service)).not.toMatch(/:ro$/);
-    for (const name of ['load-balancer', 'autoscaler', 'prometheus']) {
-      expect(s[name]?.group_add, `${name} joins the socket's group`).toBeDefined();
+  });
+
+  it("needs no socket group id: the balancer and the autoscaler start as root and drop to RUN_AS with the socket's group", () => {
+    const s = resolved.services;
+    for (const name of ['load-balancer', 'autoscaler']) {
+      expect(s[name]?.user, name).toBe('root');
+      // RUN_AS comes from the image (deploy/Dockerfile); compose must not empty it
+      expect(s[name]?.environment?.RUN_AS, name).toBeUndefined();
+    }
+    // Prometheus cannot drop root itself (docs/deploy.md says why it runs as root)
+    expect(s.prometheus?.user).toBe('root');
+    for (const name of Object.keys(s)) expect(s[name]?.group_add, name).toBeUndefined();
+    expect(readFileSync(composeFile, 'utf8')).not.toMatch(/DOCKER_GID/);
+    expect(readFileSync(envFile, 'utf8')).not.toMatch(/DOCKER_GID/);
+    const dockerfile = readFileSync(repoPath('deploy/Dockerfile'), 'utf8');
+    for (const target of ['load-balancer', 'autoscaler']) {
+      const stage = dockerfile.slice(dockerfile.indexOf(`AS ${target}\n`)).split(/\nFROM /)[0] as string;
+      expect(stage, target).toMatch(/^ENV .*\bRUN_AS=node\b/m);
+      expect(stage, target).toMatch(/^USER node$/m);
     }
   });
 

@@ -12,7 +12,7 @@
 // keeps every replica and fails no request; a balancer restart keeps the token; `down` plus the
 // documented command for the replicas leaves nothing behind.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LB_LABELS, OWNER_LABELS, OWNER_VALUE } from '@headroom/shared';
@@ -28,8 +28,9 @@ let stack: StackEnv;
 let envFileArgs: string[] = [];
 let token = '';
 
-// no secret from the caller's environment either: the stack generates them
-const { ADMIN_TOKEN: _t, GRAFANA_ADMIN_PASSWORD: _p, ...callerEnv } = process.env;
+// no secret from the caller's environment either: the stack generates them; and no socket group
+// id: the balancer and the autoscaler find it themselves
+const { ADMIN_TOKEN: _t, GRAFANA_ADMIN_PASSWORD: _p, DOCKER_GID: _g, ...callerEnv } = process.env;
 
 function composeRun(...args: string[]) {
   return spawnSync(cli, [...cliArgs, '-f', repoPath('deploy/docker-compose.yml'), ...envFileArgs, ...args], {
@@ -229,6 +230,26 @@ describe('deploy/docker-compose.yml end to end, from no deploy/.env', () => {
     // the project images were built here, from deploy/Dockerfile on the offline base
     for (const svc of ['load-balancer', 'autoscaler', 'backend'])
       expect(docker('image', 'inspect', '-f', '{{.Config.User}}', `headroom/${svc}:latest`)).toBe('node');
+  });
+
+  it("runs the balancer and the autoscaler as node with this host's socket group, no DOCKER_GID given", () => {
+    expect(stack.env.DOCKER_GID).toBeUndefined();
+    const socketGid = statSync('/var/run/docker.sock').gid;
+    for (const svc of ['load-balancer', 'autoscaler']) {
+      // started as root (compose `user: root`); pid 1 is the service after its drop
+      const id = compose('ps', '-q', svc).trim();
+      expect(docker('inspect', '-f', '{{.Config.User}}', id), svc).toBe('root');
+      const status = docker('exec', id, 'cat', '/proc/1/status');
+      expect(status, svc).toMatch(/^Uid:\s+1000\s+1000\s+1000\s+1000$/m);
+      const groups = (status.match(/^Groups:\s*(.*)$/m)?.[1] ?? '').trim().split(/\s+/).map(Number);
+      expect(groups, svc).toContain(socketGid);
+      expect(groups, svc).not.toContain(0);
+    }
+    // the generated token was written after the drop: the autoscaler (uid 1000) reads it
+    const lb = compose('ps', '-q', 'load-balancer').trim();
+    const mode =
+      "const s=require('fs').statSync('/var/lib/headroom/admin-token');console.log(s.uid+' '+(s.mode&0o777).toString(8))";
+    expect(docker('exec', lb, 'node', '-e', mode)).toBe('1000 600');
   });
 
   it('answers /load through the balancer from several replicas', async () => {

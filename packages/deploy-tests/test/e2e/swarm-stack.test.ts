@@ -4,7 +4,7 @@
 // tasks, mode switch, a Prometheus target per task, the autoscaler raising the service's
 // replica count under load with the new task serving traffic, and `stack rm` leaving nothing.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { removeLabelled, requireDocker, waitFor } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoPath } from '../../src/repo-files.js';
@@ -19,10 +19,13 @@ const exampleEnv = Object.fromEntries(
   ]),
 );
 
+// no socket group id from the caller: the balancer and the autoscaler find it themselves
+const { DOCKER_GID: _g, ...callerEnv } = process.env;
+
 function docker(...args: string[]): string {
   return execFileSync('docker', args, {
     encoding: 'utf8',
-    env: { ...process.env, ...exampleEnv, ...stack?.env },
+    env: { ...callerEnv, ...exampleEnv, ...stack?.env },
   }).trim();
 }
 
@@ -126,6 +129,21 @@ describe('deploy/docker-stack.yml on a single-node Swarm', () => {
     for (let i = 0; i < 40 && seen.size < 2; i++) seen.add(await load());
     expect(seen.size).toBeGreaterThanOrEqual(2);
     for (const instance of seen) expect(instance).toMatch(new RegExp(`^${backendService()}\\.\\d+$`));
+  });
+
+  it("runs the balancer and the autoscaler as node with this host's socket group", () => {
+    const socketGid = statSync('/var/run/docker.sock').gid;
+    for (const svc of ['load-balancer', 'autoscaler']) {
+      const [id] = lines(
+        docker('ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stack.project}_${svc}`),
+      );
+      expect(id, svc).toBeDefined();
+      // started as root (the stack's `user: root`); pid 1 is the service after its drop
+      const status = docker('exec', id as string, 'cat', '/proc/1/status');
+      expect(status, svc).toMatch(/^Uid:\s+1000\s+1000\s+1000\s+1000$/m);
+      const groups = (status.match(/^Groups:\s*(.*)$/m)?.[1] ?? '').trim().split(/\s+/).map(Number);
+      expect(groups, svc).toContain(socketGid);
+    }
   });
 
   it('switches the balancing mode through the admin API', async () => {
