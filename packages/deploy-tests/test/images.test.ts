@@ -182,6 +182,27 @@ describe('images built by deploy/build-images.sh', () => {
     },
   );
 
+  it('headroom/load-balancer with static discovery keeps no socket group: it does not read the engine', async () => {
+    const failed = buildFailures.get('load-balancer');
+    if (failed) throw failed;
+    const id = docker(
+      'run',
+      '-d',
+      ...['--label', `${RUN_LABEL}=${run}`, '--user', 'root'],
+      ...['-v', '/var/run/docker.sock:/var/run/docker.sock:ro'],
+      ...['-e', 'DISCOVERY=static', '-e', 'BACKENDS='],
+      'headroom/load-balancer:latest',
+    );
+    const status = await waitFor(
+      () => {
+        const s = docker('exec', id, 'cat', '/proc/1/status');
+        return /^Uid:\s+1000\s/m.test(s) ? s : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250, message: 'the balancer dropped root' },
+    );
+    expect((status.match(/^Groups:\s*(.*)$/m)?.[1] ?? '').trim()).toBe('1000');
+  });
+
   it('headroom/load-balancer started as root without CAP_SETUID/CAP_SETGID exits, saying it cannot drop root', () => {
     const failed = buildFailures.get('load-balancer');
     if (failed) throw failed;

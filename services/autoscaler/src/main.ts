@@ -49,8 +49,13 @@ if (crossIssues.length > 0) {
 }
 
 const logger = createLogger({ service: 'autoscaler', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
-// Started as root (compose): become RUN_AS with the Docker socket's group before any file is touched.
-runAsConfiguredUser('autoscaler', logger, dockerSocketPaths(config.DOCKER_SOCKET, config.DOCKER_HOSTS));
+// Started as root (compose): become RUN_AS with the Docker socket's group (when it drives the
+// engine) before any file is touched.
+runAsConfiguredUser(
+  'autoscaler',
+  logger,
+  config.RUNTIME === 'local' ? [] : dockerSocketPaths(config.DOCKER_SOCKET, config.DOCKER_HOSTS),
+);
 // ADMIN_TOKEN_FILE (when ADMIN_TOKEN is unset): the token the balancer generated and keeps there.
 try {
   config.ADMIN_TOKEN = (

@@ -36,8 +36,14 @@ import { TransitionLog } from './telemetry/transitions.js';
 
 const config = loadConfig('load-balancer', loadBalancerConfigSchema);
 const logger = createLogger({ service: 'load-balancer', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
-// Started as root (compose): become RUN_AS with the Docker socket's group before any file is touched.
-runAsConfiguredUser('load-balancer', logger, dockerSocketPaths(config.DOCKER_SOCKET, config.DOCKER_HOSTS));
+// Started as root (compose): become RUN_AS with the Docker socket's group (when it reads the
+// engine) before any file is touched.
+const readsEngine = config.DISCOVERY !== 'static' || config.METRICS_SOURCE === 'docker';
+runAsConfiguredUser(
+  'load-balancer',
+  logger,
+  readsEngine ? dockerSocketPaths(config.DOCKER_SOCKET, config.DOCKER_HOSTS) : [],
+);
 // ADMIN_TOKEN_FILE (when ADMIN_TOKEN is unset): read the kept token, or generate it on first start.
 try {
   config.ADMIN_TOKEN = (
