@@ -19,10 +19,16 @@ export const SERVICE_MIN_WEIGHT = 0.2;
 /** Service time charged for a failed exchange when it was faster than this (a fast error is not a fast answer). */
 export const FAILURE_SERVICE_MS = 1000;
 
+/**
+ * One answer's service time. Behind `ahead` requests a FIFO answer takes the one in service's
+ * remainder (half a service time on average) plus `ahead − 1` whole ones plus its own: the
+ * latency over (ahead + ½), not (ahead + 1), which read a busy backend as faster than it is
+ * and sent it more than its share at high load.
+ */
 export function serviceSample(latencyMs: number, ahead: number, failed: boolean): number {
   const latency = failed ? Math.max(latencyMs, FAILURE_SERVICE_MS) : latencyMs;
   // floored: a zero would make the cost of any queue zero
-  return Math.max(0.01, latency) / (Math.max(0, ahead) + 1);
+  return Math.max(0.01, latency) / (ahead >= 1 ? ahead + 0.5 : 1);
 }
 
 export function updateServiceTime(
