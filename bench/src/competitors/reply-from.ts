@@ -1,19 +1,10 @@
 // The plain proxy a Fastify user would write: @fastify/reply-from, in its own process.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort, stopProcess, waitFor } from '../lib/procs.js';
 import type { Competitor } from './haproxy.js';
+import { startNodeCompetitor } from './node-competitor.js';
 
 const SERVER = fileURLToPath(new URL('./reply-from-server.ts', import.meta.url));
 
-export async function startReplyFrom(backend: string): Promise<Competitor> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SERVER], {
-    env: { ...process.env, PORT: String(port), UPSTREAM: backend },
-    stdio: 'ignore',
-    cwd: fileURLToPath(new URL('../..', import.meta.url)),
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => (await fetch(url)).ok, { timeoutMs: 15_000 });
-  return { url, pid: child.pid!, stop: () => stopProcess(child) };
+export function startReplyFrom(backend: string): Promise<Competitor> {
+  return startNodeCompetitor(['--import', 'tsx', SERVER], backend);
 }

@@ -7,21 +7,18 @@
 // request's due time. Headroom's modes and HAProxy/NGINX take turns, several runs.
 import { LB_LABELS } from '@headroom/shared';
 import autocannon from 'autocannon';
-import { startHaproxy } from '../competitors/haproxy.js';
-import { startNginx } from '../competitors/nginx.js';
+import { balancingConfigs, medianRows } from '../lib/balancing-configs.js';
 import { median, type PacedResult, paced, quantile } from '../lib/load.js';
 import {
   ensureBackendImage,
   healthyBackends,
   removeBenchContainers,
-  setMode,
   startBackendContainer,
   startHeadroom,
   waitFor,
 } from '../lib/procs.js';
 
 const LOAD_MS = 10;
-const MODES = ['round-robin', 'least-connections', 'resource-aware', 'latency'] as const;
 
 export interface ConfigResult {
   config: string;
@@ -103,28 +100,8 @@ export async function balancing(
       `  ${kind}: measured capacity ${capacity.toFixed(1)} req/s, offering ${offered} req/s\n`,
     );
 
-    const configs: Array<{ name: string; url: string; before?: () => Promise<void> }> = MODES.map((m) => ({
-      name: `headroom ${m}`,
-      url: lb.proxy,
-      before: () => setMode(lb.admin, m),
-    }));
-    const missing: string[] = [];
     const urls = containers.map((c) => c.url);
-    const haproxy = await startHaproxy(urls, 'leastconn');
-    if (haproxy) {
-      configs.push({ name: 'haproxy leastconn', url: haproxy.url });
-      stops.push(() => haproxy.stop());
-    } else missing.push('haproxy');
-    const nginx = await startNginx(urls, 'least_conn');
-    if (nginx) {
-      configs.push({ name: 'nginx least_conn', url: nginx.url });
-      stops.push(() => nginx.stop());
-    } else missing.push('nginx');
-
-    // BENCH_ONLY=a,b keeps the configurations whose name contains one of them (for quick probes)
-    const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
-    if (only)
-      configs.splice(0, configs.length, ...configs.filter((c) => only.some((o) => c.name.includes(o))));
+    const { configs, missing } = await balancingConfigs(lb, urls, stops);
     const noisy = containers[2]!;
     const burner = (on: boolean) =>
       fetch(`${noisy.url}/cpu/toggle`, {
@@ -177,16 +154,16 @@ export async function balancing(
         );
       }
     }
-    const results: ConfigResult[] = Object.entries(raw).map(([config, rows]) => ({
-      config,
-      p50: median(rows.map((r) => r.p50)),
-      p99: median(rows.map((r) => r.p99)),
-      errors: rows.reduce((a, r) => a + r.errors, 0),
-      shares: Object.fromEntries(names.map((n) => [n, median(rows.map((r) => r.shares[n] ?? 0))])),
-      ...(kind === 'noisy-neighbour'
-        ? { moveAwaySeconds: median(rows.map((r) => r.moveAwaySeconds ?? Number.POSITIVE_INFINITY)) }
-        : {}),
-    }));
+    const results: ConfigResult[] = medianRows(raw, names).map((row) =>
+      kind === 'noisy-neighbour'
+        ? {
+            ...row,
+            moveAwaySeconds: median(
+              raw[row.config]!.map((r) => r.moveAwaySeconds ?? Number.POSITIVE_INFINITY),
+            ),
+          }
+        : row,
+    );
     return {
       scenario: kind,
       cpus,

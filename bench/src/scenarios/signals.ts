@@ -12,16 +12,14 @@
 // same arrival schedule, in rotating order, several runs; medians are reported.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startHaproxy } from '../competitors/haproxy.js';
-import { startNginx } from '../competitors/nginx.js';
-import { median, type PacedResult, paced, quantile } from '../lib/load.js';
-import { freePort, setMode, startHeadroom, stopProcess, waitFor } from '../lib/procs.js';
+import { balancingConfigs, medianRows } from '../lib/balancing-configs.js';
+import { type PacedResult, paced, quantile } from '../lib/load.js';
+import { freePort, startHeadroom, stopProcess, waitFor } from '../lib/procs.js';
 import type { ConfigResult } from './balancing.js';
 
 export const SIGNAL_SCENARIOS = ['unequal-30', 'unequal-80', 'io-slow', 'hot-cpu'] as const;
 export type SignalScenario = (typeof SIGNAL_SCENARIOS)[number];
 
-const MODES = ['round-robin', 'least-connections', 'resource-aware', 'latency'] as const;
 const QUEUE_BACKEND = fileURLToPath(new URL('../lib/queue-backend.mjs', import.meta.url));
 
 interface Plan {
@@ -147,27 +145,7 @@ export async function signals(kind: SignalScenario, runs: number, seconds: numbe
     const offered = Math.round(capacity * plan.load);
     process.stdout.write(`  ${kind}: capacity ${capacity.toFixed(0)} req/s, offering ${offered} req/s\n`);
 
-    const configs: Array<{ name: string; url: string; before?: () => Promise<void> }> = MODES.map((m) => ({
-      name: `headroom ${m}`,
-      url: lb.proxy,
-      before: () => setMode(lb.admin, m),
-    }));
-    const missing: string[] = [];
-    const haproxy = await startHaproxy(urls, 'leastconn');
-    if (haproxy) {
-      configs.push({ name: 'haproxy leastconn', url: haproxy.url });
-      stops.push(() => haproxy.stop());
-    } else missing.push('haproxy');
-    const nginx = await startNginx(urls, 'least_conn');
-    if (nginx) {
-      configs.push({ name: 'nginx least_conn', url: nginx.url });
-      stops.push(() => nginx.stop());
-    } else missing.push('nginx');
-
-    // BENCH_ONLY=a,b keeps the configurations whose name contains one of them (for quick probes)
-    const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
-    if (only)
-      configs.splice(0, configs.length, ...configs.filter((c) => only.some((o) => c.name.includes(o))));
+    const { configs, missing } = await balancingConfigs(lb, urls, stops);
     const setService = (ms: number) =>
       fetch(`${urls[2]}/service?ms=${ms}`, { method: 'POST' }).then((r) => r.body?.cancel());
     // every process warm (JIT, pools) before the first measured run, not only the one that runs first
@@ -205,13 +183,7 @@ export async function signals(kind: SignalScenario, runs: number, seconds: numbe
         );
       }
     }
-    const results: ConfigResult[] = Object.entries(raw).map(([config, rows]) => ({
-      config,
-      p50: median(rows.map((r) => r.p50)),
-      p99: median(rows.map((r) => r.p99)),
-      errors: rows.reduce((a, r) => a + r.errors, 0),
-      shares: Object.fromEntries(names.map((n) => [n, median(rows.map((r) => r.shares[n] ?? 0))])),
-    }));
+    const results = medianRows(raw, names);
     return {
       scenario: kind,
       description: plan.description,

@@ -1,0 +1,18 @@
+// A competitor that is a Node script of ours (reply-from, the minimal proxy) in its own
+// process, in front of one backend.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { freePort, stopProcess, waitFor } from '../lib/procs.js';
+import type { Competitor } from './haproxy.js';
+
+export async function startNodeCompetitor(nodeArgs: string[], backend: string): Promise<Competitor> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, nodeArgs, {
+    env: { ...process.env, PORT: String(port), UPSTREAM: backend },
+    stdio: 'ignore',
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(url)).ok, { timeoutMs: 15_000 });
+  return { url, pid: child.pid!, stop: () => stopProcess(child) };
+}
