@@ -114,7 +114,7 @@ export const loadBalancerConfigSchema = z
     METRICS_INTERVAL_MS: env.int(100, 600_000)(1_000, 'Refresh of backend /metrics or Prometheus queries.'),
     METRICS_STALE_MS: env.int(100, 3_600_000)(
       5_000,
-      'Metrics older than this are stale: the backend is scored from in-flight and latency only.',
+      'Metrics older than this are stale: resource-aware steers that backend by in-flight and latency only (no headroom pressure, no memory guard).',
     ),
     PROMETHEUS_URL: env.optionalUrl('Prometheus for METRICS_SOURCE=prometheus and NODE_CPU_QUERY.'),
     NODE_CPU_QUERY: env.optionalString(
@@ -124,9 +124,15 @@ export const loadBalancerConfigSchema = z
       'PromQL returning CPU utilization 0..1 with a `backend` label (backend id or URL).',
     ),
     PROMQL_MEMORY: env.optionalString('PromQL returning memory utilization 0..1 with a `backend` label.'),
-    SCORE_CPU_WEIGHT: env.number(0, 1)(0.8, 'Weight of CPU headroom in the resource score.'),
-    SCORE_MEMORY_WEIGHT: env.number(0, 1)(0.2, 'Weight of memory headroom in the resource score.'),
-    LATENCY_DECAY_MS: env.int(100, 3_600_000)(10_000, 'Peak-EWMA latency time constant (latency mode).'),
+    SCORE_CPU_WEIGHT: env.number(0, 1)(
+      0.8,
+      'Weight of CPU headroom in the headroom score; a score under 0.3 raises resource-aware’s cost of a backend (up to 2×).',
+    ),
+    SCORE_MEMORY_WEIGHT: env.number(0, 1)(0.2, 'Weight of memory headroom in the headroom score.'),
+    LATENCY_DECAY_MS: env.int(100, 3_600_000)(
+      10_000,
+      'Latency time constant: latency mode’s peak-EWMA and resource-aware’s service time (idle estimates decay at a quarter of it).',
+    ),
 
     DASHBOARD_DIR: env.optionalString(
       'Built dashboard to serve at / on the admin port; default: the bundled one when present.',
