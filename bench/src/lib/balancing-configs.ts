@@ -42,12 +42,13 @@ export async function balancingConfigs(
   return { configs: only ? configs.filter((c) => only.some((o) => c.name.includes(o))) : configs, missing };
 }
 
-/** Per configuration: the median of its runs' p50, p99 and shares; errors summed. */
+/** Per configuration: the median of its runs' p50, p99 and shares (each run's p99 kept too); errors summed. */
 export function medianRows(raw: Record<string, ConfigResult[]>, names: string[]): ConfigResult[] {
   return Object.entries(raw).map(([config, rows]) => ({
     config,
     p50: median(rows.map((r) => r.p50)),
     p99: median(rows.map((r) => r.p99)),
+    p99Runs: rows.map((r) => r.p99),
     errors: rows.reduce((a, r) => a + r.errors, 0),
     shares: Object.fromEntries(names.map((n) => [n, median(rows.map((r) => r.shares[n] ?? 0))])),
   }));

@@ -24,6 +24,8 @@ export interface ConfigResult {
   config: string;
   p50: number;
   p99: number;
+  /** Each run's p99, in run order (results from 2026-12-01 23:16 and earlier do not have it). */
+  p99Runs?: number[];
   errors: number;
   shares: Record<string, number>;
   /** noisy-neighbour: seconds from the burner switching on until the noisy backend's share halves. */
