@@ -4,11 +4,16 @@
 // tunnels time out and speak TLS to https backends, every backend state change is an event,
 // a log line and a counter, the admin API is safe by default, and the documented limits
 // (429, /healthz during shutdown) are really reached.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
+import {
+  createServer as createTcpServer,
+  connect as netConnect,
+  type Socket,
+  type Server as TcpServer,
+} from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backendEventsSchema, backendListSchema, historySchema, statsSchema } from '@headroom/shared';
@@ -323,6 +328,49 @@ describe('WebSockets', () => {
       });
       expect(status).toBe(502);
     } finally {
+      await lb.stop();
+    }
+  });
+
+  it('a backend whose TCP handshake never completes: 502 after CONNECT_TIMEOUT_MS, not a hang', async () => {
+    const ws = await wsBackend('ws-blackhole');
+    const port = Number(new URL(ws.url).port);
+    const lb = await startLb({
+      BACKENDS: ws.url,
+      METRICS_SOURCE: 'none',
+      HEALTH_INTERVAL_MS: '60000',
+      CONNECT_TIMEOUT_MS: '300',
+      RESPONSE_TIMEOUT_MS: '10000',
+    });
+    // the same port taken over by a listener that never accepts, its one-slot accept queue
+    // filled: the kernel drops every further SYN, so a connect neither succeeds nor fails
+    const blackhole = spawn('python3', [
+      '-c',
+      `import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(('127.0.0.1',${port}))\ns.listen(0)\nprint('ready',flush=True)\ntime.sleep(60)`,
+    ]);
+    const fillers: Socket[] = [];
+    try {
+      await waitHealthy(lb.admin, 1);
+      ws.close();
+      await new Promise<void>((resolve) => blackhole.stdout.once('data', () => resolve()));
+      for (let i = 0; i < 3; i++) {
+        const f = netConnect(port, '127.0.0.1');
+        f.on('error', () => undefined);
+        fillers.push(f);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      const started = Date.now();
+      const status = await new Promise<number>((resolve) => {
+        const client = new WebSocket(`${lb.proxy.replace('http', 'ws')}/chat`);
+        client.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        client.once('error', () => resolve(-1));
+      });
+      expect(status).toBe(502);
+      // the connect timeout, not the 10 s response timeout
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      for (const f of fillers) f.destroy();
+      blackhole.kill('SIGKILL');
       await lb.stop();
     }
   });
