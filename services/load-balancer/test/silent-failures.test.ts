@@ -128,6 +128,10 @@ describe('docker discovery when inspect fails', () => {
         { socketPath: '/var/run/docker.sock', path: req.url, method: req.method, headers: req.headers },
         (r) => {
           res.writeHead(r.statusCode ?? 502, r.headers);
+          // a streaming answer (the events stream) sends its headers at once, as the engine
+          // does: Node holds them until the first body byte, and with no other Docker activity
+          // on the machine no event comes, so the source's start() waited forever
+          res.flushHeaders();
           r.pipe(res);
           if (cutStats && /\/stats/.test(req.url ?? '')) {
             cutStats = false;
