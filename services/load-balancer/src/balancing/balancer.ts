@@ -51,8 +51,6 @@ import {
   weightOf,
 } from './slot.js';
 
-export { TIE_BAND } from './pickers/index.js';
-
 export class Balancer implements BalancerCore {
   private slots: Slot[] = [];
   /** Every slot with a live handle: current ones, and removed ones with requests still in flight. */

@@ -1,3 +1,5 @@
+import { FAILURE_LATENCY_MS } from './latency-estimate.js';
+
 // Per-request service time for resource-aware mode: a completed request's latency divided by
 // (requests it found in flight at dispatch + 1). A single-queue backend (one event loop, one
 // worker) answers a request that arrives behind n others after about (n + 1) service times,
@@ -16,8 +18,6 @@
 export const SERVICE_UP_WEIGHT = 0.5;
 /** Any sample moves the estimate at least this far: fast answers bring an outlier down in ~10. */
 export const SERVICE_MIN_WEIGHT = 0.2;
-/** Service time charged for a failed exchange when it was faster than this (a fast error is not a fast answer). */
-export const FAILURE_SERVICE_MS = 1000;
 
 /**
  * One answer's service time. Behind `ahead` requests a FIFO answer takes the one in service's
@@ -26,7 +26,7 @@ export const FAILURE_SERVICE_MS = 1000;
  * and sent it more than its share at high load.
  */
 export function serviceSample(latencyMs: number, ahead: number, failed: boolean): number {
-  const latency = failed ? Math.max(latencyMs, FAILURE_SERVICE_MS) : latencyMs;
+  const latency = failed ? Math.max(latencyMs, FAILURE_LATENCY_MS) : latencyMs;
   // floored: a zero would make the cost of any queue zero
   return Math.max(0.01, latency) / (ahead >= 1 ? ahead + 0.5 : 1);
 }

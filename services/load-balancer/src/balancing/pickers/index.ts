@@ -13,4 +13,3 @@ export const PICKERS: PickerTable = {
 };
 
 export type { PickContext, Picker, PickerSettings, PickerTable } from './picker.js';
-export { TIE_BAND } from './picker.js';

@@ -39,7 +39,7 @@ import type { PickContext } from './picker.js';
 /**
  * Costs within this of the best are drawn at random. Between backends with nothing in flight
  * the costs differ only by their service-time estimates, which for equal backends differ by
- * about IDLE_TIE_BAND from one answer to the next (timer and scheduling jitter): a narrower
+ * about TIE_BAND_IDLE from one answer to the next (timer and scheduling jitter): a narrower
  * band at light load hands all traffic to whichever looked a little faster last, so one CPU
  * toggle or one slow neighbour then hits every request instead of a share. Once requests
  * queue, in-flight counts separate the candidates and the band is narrow again: a wide one
