@@ -21,6 +21,12 @@ export const LB_LABELS = {
   slowStart: 'lb.slowstart',
   /** Docker network to reach the container on, when it is attached to several. */
   network: 'lb.network',
+  /**
+   * Scale to zero: the service's idle window in ms (on the containers, or the Swarm service).
+   * After this long with no request the autoscaler puts it to sleep; the balancer holds the
+   * next request and wakes it. Overrides the autoscaler's SCALE_TO_ZERO_AFTER_MS.
+   */
+  idleAfter: 'lb.idle.after',
 } as const;
 
 /** Labels the autoscaler writes on the replicas it creates. It never touches a container without them. */

@@ -39,6 +39,14 @@ export const LB_METRICS = {
   backendTransitions: 'headroom_lb_backend_transitions_total',
   /** 1 while discovery reaches a DOCKER_HOSTS engine, 0 while it keeps that engine's last backends. */
   discoveryEngineUp: 'headroom_lb_discovery_engine_up',
+  /** Scale to zero: 1 for the service's current state (`state` label: awake, waking, sleeping). */
+  serviceState: 'headroom_lb_service_state',
+  /** Requests held now for a sleeping or waking service. */
+  heldRequests: 'headroom_lb_held_requests',
+  /** Held requests by how they ended (`outcome`: released, timeout, overflow, client-gone). */
+  heldTotal: 'headroom_lb_held_requests_total',
+  /** Time from a request being held to its release to a replica. */
+  holdDuration: 'headroom_lb_hold_duration_seconds',
 } as const;
 
 export const AUTOSCALER_METRICS = {

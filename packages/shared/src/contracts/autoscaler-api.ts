@@ -60,3 +60,17 @@ export const autoscalerStatusSchema = z.object({
 export type AutoscalerStatus = z.infer<typeof autoscalerStatusSchema>;
 
 export const decisionListSchema = z.object({ decisions: z.array(decisionSchema) });
+
+/**
+ * POST /api/wake (token-protected like pause): the balancer holds requests for a sleeping
+ * service and asks for replicas. Sent again when the held count grows, so a burst during a
+ * wake asks for more than one replica. Answers the status after the wake tick ran.
+ */
+export const wakeBodySchema = z
+  .object({
+    /** Requests the balancer holds now. */
+    held: z.number().int().min(0).max(1_000_000).default(1),
+    reason: z.string().max(500).optional(),
+  })
+  .strict();
+export type WakeBody = z.infer<typeof wakeBodySchema>;

@@ -72,11 +72,48 @@ export const discoveryEngineSchema = z.object({
 });
 export type DiscoveryEngine = z.infer<typeof discoveryEngineSchema>;
 
+/**
+ * Scale to zero (issue #19): the balanced service's state. `awake`: it has replicas (healthy
+ * or not). `sleeping`: it was put to sleep (stopped containers with lb labels, a Swarm service
+ * at 0 replicas, or the autoscaler said so with PUT /api/service/state) and has none.
+ * `waking`: a held request asked the autoscaler to wake it and no replica has passed a health
+ * check yet.
+ */
+export const SERVICE_STATES = ['awake', 'waking', 'sleeping'] as const;
+export const serviceStateSchema = z.enum(SERVICE_STATES);
+export type ServiceState = z.infer<typeof serviceStateSchema>;
+
+export const serviceViewSchema = z.object({
+  /** LB_SERVICE, else the lb.service of the backends, else "default". */
+  name: z.string(),
+  state: serviceStateSchema,
+  /** Since when it is in this state (ISO time). */
+  since: z.string(),
+  /** Requests held now, waiting for a replica (0 unless waking/sleeping). */
+  held: z.number().int().nonnegative(),
+  /** When the proxy last received a request for it (ms since epoch); null: none since start. */
+  lastRequestAt: z.number().nullable(),
+  /** The idle window from the `lb.idle.after` label, when the replicas carry one (ms). */
+  idleAfterMs: z.number().int().positive().nullable(),
+});
+export type ServiceView = z.infer<typeof serviceViewSchema>;
+
+/**
+ * PUT /api/service/state: the autoscaler announces a sleep before it drains the last replica
+ * (so requests arriving during that drain are held, not failed), and `awake` if it aborts.
+ */
+export const serviceStateBodySchema = z
+  .object({ state: z.enum(['sleeping', 'awake']), reason: z.string().max(500).optional() })
+  .strict();
+export type ServiceStateBody = z.infer<typeof serviceStateBodySchema>;
+
 export const backendListSchema = z.object({
   mode: balancerModeSchema,
   backends: z.array(backendViewSchema),
   /** With DOCKER_HOSTS: every engine and whether discovery reaches it. */
   engines: z.array(discoveryEngineSchema).optional(),
+  /** The balanced service's scale-to-zero state and traffic recency. */
+  service: serviceViewSchema.optional(),
 });
 export type BackendList = z.infer<typeof backendListSchema>;
 
