@@ -25,6 +25,9 @@ export const REASONS = {
   NothingToRemove: 'a scale-down was decided but no replica owned by this autoscaler can be removed',
   ScaleFailed: 'the runtime failed to carry out the scaling action',
   HostCapacityExhausted: 'no host has room for another replica (placement filter)',
+  IdleScaleToZero: 'no request for the whole idle window and none in flight or held: scaling to zero (sleep)',
+  WakeOnRequest: 'requests are held for the sleeping service (or a wake was asked): starting replicas',
+  Sleeping: 'the service sleeps (scaled to zero) and no request asks for it: holding at zero',
 } as const;
 
 export type ReasonCode = keyof typeof REASONS;
