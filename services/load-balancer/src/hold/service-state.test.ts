@@ -1,0 +1,89 @@
+import type { ServiceState } from '@headroom/shared';
+import { describe, expect, it } from 'vitest';
+import {
+  holds,
+  initialStatus,
+  nextStatus,
+  SERVICE_REASONS,
+  type ServiceEvent,
+  type ServiceReasonCode,
+  type ServiceStatus,
+} from './service-state.js';
+
+const at = (state: ServiceState, reason: ServiceReasonCode = 'Started'): ServiceStatus => ({
+  state,
+  reason,
+  since: 0,
+});
+
+// [from, event, to state, reason of the change (null: no change)]
+const table: [ServiceState, ServiceEvent, ServiceState, ServiceReasonCode | null][] = [
+  ['awake', { kind: 'announce-sleep', detail: 'idle 300 s' }, 'sleeping', 'AutoscalerSaidIdle'],
+  ['sleeping', { kind: 'announce-sleep' }, 'sleeping', null],
+  ['waking', { kind: 'announce-sleep' }, 'waking', null],
+  ['sleeping', { kind: 'announce-awake' }, 'awake', 'AutoscalerSaidAwake'],
+  ['awake', { kind: 'announce-awake' }, 'awake', null],
+  // a wake in progress ends with a health pass, not with an announcement
+  ['waking', { kind: 'announce-awake' }, 'waking', null],
+  ['awake', { kind: 'discovered', running: 0, asleep: true }, 'sleeping', 'DiscoveredAsleep'],
+  // no replica and nothing stopped: not a sleeping service, just none (503 as before)
+  ['awake', { kind: 'discovered', running: 0, asleep: false }, 'awake', null],
+  ['awake', { kind: 'discovered', running: 1, asleep: true }, 'awake', null],
+  // the announced sleep holds while the last replica drains (no race)
+  ['sleeping', { kind: 'discovered', running: 1, asleep: false }, 'sleeping', null],
+  ['waking', { kind: 'discovered', running: 1, asleep: false }, 'waking', null],
+  ['waking', { kind: 'discovered', running: 0, asleep: true }, 'waking', null],
+  ['sleeping', { kind: 'request' }, 'waking', 'RequestHeld'],
+  ['waking', { kind: 'request' }, 'waking', null],
+  ['awake', { kind: 'request' }, 'awake', null],
+  ['waking', { kind: 'health-pass', backend: 'b1' }, 'awake', 'FirstHealthPass'],
+  // started by hand (docker start) while sleeping
+  ['sleeping', { kind: 'health-pass', backend: 'b1' }, 'awake', 'FirstHealthPass'],
+  ['awake', { kind: 'health-pass', backend: 'b1' }, 'awake', null],
+];
+
+describe('nextStatus', () => {
+  it.each(table)('%s + %o -> %s (%s)', (from, event, state, reason) => {
+    const before = at(from);
+    const after = nextStatus(before, event, 1_000);
+    expect(after.state).toBe(state);
+    if (reason === null) {
+      expect(after).toBe(before); // same object: nothing to log
+    } else {
+      expect(after.reason).toBe(reason);
+      expect(after.since).toBe(1_000);
+    }
+  });
+
+  it('keeps the detail for the log line', () => {
+    expect(nextStatus(at('awake'), { kind: 'announce-sleep', detail: 'idle 300 s' }, 5).detail).toBe(
+      'idle 300 s',
+    );
+    expect(nextStatus(at('waking'), { kind: 'health-pass', backend: 'web-1' }, 5).detail).toBe('web-1');
+  });
+
+  it('a full cycle: awake -> sleeping -> waking -> awake', () => {
+    let s = initialStatus(0);
+    const seen: ServiceState[] = [s.state];
+    for (const e of [
+      { kind: 'announce-sleep' },
+      { kind: 'discovered', running: 0, asleep: true },
+      { kind: 'request' },
+      { kind: 'request' },
+      { kind: 'health-pass', backend: 'b' },
+    ] as ServiceEvent[]) {
+      const n = nextStatus(s, e, 1);
+      if (n !== s) seen.push(n.state);
+      s = n;
+    }
+    expect(seen).toEqual(['awake', 'sleeping', 'waking', 'awake']);
+  });
+
+  it('holds only when not awake', () => {
+    expect([holds(at('awake')), holds(at('sleeping')), holds(at('waking'))]).toEqual([false, true, true]);
+  });
+
+  it('every reason has a message', () => {
+    for (const m of Object.values(SERVICE_REASONS)) expect(m.length).toBeGreaterThan(10);
+  });
+});

@@ -1,0 +1,77 @@
+// Scale to zero (issue #19): the balanced service's state machine, pure (no I/O, no clock).
+// The proxy holds requests while the service is `sleeping` or `waking`; the first backend
+// that passes a health check makes it `awake` and releases them. Every transition carries a
+// reason code, logged once at info by the adapter.
+import type { ServiceState } from '@headroom/shared';
+
+export const SERVICE_REASONS = {
+  Started: 'the balancer started: replicas decide',
+  AutoscalerSaidIdle: 'the autoscaler announced a sleep (PUT /api/service/state)',
+  AutoscalerSaidAwake: 'the autoscaler aborted the sleep (PUT /api/service/state)',
+  DiscoveredAsleep:
+    'discovery sees the service with no running replica (stopped labeled containers, or 0 Swarm replicas)',
+  RequestHeld: 'a request was held: asking the autoscaler to wake the service',
+  FirstHealthPass: 'a backend passed its first health check: releasing the held requests',
+} as const;
+export type ServiceReasonCode = keyof typeof SERVICE_REASONS;
+
+export interface ServiceStatus {
+  readonly state: ServiceState;
+  readonly reason: ServiceReasonCode;
+  /** Since when (ms since epoch) it is in this state. */
+  readonly since: number;
+  /** Free text from the caller (the autoscaler's reason, the backend's id). */
+  readonly detail?: string;
+}
+
+export type ServiceEvent =
+  /** PUT /api/service/state {state:'sleeping'}: announced before the last replicas drain. */
+  | { readonly kind: 'announce-sleep'; readonly detail?: string }
+  /** PUT /api/service/state {state:'awake'}: the autoscaler aborted a sleep. */
+  | { readonly kind: 'announce-awake'; readonly detail?: string }
+  /**
+   * Discovery's view after a sync: running = backends it found, asleep = it also found the
+   * service's stopped containers (docker) or the service spec at 0 replicas (swarm).
+   */
+  | { readonly kind: 'discovered'; readonly running: number; readonly asleep: boolean }
+  /** The proxy received a request it could hold. */
+  | { readonly kind: 'request' }
+  /** A backend went from unknown/unhealthy to healthy (its first pass since it appeared). */
+  | { readonly kind: 'health-pass'; readonly backend: string };
+
+export function initialStatus(now: number): ServiceStatus {
+  return { state: 'awake', reason: 'Started', since: now };
+}
+
+/**
+ * The next status, or the same object when nothing changes (callers compare by identity to
+ * log each change once). Why each rule:
+ * - sleeping is entered only when announced or when discovery sees no running replica: a
+ *   replica still draining after the announcement must not flip it back to awake;
+ * - only a health pass makes it awake from sleeping/waking (a started container that does not
+ *   answer yet cannot take the held requests);
+ * - a request turns sleeping into waking (one wake call); waking stays waking until a pass.
+ */
+export function nextStatus(s: ServiceStatus, e: ServiceEvent, now: number): ServiceStatus {
+  switch (e.kind) {
+    case 'announce-sleep':
+      return s.state === 'awake' ? to('sleeping', 'AutoscalerSaidIdle', now, e.detail) : s;
+    case 'announce-awake':
+      return s.state === 'sleeping' ? to('awake', 'AutoscalerSaidAwake', now, e.detail) : s;
+    case 'discovered':
+      return s.state === 'awake' && e.running === 0 && e.asleep ? to('sleeping', 'DiscoveredAsleep', now) : s;
+    case 'request':
+      return s.state === 'sleeping' ? to('waking', 'RequestHeld', now) : s;
+    case 'health-pass':
+      return s.state === 'awake' ? s : to('awake', 'FirstHealthPass', now, e.backend);
+  }
+}
+
+/** Requests are held (not answered 503 at once) only while the service has no replica to serve them. */
+export function holds(s: ServiceStatus): boolean {
+  return s.state !== 'awake';
+}
+
+function to(state: ServiceState, reason: ServiceReasonCode, since: number, detail?: string): ServiceStatus {
+  return detail === undefined ? { state, reason, since } : { state, reason, since, detail };
+}
