@@ -138,6 +138,25 @@ export const loadBalancerConfigSchema = z
       'Built dashboard to serve at / on the admin port; default: the bundled one when present.',
     ),
     AUTOSCALER_URL: env.optionalUrl('Autoscaler admin URL the dashboard reads through the balancer.'),
+    WAKE_URL: env.optionalUrl(
+      'Scale to zero: where to POST /api/wake when a request arrives for a sleeping service; default: AUTOSCALER_URL. Requests are held only when one of the two is set.',
+    ),
+    HOLD_TIMEOUT_MS: env.int(100, 600_000)(
+      30_000,
+      'Scale to zero: longest a request waits for a sleeping service to wake; past it: 503 with Retry-After.',
+    ),
+    HOLD_MAX_REQUESTS: env.int(1, 100_000)(
+      1_000,
+      'Scale to zero: requests held at once while the service wakes; one more: 503 with Retry-After.',
+    ),
+    HOLD_HTML_PAGE: env.bool(
+      false,
+      'Scale to zero: answer browsers (Accept: text/html) with a small waiting page that refreshes instead of holding them; APIs are held either way.',
+    ),
+    WAKE_PROBE_INTERVAL_MS: env.int(20, 60_000)(
+      100,
+      'Scale to zero: health check interval for new backends while the service wakes (HEALTH_INTERVAL_MS otherwise), so the first pass releases the held requests fast.',
+    ),
     GRAFANA_URL: env.optionalUrl('Grafana base URL whose panels the dashboard embeds.'),
     GRAFANA_DASHBOARD_UID: env.string(
       'headroom-overview',

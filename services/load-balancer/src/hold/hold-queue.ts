@@ -71,5 +71,5 @@ export function retryAfterSeconds(timeoutMs: number): number {
  * else (APIs, curl, fetch with no Accept) blocks until released or timed out.
  */
 export function wantsWaitingPage(accept: string | undefined, pageEnabled: boolean): boolean {
-  return pageEnabled && accept !== undefined && accept.includes('text/html');
+  return pageEnabled && accept?.includes('text/html') === true;
 }
