@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { chooseHost } from './choose-host.js';
 import { cosineSimilarity } from './cosine-fit.js';
 import { rejectReason } from './host-filter.js';
-import { book, type HostState } from './host-state.js';
+import { book, cpuTaken, type HostState } from './host-state.js';
 
 const GiB = 1024 ** 3;
 const hostArb = (id: string): fc.Arbitrary<HostState> =>
@@ -15,6 +15,7 @@ const hostArb = (id: string): fc.Arbitrary<HostState> =>
     memoryCapacity: fc.integer({ min: 1, max: 256 }).map((g) => g * GiB),
     cpuBooked: fc.double({ min: 0, max: 80, noNaN: true }),
     memoryBooked: fc.integer({ min: 0, max: 300 }).map((g) => g * GiB),
+    cpuUsed: fc.option(fc.double({ min: 0, max: 64, noNaN: true }), { nil: undefined }),
   });
 const hostsArb = fc
   .integer({ min: 0, max: 6 })
@@ -67,7 +68,9 @@ describe('chooseHost: properties', () => {
           hosts = hosts.map((h) => (h.id === r.host.id ? book(h, req) : h));
         }
         for (const h of hosts) {
-          expect(h.cpuBooked).toBeLessThanOrEqual(h.cpuCapacity * s.cpuOvercommit + 1e-6);
+          expect(cpuTaken(h)).toBeLessThanOrEqual(
+            Math.max(h.cpuCapacity * s.cpuOvercommit, start.find((x) => x.id === h.id)!.cpuUsed ?? 0) + 1e-6,
+          );
           expect(h.memoryBooked).toBeLessThanOrEqual(Math.max(0, h.memoryCapacity - s.memoryReserve));
         }
       }),

@@ -43,6 +43,10 @@ describe('rejectReason (hard filter)', () => {
       null,
     ],
     ['CPU over the overcommit too', host('a', { cpuBooked: 7.5 }), { ...s, cpuOvercommit: 2 }, 'cpu'],
+    ['CPU measured in use over capacity (a container with no limit)', host('a', { cpuUsed: 3.5 }), s, 'cpu'],
+    ['CPU measured in use, room left', host('a', { cpuUsed: 3 }), s, null],
+    ['measured use above the bookings counts', host('a', { cpuBooked: 1, cpuUsed: 3.5 }), s, 'cpu'],
+    ['bookings above measured use count', host('a', { cpuBooked: 3.5, cpuUsed: 1 }), s, 'cpu'],
     ['memory exactly at capacity fits', host('a', { memoryBooked: 7 * GiB }), s, null],
     ['memory over capacity', host('a', { memoryBooked: 7.5 * GiB }), s, 'memory'],
     [
@@ -96,6 +100,19 @@ describe('chooseHost', () => {
     const r = chooseHost([host('a', { cpuBooked: 2 }), host('b')], { cpu: 0, memory: 0 }, s);
     expect(r.ok && r.host.id).toBe('b');
     expect(r.ok && r.scores.map((x) => x.similarity)).toEqual([0, 0]);
+  });
+
+  it('zero request (no limits): a host busy with an unlimited CPU hog has less room, so the other wins', () => {
+    const r = chooseHost([host('a', { cpuUsed: 3 }), host('b', { cpuUsed: 0.5 })], { cpu: 0, memory: 0 }, s);
+    expect(r.ok && r.host.id).toBe('b');
+    // not measured: only bookings count, both empty, the first configured
+    const u = chooseHost([host('a'), host('b')], { cpu: 0, memory: 0 }, s);
+    expect(u.ok && u.host.id).toBe('a');
+  });
+
+  it('booking a replica adds its request to the measured use too', () => {
+    expect(book(host('a', { cpuUsed: 1 }), { cpu: 0.5, memory: 0 }).cpuUsed).toBe(1.5);
+    expect(book(host('a'), { cpu: 0.5, memory: 0 }).cpuUsed).toBeUndefined();
   });
 
   it('equal similarity: ties go to the most remaining room, then to configured order', () => {

@@ -1,7 +1,7 @@
 // Direction fit: cosine similarity between what a host has left (as fractions of what it
 // can give) and what the replica asks (as fractions of the same). A host whose free room has
 // the replica's shape is used up evenly instead of stranding one resource.
-import type { HostState, PlacementSettings, ReplicaRequest } from './host-state.js';
+import { cpuTaken, type HostState, type PlacementSettings, type ReplicaRequest } from './host-state.js';
 
 export interface FitVectors {
   remaining: number[];
@@ -15,7 +15,7 @@ function ratio(part: number, whole: number): number {
 export function fitVectors(host: HostState, req: ReplicaRequest, s: PlacementSettings): FitVectors {
   const cpuRoom = host.cpuCapacity * s.cpuOvercommit;
   const memRoom = host.memoryCapacity - s.memoryReserve;
-  const remaining = [ratio(cpuRoom - host.cpuBooked, cpuRoom), ratio(memRoom - host.memoryBooked, memRoom)];
+  const remaining = [ratio(cpuRoom - cpuTaken(host), cpuRoom), ratio(memRoom - host.memoryBooked, memRoom)];
   const request = [ratio(req.cpu, cpuRoom), ratio(req.memory, memRoom)];
   if (host.diskCapacity !== undefined && host.diskUsed !== undefined && req.disk !== undefined) {
     const diskRoom = host.diskCapacity - s.diskReserve;
