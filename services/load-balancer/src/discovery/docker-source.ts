@@ -5,11 +5,11 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { LB_LABELS, type LoadBalancerConfig, type Logger } from '@headroom/shared';
-import Docker from 'dockerode';
 import type { BackendSet, BackendSource, BackendSpec } from './backend-set.js';
 import { backoffMs } from './backoff.js';
 import { recordFromInspect } from './container-record.js';
 import { containerToBackend, type DiscoveryContext } from './container-to-backend.js';
+import { type EngineApi, EngineClient, targetFromDockerHost } from './engine-api.js';
 import { onJsonLines } from './json-lines.js';
 
 const RELIST_EVENTS = new Set([
@@ -26,9 +26,10 @@ const RELIST_EVENTS = new Set([
   'disconnect',
 ]);
 
-export function dockerClient(config: Pick<LoadBalancerConfig, 'DOCKER_SOCKET'>): Docker {
+export function dockerClient(config: Pick<LoadBalancerConfig, 'DOCKER_SOCKET'>): EngineApi {
   // DOCKER_HOST (tcp://…) wins, as with the docker CLI
-  return process.env.DOCKER_HOST ? new Docker() : new Docker({ socketPath: config.DOCKER_SOCKET });
+  const host = process.env.DOCKER_HOST;
+  return new EngineClient(host ? targetFromDockerHost(host) : { socketPath: config.DOCKER_SOCKET });
 }
 
 /** Id of the container this process runs in, when it runs in one. */
@@ -67,7 +68,7 @@ export class DockerSource implements BackendSource {
   private skipped = new Map<string, string>();
 
   constructor(
-    private readonly docker: Docker,
+    private readonly docker: EngineApi,
     private readonly config: LoadBalancerConfig,
     private readonly logger: Logger,
     private readonly options: DockerSourceOptions = {},
@@ -228,7 +229,7 @@ export class DockerSource implements BackendSource {
 export function createDockerSource(
   config: LoadBalancerConfig,
   logger: Logger,
-  docker?: Docker,
+  docker?: EngineApi,
 ): BackendSource {
   return new DockerSource(docker ?? dockerClient(config), config, logger);
 }

@@ -4,15 +4,15 @@
 // whether they still answer) and never holds up the others; its state is reported in
 // /api/backends (`engines`) and as headroom_lb_discovery_engine_up{engine}.
 import { LB_METRICS, type LoadBalancerConfig, type Logger } from '@headroom/shared';
-import Docker from 'dockerode';
 import { Gauge, type Registry } from 'prom-client';
 import type { BackendSet, BackendSource } from './backend-set.js';
 import { DockerSource } from './docker-source.js';
+import { type EngineApi, EngineClient } from './engine-api.js';
 
 export interface EngineAddress {
   /** As configured. */
   id: string;
-  docker: Docker;
+  docker: EngineApi;
   /** Where this engine's published ports are reached. */
   publishedHost: string;
 }
@@ -23,7 +23,7 @@ export function parseEngineAddress(address: string, timeoutMs = 10_000): EngineA
     const socketPath = address.startsWith('/') ? address : address.slice('unix://'.length);
     return {
       id: address,
-      docker: new Docker({ socketPath, timeout: timeoutMs }),
+      docker: new EngineClient({ socketPath, timeoutMs }),
       publishedHost: '127.0.0.1',
     };
   }
@@ -31,12 +31,12 @@ export function parseEngineAddress(address: string, timeoutMs = 10_000): EngineA
   const protocol = url.protocol === 'https:' ? 'https' : 'http';
   return {
     id: address,
-    docker: new Docker({
+    docker: new EngineClient({
       // URL keeps an IPv6 literal's brackets; the socket connect wants the bare address
       host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
       port: url.port || (protocol === 'https' ? 2376 : 2375),
       protocol,
-      timeout: timeoutMs,
+      timeoutMs,
     }),
     // with an IPv6 literal's brackets: it goes into backend URLs
     publishedHost: url.hostname,

@@ -23,10 +23,10 @@ import {
   parsePositiveNumber,
   parseSticky,
 } from '@headroom/shared';
-import type Docker from 'dockerode';
 import type { BackendSet, BackendSource, BackendSpec } from './backend-set.js';
 import { backoffMs } from './backoff.js';
 import { dockerClient } from './docker-source.js';
+import type { EngineApi } from './engine-api.js';
 import { onJsonLines } from './json-lines.js';
 
 /** After an event, re-list this often for SETTLE_MS: the orchestrator acts after the event. */
@@ -198,7 +198,7 @@ export class SwarmSource implements BackendSource {
   private lastEventAt: number | undefined;
 
   constructor(
-    private readonly docker: Docker,
+    private readonly docker: EngineApi,
     private readonly config: LoadBalancerConfig,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
@@ -346,7 +346,7 @@ export class SwarmSource implements BackendSource {
 export function createSwarmSource(
   config: LoadBalancerConfig,
   logger: Logger,
-  docker?: Docker,
+  docker?: EngineApi,
 ): BackendSource {
   return new SwarmSource(docker ?? dockerClient(config), config, logger);
 }

@@ -1,8 +1,8 @@
 // METRICS_SOURCE → the resource source(s) that feed resource-aware mode.
 import type { LoadBalancerConfig, Logger } from '@headroom/shared';
-import type Docker from 'dockerode';
 import type { BackendSet } from '../discovery/backend-set.js';
 import { dockerClient } from '../discovery/docker-source.js';
+import type { EngineApi } from '../discovery/engine-api.js';
 import { BackendMetricsSource } from './backend-metrics-source.js';
 import { DockerStatsSource } from './docker-stats-source.js';
 import { PrometheusSource } from './prometheus-source.js';
@@ -22,7 +22,7 @@ export function createResourceSource(
   config: LoadBalancerConfig,
   logger: Logger,
   publish: PublishSample,
-  docker?: Docker,
+  docker?: EngineApi,
 ): ResourceSource {
   const interval = config.METRICS_INTERVAL_MS;
   switch (config.METRICS_SOURCE) {

@@ -1,9 +1,9 @@
 // One long-lived Docker stats stream per container (never a one-shot poll with a sleep
 // per container): each JSON line carries cpu_stats and precpu_stats, about once a second.
 import type { Logger } from '@headroom/shared';
-import type Docker from 'dockerode';
 import type { BackendSet } from '../discovery/backend-set.js';
 import { backoffMs } from '../discovery/backoff.js';
+import type { EngineApi } from '../discovery/engine-api.js';
 import { onJsonLines } from '../discovery/json-lines.js';
 import { cpuFraction, type DockerStats, memoryFraction } from './cpu-from-stats.js';
 import type { PublishSample, ResourceSource } from './resource-sample.js';
@@ -21,7 +21,7 @@ export class DockerStatsSource implements ResourceSource {
   private readonly streams = new Map<string, Stream>();
 
   constructor(
-    private readonly docker: Docker,
+    private readonly docker: EngineApi,
     private readonly publish: PublishSample,
     private readonly logger: Logger,
   ) {}

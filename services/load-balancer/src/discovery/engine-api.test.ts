@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { EngineApiError, EngineClient, targetFromDockerHost } from './engine-api.js';
+
+describe('targetFromDockerHost', () => {
+  it.each([
+    ['unix:///var/run/docker.sock', {}, { socketPath: '/var/run/docker.sock' }],
+    ['tcp://10.0.0.2:2375', {}, { host: '10.0.0.2', port: '2375', protocol: 'http', tls: undefined }],
+    ['tcp://10.0.0.2', {}, { host: '10.0.0.2', port: 2375, protocol: 'http', tls: undefined }],
+    ['tcp://[fd00::2]:2375', {}, { host: 'fd00::2', port: '2375', protocol: 'http', tls: undefined }],
+    ['tcp://h', { DOCKER_TLS_VERIFY: '1' }, { host: 'h', port: 2376, protocol: 'https', tls: undefined }],
+  ])('%s %j', (host, env, want) => {
+    expect(targetFromDockerHost(host, env)).toEqual(want);
+  });
+});
+
+describe('EngineClient (real engine)', () => {
+  it('lists, and a missing container is an EngineApiError with status 404 and the engine message', async () => {
+    const c = new EngineClient({ socketPath: '/var/run/docker.sock' });
+    try {
+      expect(Array.isArray(await c.listContainers({ all: true, filters: { label: ['lb.enable'] } }))).toBe(
+        true,
+      );
+      const err = await c
+        .getContainer('no-such-container-headroom')
+        .inspect()
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(EngineApiError);
+      expect((err as EngineApiError).statusCode).toBe(404);
+      expect((err as Error).message).toMatch(/no such container/i);
+    } finally {
+      await c.close();
+    }
+  });
+});
