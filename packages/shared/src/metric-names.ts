@@ -58,6 +58,8 @@ export const AUTOSCALER_METRICS = {
   scaleEvents: 'headroom_autoscaler_scale_events_total',
   errors: 'headroom_autoscaler_errors_total',
   paused: 'headroom_autoscaler_paused',
+  /** 1 while the service sleeps (scaled to zero, issue #19). */
+  sleeping: 'headroom_autoscaler_sleeping',
   tickDuration: 'headroom_autoscaler_tick_duration_seconds',
 } as const;
 

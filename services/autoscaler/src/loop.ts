@@ -4,12 +4,13 @@
 // and, with several engines, every engine's capacity) and that observation is what the scale
 // action places with. One unreachable engine of several is left out (logged when it goes and
 // when it comes back) while the others keep scaling; when no engine answers, scaling pauses.
-import type { AutoscalerStatus, Decision, Logger } from '@headroom/shared';
+import type { AutoscalerStatus, Decision, Logger, ServiceView } from '@headroom/shared';
 import {
   EngineUnavailableError,
   type ReplicaRuntime,
   type RuntimeObservation,
 } from './act/replica-runtime.js';
+import type { SleepAnnouncer } from './act/sleep-announcer.js';
 import type { AutoscalerMetrics } from './admin/metrics.js';
 import type { DecisionLog } from './decision-log.js';
 import type { MetricSource } from './observe/metric-source.js';
@@ -23,6 +24,7 @@ import type {
   ScaleMetric,
 } from './policy/policy-types.js';
 import { type ReasonCode, reasonMessage } from './policy/reasons.js';
+import { judgeSleep, type SleepDecision } from './policy/sleep.js';
 import { seedHistory } from './policy/stabilization.js';
 
 export interface LoopOptions {
@@ -35,11 +37,30 @@ export interface LoopOptions {
   intervalMs: number;
   maxAgeMs: number;
   dryRun: boolean;
-  balancerView?: (() => Promise<BalancerView | undefined>) | undefined;
+  balancerView?: (() => Promise<BalancerSnapshot | undefined>) | undefined;
+  /** MIN_REPLICAS=0: sleep after the idle window, wake on POST /api/wake (issue #19). */
+  scaleToZero?:
+    | {
+        /** SCALE_TO_ZERO_AFTER_MS; the balancer's `service.idleAfterMs` (lb.idle.after) overrides it. */
+        idleAfterMs: number;
+        wakeRequestsPerReplica: number;
+        /** Tells the balancer before the last replicas drain (so it holds requests, and wakes us). */
+        announcer: SleepAnnouncer;
+      }
+    | undefined;
   log: DecisionLog;
   metrics: AutoscalerMetrics;
   logger: Logger;
   now?: () => number;
+}
+
+/** One read of the balancer's GET /api/backends: readiness by backend id, and the service. */
+export interface BalancerSnapshot {
+  states: BalancerView;
+  /** Absent from a balancer without scale to zero. */
+  service?: ServiceView | undefined;
+  /** Sum of the backends' in-flight requests. */
+  inFlight: number;
 }
 
 export class ScalingLoop {
@@ -60,9 +81,16 @@ export class ScalingLoop {
   private lastTickMs: number | null = null;
   private lagMs: number | null = null;
   private readonly now: () => number;
+  /** Scale to zero: when the loop started or last woke the service (counts as a request). */
+  private activeSince: number;
+  /** Held count of a POST /api/wake not yet acted on; null: none asked. */
+  private wakeHeld: number | null = null;
+  private pendingTick: Promise<void> | undefined;
+  private sleeping = false;
 
   constructor(private readonly o: LoopOptions) {
     this.now = o.now ?? Date.now;
+    this.activeSince = this.now();
     for (const t of o.targets) o.metrics.metricTarget.set({ metric: t.metric }, t.target);
   }
 
@@ -74,22 +102,50 @@ export class ScalingLoop {
   private schedule(delay: number): void {
     if (this.stopped) return;
     this.nextAt = this.now() + delay;
-    this.timer = setTimeout(() => {
-      this.running = this.tick()
-        .then(() => undefined)
-        .catch((err) => this.o.logger.error({ err }, 'tick failed'))
-        .finally(() => {
-          this.running = undefined;
-          // Fixed rate, but a slow tick (a long drain) never makes ticks pile up.
-          this.schedule(Math.max(0, this.nextAt + this.o.intervalMs - this.now()));
+    this.timer = setTimeout(() => void this.runTick(), delay);
+  }
+
+  private runTick(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const p = this.tick()
+      .then(() => undefined)
+      .catch((err) => this.o.logger.error({ err }, 'tick failed'))
+      .finally(() => {
+        this.running = undefined;
+        // Fixed rate, but a slow tick (a long drain) never makes ticks pile up.
+        this.schedule(Math.max(0, this.nextAt + this.o.intervalMs - this.now()));
+      });
+    this.running = p;
+    return p;
+  }
+
+  /**
+   * POST /api/wake: remember the held count and tick at once. Ticks never overlap: a tick in
+   * progress finishes first and the wake tick follows it immediately (several wakes meanwhile
+   * share that one tick, with the largest held count).
+   */
+  async wake(held: number): Promise<AutoscalerStatus> {
+    this.wakeHeld = Math.max(this.wakeHeld ?? 0, held);
+    if (!this.stopped) {
+      if (!this.pendingTick) {
+        const before = this.running ?? Promise.resolve();
+        this.pendingTick = before.then(() => {
+          this.pendingTick = undefined;
+          if (this.stopped) return;
+          return this.runTick();
         });
-    }, delay);
+      }
+      await this.pendingTick;
+    }
+    return this.status();
   }
 
   /** Stops scheduling and waits for a tick in progress (its scale action finishes). */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    await this.pendingTick;
     await this.running;
   }
 
@@ -147,8 +203,8 @@ export class ScalingLoop {
       this.o.logger.info({ reaped }, 'removed dead owned replicas');
       records = records.filter((r) => !reaped.includes(r.name));
     }
-    const view = this.o.balancerView ? await this.o.balancerView().catch(() => undefined) : undefined;
-    const census = await takeCensus(records, view);
+    const snapshot = this.o.balancerView ? await this.o.balancerView().catch(() => undefined) : undefined;
+    const census = await takeCensus(records, snapshot?.states);
     this.census = census;
     if (this.history.length === 0) this.history = seedHistory(census.current, now);
 
@@ -168,14 +224,19 @@ export class ScalingLoop {
       }),
     );
     this.reportMetricFailures(failures);
-    const result = decide({
+    const sleep = this.judgeSleep(now, census, snapshot);
+    const policy = decide({
       now,
       current: census.current,
       ready: census.ready,
       readings,
-      settings: this.o.settings,
+      // Awake, the ordinary policy never takes the service to 0: only a sleep decision does.
+      settings: this.o.scaleToZero
+        ? { ...this.o.settings, min: Math.max(1, this.o.settings.min) }
+        : this.o.settings,
       history: this.history,
     });
+    const result = this.withSleep(policy, sleep, census.current);
     this.history = result.history;
     this.lastMetrics = result.metrics;
     for (const m of result.metrics)
@@ -205,12 +266,32 @@ export class ScalingLoop {
     this.o.metrics.desired.set(result.desired);
 
     let decision = this.toDecision(now, census, result);
+    if (sleep) this.reportSleep(sleep, decision);
+    // A wake's held count is acted on by this tick; later ticks see the balancer's own count.
+    this.wakeHeld = null;
+    if (sleep?.kind === 'wake') this.activeSince = now;
+    if (sleep?.kind === 'sleep' && !this.o.dryRun) {
+      // The balancer holds requests from now on (and wakes us), then the replicas drain.
+      const held = await this.o.scaleToZero?.announcer.sleeping(decision.message);
+      if (!held) {
+        this.lastDesired = census.current;
+        this.o.metrics.desired.set(census.current);
+        return this.record({
+          ...decision,
+          desired: census.current,
+          action: 'none',
+          reason: 'ScaleFailed',
+          message: `${reasonMessage('ScaleFailed')}: the balancer did not accept the sleep (policy: ${decision.message})`,
+        });
+      }
+    }
     if (result.action !== 'none' && !this.o.dryRun) {
       try {
         const outcome = await this.o.runtime.scaleTo(
           result.desired,
           records,
           observation ? { ...observation, records } : undefined,
+          sleep?.kind === 'sleep' ? { sleep: true } : undefined,
         );
         if (outcome.added.length > 0)
           this.o.metrics.scaleEvents.inc({ direction: 'up' }, outcome.added.length);
@@ -246,7 +327,75 @@ export class ScalingLoop {
         };
       }
     }
+    if (sleep?.kind === 'sleep' && !this.o.dryRun && decision.reason !== 'IdleScaleToZero') {
+      // The sleep failed part-way and replicas remain: the balancer routes to them again.
+      this.sleeping = false;
+      this.o.metrics.sleeping.set(0);
+      await this.o.scaleToZero?.announcer.awake(`sleep aborted: ${decision.message}`);
+    }
     return this.record(decision);
+  }
+
+  /** Scale to zero's judgement for this tick; undefined when MIN_REPLICAS > 0. */
+  private judgeSleep(
+    now: number,
+    census: Census,
+    snapshot: BalancerSnapshot | undefined,
+  ): SleepDecision | undefined {
+    const z = this.o.scaleToZero;
+    if (!z) return undefined;
+    const service = snapshot?.service;
+    return judgeSleep({
+      now,
+      current: census.current,
+      idleAfterMs: service?.idleAfterMs ?? z.idleAfterMs,
+      service: service ? { lastRequestAt: service.lastRequestAt, held: service.held } : null,
+      inFlight: snapshot?.inFlight ?? 0,
+      activeSince: this.activeSince,
+      wakeHeld: this.wakeHeld,
+      wakeRequestsPerReplica: z.wakeRequestsPerReplica,
+      max: this.o.settings.max,
+    });
+  }
+
+  /** The ordinary policy's result, overridden by a sleep, a wake, or held requests. */
+  private withSleep(policy: DecideResult, sleep: SleepDecision | undefined, current: number): DecideResult {
+    if (!sleep) return policy;
+    if (sleep.kind === 'awake') {
+      if (!sleep.heldFloor || policy.desired >= sleep.floor) return policy;
+      const desired = sleep.floor;
+      return {
+        ...policy,
+        desired,
+        action: desired > current ? 'scale-up' : desired < current ? 'scale-down' : 'none',
+        reason: 'WakeOnRequest',
+        message: `${reasonMessage('WakeOnRequest')} (held requests ask for ${desired}; ${current} → ${desired}; policy: ${policy.message})`,
+      };
+    }
+    const desired = sleep.desired;
+    return {
+      ...policy,
+      desired,
+      action: desired > current ? 'scale-up' : desired < current ? 'scale-down' : 'none',
+      reason: sleep.reason,
+      message: sleep.message,
+    };
+  }
+
+  /** The sleeping gauge and status follow the judgement. */
+  private reportSleep(sleep: SleepDecision, decision: Decision): void {
+    if (sleep.kind === 'awake') {
+      if (this.sleeping) this.o.metrics.sleeping.set(0);
+      this.sleeping = false;
+      return;
+    }
+    const sleepingNow = sleep.kind !== 'wake';
+    this.o.metrics.sleeping.set(sleepingNow ? 1 : 0);
+    // The sleep and the wake themselves are logged with the replicas they remove or add (below);
+    // found asleep (e.g. after a restart) is said once here.
+    if (sleep.kind === 'asleep' && !this.sleeping)
+      this.o.logger.info({ reason: sleep.reason }, decision.message);
+    this.sleeping = sleepingNow;
   }
 
   /** Engines of several that did not answer: counted every tick, logged when the set changes. */
@@ -344,6 +493,7 @@ export class ScalingLoop {
         lagMs: this.lagMs,
       },
       dryRun: this.o.dryRun,
+      ...(this.o.scaleToZero ? { sleeping: this.sleeping } : {}),
     };
   }
 }

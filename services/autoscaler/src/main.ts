@@ -15,6 +15,7 @@ import { DockerRuntime } from './act/docker-runtime.js';
 import { DrainClient } from './act/drain-client.js';
 import { LocalRuntime } from './act/local-runtime.js';
 import type { ReplicaRuntime } from './act/replica-runtime.js';
+import { SleepAnnouncer } from './act/sleep-announcer.js';
 import { SwarmRuntime } from './act/swarm-runtime.js';
 import { buildAdminServer } from './admin/admin-server.js';
 import { AutoscalerMetrics } from './admin/metrics.js';
@@ -34,6 +35,15 @@ if (config.MIN_REPLICAS > config.MAX_REPLICAS) {
     field: 'MIN_REPLICAS',
     value: String(config.MIN_REPLICAS),
     message: `must not exceed MAX_REPLICAS (${config.MAX_REPLICAS})`,
+  });
+}
+// Scale to zero is opt-in with its idle window: MIN_REPLICAS=0 alone would let the ordinary
+// policy drop to 0 with nothing to wake it.
+if (config.MIN_REPLICAS === 0 && config.SCALE_TO_ZERO_AFTER_MS === undefined) {
+  crossIssues.push({
+    field: 'MIN_REPLICAS',
+    value: '0',
+    message: 'MIN_REPLICAS=0 (scale to zero) needs SCALE_TO_ZERO_AFTER_MS (the idle window in ms)',
   });
 }
 if (!config.PROMETHEUS_URL && config.RUNTIME !== 'local') {
@@ -77,6 +87,21 @@ const balancer = config.LB_ADMIN_URL
   ? new BalancerClient({ url: config.LB_ADMIN_URL, token: lbToken })
   : undefined;
 const drain = balancer ? new DrainClient(balancer, config.DRAIN_TIMEOUT_MS, logger) : undefined;
+// Scale to zero needs the balancer: it tells when the last request came, and holds requests
+// (and wakes us) while the service sleeps. Without it, MIN_REPLICAS=0 runs as 1.
+const scaleToZero =
+  config.MIN_REPLICAS === 0 && config.SCALE_TO_ZERO_AFTER_MS !== undefined && balancer
+    ? {
+        idleAfterMs: config.SCALE_TO_ZERO_AFTER_MS,
+        wakeRequestsPerReplica: config.WAKE_REQUESTS_PER_REPLICA,
+        announcer: new SleepAnnouncer(balancer, logger),
+      }
+    : undefined;
+if (config.MIN_REPLICAS === 0 && !balancer) {
+  logger.warn(
+    'MIN_REPLICAS=0 without LB_ADMIN_URL: scale to zero cannot judge idleness or hold requests, so the service never sleeps (minimum 1)',
+  );
+}
 
 function buildRuntime(): ReplicaRuntime {
   if (config.RUNTIME === 'local') {
@@ -141,7 +166,8 @@ const loop = new ScalingLoop({
   source,
   targets,
   settings: {
-    min: config.MIN_REPLICAS,
+    // MIN_REPLICAS=0 is a sleep, never the ordinary policy's floor (the loop keeps it at 1 awake).
+    min: Math.max(1, config.MIN_REPLICAS),
     max: config.MAX_REPLICAS,
     tolerance: config.TOLERANCE,
     scaleUpWindowMs: config.SCALE_UP_WINDOW_MS,
@@ -153,8 +179,16 @@ const loop = new ScalingLoop({
   maxAgeMs: config.METRICS_MAX_AGE_MS,
   dryRun: config.DRY_RUN,
   balancerView: balancer
-    ? async () => new Map((await balancer.backends()).map((b) => [b.id, b.state] as const))
+    ? async () => {
+        const o = await balancer.overview();
+        return {
+          states: new Map(o.backends.map((b) => [b.id, b.state] as const)),
+          service: o.service,
+          inFlight: o.backends.reduce((sum, b) => sum + b.inFlight, 0),
+        };
+      }
     : undefined,
+  scaleToZero,
   log,
   metrics,
   logger,
@@ -170,6 +204,7 @@ logger.info(
     metrics: source?.name ?? 'none',
     adminPort: config.ADMIN_PORT,
     dryRun: config.DRY_RUN,
+    scaleToZeroAfterMs: scaleToZero?.idleAfterMs ?? null,
   },
   'autoscaler started',
 );

@@ -14,7 +14,20 @@ export const autoscalerConfigSchema = z.object({
     'docker (containers), swarm (a Swarm service) or local (child processes).',
   ),
   SERVICE: env.string('backend', 'The lb.service label value of the replicas, or the Swarm service name.'),
-  MIN_REPLICAS: env.int(0, 1000)(1, 'Never fewer replicas.'),
+  MIN_REPLICAS: env.int(0, 1000)(
+    1,
+    'Never fewer replicas. 0 (scale to zero) needs SCALE_TO_ZERO_AFTER_MS and LB_ADMIN_URL to judge idleness.',
+  ),
+  SCALE_TO_ZERO_AFTER_MS: env.optionalInt(
+    1000,
+    604_800_000,
+  )(
+    'With MIN_REPLICAS=0: sleep (scale to 0) after this long with no request; a replica label lb.idle.after overrides it.',
+  ),
+  WAKE_REQUESTS_PER_REPLICA: env.int(1, 1_000_000)(
+    10,
+    'A wake (POST /api/wake) starts ceil(held requests / this) replicas, at least 1, at most MAX_REPLICAS.',
+  ),
   MAX_REPLICAS: env.int(1, 1000)(10, 'Never more replicas.'),
   TARGET_CPU_UTILIZATION: env.number(0.01, 4)(
     0.6,

@@ -56,6 +56,8 @@ export const autoscalerStatusSchema = z.object({
     })
     .optional(),
   dryRun: z.boolean().optional(),
+  /** Scale to zero (MIN_REPLICAS=0): the service sleeps now (0 replicas, woken by the balancer). */
+  sleeping: z.boolean().optional(),
 });
 export type AutoscalerStatus = z.infer<typeof autoscalerStatusSchema>;
 

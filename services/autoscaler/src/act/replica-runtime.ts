@@ -44,6 +44,10 @@ export interface RuntimeObservation {
   unreachable: { id: string; error: string }[];
 }
 
+export interface ScaleOptions {
+  sleep?: boolean;
+}
+
 export interface ReplicaRuntime {
   readonly kind: 'docker' | 'swarm' | 'local';
   /** Everything of the SERVICE, owned or not. Throws EngineUnavailableError when the engine is gone. */
@@ -58,6 +62,8 @@ export interface ReplicaRuntime {
     desired: number,
     replicas: readonly ReplicaRecord[],
     observation?: RuntimeObservation,
+    /** `sleep`: scale to zero (issue #19): the docker runtime keeps one stopped container for a fast wake. */
+    opts?: ScaleOptions,
   ): Promise<ScaleOutcome>;
   /** Removes owned replicas that died (exited): they are replaced through the normal count. */
   reap(replicas: readonly ReplicaRecord[]): Promise<string[]>;

@@ -3,7 +3,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import rateLimit from '@fastify/rate-limit';
-import type { Logger } from '@headroom/shared';
+import { type Logger, wakeBodySchema } from '@headroom/shared';
 import Fastify, { type FastifyError, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { DecisionLog } from '../decision-log.js';
@@ -82,6 +82,17 @@ export async function buildAdminServer(o: AdminOptions) {
   app.post('/api/resume', { preHandler: requireToken }, async () => {
     o.loop.resume();
     return o.loop.status();
+  });
+  app.post('/api/wake', { preHandler: requireToken }, async (req) => {
+    const body = wakeBodySchema.safeParse(req.body ?? {});
+    if (!body.success) {
+      const e = new AS_ERR_BAD_REQUEST(
+        body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+      );
+      (e as unknown as { details: unknown }).details = body.error.issues;
+      throw e;
+    }
+    return o.loop.wake(body.data.held);
   });
   app.get('/metrics', async (_req, reply) => {
     void reply.header('content-type', o.metrics.contentType);

@@ -31,6 +31,7 @@ export class AutoscalerMetrics {
   readonly scaleEvents: Counter<string>;
   readonly errors: Counter<string>;
   readonly paused: Gauge;
+  readonly sleeping: Gauge;
   readonly tickDuration: Histogram;
 
   constructor(service: string) {
@@ -75,6 +76,11 @@ export class AutoscalerMetrics {
       name: AUTOSCALER_METRICS.errors,
       help: 'Failures by kind: engine, metrics, scale.',
       labelNames: [METRIC_LABELS.kind],
+      registers,
+    });
+    this.sleeping = new Gauge({
+      name: AUTOSCALER_METRICS.sleeping,
+      help: 'Whether the service sleeps (scaled to zero, MIN_REPLICAS=0): 1 or 0.',
       registers,
     });
     this.paused = new Gauge({

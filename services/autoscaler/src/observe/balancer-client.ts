@@ -3,10 +3,12 @@
 // source of the local runtime when there is no Prometheus.
 import {
   apiErrorSchema,
+  type BackendList,
   type BackendView,
   backendListSchema,
   type DrainWaitResponse,
   drainWaitResponseSchema,
+  type ServiceStateBody,
 } from '@headroom/shared';
 import { request } from 'undici';
 
@@ -53,7 +55,7 @@ export class BalancerClient {
   }
 
   private async call(
-    method: 'GET' | 'POST' | 'DELETE',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
     body?: unknown,
     timeoutMs = this.timeoutMs,
@@ -89,13 +91,18 @@ export class BalancerClient {
   }
 
   async backends(): Promise<BackendView[]> {
+    return (await this.overview()).backends;
+  }
+
+  /** GET /api/backends whole: the backends and, from a balancer with scale to zero, `service`. */
+  async overview(): Promise<BackendList> {
     const res = await this.call('GET', '/api/backends');
     if (res.status === 429) throw rateLimited('GET /api/backends', res);
     if (res.status !== 200) throw new BalancerError(`GET /api/backends answered ${res.status}`, res.status);
     const parsed = backendListSchema.safeParse(res.json);
     if (!parsed.success)
       throw new BalancerError(`GET /api/backends: unexpected body: ${parsed.error.message.slice(0, 200)}`);
-    return parsed.data.backends;
+    return parsed.data;
   }
 
   /**
@@ -147,6 +154,22 @@ export class BalancerClient {
     const found = list.find((b) => b.url === body.url);
     if (!found) throw new BalancerError(`registered ${body.url} but the balancer does not list it`);
     return found.id;
+  }
+
+  /**
+   * PUT /api/service/state. False when the balancer has no such endpoint (an older version,
+   * 404 without a backend error): it cannot hold requests, so the caller must not sleep.
+   */
+  async setServiceState(body: ServiceStateBody): Promise<boolean> {
+    const res = await this.call('PUT', '/api/service/state', body);
+    if (res.status === 404) return false;
+    if (res.status === 429) throw rateLimited('PUT /api/service/state', res);
+    if (res.status >= 300)
+      throw new BalancerError(
+        `PUT /api/service/state answered ${res.status}: ${res.text.slice(0, 200)}`,
+        res.status,
+      );
+    return true;
   }
 
   async remove(id: string): Promise<void> {
