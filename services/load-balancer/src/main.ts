@@ -24,6 +24,7 @@ import { MultiEngineSource, parseEngineAddress } from './discovery/multi-engine-
 import { StaticSource } from './discovery/static-source.js';
 import { createSwarmSource } from './discovery/swarm-source.js';
 import { HttpProber } from './health/http-prober.js';
+import { HoldController } from './hold/hold-controller.js';
 import { createProxyServer, ProxyHandler } from './proxy/proxy-server.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
 import { createResourceSource } from './resources/create-resource-source.js';
@@ -76,12 +77,27 @@ const core = createBalancer({
   healthFall: config.HEALTH_FALL,
   random: Math.random,
   // called synchronously from core methods, never before the first set (below) is applied
-  onTransition: (t) => transitions.record(t),
+  onTransition: (t) => {
+    transitions.record(t);
+    // scale to zero: a backend's pass releases the held requests (the machine ignores it when awake)
+    if (t.to === 'healthy') hold.event({ kind: 'health-pass', backend: t.name });
+  },
 });
 const stats = new TrafficStats(config.STATS_HISTORY_SECONDS, Date.now());
 const metrics = createMetrics(core, Date.now);
 const transitions = new TransitionLog(logger, metrics);
 const recorder = new RequestRecorder(core, stats, metrics);
+const hold = new HoldController(
+  {
+    timeoutMs: config.HOLD_TIMEOUT_MS,
+    maxRequests: config.HOLD_MAX_REQUESTS,
+    htmlPage: config.HOLD_HTML_PAGE,
+    wakeUrl: config.WAKE_URL ?? config.AUTOSCALER_URL,
+    token: config.ADMIN_TOKEN,
+    serviceName: config.LB_SERVICE ?? 'default',
+  },
+  { logger, registry: metrics.registry },
+);
 const pools = new UpstreamPools({
   connections: config.MAX_CONNECTIONS_PER_BACKEND,
   connectTimeoutMs: config.CONNECT_TIMEOUT_MS,
@@ -242,6 +258,7 @@ const handler = new ProxyHandler({
   logger,
   retries: config.RETRIES,
   tunnel: { connectTimeoutMs: config.CONNECT_TIMEOUT_MS, responseTimeoutMs: config.RESPONSE_TIMEOUT_MS },
+  hold,
 });
 const proxyServer = createProxyServer(handler, { headersTimeoutMs: config.CLIENT_HEADER_TIMEOUT_MS });
 let proxyPort = config.PORT;
@@ -261,6 +278,7 @@ const ctx: AdminContext = {
   shuttingDown: () => shuttingDown,
   events: transitions,
   engines: engines ? () => engines.engines() : undefined,
+  service: hold,
 };
 const admin = await createAdminServer(ctx);
 
@@ -334,6 +352,7 @@ async function shutdown(signal: string): Promise<void> {
     resources.stop(),
     prober.stop(),
   ]);
+  hold.stop();
   await pools.closeAll();
   logger.info('stopped');
   process.exit(0);

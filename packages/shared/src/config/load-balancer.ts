@@ -153,10 +153,6 @@ export const loadBalancerConfigSchema = z
       false,
       'Scale to zero: answer browsers (Accept: text/html) with a small waiting page that refreshes instead of holding them; APIs are held either way.',
     ),
-    WAKE_PROBE_INTERVAL_MS: env.int(20, 60_000)(
-      100,
-      'Scale to zero: health check interval for new backends while the service wakes (HEALTH_INTERVAL_MS otherwise), so the first pass releases the held requests fast.',
-    ),
     GRAFANA_URL: env.optionalUrl('Grafana base URL whose panels the dashboard embeds.'),
     GRAFANA_DASHBOARD_UID: env.string(
       'headroom-overview',

@@ -3,6 +3,7 @@ import type { BackendView, DiscoveryEngine, LoadBalancerConfig, Logger } from '@
 import type { Balancer } from '../balancing/balancer.js';
 import type { BackendSpec } from '../discovery/backend-set.js';
 import type { StaticRegistration } from '../discovery/static-source.js';
+import type { HoldController } from '../hold/hold-controller.js';
 import type { TrafficStats } from '../stats/traffic-stats.js';
 import type { LbMetrics } from '../telemetry/metrics.js';
 import type { TransitionLog } from '../telemetry/transitions.js';
@@ -26,4 +27,6 @@ export interface AdminContext {
   events: Pick<TransitionLog, 'list'>;
   /** With DOCKER_HOSTS: each engine's discovery state (GET /api/backends `engines`). */
   engines?: (() => DiscoveryEngine[]) | undefined;
+  /** Scale to zero: the balanced service's state (GET /api/backends `service`, PUT /api/service/state). */
+  service?: Pick<HoldController, 'view' | 'event'>;
 }

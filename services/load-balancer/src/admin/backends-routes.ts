@@ -3,6 +3,7 @@ import {
   addBackendBodySchema,
   cpuToggleBodySchema,
   drainWaitQuerySchema,
+  serviceStateBodySchema,
   setWeightBodySchema,
 } from '@headroom/shared';
 import type { FastifyPluginAsync } from 'fastify';
@@ -24,7 +25,27 @@ export const backendsRoutes: FastifyPluginAsync<{ ctx: AdminContext }> = async (
 
   app.get('/api/backends', async () => {
     const engines = ctx.engines?.();
-    return { mode: ctx.core.mode, backends: ctx.views(), ...(engines ? { engines } : {}) };
+    const service = ctx.service?.view();
+    return {
+      mode: ctx.core.mode,
+      backends: ctx.views(),
+      ...(engines ? { engines } : {}),
+      ...(service ? { service } : {}),
+    };
+  });
+
+  // scale to zero: the autoscaler announces a sleep before it drains the last replicas (so
+  // requests arriving meanwhile are held, not failed), or `awake` when it aborts one
+  app.put('/api/service/state', async (req) => {
+    const body = validate(serviceStateBodySchema, req.body, 'body');
+    const service = ctx.service;
+    if (!service) throw new Error('no service state in this balancer');
+    service.event(
+      body.state === 'sleeping'
+        ? { kind: 'announce-sleep', detail: body.reason }
+        : { kind: 'announce-awake', detail: body.reason },
+    );
+    return service.view();
   });
 
   app.get<{ Params: { id: string } }>('/api/backends/:id', async (req) => {

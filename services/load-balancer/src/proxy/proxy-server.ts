@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@headroom/shared';
 import type { Affinity, BalancerCore } from '../balancing/balancer-core.js';
+import type { HoldController } from '../hold/hold-controller.js';
 import type { RequestRecorder } from '../telemetry/request-recorder.js';
 import { Exchange, type ExchangeDeps } from './exchange.js';
 import { readCookie, upstreamRequestHeaders } from './forward-headers.js';
@@ -24,6 +25,8 @@ export interface ProxyDeps {
   retries: number;
   /** WebSocket (Upgrade) tunnels: TCP/TLS connect timeout, then the time to the upgrade answer. */
   tunnel: TunnelSettings;
+  /** Scale to zero: holds requests while the service sleeps or wakes (issue #19). */
+  hold?: HoldController;
 }
 
 export class ProxyHandler {
@@ -65,6 +68,19 @@ export class ProxyHandler {
   }
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    // the warm path's whole cost of scale to zero: one number assignment and one boolean check
+    const hold = this.deps.hold;
+    if (hold !== undefined) {
+      hold.lastRequestAt = Date.now();
+      if (hold.holding) {
+        hold.hold(req, res, this.forward);
+        return;
+      }
+    }
+    this.forward(req, res);
+  };
+
+  private readonly forward = (req: IncomingMessage, res: ServerResponse): void => {
     this.inFlightRequests++;
     const headers = upstreamRequestHeaders(req.headers, {
       remoteAddress: req.socket.remoteAddress,

@@ -1,0 +1,353 @@
+// Scale to zero (issue #19), the I/O half: holds requests for a sleeping or waking service
+// (their bodies unread: the request stream stays paused until a backend takes it), asks the
+// autoscaler to wake it, answers 503 + Retry-After on overflow or deadline, and releases the
+// held requests in arrival order on the first health pass. The decisions are the pure
+// service-state, hold-queue and wake-plan modules; this only keeps timers and sockets.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  LB_METRICS,
+  type Logger,
+  SERVICE_STATES,
+  type ServiceState,
+  type ServiceView,
+  type WakeBody,
+} from '@headroom/shared';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { type Held, HoldQueue, retryAfterSeconds, wantsWaitingPage } from './hold-queue.js';
+import {
+  initialStatus,
+  nextStatus,
+  SERVICE_REASONS,
+  type ServiceEvent,
+  type ServiceStatus,
+} from './service-state.js';
+import {
+  DEFAULT_WAKE_SETTINGS,
+  NO_WAKE_CALLS,
+  planWake,
+  type WakeCalls,
+  type WakeSettings,
+  wakeResult,
+  wakeSent,
+} from './wake-plan.js';
+
+/** Proxy error codes of the hold path (same JSON shape as LB_ERR_NO_BACKEND). */
+export const HOLD_ERRORS = {
+  full: 'LB_ERR_HOLD_FULL',
+  timeout: 'LB_ERR_HOLD_TIMEOUT',
+  waking: 'LB_ERR_WAKING',
+} as const;
+
+export type Resume = (req: IncomingMessage, res: ServerResponse) => void;
+
+interface Parked {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly resume: Resume;
+  onClose: (() => void) | null;
+}
+
+export interface HoldSettings {
+  timeoutMs: number;
+  maxRequests: number;
+  htmlPage: boolean;
+  /** WAKE_URL, else AUTOSCALER_URL; undefined: hold is off (requests fail fast as before). */
+  wakeUrl: string | undefined;
+  /** The shared admin token the autoscaler checks on POST /api/wake. */
+  token: string | undefined;
+  serviceName: string;
+  wake?: WakeSettings;
+}
+
+export interface HoldDeps {
+  logger: Logger;
+  registry?: Registry;
+  now?: () => number;
+  /** Injected for fault tests; default: global fetch. */
+  fetch?: typeof fetch;
+}
+
+export class HoldController {
+  /** Hot path: set per request (a number, no allocation); 0 = none since start. */
+  lastRequestAt = 0;
+  /** Hot path: true while requests must be held (not awake and hold is on). */
+  holding = false;
+  private status: ServiceStatus;
+  private readonly queue: HoldQueue<Parked>;
+  private idleAfterMs: number | null = null;
+  private calls: WakeCalls = NO_WAKE_CALLS;
+  private wakeTimer: NodeJS.Timeout | null = null;
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  private readonly now: () => number;
+  private readonly fetchFn: typeof fetch;
+  private readonly wake: WakeSettings;
+  private readonly metrics: ReturnType<typeof holdMetrics> | null;
+
+  constructor(
+    private readonly settings: HoldSettings,
+    private readonly deps: HoldDeps,
+  ) {
+    this.now = deps.now ?? Date.now;
+    this.fetchFn = deps.fetch ?? fetch;
+    this.wake = settings.wake ?? DEFAULT_WAKE_SETTINGS;
+    this.status = initialStatus(this.now());
+    this.queue = new HoldQueue(settings.maxRequests, settings.timeoutMs);
+    this.metrics = deps.registry ? holdMetrics(deps.registry, this) : null;
+  }
+
+  get enabled(): boolean {
+    return this.settings.wakeUrl !== undefined;
+  }
+
+  get state(): ServiceState {
+    return this.status.state;
+  }
+
+  get held(): number {
+    return this.queue.size;
+  }
+
+  setIdleAfter(ms: number | null): void {
+    this.idleAfterMs = ms;
+  }
+
+  view(): ServiceView {
+    return {
+      name: this.settings.serviceName,
+      state: this.status.state,
+      since: new Date(this.status.since).toISOString(),
+      held: this.queue.size,
+      lastRequestAt: this.lastRequestAt === 0 ? null : this.lastRequestAt,
+      idleAfterMs: this.idleAfterMs,
+    };
+  }
+
+  /** Feeds one event to the state machine; logs a change once, with its reason. */
+  event(e: ServiceEvent): void {
+    const before = this.status;
+    const after = nextStatus(before, e, this.now());
+    if (after === before) return;
+    this.status = after;
+    this.holding = after.state !== 'awake' && this.enabled;
+    const released = after.state === 'awake' ? this.queue.size : 0;
+    this.deps.logger.info(
+      {
+        service: this.settings.serviceName,
+        from: before.state,
+        to: after.state,
+        code: after.reason,
+        detail: after.detail,
+        held: this.queue.size,
+      },
+      `${after.state}: ${this.describe(after, released)}`,
+    );
+    if (after.state === 'awake') {
+      this.calls = NO_WAKE_CALLS;
+      if (this.wakeTimer) clearTimeout(this.wakeTimer);
+      this.wakeTimer = null;
+      // the core marks the backend healthy right after it reports the transition: release on
+      // the next turn, when picks see it
+      setImmediate(() => this.release());
+    }
+  }
+
+  private describe(s: ServiceStatus, released: number): string {
+    switch (s.reason) {
+      case 'AutoscalerSaidIdle':
+        return `autoscaler said idle${s.detail ? ` (${s.detail})` : ''}`;
+      case 'FirstHealthPass':
+        return `backend ${s.detail} passed its first health check, released ${released} held`;
+      case 'RequestHeld':
+        return 'request held';
+      default:
+        return SERVICE_REASONS[s.reason];
+    }
+  }
+
+  /** The proxy calls this instead of forwarding while `holding` is true. */
+  hold(req: IncomingMessage, res: ServerResponse, resume: Resume): void {
+    this.event({ kind: 'request' });
+    if (wantsWaitingPage(req.headers.accept, this.settings.htmlPage)) {
+      this.askWake();
+      this.metrics?.total.inc({ outcome: 'page' });
+      writeWaitingPage(res, retryAfterSeconds(this.settings.timeoutMs));
+      return;
+    }
+    const parked: Parked = { req, res, resume, onClose: null };
+    const r = this.queue.admit(parked, this.now());
+    if (!r.ok) {
+      this.metrics?.total.inc({ outcome: 'overflow' });
+      reject(
+        res,
+        HOLD_ERRORS.full,
+        `${this.settings.maxRequests} requests already held while the service wakes (HOLD_MAX_REQUESTS)`,
+        1,
+      );
+      return;
+    }
+    const held = r.held;
+    parked.onClose = () => {
+      if (this.queue.remove(held)) this.metrics?.total.inc({ outcome: 'client-gone' });
+    };
+    res.once('close', parked.onClose);
+    this.armDeadline();
+    this.askWake();
+  }
+
+  private release(): void {
+    const all = this.queue.drain();
+    this.disarmDeadline();
+    const now = this.now();
+    for (const h of all) {
+      const p = h.item;
+      if (p.onClose) p.res.off('close', p.onClose);
+      this.metrics?.total.inc({ outcome: 'released' });
+      this.metrics?.duration.observe((now - h.heldAt) / 1000);
+      p.resume(p.req, p.res);
+    }
+  }
+
+  private armDeadline(): void {
+    if (this.deadlineTimer) return;
+    const next = this.queue.nextDeadline();
+    if (next === null) return;
+    this.deadlineTimer = setTimeout(
+      () => {
+        this.deadlineTimer = null;
+        this.expire();
+      },
+      Math.max(0, next - this.now()),
+    );
+  }
+
+  private disarmDeadline(): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = null;
+  }
+
+  private expire(): void {
+    const retry = retryAfterSeconds(this.settings.timeoutMs);
+    for (const h of this.queue.expire(this.now())) {
+      const p = h.item;
+      if (p.onClose) p.res.off('close', p.onClose);
+      this.metrics?.total.inc({ outcome: 'timeout' });
+      reject(
+        p.res,
+        HOLD_ERRORS.timeout,
+        `the service did not wake within HOLD_TIMEOUT_MS (${this.settings.timeoutMs} ms)`,
+        retry,
+      );
+    }
+    this.armDeadline();
+  }
+
+  private askWake(): void {
+    if (!this.enabled || this.status.state === 'awake' || this.wakeTimer) return;
+    const d = planWake(this.calls, this.queue.size, this.now(), this.wake);
+    if (d.call) {
+      void this.sendWake();
+      return;
+    }
+    if (d.retryAt !== null)
+      this.wakeTimer = setTimeout(
+        () => {
+          this.wakeTimer = null;
+          this.askWake();
+        },
+        Math.max(0, d.retryAt - this.now()),
+      );
+  }
+
+  private async sendWake(): Promise<void> {
+    const held = this.queue.size;
+    this.calls = wakeSent(held, this.now(), this.calls);
+    const body: WakeBody = { held: Math.max(1, held), reason: 'WakeOnRequest' };
+    let ok = false;
+    try {
+      const res = await this.fetchFn(`${this.settings.wakeUrl}/api/wake`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(this.settings.token ? { authorization: `Bearer ${this.settings.token}` } : {}),
+        },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(3_000),
+      });
+      await res.body?.cancel();
+      ok = res.ok;
+      if (!ok)
+        this.deps.logger.warn(
+          { status: res.status, wakeUrl: this.settings.wakeUrl },
+          'wake call refused: retrying',
+        );
+    } catch (err) {
+      this.deps.logger.warn(
+        { err: (err as Error).message, wakeUrl: this.settings.wakeUrl },
+        'wake call failed: retrying',
+      );
+    }
+    this.calls = wakeResult(ok, this.calls);
+    // a failure or a grown held count: plan the next call (no-op when awake by now)
+    this.askWake();
+  }
+
+  stop(): void {
+    this.disarmDeadline();
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = null;
+  }
+}
+
+function reject(res: ServerResponse, code: string, message: string, retryAfter: number): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(503, { 'content-type': 'application/json', 'retry-after': String(retryAfter) });
+  res.end(JSON.stringify({ statusCode: 503, code, error: 'Service Unavailable', message }));
+}
+
+function writeWaitingPage(res: ServerResponse, retryAfter: number): void {
+  res.writeHead(503, {
+    'content-type': 'text/html; charset=utf-8',
+    'retry-after': String(retryAfter),
+    'cache-control': 'no-store',
+  });
+  res.end(
+    '<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="2">' +
+      '<title>Starting…</title></head><body style="font-family:sans-serif;text-align:center;margin-top:20vh">' +
+      '<h1>Starting the service…</h1><p>This page reloads by itself.</p></body></html>',
+  );
+}
+
+function holdMetrics(registry: Registry, c: HoldController) {
+  new Gauge({
+    name: LB_METRICS.serviceState,
+    help: 'Scale to zero: 1 for the balanced service’s current state (awake, waking, sleeping).',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      for (const s of SERVICE_STATES) this.set({ state: s }, s === c.state ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: LB_METRICS.heldRequests,
+    help: 'Requests held now for a sleeping or waking service.',
+    registers: [registry],
+    collect() {
+      this.set(c.held);
+    },
+  });
+  const total = new Counter({
+    name: LB_METRICS.heldTotal,
+    help: 'Held requests by how they ended (released, timeout, overflow, client-gone, page).',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: LB_METRICS.holdDuration,
+    help: 'Time from a request being held to its release to a replica.',
+    buckets: [0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30],
+    registers: [registry],
+  });
+  return { total, duration };
+}
+
+export type { Held };

@@ -1,0 +1,231 @@
+// Scale to zero (issue #19), the balancer half, over real HTTP: the real balancer process,
+// a small node:http stand-in for the autoscaler's POST /api/wake (it records the calls and,
+// when told to, "starts a replica" by registering a real backend with the balancer), and
+// real node:http backends.
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { backendListSchema } from '@headroom/shared';
+import { waitFor } from '@headroom/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { echoServer, type RunningLb, startLb, type TestServer } from './lb-fixtures.js';
+
+interface FakeAutoscaler {
+  url: string;
+  calls: Array<{ held: number; auth: string | undefined }>;
+  /** What a wake call does (besides answering 200). */
+  onWake: () => void;
+  close(): Promise<void>;
+}
+
+async function fakeAutoscaler(): Promise<FakeAutoscaler> {
+  const fake: FakeAutoscaler = { url: '', calls: [], onWake: () => undefined, close: async () => undefined };
+  const server: Server = createServer((req: IncomingMessage, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => {
+      body += d.toString();
+    });
+    req.on('end', () => {
+      if (req.method === 'POST' && req.url === '/api/wake') {
+        fake.calls.push({
+          held: (JSON.parse(body) as { held: number }).held,
+          auth: req.headers.authorization,
+        });
+        fake.onWake();
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      } else res.writeHead(404).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  fake.close = () =>
+    new Promise((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
+  return fake;
+}
+
+const TOKEN = 'hold-test-token';
+const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+
+let lb: RunningLb | undefined;
+let autoscaler: FakeAutoscaler | undefined;
+let backend: TestServer | undefined;
+
+afterEach(async () => {
+  await lb?.stop();
+  await autoscaler?.close();
+  await backend?.close();
+  lb = autoscaler = backend = undefined;
+});
+
+async function sleepingLb(env: Record<string, string> = {}): Promise<RunningLb> {
+  autoscaler = await fakeAutoscaler();
+  lb = await startLb({ BACKENDS: '', WAKE_URL: autoscaler.url, ADMIN_TOKEN: TOKEN, ...env });
+  const r = await fetch(`${lb.admin}/api/service/state`, {
+    method: 'PUT',
+    headers: auth,
+    body: JSON.stringify({ state: 'sleeping', reason: 'idle 300 s' }),
+  });
+  expect(r.status).toBe(200);
+  expect(((await r.json()) as { state: string }).state).toBe('sleeping');
+  return lb;
+}
+
+async function service(admin: string) {
+  const list = backendListSchema.parse(await (await fetch(`${admin}/api/backends`)).json());
+  if (!list.service) throw new Error('no service view');
+  return list.service;
+}
+
+/** On a wake call, register one real backend (what the autoscaler starting a replica looks like to the balancer). */
+function wakeStartsBackend(b: TestServer, running: RunningLb, a: FakeAutoscaler): void {
+  let started = false;
+  a.onWake = () => {
+    if (started) return;
+    started = true;
+    void fetch(`${running.admin}/api/backends`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ url: b.url }),
+    });
+  };
+}
+
+describe('scale to zero: hold and wake', () => {
+  it('a request to a sleeping service is held, wakes it, and is served once the backend passes health', async () => {
+    const running = await sleepingLb();
+    backend = await echoServer('woken');
+    wakeStartsBackend(backend, running, autoscaler as FakeAutoscaler);
+    const res = await fetch(`${running.proxy}/hello`);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { name: string }).name).toBe('woken');
+    expect(autoscaler?.calls[0]).toEqual({ held: 1, auth: `Bearer ${TOKEN}` });
+    const s = await service(running.admin);
+    expect(s.state).toBe('awake');
+    expect(s.held).toBe(0);
+    expect(s.lastRequestAt).not.toBeNull();
+    const metrics = await (await fetch(`${running.admin}/metrics`)).text();
+    expect(metrics).toMatch(/headroom_lb_service_state\{state="awake"\} 1/);
+    expect(metrics).toMatch(/headroom_lb_held_requests_total\{outcome="released"\} 1/);
+  });
+
+  it('50 concurrent held clients all succeed, in one wake', async () => {
+    const running = await sleepingLb();
+    backend = await echoServer('woken');
+    const a = autoscaler as FakeAutoscaler;
+    // wake only once all 50 are held, so every one of them goes through the queue
+    a.onWake = () => undefined;
+    const all = Array.from({ length: 50 }, (_, i) => fetch(`${running.proxy}/r${i}`).then((r) => r.status));
+    await waitFor(async () => (await service(running.admin)).held === 50, {
+      timeoutMs: 10_000,
+      message: '50 held',
+    });
+    expect((await service(running.admin)).state).toBe('waking');
+    // the held count is a scaling signal: the autoscaler hears the grown count (rate-limited)
+    await waitFor(async () => a.calls.some((c) => c.held === 50), {
+      timeoutMs: 5_000,
+      message: 'wake with held 50',
+    });
+    expect(a.calls[0]?.held).toBe(1);
+    expect(a.calls.length).toBeLessThanOrEqual(10);
+    await fetch(`${running.admin}/api/backends`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ url: backend.url }),
+    });
+    expect(await Promise.all(all)).toEqual(Array(50).fill(200));
+  });
+
+  it('deadline passed: 503 with Retry-After, and the client does not hang', async () => {
+    const running = await sleepingLb({ HOLD_TIMEOUT_MS: '500' });
+    const res = await fetch(`${running.proxy}/x`, { signal: AbortSignal.timeout(10_000) });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(((await res.json()) as { code: string }).code).toBe('LB_ERR_HOLD_TIMEOUT');
+    expect((await service(running.admin)).held).toBe(0);
+  });
+
+  it('queue full: 503 with Retry-After at once', async () => {
+    const running = await sleepingLb({ HOLD_MAX_REQUESTS: '2' });
+    const held = [
+      fetch(`${running.proxy}/a`).catch(() => null),
+      fetch(`${running.proxy}/b`).catch(() => null),
+    ];
+    await waitFor(async () => (await service(running.admin)).held === 2, {
+      timeoutMs: 10_000,
+      message: '2 held',
+    });
+    const res = await fetch(`${running.proxy}/c`, { signal: AbortSignal.timeout(5_000) });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).not.toBeNull();
+    expect(((await res.json()) as { code: string }).code).toBe('LB_ERR_HOLD_FULL');
+    await running.stop();
+    await Promise.all(held);
+  });
+
+  it('a client that leaves while held is removed from the queue', async () => {
+    const running = await sleepingLb();
+    const req = httpRequest(`${running.proxy}/gone`);
+    req.on('error', () => undefined);
+    req.end();
+    await waitFor(async () => (await service(running.admin)).held === 1, {
+      timeoutMs: 10_000,
+      message: '1 held',
+    });
+    req.destroy();
+    await waitFor(async () => (await service(running.admin)).held === 0, {
+      timeoutMs: 10_000,
+      message: 'removed',
+    });
+    const metrics = await (await fetch(`${running.admin}/metrics`)).text();
+    expect(metrics).toMatch(/headroom_lb_held_requests_total\{outcome="client-gone"\} 1/);
+  });
+
+  it('a held request keeps its body unread until released, then the backend gets all of it', async () => {
+    const running = await sleepingLb();
+    backend = await echoServer('woken');
+    wakeStartsBackend(backend, running, autoscaler as FakeAutoscaler);
+    const body = 'x'.repeat(100_000);
+    const res = await fetch(`${running.proxy}/upload`, { method: 'POST', body });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { size: number }).size).toBe(body.length);
+  });
+
+  it('browsers get the opt-in waiting page', async () => {
+    const running = await sleepingLb({ HOLD_HTML_PAGE: 'true' });
+    const res = await fetch(`${running.proxy}/`, { headers: { accept: 'text/html' } });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    expect(await res.text()).toContain('http-equiv="refresh"');
+    await waitFor(async () => (autoscaler?.calls.length ?? 0) > 0, {
+      timeoutMs: 5_000,
+      message: 'wake call',
+    });
+  });
+
+  it('PUT /api/service/state: bad body is a 400 with details; no token is a 401', async () => {
+    const running = await sleepingLb();
+    const bad = await fetch(`${running.admin}/api/service/state`, {
+      method: 'PUT',
+      headers: auth,
+      body: JSON.stringify({ state: 'napping' }),
+    });
+    expect(bad.status).toBe(400);
+    const err = (await bad.json()) as { code: string; details: unknown[] };
+    expect(err.code).toBe('LB_ERR_VALIDATION');
+    expect(err.details.length).toBeGreaterThan(0);
+    const noToken = await fetch(`${running.admin}/api/service/state`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ state: 'awake' }),
+    });
+    expect(noToken.status).toBe(401);
+    const awake = await fetch(`${running.admin}/api/service/state`, {
+      method: 'PUT',
+      headers: auth,
+      body: JSON.stringify({ state: 'awake' }),
+    });
+    expect(((await awake.json()) as { state: string }).state).toBe('awake');
+  });
+});
