@@ -135,6 +135,7 @@ function buildRuntime(): ReplicaRuntime {
     drain,
     stopGraceSeconds: config.STOP_GRACE_SECONDS,
     logger,
+    keepOneOnSleep: scaleToZero !== undefined,
   });
 }
 

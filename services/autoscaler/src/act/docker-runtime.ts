@@ -22,6 +22,7 @@ import {
   type ReplicaRuntime,
   type ReplicaState,
   type RuntimeObservation,
+  type ScaleOptions,
   type ScaleOutcome,
 } from './replica-runtime.js';
 import {
@@ -51,6 +52,12 @@ export interface DockerRuntimeOptions {
   stopGraceSeconds: number;
   logger: Logger;
   now?: () => number;
+  /**
+   * Scale to zero (MIN_REPLICAS=0): a sleep stops the last replica but keeps its container, and
+   * reap() leaves it, so a wake only has to start it. Nothing marks it but being the owned
+   * exited container while none runs, so an autoscaler restarted meanwhile finds it again.
+   */
+  keepOneOnSleep?: boolean | undefined;
 }
 
 function stateOf(c: Docker.ContainerInfo): ReplicaState {
@@ -173,9 +180,13 @@ export class DockerRuntime implements ReplicaRuntime {
 
   /** A running replica of the service to copy; kept so a scale to zero can come back. */
   private async resolveTemplate(replicas: readonly ReplicaRecord[]): Promise<ReplicaTemplate | undefined> {
+    // Running ones first; a stopped container kept by a sleep serves as well (inspect works on it).
     const candidates = [...replicas]
-      .filter((r) => r.state === 'running')
-      .sort((a, b) => Number(a.owned) - Number(b.owned));
+      .filter((r) => r.state === 'running' || (r.owned && r.state === 'exited'))
+      .sort(
+        (a, b) =>
+          Number(a.state !== 'running') - Number(b.state !== 'running') || Number(a.owned) - Number(b.owned),
+      );
     for (const r of candidates) {
       try {
         const info = await this.engineOf(r.host).docker.getContainer(r.id).inspect();
@@ -197,14 +208,48 @@ export class DockerRuntime implements ReplicaRuntime {
     desired: number,
     replicas: readonly ReplicaRecord[],
     observation?: RuntimeObservation,
+    opts?: ScaleOptions,
   ): Promise<ScaleOutcome> {
     const active = replicas.filter((r) => r.state !== 'exited');
     const outcome: ScaleOutcome = { added: [], removed: [] };
     if (desired > active.length) {
-      const hosts = observation?.hosts ?? (await this.hostStates());
-      await this.add(desired - active.length, replicas, hosts, outcome);
-    } else if (desired < active.length) await this.remove(active.length - desired, active, outcome);
+      let missing = desired - active.length;
+      // A wake: the container a sleep kept starts far faster than a new one is created.
+      const kept = this.o.keepOneOnSleep ? this.keptContainer(replicas) : undefined;
+      if (kept && missing > 0) {
+        try {
+          await (this.byId.get(kept.id) ?? this.engineOf(kept.host)).docker.getContainer(kept.id).start();
+          this.o.logger.info({ replica: kept.name }, 'kept replica started (wake)');
+          outcome.added.push(kept.name);
+          missing--;
+        } catch (err) {
+          const code = (err as { statusCode?: number }).statusCode;
+          // 304: already started meanwhile; anything else: create instead.
+          if (code === 304) {
+            outcome.added.push(kept.name);
+            missing--;
+          } else
+            this.o.logger.warn(
+              { replica: kept.name, err: (err as Error).message },
+              'could not start the kept replica: creating new ones',
+            );
+        }
+      }
+      if (missing > 0) {
+        const hosts = observation?.hosts ?? (await this.hostStates());
+        await this.add(missing, replicas, hosts, outcome);
+      }
+    } else if (desired < active.length)
+      await this.remove(active.length - desired, active, outcome, opts?.sleep === true && desired === 0);
     return outcome;
+  }
+
+  /** The owned stopped container a sleep kept: only while no replica of the service runs. */
+  private keptContainer(replicas: readonly ReplicaRecord[]): ReplicaRecord | undefined {
+    if (replicas.some((r) => r.state !== 'exited')) return undefined;
+    return replicas
+      .filter((r) => r.owned && r.state === 'exited')
+      .sort((a, b) => (a.index ?? Number.MAX_SAFE_INTEGER) - (b.index ?? Number.MAX_SAFE_INTEGER))[0];
   }
 
   private async add(
@@ -339,11 +384,15 @@ export class DockerRuntime implements ReplicaRuntime {
     count: number,
     active: readonly ReplicaRecord[],
     outcome: ScaleOutcome,
+    sleep = false,
   ): Promise<void> {
     const victims = pickVictims(active, count);
+    // A sleep keeps the last one stopped (the lowest n, picked last) for a fast wake.
+    const keep =
+      sleep && this.o.keepOneOnSleep && victims.length === active.length ? victims.at(-1) : undefined;
     for (const v of victims) {
       try {
-        await this.stopAndRemove(v, true);
+        await this.stopAndRemove(v, true, v === keep);
         outcome.removed.push(v.name);
       } catch (err) {
         outcome.shortfall = { reason: 'ScaleFailed', detail: `remove ${v.name}: ${(err as Error).message}` };
@@ -358,7 +407,7 @@ export class DockerRuntime implements ReplicaRuntime {
     }
   }
 
-  private async stopAndRemove(r: ReplicaRecord, drain: boolean): Promise<void> {
+  private async stopAndRemove(r: ReplicaRecord, drain: boolean, keep = false): Promise<void> {
     // The one place a container is stopped: never one we do not own.
     if (!r.owned) throw new Error(`refusing to touch ${r.name}: not owned by this autoscaler`);
     const engine = this.byId.get(r.id) ?? this.engineOf(r.host);
@@ -380,6 +429,10 @@ export class DockerRuntime implements ReplicaRuntime {
       const code = (err as { statusCode?: number }).statusCode;
       if (code !== 304 && code !== 404) throw err;
     }
+    if (keep) {
+      this.o.logger.info({ replica: r.name }, 'replica stopped and kept for a fast wake (sleep)');
+      return;
+    }
     try {
       await container.remove({ v: true });
     } catch (err) {
@@ -389,7 +442,9 @@ export class DockerRuntime implements ReplicaRuntime {
   }
 
   async reap(replicas: readonly ReplicaRecord[]): Promise<string[]> {
-    const dead = replicas.filter((r) => r.owned && r.state === 'exited');
+    // While the service sleeps, the container the sleep kept is not dead: it waits for a wake.
+    const kept = this.o.keepOneOnSleep ? this.keptContainer(replicas) : undefined;
+    const dead = replicas.filter((r) => r.owned && r.state === 'exited' && r !== kept);
     const reaped: string[] = [];
     if (dead.length > 0)
       this.deaths = [...recentDeaths(this.deaths, this.now()), ...dead.map(() => this.now())];

@@ -1,0 +1,97 @@
+// Scale to zero on the real Docker engine (issue #19): a sleep stops the last replica but keeps
+// its container, reap() leaves it while the service sleeps, a wake starts that same container
+// (and creates more when more are asked), and a new runtime instance over the same engine (an
+// autoscaler restarted while the service slept) finds it and wakes it.
+import { randomBytes } from 'node:crypto';
+import { createLogger } from '@headroom/shared';
+import { ensureBaseImage, requireDocker, waitFor } from '@headroom/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engineFromAddress } from '../src/act/docker-engines.js';
+import { DockerRuntime } from '../src/act/docker-runtime.js';
+import { docker, removeRun, serviceContainers, startTemplate } from './fixtures.js';
+
+const run = randomBytes(4).toString('hex');
+const SERVICE = `as-zz-${run}`;
+const logger = createLogger({ service: 'autoscaler-test', level: 'warn' });
+
+beforeAll(() => {
+  requireDocker();
+  ensureBaseImage();
+});
+
+afterAll(async () => {
+  await removeRun(run);
+  for (const c of await serviceContainers(SERVICE))
+    await docker
+      .getContainer(c.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
+});
+
+function runtime(keepOneOnSleep: boolean) {
+  return new DockerRuntime({
+    service: SERVICE,
+    engines: [engineFromAddress('unix:///var/run/docker.sock')],
+    placement: { cpuOvercommit: 64, memoryReserve: 0, diskReserve: 0 },
+    fallback: {},
+    stopGraceSeconds: 1,
+    logger,
+    keepOneOnSleep,
+  });
+}
+
+async function states() {
+  return (await serviceContainers(SERVICE)).map((c) => ({
+    id: c.Id,
+    name: c.Names[0]!.slice(1),
+    state: c.State,
+  }));
+}
+
+describe('docker runtime: sleep and wake', () => {
+  it('keeps one stopped container on sleep, reap leaves it, a new instance wakes it', async () => {
+    // Two owned replicas copied from a template container, which then goes (a sleep can only
+    // stop replicas this autoscaler owns).
+    const template = await startTemplate(SERVICE, run, `${SERVICE}-tpl`, '0');
+    const rt = runtime(true);
+    const up = await rt.scaleTo(3, await rt.list()); // the template counts as one
+    expect(up.added).toEqual([`${SERVICE}-1`, `${SERVICE}-2`]);
+    await template.remove({ force: true });
+    await waitFor(async () => (await rt.list()).filter((r) => r.state === 'running').length === 2, {
+      timeoutMs: 20_000,
+      message: 'two replicas running',
+    });
+
+    const slept = await rt.scaleTo(0, await rt.list(), undefined, { sleep: true });
+    expect(slept.shortfall).toBeUndefined();
+    expect(slept.removed.sort()).toEqual([`${SERVICE}-1`, `${SERVICE}-2`]);
+    const asleep = await states();
+    expect(asleep).toHaveLength(1);
+    expect(asleep[0]).toMatchObject({ name: `${SERVICE}-1`, state: 'exited' });
+    const keptId = asleep[0]!.id;
+
+    expect(await rt.reap(await rt.list())).toEqual([]);
+    expect((await states()).map((s) => s.id)).toEqual([keptId]);
+
+    // An autoscaler restarted while the service sleeps: nothing but the engine's state tells.
+    const fresh = runtime(true);
+    expect(await fresh.reap(await fresh.list())).toEqual([]);
+    const woke = await fresh.scaleTo(2, await fresh.list());
+    expect(woke.shortfall).toBeUndefined();
+    expect(woke.added).toEqual([`${SERVICE}-1`, `${SERVICE}-2`]);
+    const awake = await states();
+    expect(awake.find((s) => s.id === keptId)?.state).toBe('running');
+    expect(awake.filter((s) => s.state === 'running')).toHaveLength(2);
+  }, 120_000);
+
+  it('without scale to zero a scale to 0 removes every container and reap removes exited ones', async () => {
+    const rt = runtime(false);
+    const records = await rt.list();
+    expect(records.filter((r) => r.state === 'running')).toHaveLength(2);
+    await rt.scaleTo(1, records);
+    const one = await rt.list();
+    await docker.getContainer(one[0]!.id).stop({ t: 1 });
+    expect(await rt.reap(await rt.list())).toHaveLength(1);
+    expect(await states()).toEqual([]);
+  }, 120_000);
+});
