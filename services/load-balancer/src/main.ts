@@ -144,7 +144,13 @@ const engines =
 const discovered: BackendSource | undefined =
   engines ??
   (config.DISCOVERY === 'docker'
-    ? createDockerSource(config, logger)
+    ? createDockerSource(config, logger, undefined, {
+        // scale to zero: stopped labeled containers and no running one = sleeping
+        onScan: (scan) => {
+          hold.setIdleAfter(scan.idleAfterMs);
+          hold.event({ kind: 'discovered', running: scan.running, asleep: scan.stopped > 0 });
+        },
+      })
     : config.DISCOVERY === 'swarm'
       ? createSwarmSource(config, logger)
       : undefined);

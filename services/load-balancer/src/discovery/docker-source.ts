@@ -11,6 +11,7 @@ import { recordFromInspect } from './container-record.js';
 import { containerToBackend, type DiscoveryContext } from './container-to-backend.js';
 import { type EngineApi, EngineClient, targetFromDockerHost } from './engine-api.js';
 import { onJsonLines } from './json-lines.js';
+import { isStopped, type SleepScan, scanForSleep } from './sleep-scan.js';
 
 const RELIST_EVENTS = new Set([
   'start',
@@ -52,6 +53,8 @@ export interface DockerSourceOptions {
   publishedHost?: string;
   /** Told whenever the engine becomes reachable or unreachable. */
   onReachability?: (reachable: boolean, why?: string) => void;
+  /** Scale to zero: after each list, the service's running and stopped labeled containers. */
+  onScan?: (scan: SleepScan) => void;
 }
 
 export class DockerSource implements BackendSource {
@@ -66,6 +69,7 @@ export class DockerSource implements BackendSource {
   private attempt = 0;
   private ownNetworks: string[] = [];
   private skipped = new Map<string, string>();
+  private scan: SleepScan | undefined;
 
   constructor(
     private readonly docker: EngineApi,
@@ -166,6 +170,8 @@ export class DockerSource implements BackendSource {
           this.last = set;
           this.publish?.(set);
         }
+        // after the set: a started container is a backend before the scan says it runs
+        if (this.scan) this.options.onScan?.(this.scan);
       } while (this.relistPending && !this.stopped);
     } finally {
       this.relistRunning = false;
@@ -173,7 +179,11 @@ export class DockerSource implements BackendSource {
   }
 
   private async list(): Promise<BackendSpec[]> {
-    const summaries = await this.docker.listContainers({ filters: { label: [`${LB_LABELS.enable}`] } });
+    // all: true, so a service the autoscaler put to sleep (its containers stopped, not
+    // removed) is known as sleeping, also by a balancer started while it sleeps
+    const all = await this.docker.listContainers({ all: true, filters: { label: [`${LB_LABELS.enable}`] } });
+    this.scan = scanForSleep(all, this.config.LB_SERVICE);
+    const summaries = all.filter((s) => !isStopped(s.State));
     const ctx: DiscoveryContext = {
       service: this.config.LB_SERVICE,
       ownNetworks: this.ownNetworks,
@@ -230,6 +240,7 @@ export function createDockerSource(
   config: LoadBalancerConfig,
   logger: Logger,
   docker?: EngineApi,
+  options?: DockerSourceOptions,
 ): BackendSource {
-  return new DockerSource(docker ?? dockerClient(config), config, logger);
+  return new DockerSource(docker ?? dockerClient(config), config, logger, options);
 }

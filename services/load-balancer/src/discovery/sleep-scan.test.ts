@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { type ContainerSummary, parseIdleAfter, scanForSleep } from './sleep-scan.js';
+
+const c = (State: string, labels: Record<string, string> = {}): ContainerSummary => ({
+  State,
+  Labels: { 'lb.enable': 'true', 'lb.service': 'web', ...labels },
+});
+
+describe('scanForSleep', () => {
+  // [name, containers, LB_SERVICE, running, stopped, idleAfterMs]
+  const table: [string, ContainerSummary[], string | undefined, number, number, number | null][] = [
+    ['nothing', [], undefined, 0, 0, null],
+    ['one stopped: asleep', [c('exited')], undefined, 0, 1, null],
+    ['created (never started) counts as stopped', [c('created')], undefined, 0, 1, null],
+    ['running and stopped', [c('running'), c('exited')], undefined, 1, 1, null],
+    ['paused is not stopped', [c('paused')], undefined, 1, 0, null],
+    ['other service ignored with LB_SERVICE', [c('exited', { 'lb.service': 'api' })], 'web', 0, 0, null],
+    ['its service counted with LB_SERVICE', [c('exited')], 'web', 0, 1, null],
+    [
+      'not lb.enable=true: ignored',
+      [{ State: 'exited', Labels: { 'lb.enable': 'false' } }],
+      undefined,
+      0,
+      0,
+      null,
+    ],
+    ['no labels at all', [{ State: 'exited', Labels: null }], undefined, 0, 0, null],
+    ['idle window from the label', [c('exited', { 'lb.idle.after': '300000' })], undefined, 0, 1, 300_000],
+    [
+      'the shortest window of several',
+      [c('exited', { 'lb.idle.after': '60000' }), c('exited', { 'lb.idle.after': '30000' })],
+      undefined,
+      0,
+      2,
+      30_000,
+    ],
+    ['a bad label is ignored', [c('exited', { 'lb.idle.after': '5m' })], undefined, 0, 1, null],
+  ];
+  it.each(table)('%s', (_n, list, service, running, stopped, idleAfterMs) =>
+    expect(scanForSleep(list, service)).toEqual({ running, stopped, idleAfterMs }),
+  );
+});
+
+describe('parseIdleAfter', () => {
+  it.each([
+    ['1000', 1000],
+    [' 250 ', 250],
+    ['0', null],
+    ['-5', null],
+    ['1.5', null],
+    ['abc', null],
+    [undefined, null],
+  ] as [string | undefined, number | null][])('%s -> %s', (raw, want) =>
+    expect(parseIdleAfter(raw)).toBe(want),
+  );
+});

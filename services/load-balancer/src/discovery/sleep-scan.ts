@@ -1,0 +1,49 @@
+// Scale to zero (issue #19): what a container list says about the balanced service's sleep,
+// pure. A service is asleep when discovery finds its stopped containers (the docker runtime
+// keeps one stopped for a fast start) and no running one; a balancer restarted while it
+// sleeps knows so from the list alone. The idle window comes from `lb.idle.after`.
+import { LB_LABELS } from '@headroom/shared';
+
+export interface ContainerSummary {
+  readonly State?: string;
+  readonly Labels?: Record<string, string> | null;
+}
+
+export interface SleepScan {
+  /** Labeled containers of the service that are not stopped. */
+  readonly running: number;
+  /** Labeled containers of the service that are stopped (exited, created, dead). */
+  readonly stopped: number;
+  /** `lb.idle.after` (ms) of the service's containers; null when none carries a valid one. */
+  readonly idleAfterMs: number | null;
+}
+
+const STOPPED = new Set(['exited', 'created', 'dead']);
+
+export function isStopped(state: string | undefined): boolean {
+  return state !== undefined && STOPPED.has(state);
+}
+
+/** `service`: LB_SERVICE (only its containers count); undefined: every lb.enable=true container. */
+export function scanForSleep(summaries: readonly ContainerSummary[], service: string | undefined): SleepScan {
+  let running = 0;
+  let stopped = 0;
+  let idleAfterMs: number | null = null;
+  for (const s of summaries) {
+    const labels = s.Labels ?? {};
+    if (labels[LB_LABELS.enable] !== 'true') continue;
+    if (service !== undefined && labels[LB_LABELS.service] !== service) continue;
+    if (isStopped(s.State)) stopped++;
+    else running++;
+    const idle = parseIdleAfter(labels[LB_LABELS.idleAfter]);
+    if (idle !== null) idleAfterMs = idleAfterMs === null ? idle : Math.min(idleAfterMs, idle);
+  }
+  return { running, stopped, idleAfterMs };
+}
+
+/** A positive integer number of ms; anything else is ignored (the autoscaler reports a bad label). */
+export function parseIdleAfter(raw: string | undefined): number | null {
+  if (raw === undefined || !/^\d+$/.test(raw.trim())) return null;
+  const n = Number(raw.trim());
+  return Number.isSafeInteger(n) && n > 0 ? n : null;
+}
