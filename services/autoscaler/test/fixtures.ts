@@ -221,7 +221,18 @@ export interface RegisteredBackend {
  * Balancer stand-in for static discovery: POST /api/backends registers, DELETE removes,
  * drain marks draining, GET lists them with the CPU the test sets. Records every call.
  */
-export async function startStaticBalancer() {
+/**
+ * With `scaleToZero`, GET /api/backends carries `service` (state, held, lastRequestAt) and
+ * PUT /api/service/state is answered and recorded, as the scale-to-zero balancer does.
+ */
+export async function startStaticBalancer(opts: { scaleToZero?: boolean } = {}) {
+  const service = {
+    state: 'awake' as 'awake' | 'waking' | 'sleeping',
+    held: 0,
+    lastRequestAt: null as number | null,
+    since: new Date().toISOString(),
+  };
+  const serviceStates: { state: string; reason?: string; at: number }[] = [];
   const backends = new Map<string, RegisteredBackend>();
   const history: RegisteredBackend[] = [];
   let cpu = 0;
@@ -257,7 +268,20 @@ export async function startStaticBalancer() {
       const url = req.url ?? '';
       const one = /^\/api\/backends\/([^/]+)(\/drain)?$/.exec(url);
       if (req.method === 'GET' && url === '/api/backends') {
-        res.end(JSON.stringify({ mode: 'round-robin', backends: [...backends.values()].map(view) }));
+        const list = [...backends.values()].map(view);
+        res.end(
+          JSON.stringify({
+            mode: 'round-robin',
+            backends: list,
+            ...(opts.scaleToZero ? { service: { name: 'default', idleAfterMs: null, ...service } } : {}),
+          }),
+        );
+      } else if (opts.scaleToZero && req.method === 'PUT' && url === '/api/service/state') {
+        const b = JSON.parse(body) as { state: 'awake' | 'sleeping'; reason?: string };
+        serviceStates.push({ ...b, at: Date.now() });
+        service.state = b.state;
+        service.since = new Date().toISOString();
+        res.end(JSON.stringify({ name: 'default', idleAfterMs: null, ...service }));
       } else if (req.method === 'POST' && url === '/api/backends') {
         const b = JSON.parse(body) as { url: string; name: string; service: string };
         const rec: RegisteredBackend = { id: `s${++seq}`, ...b, state: 'healthy', registeredAt: Date.now() };
@@ -293,6 +317,8 @@ export async function startStaticBalancer() {
     url: `http://127.0.0.1:${port}`,
     backends,
     history,
+    service,
+    serviceStates,
     setCpu(v: number) {
       cpu = v;
     },
