@@ -21,6 +21,7 @@ import { applyBackendSet } from './discovery/apply-backends.js';
 import type { BackendSet, BackendSource, BackendSpec } from './discovery/backend-set.js';
 import { createDockerSource } from './discovery/docker-source.js';
 import { MultiEngineSource, parseEngineAddress } from './discovery/multi-engine-source.js';
+import type { SleepScan } from './discovery/sleep-scan.js';
 import { StaticSource } from './discovery/static-source.js';
 import { createSwarmSource } from './discovery/swarm-source.js';
 import { HttpProber } from './health/http-prober.js';
@@ -131,6 +132,11 @@ if (config.DISCOVERY !== 'static' && config.BACKENDS.length > 0)
     { discovery: config.DISCOVERY, backends: config.BACKENDS },
     `BACKENDS is ignored with DISCOVERY=${config.DISCOVERY}; set DISCOVERY=static to use it, or register backends with POST /api/backends`,
   );
+// scale to zero: no running replica and stopped labeled containers (or a Swarm spec at 0) = sleeping
+function sleepScanned(scan: SleepScan): void {
+  hold.setIdleAfter(scan.idleAfterMs);
+  hold.event({ kind: 'discovered', running: scan.running, asleep: scan.stopped > 0 });
+}
 // DOCKER_HOSTS: one watch per engine, merged; otherwise the one engine of DOCKER_SOCKET/DOCKER_HOST.
 const engines =
   config.DISCOVERY === 'docker' && config.DOCKER_HOSTS.length > 0
@@ -144,15 +150,9 @@ const engines =
 const discovered: BackendSource | undefined =
   engines ??
   (config.DISCOVERY === 'docker'
-    ? createDockerSource(config, logger, undefined, {
-        // scale to zero: stopped labeled containers and no running one = sleeping
-        onScan: (scan) => {
-          hold.setIdleAfter(scan.idleAfterMs);
-          hold.event({ kind: 'discovered', running: scan.running, asleep: scan.stopped > 0 });
-        },
-      })
+    ? createDockerSource(config, logger, undefined, { onScan: sleepScanned })
     : config.DISCOVERY === 'swarm'
-      ? createSwarmSource(config, logger)
+      ? createSwarmSource(config, logger, undefined, sleepScanned)
       : undefined);
 let discoveredSet: BackendSet = [];
 let staticSet: BackendSet = [];

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type ContainerSummary, parseIdleAfter, scanForSleep } from './sleep-scan.js';
+import {
+  type ContainerSummary,
+  parseIdleAfter,
+  type SwarmServiceSummary,
+  scanForSleep,
+  scanSwarmForSleep,
+} from './sleep-scan.js';
 
 const c = (State: string, labels: Record<string, string> = {}): ContainerSummary => ({
   State,
@@ -52,5 +58,33 @@ describe('parseIdleAfter', () => {
     [undefined, null],
   ] as [string | undefined, number | null][])('%s -> %s', (raw, want) =>
     expect(parseIdleAfter(raw)).toBe(want),
+  );
+});
+
+describe('scanSwarmForSleep', () => {
+  const svc = (
+    name: string,
+    replicas: number | undefined,
+    labels: Record<string, string> = {},
+  ): SwarmServiceSummary => ({
+    ID: `id-${name}`,
+    Spec: {
+      Name: name,
+      Labels: { 'lb.enable': 'true', ...labels },
+      Mode: replicas === undefined ? {} : { Replicated: { Replicas: replicas } },
+    },
+  });
+  // [name, services, running backends, LB_SERVICE, stopped, idleAfterMs]
+  const table: [string, SwarmServiceSummary[], number, string | undefined, number, number | null][] = [
+    ['at 0 replicas: asleep', [svc('web', 0)], 0, undefined, 1, null],
+    ['at 2 replicas: not', [svc('web', 2)], 2, undefined, 0, null],
+    ['global mode: never asleep', [svc('web', undefined)], 0, undefined, 0, null],
+    ['other service with LB_SERVICE', [svc('api', 0)], 0, 'web', 0, null],
+    ['lb.service names it', [svc('stack_web', 0, { 'lb.service': 'web' })], 0, 'web', 1, null],
+    ['not enabled', [svc('web', 0, { 'lb.enable': 'false' })], 0, undefined, 0, null],
+    ['idle window on the spec', [svc('web', 0, { 'lb.idle.after': '60000' })], 0, undefined, 1, 60_000],
+  ];
+  it.each(table)('%s', (_n, services, running, service, stopped, idleAfterMs) =>
+    expect(scanSwarmForSleep(services, running, service)).toEqual({ running, stopped, idleAfterMs }),
   );
 });

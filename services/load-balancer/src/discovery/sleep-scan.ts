@@ -2,7 +2,7 @@
 // pure. A service is asleep when discovery finds its stopped containers (the docker runtime
 // keeps one stopped for a fast start) and no running one; a balancer restarted while it
 // sleeps knows so from the list alone. The idle window comes from `lb.idle.after`.
-import { LB_LABELS } from '@headroom/shared';
+import { isEnabled, LB_LABELS } from '@headroom/shared';
 
 export interface ContainerSummary {
   readonly State?: string;
@@ -31,10 +31,42 @@ export function scanForSleep(summaries: readonly ContainerSummary[], service: st
   let idleAfterMs: number | null = null;
   for (const s of summaries) {
     const labels = s.Labels ?? {};
-    if (labels[LB_LABELS.enable] !== 'true') continue;
+    if (!isEnabled(labels[LB_LABELS.enable])) continue;
     if (service !== undefined && labels[LB_LABELS.service] !== service) continue;
     if (isStopped(s.State)) stopped++;
     else running++;
+    const idle = parseIdleAfter(labels[LB_LABELS.idleAfter]);
+    if (idle !== null) idleAfterMs = idleAfterMs === null ? idle : Math.min(idleAfterMs, idle);
+  }
+  return { running, stopped, idleAfterMs };
+}
+
+export interface SwarmServiceSummary {
+  readonly ID: string;
+  readonly Spec?: {
+    readonly Name?: string;
+    readonly Labels?: Record<string, string>;
+    readonly Mode?: { readonly Replicated?: { readonly Replicas?: number } };
+  };
+}
+
+/**
+ * Swarm: the autoscaler sleeps a service by setting its replicas to 0 (the labels stay on the
+ * spec), so a labeled replicated service at 0 counts as stopped; `running` is the tasks
+ * discovery publishes as backends.
+ */
+export function scanSwarmForSleep(
+  services: readonly SwarmServiceSummary[],
+  running: number,
+  service: string | undefined,
+): SleepScan {
+  let stopped = 0;
+  let idleAfterMs: number | null = null;
+  for (const s of services) {
+    const labels = s.Spec?.Labels ?? {};
+    if (!isEnabled(labels[LB_LABELS.enable])) continue;
+    if (service !== undefined && (labels[LB_LABELS.service] ?? s.Spec?.Name ?? s.ID) !== service) continue;
+    if (s.Spec?.Mode?.Replicated?.Replicas === 0) stopped++;
     const idle = parseIdleAfter(labels[LB_LABELS.idleAfter]);
     if (idle !== null) idleAfterMs = idleAfterMs === null ? idle : Math.min(idleAfterMs, idle);
   }

@@ -28,6 +28,7 @@ import { backoffMs } from './backoff.js';
 import { dockerClient } from './docker-source.js';
 import type { EngineApi } from './engine-api.js';
 import { onJsonLines } from './json-lines.js';
+import { type SleepScan, scanSwarmForSleep } from './sleep-scan.js';
 
 /** After an event, re-list this often for SETTLE_MS: the orchestrator acts after the event. */
 export const SETTLE_INTERVAL_MS = 200;
@@ -42,6 +43,7 @@ export interface SwarmService {
     Name?: string;
     Labels?: Record<string, string>;
     TaskTemplate?: { Resources?: { Limits?: { NanoCPUs?: number; MemoryBytes?: number } } };
+    Mode?: { Replicated?: { Replicas?: number } };
   };
 }
 export interface SwarmTask {
@@ -202,6 +204,8 @@ export class SwarmSource implements BackendSource {
     private readonly config: LoadBalancerConfig,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
+    /** Scale to zero: after each list, the service's tasks and whether its spec is at 0 replicas. */
+    private readonly onScan?: (scan: SleepScan) => void,
   ) {}
 
   async start(publish: (set: BackendSet) => void): Promise<void> {
@@ -283,6 +287,7 @@ export class SwarmSource implements BackendSource {
           this.last = key;
           this.publish?.(listed.specs);
         }
+        this.onScan?.(listed.scan);
       } while (this.relistPending && !this.stopped);
     } finally {
       this.relistRunning = false;
@@ -295,7 +300,7 @@ export class SwarmSource implements BackendSource {
     }
   }
 
-  private async list(): Promise<{ specs: BackendSpec[]; converging: boolean }> {
+  private async list(): Promise<{ specs: BackendSpec[]; converging: boolean; scan: SleepScan }> {
     const [services, tasks, nodes] = (await Promise.all([
       this.docker.listServices({ filters: { label: [LB_LABELS.enable] } }),
       this.docker.listTasks(),
@@ -320,6 +325,7 @@ export class SwarmSource implements BackendSource {
     return {
       specs: out.sort((a, b) => a.name.localeCompare(b.name)),
       converging: tasksConverging(tasks, new Set(services.map((s) => s.ID))),
+      scan: scanSwarmForSleep(services, out.length, this.config.LB_SERVICE),
     };
   }
 
@@ -347,6 +353,7 @@ export function createSwarmSource(
   config: LoadBalancerConfig,
   logger: Logger,
   docker?: EngineApi,
+  onScan?: (scan: SleepScan) => void,
 ): BackendSource {
-  return new SwarmSource(docker ?? dockerClient(config), config, logger);
+  return new SwarmSource(docker ?? dockerClient(config), config, logger, Date.now, onScan);
 }
