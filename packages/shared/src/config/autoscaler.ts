@@ -65,7 +65,7 @@ export const autoscalerConfigSchema = z.object({
   ADMIN_PORT: env.listenPort(8082, 'Admin API and /metrics.'),
   HOST: env.string('0.0.0.0', 'Bind address.'),
   ADMIN_TOKEN: env.optionalString(
-    'When set, POST /api/pause and /api/resume need `Authorization: Bearer <token>`.',
+    'When set, POST /api/pause, /api/resume and /api/wake need `Authorization: Bearer <token>`.',
     {
       secret: true,
     },

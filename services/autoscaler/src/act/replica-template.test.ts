@@ -132,6 +132,18 @@ describe('swarm', () => {
     expect(scaledSpec(spec, 5)).toEqual({ ...spec, Mode: { Replicated: { Replicas: 5 } } });
     expect(() => scaledSpec({ Name: 'g', Mode: { Global: {} } }, 2)).toThrow(/replicated/);
   });
+  it('a sleep scales the Swarm service to 0 and keeps its labels (the balancer knows it from them)', () => {
+    const spec = {
+      Name: 'web',
+      Labels: { [LB_LABELS.enable]: 'true', [LB_LABELS.service]: 'web', [LB_LABELS.idleAfter]: '60000' },
+      Mode: { Replicated: { Replicas: 3 } },
+      TaskTemplate: { ContainerSpec: { Image: 'x' } },
+    };
+    const asleep = scaledSpec(spec, 0);
+    expect(asleep.Mode?.Replicated?.Replicas).toBe(0);
+    expect(asleep.Labels).toEqual(spec.Labels);
+    expect(scaledSpec(asleep, 2).Mode?.Replicated?.Replicas).toBe(2);
+  });
   it.each([
     ['running', 'running'],
     ['preparing', 'starting'],
