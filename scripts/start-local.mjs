@@ -5,6 +5,7 @@
 // and registers them with the balancer. Ctrl-C stops everything gracefully.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { BALANCER_NODE_OPTIONS } from '../packages/shared/dist/node-options.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const env = process.env;
@@ -88,6 +89,8 @@ try {
     BACKENDS: '',
     METRICS_SOURCE: 'backend',
     AUTOSCALER_URL: autoscalerUrl,
+    // the heap settings the image runs the balancer with, unless NODE_OPTIONS is set
+    NODE_OPTIONS: process.env.NODE_OPTIONS || BALANCER_NODE_OPTIONS,
   });
   await waitHealthy(`${adminUrl}/healthz`, 'load balancer');
   start('autoscaler', {

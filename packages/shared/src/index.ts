@@ -12,5 +12,6 @@ export * from './contracts/common.js';
 export * from './labels.js';
 export * from './logger.js';
 export * from './metric-names.js';
+export * from './node-options.js';
 export * from './privilege.js';
 export * from './process-metrics.js';

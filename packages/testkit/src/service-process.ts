@@ -2,6 +2,7 @@
 // user does, and stops it. Output is kept so a failing test can show it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { BALANCER_NODE_OPTIONS } from '@headroom/shared';
 import { freePort } from './free-port.js';
 import { waitFor } from './wait-for.js';
 
@@ -20,8 +21,13 @@ export function spawnService(
   service: 'backend' | 'load-balancer' | 'autoscaler',
   env: Record<string, string>,
 ): ServiceProcess {
+  // the balancer runs with the heap settings its image has, unless the caller says otherwise
+  const nodeOptions =
+    service === 'load-balancer' && env.NODE_OPTIONS === undefined
+      ? { NODE_OPTIONS: [process.env.NODE_OPTIONS, BALANCER_NODE_OPTIONS].filter(Boolean).join(' ') }
+      : {};
   const child = spawn(process.execPath, [`${repoRoot}services/${service}/dist/main.js`], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, LOG_LEVEL: 'warn', ...nodeOptions, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
