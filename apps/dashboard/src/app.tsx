@@ -11,6 +11,7 @@ import { BurstButton } from './features/burst/burst-button';
 import { TransitionsTimeline } from './features/events/transitions-timeline';
 import { GrafanaPanels } from './features/grafana/grafana-panels';
 import { ModeSwitch } from './features/mode/mode-switch';
+import { ServiceState } from './features/service/service-state';
 import { ConnectionBanner } from './features/status/connection-banner';
 import { TokenPrompt } from './features/status/token-prompt';
 import { TrafficCharts } from './features/traffic/traffic-charts';
@@ -91,7 +92,8 @@ export function App() {
             {backends.data
               ? `${healthy}/${list.length} backends healthy · ${info.data?.discovery ?? ''} discovery`
               : 'connecting…'}
-          </span>
+          </span>{' '}
+          <ServiceState service={backends.data?.service} />
         </div>
         <ModeSwitch mode={backends.data?.mode} pending={pendingMode} onChange={(m) => void changeMode(m)} />
       </header>
