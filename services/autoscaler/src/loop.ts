@@ -24,7 +24,7 @@ import type {
   ScaleMetric,
 } from './policy/policy-types.js';
 import { type ReasonCode, reasonMessage } from './policy/reasons.js';
-import { judgeSleep, type SleepDecision } from './policy/sleep.js';
+import { idleWindow, judgeSleep, type SleepDecision } from './policy/sleep.js';
 import { seedHistory } from './policy/stabilization.js';
 
 export interface LoopOptions {
@@ -348,7 +348,11 @@ export class ScalingLoop {
     return judgeSleep({
       now,
       current: census.current,
-      idleAfterMs: service?.idleAfterMs ?? z.idleAfterMs,
+      idleAfterMs: idleWindow(
+        service?.idleAfterMs,
+        census.replicas.map((r) => r.idleAfter),
+        z.idleAfterMs,
+      ),
       service: service ? { lastRequestAt: service.lastRequestAt, held: service.held } : null,
       inFlight: snapshot?.inFlight ?? 0,
       activeSince: this.activeSince,

@@ -139,6 +139,7 @@ export class DockerRuntime implements ReplicaRuntime {
         health: healthOf(c.Status ?? ''),
         healthUrl: healthUrlOf(c),
         backendId: c.Id.slice(0, 12),
+        idleAfter: c.Labels[LB_LABELS.idleAfter],
       };
     });
   }

@@ -24,6 +24,8 @@ export interface ReplicaRecord {
   backendId?: string | undefined;
   /** Set when the runtime itself knows readiness (Swarm task state, local probe). */
   ready?: boolean | undefined;
+  /** Its `lb.idle.after` label (container, or Swarm service spec) as given, when it has one. */
+  idleAfter?: string | undefined;
 }
 
 export interface ScaleOutcome {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeSleep, type SleepInput, wakeReplicas } from './sleep.js';
+import { idleWindow, judgeSleep, type SleepInput, wakeReplicas } from './sleep.js';
 
 const base: SleepInput = {
   now: 100_000,
@@ -101,5 +101,17 @@ describe('wakeReplicas', () => {
     [3, 1, 10, 3],
   ])('held %i, %i per replica, max %i → %i', (held, per, max, want) => {
     expect(wakeReplicas(held, per, max)).toBe(want);
+  });
+});
+
+describe('idleWindow', () => {
+  it.each([
+    ['the balancer view wins', 5_000, ['7000'], 60_000, 5_000],
+    ['else a replica label', null, [undefined, '7000'], 60_000, 7_000],
+    ['else the configured window', null, [undefined], 60_000, 60_000],
+    ['an invalid label is ignored', undefined, ['soon', '-5', '0'], 60_000, 60_000],
+    ['a label with spaces', null, [' 9000 '], 60_000, 9_000],
+  ] as const)('%s', (_n, balancer, labels, configured, want) => {
+    expect(idleWindow(balancer, labels, configured)).toBe(want);
   });
 });

@@ -38,6 +38,23 @@ export function wakeReplicas(held: number, perReplica: number, max: number): num
   return clamp(Math.ceil(held / Math.max(1, perReplica)), 1, Math.max(1, max));
 }
 
+/**
+ * The idle window: the balancer's (it reads `lb.idle.after` from the replicas it routes to),
+ * else the first valid `lb.idle.after` of the replicas (also a stopped one kept by a sleep),
+ * else SCALE_TO_ZERO_AFTER_MS. An invalid label (not a positive integer of ms) is ignored.
+ */
+export function idleWindow(
+  fromBalancer: number | null | undefined,
+  labels: readonly (string | undefined)[],
+  configured: number,
+): number {
+  if (fromBalancer != null && fromBalancer > 0) return fromBalancer;
+  for (const l of labels) {
+    if (l !== undefined && /^[1-9]\d*$/.test(l.trim())) return Number(l.trim());
+  }
+  return configured;
+}
+
 export function judgeSleep(input: SleepInput): SleepDecision {
   const { now, current, service, idleAfterMs } = input;
   const held = Math.max(service?.held ?? 0, input.wakeHeld ?? 0);
