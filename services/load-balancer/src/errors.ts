@@ -1,6 +1,7 @@
 // The balancer's error catalogue (admin API): typed, coded, with their HTTP status.
 // Proxy errors (LB_ERR_NO_BACKEND 503, LB_ERR_UPSTREAM 502, LB_ERR_UPSTREAM_TIMEOUT 504)
-// are written by proxy/proxy-server.ts with the same JSON shape.
+// are written by proxy/proxy-server.ts with the same JSON shape; the hold path's (scale to
+// zero) by hold/hold-controller.ts, both 503 with Retry-After: HOLD_ERRORS.
 import createError from '@fastify/error';
 
 export const ValidationError = createError<[string]>('LB_ERR_VALIDATION', '%s', 400);
@@ -25,3 +26,11 @@ export const NoAutoscalerError = createError(
   404,
 );
 export const UpstreamCallError = createError<[string]>('LB_ERR_BACKEND_CALL', '%s', 502);
+
+/** Scale to zero: a held request that cannot wait (503 with Retry-After). */
+export const HOLD_ERRORS = {
+  /** HOLD_MAX_REQUESTS already held. */
+  full: 'LB_ERR_HOLD_FULL',
+  /** HOLD_TIMEOUT_MS passed before a replica passed its health check. */
+  timeout: 'LB_ERR_HOLD_TIMEOUT',
+} as const;

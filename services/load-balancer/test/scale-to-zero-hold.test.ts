@@ -204,6 +204,30 @@ describe('scale to zero: hold and wake', () => {
     });
   });
 
+  it('a sleep announced while a replica still runs holds new requests; an aborted sleep releases them to it', async () => {
+    backend = await echoServer('kept');
+    autoscaler = await fakeAutoscaler();
+    const running = await startLb({ BACKENDS: backend.url, WAKE_URL: autoscaler.url, ADMIN_TOKEN: TOKEN });
+    lb = running;
+    await waitFor(async () => (await fetch(`${running.proxy}/`)).status === 200, { timeoutMs: 10_000 });
+    const put = (state: string) =>
+      fetch(`${running.admin}/api/service/state`, {
+        method: 'PUT',
+        headers: auth,
+        body: JSON.stringify({ state }),
+      });
+    expect((await put('sleeping')).status).toBe(200);
+    const pending = fetch(`${running.proxy}/during-drain`);
+    await waitFor(async () => (await service(running.admin)).held === 1, {
+      timeoutMs: 10_000,
+      message: 'held',
+    });
+    expect((await put('awake')).status).toBe(200);
+    const res = await pending;
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { name: string }).name).toBe('kept');
+  });
+
   it('PUT /api/service/state: bad body is a 400 with details; no token is a 401', async () => {
     const running = await sleepingLb();
     const bad = await fetch(`${running.admin}/api/service/state`, {

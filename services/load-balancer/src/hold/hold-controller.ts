@@ -13,6 +13,7 @@ import {
   type WakeBody,
 } from '@headroom/shared';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { HOLD_ERRORS } from '../errors.js';
 import { type Held, HoldQueue, retryAfterSeconds, wantsWaitingPage } from './hold-queue.js';
 import {
   initialStatus,
@@ -30,13 +31,6 @@ import {
   wakeResult,
   wakeSent,
 } from './wake-plan.js';
-
-/** Proxy error codes of the hold path (same JSON shape as LB_ERR_NO_BACKEND). */
-export const HOLD_ERRORS = {
-  full: 'LB_ERR_HOLD_FULL',
-  timeout: 'LB_ERR_HOLD_TIMEOUT',
-  waking: 'LB_ERR_WAKING',
-} as const;
 
 export type Resume = (req: IncomingMessage, res: ServerResponse) => void;
 

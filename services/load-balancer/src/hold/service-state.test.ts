@@ -23,8 +23,8 @@ const table: [ServiceState, ServiceEvent, ServiceState, ServiceReasonCode | null
   ['waking', { kind: 'announce-sleep' }, 'waking', null],
   ['sleeping', { kind: 'announce-awake' }, 'awake', 'AutoscalerSaidAwake'],
   ['awake', { kind: 'announce-awake' }, 'awake', null],
-  // a wake in progress ends with a health pass, not with an announcement
-  ['waking', { kind: 'announce-awake' }, 'waking', null],
+  // a sleep aborted after a request was held: its replica stays, so release now
+  ['waking', { kind: 'announce-awake' }, 'awake', 'AutoscalerSaidAwake'],
   ['awake', { kind: 'discovered', running: 0, asleep: true }, 'sleeping', 'DiscoveredAsleep'],
   // no replica and nothing stopped: not a sleeping service, just none (503 as before)
   ['awake', { kind: 'discovered', running: 0, asleep: false }, 'awake', null],

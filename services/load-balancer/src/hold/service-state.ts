@@ -57,7 +57,8 @@ export function nextStatus(s: ServiceStatus, e: ServiceEvent, now: number): Serv
     case 'announce-sleep':
       return s.state === 'awake' ? to('sleeping', 'AutoscalerSaidIdle', now, e.detail) : s;
     case 'announce-awake':
-      return s.state === 'sleeping' ? to('awake', 'AutoscalerSaidAwake', now, e.detail) : s;
+      // also from waking: an aborted sleep keeps its replica, and no new one will pass a first check
+      return s.state === 'awake' ? s : to('awake', 'AutoscalerSaidAwake', now, e.detail);
     case 'discovered':
       return s.state === 'awake' && e.running === 0 && e.asleep ? to('sleeping', 'DiscoveredAsleep', now) : s;
     case 'request':
