@@ -199,6 +199,7 @@ describe('scale to zero in the loop', () => {
     expect((await loop.tick()).reason).toBe('ScaleFailed');
     expect(runtime.count).toBe(1);
     expect(runtime.calls).toEqual([]);
+    expect(loop.status().sleeping).toBe(false);
   });
 
   it('counts its own start as the last request when the balancer has seen none', async () => {

@@ -274,6 +274,8 @@ export class ScalingLoop {
       // The balancer holds requests from now on (and wakes us), then the replicas drain.
       const held = await this.o.scaleToZero?.announcer.sleeping(decision.message);
       if (!held) {
+        this.sleeping = false;
+        this.o.metrics.sleeping.set(0);
         this.lastDesired = census.current;
         this.o.metrics.desired.set(census.current);
         return this.record({
