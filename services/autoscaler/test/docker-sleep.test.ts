@@ -3,12 +3,12 @@
 // (and creates more when more are asked), and a new runtime instance over the same engine (an
 // autoscaler restarted while the service slept) finds it and wakes it.
 import { randomBytes } from 'node:crypto';
-import { createLogger } from '@headroom/shared';
-import { ensureBaseImage, requireDocker, waitFor } from '@headroom/testkit';
+import { createLogger, LB_LABELS } from '@headroom/shared';
+import { BASE_IMAGE, ensureBaseImage, requireDocker, waitFor } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineFromAddress } from '../src/act/docker-engines.js';
 import { DockerRuntime } from '../src/act/docker-runtime.js';
-import { docker, removeRun, serviceContainers, startTemplate } from './fixtures.js';
+import { docker, REPLICA_SCRIPT, removeRun, serviceContainers, TEST_LABEL } from './fixtures.js';
 
 const run = randomBytes(4).toString('hex');
 const SERVICE = `as-zz-${run}`;
@@ -52,7 +52,21 @@ describe('docker runtime: sleep and wake', () => {
   it('keeps one stopped container on sleep, reap leaves it, a new instance wakes it', async () => {
     // Two owned replicas copied from a template container, which then goes (a sleep can only
     // stop replicas this autoscaler owns).
-    const template = await startTemplate(SERVICE, run, `${SERVICE}-tpl`, '0');
+    // The template carries an idle window label; replicas copy it and the records report it.
+    const template = await docker.createContainer({
+      name: `${SERVICE}-tpl`,
+      Image: BASE_IMAGE,
+      Cmd: ['node', '-e', REPLICA_SCRIPT],
+      Labels: {
+        [LB_LABELS.enable]: 'true',
+        [LB_LABELS.service]: SERVICE,
+        [LB_LABELS.port]: '3000',
+        [LB_LABELS.idleAfter]: '4321',
+        [TEST_LABEL]: run,
+      },
+      HostConfig: { NanoCpus: 250_000_000, Memory: 64 * 1024 * 1024 },
+    });
+    await template.start();
     const rt = runtime(true);
     const up = await rt.scaleTo(3, await rt.list()); // the template counts as one
     expect(up.added).toEqual([`${SERVICE}-1`, `${SERVICE}-2`]);
@@ -75,7 +89,9 @@ describe('docker runtime: sleep and wake', () => {
 
     // An autoscaler restarted while the service sleeps: nothing but the engine's state tells.
     const fresh = runtime(true);
-    expect(await fresh.reap(await fresh.list())).toEqual([]);
+    const seen = await fresh.list();
+    expect(seen.map((r) => [r.state, r.idleAfter])).toEqual([['exited', '4321']]);
+    expect(await fresh.reap(seen)).toEqual([]);
     const woke = await fresh.scaleTo(2, await fresh.list());
     expect(woke.shortfall).toBeUndefined();
     expect(woke.added).toEqual([`${SERVICE}-1`, `${SERVICE}-2`]);
