@@ -33,4 +33,6 @@ export const HOLD_ERRORS = {
   full: 'LB_ERR_HOLD_FULL',
   /** HOLD_TIMEOUT_MS passed before a replica passed its health check. */
   timeout: 'LB_ERR_HOLD_TIMEOUT',
+  /** The balancer is shutting down: held requests are answered, not cut. */
+  shutdown: 'LB_ERR_HOLD_SHUTDOWN',
 } as const;

@@ -145,6 +145,7 @@ const engines =
         config,
         logger,
         metrics.registry,
+        sleepScanned,
       )
     : undefined;
 const discovered: BackendSource | undefined =
@@ -350,6 +351,7 @@ async function shutdown(signal: string): Promise<void> {
   // stop accepting; idle keep-alive connections close now, busy ones after their response
   proxyServer.close();
   proxyServer.closeIdleConnections();
+  hold.stop();
   await handler.idle();
   await Promise.allSettled([
     admin.close(),
@@ -358,7 +360,6 @@ async function shutdown(signal: string): Promise<void> {
     resources.stop(),
     prober.stop(),
   ]);
-  hold.stop();
   await pools.closeAll();
   logger.info('stopped');
   process.exit(0);

@@ -228,6 +228,21 @@ describe('scale to zero: hold and wake', () => {
     expect(((await res.json()) as { name: string }).name).toBe('kept');
   });
 
+  it('shutdown answers held requests at once (503), not after the grace period', async () => {
+    const running = await sleepingLb({ SHUTDOWN_GRACE_MS: '30000' });
+    const pending = fetch(`${running.proxy}/held`);
+    await waitFor(async () => (await service(running.admin)).held === 1, {
+      timeoutMs: 10_000,
+      message: 'held',
+    });
+    const stopped = running.stop();
+    const res = await pending;
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { code: string }).code).toBe('LB_ERR_HOLD_SHUTDOWN');
+    expect(await stopped).toBe(0);
+    lb = undefined;
+  });
+
   it('PUT /api/service/state: bad body is a 400 with details; no token is a 401', async () => {
     const running = await sleepingLb();
     const bad = await fetch(`${running.admin}/api/service/state`, {

@@ -8,6 +8,7 @@ import { Gauge, type Registry } from 'prom-client';
 import type { BackendSet, BackendSource } from './backend-set.js';
 import { DockerSource } from './docker-source.js';
 import { type EngineApi, EngineClient } from './engine-api.js';
+import { mergeScans, type SleepScan } from './sleep-scan.js';
 
 export interface EngineAddress {
   /** As configured. */
@@ -62,13 +63,17 @@ export class MultiEngineSource implements BackendSource {
   private readonly sources: { id: string; source: DockerSource; state: EngineState }[];
   private publish: ((set: BackendSet) => void) | undefined;
   private started = false;
+  /** Scale to zero: each engine's last sleep scan (null until its first list). */
+  private readonly scans: (SleepScan | null)[];
 
   constructor(
     engines: readonly EngineAddress[],
     config: LoadBalancerConfig,
     private readonly logger: Logger,
     registry?: Registry,
+    onScan?: (scan: SleepScan) => void,
   ) {
+    this.scans = engines.map(() => null);
     const up = registry
       ? new Gauge({
           name: LB_METRICS.discoveryEngineUp,
@@ -77,7 +82,7 @@ export class MultiEngineSource implements BackendSource {
           registers: [registry],
         })
       : undefined;
-    this.sources = engines.map((e) => {
+    this.sources = engines.map((e, i) => {
       const state: EngineState = {
         engine: e.id,
         reachable: false,
@@ -90,6 +95,11 @@ export class MultiEngineSource implements BackendSource {
         state,
         source: new DockerSource(e.docker, config, logger.child({ engine: e.id }), {
           publishedHost: e.publishedHost,
+          onScan: (scan) => {
+            this.scans[i] = scan;
+            const merged = mergeScans(this.scans);
+            if (merged) onScan?.(merged);
+          },
           onReachability: (reachable, why) => {
             up?.set({ engine: e.id }, reachable ? 1 : 0);
             if (state.reachable !== reachable) {

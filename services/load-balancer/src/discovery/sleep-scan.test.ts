@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   type ContainerSummary,
+  mergeScans,
   parseIdleAfter,
   type SwarmServiceSummary,
   scanForSleep,
@@ -86,5 +87,21 @@ describe('scanSwarmForSleep', () => {
   ];
   it.each(table)('%s', (_n, services, running, service, stopped, idleAfterMs) =>
     expect(scanSwarmForSleep(services, running, service)).toEqual({ running, stopped, idleAfterMs }),
+  );
+});
+
+describe('mergeScans', () => {
+  const sc = (running: number, stopped: number, idleAfterMs: number | null = null) => ({
+    running,
+    stopped,
+    idleAfterMs,
+  });
+  it.each([
+    ['every engine asleep', [sc(0, 1), sc(0, 2, 5_000)], sc(0, 3, 5_000)],
+    ['one engine runs it', [sc(1, 0, 9_000), sc(0, 1, 5_000)], sc(1, 1, 5_000)],
+    ['an engine not scanned yet: unknown', [sc(0, 1), null], null],
+    ['no engines', [], sc(0, 0)],
+  ] as [string, (ReturnType<typeof sc> | null)[], ReturnType<typeof sc> | null][])('%s', (_n, scans, want) =>
+    expect(mergeScans(scans)).toEqual(want),
   );
 });

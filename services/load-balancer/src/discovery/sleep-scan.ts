@@ -73,6 +73,24 @@ export function scanSwarmForSleep(
   return { running, stopped, idleAfterMs };
 }
 
+/**
+ * DOCKER_HOSTS: the service over every engine. An engine not scanned yet (null) could hold the
+ * running replica, so until each has answered once the merge says nothing (null).
+ */
+export function mergeScans(scans: readonly (SleepScan | null)[]): SleepScan | null {
+  let running = 0;
+  let stopped = 0;
+  let idleAfterMs: number | null = null;
+  for (const s of scans) {
+    if (s === null) return null;
+    running += s.running;
+    stopped += s.stopped;
+    if (s.idleAfterMs !== null)
+      idleAfterMs = idleAfterMs === null ? s.idleAfterMs : Math.min(idleAfterMs, s.idleAfterMs);
+  }
+  return { running, stopped, idleAfterMs };
+}
+
 /** A positive integer number of ms; anything else is ignored (the autoscaler reports a bad label). */
 export function parseIdleAfter(raw: string | undefined): number | null {
   if (raw === undefined || !/^\d+$/.test(raw.trim())) return null;

@@ -285,7 +285,13 @@ export class HoldController {
     this.askWake();
   }
 
+  /** Shutdown: every held request gets its 503 now (it would otherwise wait out the grace period). */
   stop(): void {
+    for (const h of this.queue.drain()) {
+      const p = h.item;
+      if (p.onClose) p.res.off('close', p.onClose);
+      reject(p.res, HOLD_ERRORS.shutdown, 'the balancer is shutting down', 1);
+    }
     this.disarmDeadline();
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.wakeTimer = null;
