@@ -1,27 +1,35 @@
 import { describe, expect, it } from 'vitest';
-import { bookedBy, coresBusy } from './engine-capacity.js';
+import { bookedBy, type CpuCounters, coresBetween, countersOf } from './engine-capacity.js';
 
-const sample = (total: number, preTotal: number, system: number, preSystem: number, cpus = 2) => ({
-  cpu_stats: { cpu_usage: { total_usage: total }, system_cpu_usage: system, online_cpus: cpus },
-  precpu_stats: { cpu_usage: { total_usage: preTotal }, system_cpu_usage: preSystem },
-});
+const c = (total: number, system: number, cpus = 2): CpuCounters => ({ total, system, cpus });
 
-describe('coresBusy (one stats answer → cores in use)', () => {
+describe('coresBetween (two samples of a container → cores in use)', () => {
   it.each([
     // host CPU time over 1 s on 2 cores is 2e9 ns
-    ['one core burning on a 2-core host', sample(2e9, 1e9, 4e9, 2e9), 1],
-    ['idle', sample(1e9, 1e9, 4e9, 2e9), 0],
-    ['both cores', sample(3e9, 1e9, 4e9, 2e9), 2],
-    ['a quarter of a core on 4 cores', sample(1.25e9, 1e9, 8e9, 4e9, 4), 0.25],
-    ['no earlier sample (one-shot answer)', { cpu_stats: sample(2e9, 0, 4e9, 0).cpu_stats }, undefined],
-    ['earlier sample without system time', sample(2e9, 1e9, 4e9, 0), undefined],
-    ['no host time passed', sample(2e9, 1e9, 4e9, 4e9), undefined],
-    ['counter reset (container restarted) reads 0, not negative', sample(1e8, 1e9, 4e9, 2e9), 0],
-    ['empty answer (container stopped)', {}, undefined],
-  ] as const)('%s', (_name, s, expected) => {
-    const got = coresBusy(s);
+    ['one core burning on a 2-core host', c(1e9, 2e9), c(2e9, 4e9), 1],
+    ['idle', c(1e9, 2e9), c(1e9, 4e9), 0],
+    ['both cores', c(1e9, 2e9), c(3e9, 4e9), 2],
+    ['a quarter of a core on 4 cores', c(1e9, 4e9, 4), c(1.25e9, 8e9, 4), 0.25],
+    ['no host time passed', c(1e9, 4e9), c(2e9, 4e9), undefined],
+    ['counter reset (container restarted) reads 0, not negative', c(1e9, 2e9), c(1e8, 4e9), 0],
+  ] as const)('%s', (_name, prev, cur, expected) => {
+    const got = coresBetween(prev, cur);
     if (expected === undefined) expect(got).toBeUndefined();
     else expect(got).toBeCloseTo(expected, 9);
+  });
+});
+
+describe('countersOf (one one-shot stats answer)', () => {
+  it.each([
+    [
+      'a running container',
+      { cpu_stats: { cpu_usage: { total_usage: 5 }, system_cpu_usage: 10, online_cpus: 2 } },
+      { total: 5, system: 10, cpus: 2 },
+    ],
+    ['a stopped container (empty counters)', { cpu_stats: { cpu_usage: {}, online_cpus: 0 } }, undefined],
+    ['an empty answer', {}, undefined],
+  ] as const)('%s', (_name, s, expected) => {
+    expect(countersOf(s)).toEqual(expected);
   });
 });
 

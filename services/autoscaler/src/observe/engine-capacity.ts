@@ -1,6 +1,6 @@
 // One engine's capacity and bookings, observed once per tick for placement: cores and memory
 // from `docker info`, bookings from the limits of its running containers (owned or not), the
-// CPU those containers were measured using (one stats sample each, limited or not), and the
+// CPU those containers were measured using since the last observe (limited or not), and the
 // free disk of its data root when that directory is visible from here.
 //
 // Measured CPU comes from the engine's own stats API rather than a Prometheus node query: every
@@ -20,64 +20,85 @@ export function bookedBy(hc: Pick<Docker.HostConfig, 'NanoCpus' | 'CpuQuota' | '
   return { cpu, memory: hc.Memory ?? 0 };
 }
 
-/** The parts of one `GET /containers/{id}/stats?stream=false` answer the CPU reading uses. */
+/** The parts of one `GET /containers/{id}/stats?stream=false&one-shot=true` answer the CPU reading uses. */
 export interface CpuSample {
   cpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number; online_cpus?: number };
-  precpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number };
+}
+
+/** A container's cumulative CPU counters at one sample (ns of its CPU time, ns of host CPU time). */
+export interface CpuCounters {
+  total: number;
+  system: number;
+  cpus: number;
+}
+
+/** Pure: the counters of one stats answer; undefined when it has none (container stopped). */
+export function countersOf(s: CpuSample): CpuCounters | undefined {
+  const total = s.cpu_stats?.cpu_usage?.total_usage;
+  const system = s.cpu_stats?.system_cpu_usage;
+  const cpus = s.cpu_stats?.online_cpus;
+  if (total === undefined || !system || !cpus) return undefined;
+  return { total, system, cpus };
 }
 
 /**
- * Pure: the cores a container was busy on between the engine's two samples in one stats
- * answer (container CPU time over host CPU time, times the host's cores: what `docker stats`
- * shows as a percentage, divided by 100). undefined when the answer has no earlier sample.
+ * Pure: the cores a container was busy on between two samples (its CPU time over the host's
+ * CPU time, times the host's cores: what `docker stats` shows as a percentage, divided by 100).
+ * undefined when no host time passed between them.
  */
-export function coresBusy(s: CpuSample): number | undefined {
-  const total = s.cpu_stats?.cpu_usage?.total_usage;
-  const preTotal = s.precpu_stats?.cpu_usage?.total_usage;
-  const system = s.cpu_stats?.system_cpu_usage;
-  const preSystem = s.precpu_stats?.system_cpu_usage;
-  const cpus = s.cpu_stats?.online_cpus;
-  if (total === undefined || preTotal === undefined || !system || !preSystem || !cpus) return undefined;
-  const dSystem = system - preSystem;
+export function coresBetween(prev: CpuCounters, cur: CpuCounters): number | undefined {
+  const dSystem = cur.system - prev.system;
   if (dSystem <= 0) return undefined;
-  return Math.max(0, ((total - preTotal) / dSystem) * cpus);
+  // a restarted container's counter starts again from 0: busy 0, not negative
+  return Math.max(0, ((cur.total - prev.total) / dSystem) * cur.cpus);
 }
 
-/** How long one observe waits for the engine's stats; a container that answers later counts as idle. */
+/** How long one observe waits for a container's stats; one that answers later gives no reading. */
 export const STATS_TIMEOUT_MS = 3000;
 
 /**
- * Cores the engine's running containers use now: one stats answer per container, all at once
- * (the engine takes about a second per answer to have two samples), each bounded by
- * STATS_TIMEOUT_MS. undefined when no container gave a reading (nothing running, or the
- * engine does not answer stats): placement then counts bookings only.
+ * Cores the engine's running containers used since the previous call: one one-shot stats
+ * answer per container, all at once, each bounded by STATS_TIMEOUT_MS, against the counters
+ * `previous` kept from the last call (updated here; containers gone are dropped). One-shot,
+ * because a plain stats answer waits about 2 s for a second sample of its own, on every tick;
+ * so the window is the time between two observes (the tick). A container seen for the first
+ * time gives no reading yet. undefined when no container gave one: placement then counts
+ * bookings only.
  */
 export async function measureCpuUsed(
   docker: Docker,
   ids: readonly string[],
+  previous: Map<string, CpuCounters>,
   timeoutMs = STATS_TIMEOUT_MS,
 ): Promise<number | undefined> {
   const readings = await Promise.all(
     ids.map(async (id) => {
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => resolve(undefined), timeoutMs);
-      });
+      let cur: CpuCounters | undefined;
       try {
-        const sample = docker
-          .getContainer(id)
-          .stats({ stream: false })
-          .then((s) => coresBusy(s as CpuSample))
-          .catch(() => undefined); // gone between list and stats: it uses nothing
-        return await Promise.race([sample, late]);
-      } finally {
-        clearTimeout(timer);
+        const s = await docker.getContainer(id).stats({
+          stream: false,
+          'one-shot': true,
+          abortSignal: AbortSignal.timeout(timeoutMs),
+        } as {
+          stream: false;
+        });
+        cur = countersOf(s as CpuSample);
+      } catch {
+        // gone between list and stats, or later than the bound: no reading this time
+        return undefined;
       }
+      const prev = previous.get(id);
+      if (cur) previous.set(id, cur);
+      return prev && cur ? coresBetween(prev, cur) : undefined;
     }),
   );
+  for (const id of previous.keys()) if (!ids.includes(id)) previous.delete(id);
   const known = readings.filter((r): r is number => r !== undefined);
   return known.length === 0 ? undefined : known.reduce((a, b) => a + b, 0);
 }
+
+/** Each engine's containers' counters at the last observe (by engine id): the start of the next window. */
+const lastCounters = new Map<string, Map<string, CpuCounters>>();
 
 /**
  * Disk of the engine's data root: only for an engine on a local socket whose DockerRootDir
@@ -103,10 +124,13 @@ export function diskOf(
 export async function readHostState(engine: Engine): Promise<HostState> {
   const info = await engine.docker.info();
   const running = await engine.docker.listContainers();
-  // started now, read after the bookings: the engine's one-second sampling overlaps the inspects
+  const previous = lastCounters.get(engine.id) ?? new Map<string, CpuCounters>();
+  lastCounters.set(engine.id, previous);
+  // started now, awaited after the bookings: the stats answers overlap the inspects
   const cpuUsed = measureCpuUsed(
     engine.docker,
     running.map((c) => c.Id),
+    previous,
   );
   let cpuBooked = 0;
   let memoryBooked = 0;
