@@ -6,12 +6,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { median } from './lib/load.js';
 import { repoRoot } from './lib/procs.js';
 import { barChart, lineChart } from './lib/svg.js';
 import { type AutoscalerResult, autoscalerReaction } from './scenarios/autoscaler-reaction.js';
 import { type BalancingResult, balancing, type ConfigResult } from './scenarios/balancing.js';
 import { type FootprintResult, footprint } from './scenarios/footprint.js';
 import { type OverheadResult, proxyOverhead } from './scenarios/proxy-overhead.js';
+import { type ScaleToZeroResult, scaleToZero } from './scenarios/scale-to-zero.js';
 import { SIGNAL_SCENARIOS, type SignalResult, type SignalScenario, signals } from './scenarios/signals.js';
 import { type SoakResult, soak } from './scenarios/soak.js';
 
@@ -22,6 +24,7 @@ const SCENARIOS = [
   ...SIGNAL_SCENARIOS,
   'autoscaler',
   'footprint',
+  'scale-to-zero',
   'soak',
 ] as const;
 type AnyResult =
@@ -30,6 +33,7 @@ type AnyResult =
   | SignalResult
   | AutoscalerResult
   | FootprintResult
+  | ScaleToZeroResult
   | SoakResult;
 type Scenario = (typeof SCENARIOS)[number];
 const resultsDir = join(repoRoot, 'bench', 'results');
@@ -104,6 +108,18 @@ function svgFor(name: Scenario, result: AnyResult): string {
         })),
       );
     }
+    case 'scale-to-zero': {
+      const r = result as ScaleToZeroResult;
+      return barChart(
+        'Scale to zero: first request to first byte, median of the wakes (ms)',
+        'ms',
+        r.runtimes.map((x) => ({
+          label: `${x.runtime} runtime`,
+          value: median(x.coldStartsMs),
+          note: `(burst ${x.burst.ok}/${x.burst.clients} ok)`,
+        })),
+      );
+    }
     case 'soak': {
       const r = result as SoakResult;
       return lineChart(
@@ -136,6 +152,8 @@ async function runScenario(name: Scenario): Promise<AnyResult> {
       return autoscalerReaction();
     case 'footprint':
       return footprint(secondsOverride ?? 15);
+    case 'scale-to-zero':
+      return scaleToZero(Math.max(5, runs));
     case 'soak':
       return soak(secondsOverride ?? 600);
   }
@@ -349,6 +367,44 @@ function renderDocs(): string {
       `![autoscaler](../bench/results/${as.file.replace('.json', '.svg')})`,
       '',
     );
+  }
+  const sz = latest('scale-to-zero');
+  if (sz) {
+    const r = sz.data.result as ScaleToZeroResult;
+    out.push('## Scale to zero', '', `${sz.data.date} · \`${sz.data.command}\` · ${sz.data.machine}`, '');
+    out.push(
+      `The service sleeps after ${r.idleAfterMs / 1000} s without a request; the next request is held by the balancer, which asks the autoscaler to wake it (one admin call). Docker runtime: the kept, stopped container is started (image cached); local runtime: a new process. Time from sending the first request until its response headers arrive, over ${r.runs} sleeps and wakes in a row; then ${r.runtimes[0]?.burst.clients ?? 50} clients at once at a sleeping service.`,
+      '',
+      '| runtime | first byte, median ms | min–max ms | failed | burst ok | burst slowest ms | replicas after the burst |',
+      '|---|---|---|---|---|---|---|',
+    );
+    for (const x of r.runtimes)
+      out.push(
+        `| ${x.runtime} | ${f1(median(x.coldStartsMs))} | ${f1(Math.min(...x.coldStartsMs))}–${f1(Math.max(...x.coldStartsMs))} | ${x.coldFailed} | ${x.burst.ok}/${x.burst.clients} | ${f1(x.burst.slowestMs)} | ${x.burst.replicasAfter} |`,
+      );
+    const w = r.warm;
+    out.push(
+      '',
+      `Warm path: two balancers over one trivial backend, one with hold-and-wake configured (WAKE_URL) and one without, taking turns, autocannon ${w.connections} connections, ${w.seconds} s per run, median of ${w.runs}: off ${w.off.rps.toFixed(0)} req/s p50 ${f1(w.off.p50)} ms; on ${w.on.rps.toFixed(0)} req/s p50 ${f1(w.on.p50)} ms.`,
+      '',
+      '| target | figure | verdict |',
+      '|---|---|---|',
+    );
+    const docker = r.runtimes.find((x) => x.runtime === 'docker');
+    if (docker)
+      out.push(
+        `| docker runtime: first request to first byte ≤ 1.5 s | median ${f1(median(docker.coldStartsMs))} ms, worst ${f1(Math.max(...docker.coldStartsMs))} ms | ${verdict(median(docker.coldStartsMs) <= 1500)} |`,
+      );
+    for (const x of r.runtimes)
+      out.push(
+        `| ${x.runtime}: 0 failed among ${x.burst.clients} clients arriving during a wake | ${x.burst.failed} failed | ${verdict(x.burst.failed === 0 && x.coldFailed === 0)} |`,
+      );
+    out.push(
+      `| warm path with the feature on: ≥ 0.98× req/s | ${w.rpsRatio.toFixed(3)}× | ${verdict(w.rpsRatio >= 0.98)} |`,
+      `| warm path with the feature on: ≤ 0.2 ms added p50 | ${w.p50AddedMs >= 0 ? '+' : ''}${w.p50AddedMs.toFixed(2)} ms | ${verdict(w.p50AddedMs <= 0.2)} |`,
+      '',
+    );
+    if (r.notMeasured.length) out.push(`Not measured: ${r.notMeasured.join('; ')}.`, '');
   }
   const fp = latest('footprint');
   const sk = latest('soak');

@@ -202,6 +202,19 @@ describe('scale to zero in the loop', () => {
     expect(loop.status().sleeping).toBe(false);
   });
 
+  it('asleep while the balancer says awake (it restarted, or static backends): the sleep is announced again', async () => {
+    const now = { t: 1_000_000 };
+    let state: ServiceView['state'] = 'awake';
+    const { loop, runtime } = setup({ count: 0, now, service: () => ({ state, lastRequestAt: null }) });
+    expect((await loop.tick()).reason).toBe('Sleeping');
+    expect(states.map((x) => x.state)).toEqual(['sleeping']);
+    state = 'sleeping'; // the balancer knows now: nothing more is sent
+    now.t += 5_000;
+    expect((await loop.tick()).reason).toBe('Sleeping');
+    expect(states.map((x) => x.state)).toEqual(['sleeping']);
+    expect(runtime.calls).toEqual([]);
+  });
+
   it('counts its own start as the last request when the balancer has seen none', async () => {
     const now = { t: 1_000_000 };
     const { loop, runtime } = setup({ count: 1, now, service: () => ({ lastRequestAt: null }) });

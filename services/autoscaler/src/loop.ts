@@ -267,6 +267,11 @@ export class ScalingLoop {
 
     let decision = this.toDecision(now, census, result);
     if (sleep) this.reportSleep(sleep, decision);
+    if (sleep?.kind === 'asleep' && !this.o.dryRun && snapshot?.service?.state === 'awake') {
+      // Asleep, but the balancer does not know: it restarted, or its discovery cannot see a
+      // stopped replica (static backends, the local runtime). Told again, it holds and wakes us.
+      await this.o.scaleToZero?.announcer.sleeping(`still asleep: ${decision.message}`);
+    }
     // A wake's held count is acted on by this tick; later ticks see the balancer's own count.
     this.wakeHeld = null;
     if (sleep?.kind === 'wake') this.activeSince = now;
