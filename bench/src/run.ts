@@ -412,6 +412,7 @@ function renderDocs(): string {
   if (fp) {
     const r = fp.data.result as FootprintResult;
     const hr = r.rows.find((x) => x.target === 'headroom');
+    const bare = r.rows.find((x) => x.target.startsWith('bare node:http'));
     out.push(
       `${fp.data.date} · \`${fp.data.command}\` · ${fp.data.machine}`,
       '',
@@ -431,6 +432,12 @@ function renderDocs(): string {
         '| target | figure | verdict |',
         '|---|---|---|',
         `| balancer RSS ≤ 120 MB with ${r.connections} concurrent keep-alive connections | peak ${f1(hr.peakRssMiB * 1.048576)} MB (${f1(hr.peakRssMiB)} MiB; ${f1(r.headroomAfterMiB)} MiB 2 s after) | ${verdict(hr.peakRssMiB * 1.048576 <= 120)} |`,
+        `| idle ≤ 70 MiB | ${f1(hr.idleRssMiB)} MiB | ${verdict(hr.idleRssMiB <= 70)} |`,
+        ...(bare
+          ? [
+              `| peak at ${r.connections} connections ≤ 1.4× the bare node:http server in the same run | ${(hr.peakRssMiB / bare.peakRssMiB).toFixed(2)}× (${f1(hr.peakRssMiB)} vs ${f1(bare.peakRssMiB)} MiB) | ${verdict(hr.peakRssMiB <= 1.4 * bare.peakRssMiB)} |`,
+            ]
+          : []),
         '',
       );
     out.push(`![footprint](../bench/results/${fp.file.replace('.json', '.svg')})`, '');

@@ -43,7 +43,7 @@ export const LB_METRICS = {
   serviceState: 'headroom_lb_service_state',
   /** Requests held now for a sleeping or waking service. */
   heldRequests: 'headroom_lb_held_requests',
-  /** Held requests by how they ended (`outcome`: released, timeout, overflow, client-gone). */
+  /** Held requests by how they ended (`outcome`: released, timeout, overflow, client-gone, page: a browser shown the waiting page). */
   heldTotal: 'headroom_lb_held_requests_total',
   /** Time from a request being held to its release to a replica. */
   holdDuration: 'headroom_lb_hold_duration_seconds',

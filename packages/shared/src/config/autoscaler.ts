@@ -102,7 +102,10 @@ export const autoscalerConfigSchema = z.object({
     4,
     1_048_576,
   )('Memory limit of new replicas (MiB) when there is no template.'),
-  CPU_OVERCOMMIT: env.number(1, 100)(1, 'Placement: CPU limits may add up to capacity × this on a host.'),
+  CPU_OVERCOMMIT: env.number(1, 100)(
+    1,
+    "Placement: CPU taken on a host (the larger of its containers' limits and their measured use) may add up to capacity × this.",
+  ),
   MEMORY_RESERVE_MB: env.int(0, 1_048_576)(256, 'Placement: memory kept free on every host.'),
   DISK_RESERVE_MB: env.int(0, 1_048_576_000)(1024, 'Placement: disk kept free on every host.'),
   LOCAL_CPU_QUOTA: env.number(0.01, 1024)(
