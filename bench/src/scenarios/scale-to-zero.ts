@@ -129,6 +129,19 @@ function runningContainers(service: string): number {
     .filter(Boolean).length;
 }
 
+/** The autoscaler settings both runtimes share: scale to zero after IDLE_MS, up to 4 replicas. */
+function sleepyScaler(port: number, lb: Lb): Record<string, string> {
+  return {
+    MIN_REPLICAS: '0',
+    MAX_REPLICAS: '4',
+    SCALE_TO_ZERO_AFTER_MS: String(IDLE_MS),
+    INTERVAL_MS: '1000',
+    ADMIN_PORT: String(port),
+    HOST: '127.0.0.1',
+    LB_ADMIN_URL: lb.admin,
+  };
+}
+
 async function dockerRuntime(runs: number): Promise<WakeRuntimeResult> {
   const service = `bench-s2z-${process.pid}`;
   ensureBackendImage();
@@ -153,13 +166,7 @@ async function dockerRuntime(runs: number): Promise<WakeRuntimeResult> {
       RUNTIME: 'docker',
       SERVICE: service,
       PROMETHEUS_URL: prom.url,
-      MIN_REPLICAS: '0',
-      MAX_REPLICAS: '4',
-      SCALE_TO_ZERO_AFTER_MS: String(IDLE_MS),
-      INTERVAL_MS: '1000',
-      ADMIN_PORT: String(scalerPort),
-      HOST: '127.0.0.1',
-      LB_ADMIN_URL: lb.admin,
+      ...sleepyScaler(scalerPort, lb),
       STOP_GRACE_SECONDS: '2',
       // nothing runs yet: the first wake creates the replica from these (not timed), and every
       // sleep after it keeps that container stopped for the next wake to start
@@ -195,13 +202,7 @@ async function localRuntime(runs: number): Promise<WakeRuntimeResult> {
   try {
     scaler = spawnService('autoscaler', {
       RUNTIME: 'local',
-      MIN_REPLICAS: '0',
-      MAX_REPLICAS: '4',
-      SCALE_TO_ZERO_AFTER_MS: String(IDLE_MS),
-      INTERVAL_MS: '1000',
-      ADMIN_PORT: String(scalerPort),
-      HOST: '127.0.0.1',
-      LB_ADMIN_URL: lb.admin,
+      ...sleepyScaler(scalerPort, lb),
     });
     return await measureWakes('local', lb, runs, async () => (await serviceState(lb.admin)).backends);
   } finally {
