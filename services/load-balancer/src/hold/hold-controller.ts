@@ -162,7 +162,7 @@ export class HoldController {
   hold(req: IncomingMessage, res: ServerResponse, resume: Resume): void {
     this.event({ kind: 'request' });
     if (wantsWaitingPage(req.headers.accept, this.settings.htmlPage)) {
-      this.askWake();
+      this.askWake(1);
       this.metrics?.total.inc({ outcome: 'page' });
       writeWaitingPage(res, retryAfterSeconds(this.settings.timeoutMs));
       return;
@@ -235,9 +235,10 @@ export class HoldController {
     this.armDeadline();
   }
 
-  private askWake(): void {
+  /** `waiting`: at least this many wait (a browser shown the waiting page is not in the queue). */
+  private askWake(waiting = 0): void {
     if (!this.enabled || this.status.state === 'awake' || this.wakeTimer) return;
-    const d = planWake(this.calls, this.queue.size, this.now(), this.wake);
+    const d = planWake(this.calls, Math.max(waiting, this.queue.size), this.now(), this.wake);
     if (d.call) {
       void this.sendWake();
       return;

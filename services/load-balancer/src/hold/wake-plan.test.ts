@@ -27,6 +27,14 @@ const table: [string, WakeCalls, number, number, ReturnType<typeof planWake>][] 
   ['third failure: 800 ms', c(0, 1, 3), 1, 799, { call: false, retryAt: 800 }],
   ['many failures: capped', c(0, 1, 20), 1, 999, { call: false, retryAt: 1_000 }],
   ['many failures, after the cap', c(0, 1, 20), 1, 1_000, { call: true }],
+  [
+    'failed, but every held request has timed out: no retry for nobody',
+    c(0, 1, 2),
+    0,
+    10_000,
+    { call: false, retryAt: null },
+  ],
+  ['failed, a new request waits: retry after backoff', c(0, 0, 2), 1, 10_000, { call: true }],
 ];
 
 describe('planWake', () => {

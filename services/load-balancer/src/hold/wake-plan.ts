@@ -40,7 +40,9 @@ export function planWake(calls: WakeCalls, held: number, now: number, s: WakeSet
   if (calls.lastAt === null) return { call: true };
   const wait =
     calls.failures > 0 ? Math.min(s.maxBackoffMs, s.backoffMs * 2 ** (calls.failures - 1)) : s.minIntervalMs;
-  const pending = calls.failures > 0 || held > calls.lastHeld;
+  // a failed call is retried only while somebody waits: once every held request has timed out,
+  // the autoscaler is not woken for nobody (the next request asks again)
+  const pending = (calls.failures > 0 && held > 0) || held > calls.lastHeld;
   if (!pending) return { call: false, retryAt: null };
   const at = calls.lastAt + Math.max(wait, s.minIntervalMs);
   return now >= at ? { call: true } : { call: false, retryAt: at };
