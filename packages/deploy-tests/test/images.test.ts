@@ -93,10 +93,18 @@ describe('images built by deploy/build-images.sh', () => {
 
   it.each([
     { svc: 'load-balancer', env: ['DISCOVERY=docker'] },
-    // MIN_REPLICAS=0: it observes the engine every tick and creates nothing
+    // asleep (scale to zero; the balancer it would ask is not there): it observes the engine
+    // every tick and creates nothing
     {
       svc: 'autoscaler',
-      env: ['RUNTIME=docker', 'PROMETHEUS_URL=http://127.0.0.1:9', 'INTERVAL_MS=1000', 'MIN_REPLICAS=0'],
+      env: [
+        'RUNTIME=docker',
+        'PROMETHEUS_URL=http://127.0.0.1:9',
+        'INTERVAL_MS=1000',
+        'MIN_REPLICAS=0',
+        'SCALE_TO_ZERO_AFTER_MS=3600000',
+        'LB_ADMIN_URL=http://127.0.0.1:9',
+      ],
     },
   ])(
     'headroom/$svc started as root drops to node with the socket group of this host and reaches the engine',
