@@ -1,7 +1,7 @@
 // The few read-only Docker Engine API calls the balancer makes (list, inspect, events, stats,
 // and the Swarm service/task/node lists), spoken over the undici the proxy already loads.
 // Why not dockerode here: importing it loads ssh2 (whose WebAssembly crypto reserves 16 MiB)
-// and gRPC/protobuf for BuildKit sessions, about 28 MiB of resident memory in a process whose
+// and gRPC/protobuf for BuildKit sessions: 16 MiB more external memory and 5 MiB more heap, measured in a process whose
 // budget on an edge box is ~70 MiB, for six GET endpoints (docs/benchmarks.md, "Footprint").
 // The autoscaler, which creates and starts containers, keeps dockerode. The response types are
 // dockerode's (@types/dockerode, types only: nothing of it is loaded at run time), so a dockerode
