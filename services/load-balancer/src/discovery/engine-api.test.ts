@@ -13,6 +13,12 @@ describe('targetFromDockerHost', () => {
   });
 });
 
+it('an ssh:// DOCKER_HOST is refused with the variable and the reason (dockerode spoke ssh; this client does not)', () => {
+  expect(() => targetFromDockerHost('ssh://me@host')).toThrow(
+    /DOCKER_HOST="ssh:\/\/me@host".*unix:\/\/ or tcp:\/\//,
+  );
+});
+
 describe('EngineClient (real engine)', () => {
   it('lists, and a missing container is an EngineApiError with status 404 and the engine message', async () => {
     const c = new EngineClient({ socketPath: '/var/run/docker.sock' });

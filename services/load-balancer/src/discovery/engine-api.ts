@@ -59,6 +59,8 @@ export function targetFromDockerHost(
   env: Record<string, string | undefined> = process.env,
 ): EngineTarget {
   if (dockerHost.startsWith('unix://')) return { socketPath: dockerHost.slice('unix://'.length) };
+  if (!/^(tcp|http|https):\/\//.test(dockerHost))
+    throw new Error(`DOCKER_HOST="${dockerHost}": the balancer reaches engines at unix:// or tcp:// only`);
   const url = new URL(dockerHost.replace(/^tcp:/, 'http:'));
   const tlsOn = url.protocol === 'https:' || (env.DOCKER_TLS_VERIFY ?? '') !== '';
   const certs = env.DOCKER_CERT_PATH;
