@@ -27,6 +27,42 @@ export const LB_LABELS = {
    * next request and wakes it. Overrides the autoscaler's SCALE_TO_ZERO_AFTER_MS.
    */
   idleAfter: 'lb.idle.after',
+  /** Front door: comma-separated host names this service answers (`*.example.com` wildcards). */
+  host: 'lb.host',
+  /** Front door: a path prefix this service answers (segment-aware: `/api` matches `/api` and `/api/…`). */
+  path: 'lb.path',
+  /** `true` removes the `lb.path` prefix before forwarding. */
+  pathStrip: 'lb.path.strip',
+  /** Statuses that count as up for the HTTP health check, e.g. `200-499` (default 200-399). */
+  healthStatus: 'lb.health.status',
+  /** `true` answers the service's plain-HTTP requests with a 308 to https. */
+  tlsRedirect: 'lb.tls.redirect',
+  /** Per-service body/response idle timeout in ms (long streams: SSE, long-poll). */
+  timeoutBody: 'lb.timeout.body',
+  /** A static per-backend concurrency limit for the service (overrides the adaptive limit). */
+  maxconn: 'lb.maxconn',
+} as const;
+
+/** Traefik labels Headroom imports when a container has `traefik.enable=true` and no `lb.*` label. */
+export const TRAEFIK_LABELS = {
+  enable: 'traefik.enable',
+  /** Prefix of `traefik.http.routers.<name>.rule`. */
+  routerPrefix: 'traefik.http.routers.',
+  /** Prefix of `traefik.http.services.<name>.loadbalancer.server.port`. */
+  servicePrefix: 'traefik.http.services.',
+} as const;
+
+/** Labels that put a service under the autoscaler (one set per service, like a KEDA ScaledObject). */
+export const AUTOSCALE_LABELS = {
+  /** `true`: the autoscaler scales this service. */
+  enable: 'autoscale.enable',
+  min: 'autoscale.min',
+  max: 'autoscale.max',
+  /** Targets per metric; the metrics named are the ones used. */
+  targetCpu: 'autoscale.target.cpu',
+  targetMemory: 'autoscale.target.memory',
+  targetRps: 'autoscale.target.rps',
+  targetConcurrency: 'autoscale.target.concurrency',
 } as const;
 
 /** Labels the autoscaler writes on the replicas it creates. It never touches a container without them. */
