@@ -7,7 +7,8 @@ const alias = {
 
 // unit: the checked-in configs read as plain data (Grafana JSON, PromQL names). integration:
 // real tools on them (promtool, docker-compose config) and the images built and started on the
-// real engine. e2e: the whole compose stack and a single-node Swarm, one file at a time.
+// real engine. e2e: the compose stack, a single-node Swarm, several engines and a multi-node
+// Swarm in network namespaces, scale to zero with the real balancer and autoscaler; one file at a time.
 export default defineConfig({
   resolve: { alias },
   test: {

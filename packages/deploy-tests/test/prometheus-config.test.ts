@@ -57,4 +57,14 @@ describe('prometheus/', () => {
       );
     }
   });
+
+  // docs/deploy.md says the balancer, the autoscaler and node-exporter on a Swarm are each
+  // labelled with their node: every task-discovered job but the backends' must set it.
+  it('labels every Swarm job of the stack with its node', () => {
+    for (const job of jobsOf('prometheus/prometheus-swarm.yml')) {
+      if (!job.dockerswarm_sd_configs || job.job_name === 'headroom-backends') continue;
+      const targets = (job.relabel_configs ?? []).map((r) => r.target_label);
+      expect(targets, `${job.job_name} sets node`).toContain('node');
+    }
+  });
 });
