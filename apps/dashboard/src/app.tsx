@@ -122,7 +122,9 @@ export function App() {
           <BurstButton run={run} />
         </div>
         <div className="backends-with-timeline">
-          <BackendsTable backends={list} burning={burning} onToggleCpu={(id) => void toggleCpu(id)} />
+          <div className="table-scroll">
+            <BackendsTable backends={list} burning={burning} onToggleCpu={(id) => void toggleCpu(id)} />
+          </div>
           <TransitionsTimeline events={events.data?.events} />
         </div>
       </section>

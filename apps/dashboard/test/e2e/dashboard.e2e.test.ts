@@ -137,4 +137,38 @@ describe('dashboard in Chromium', () => {
       body: '{"on":false}',
     });
   });
+
+  // The layout holds at common widths: nothing of the backends table (its last column, CPU stress,
+  // above all) lies under the transitions timeline, and each stress button is the element a click
+  // at its centre reaches. A screenshot per width is kept in artifacts/ for a look.
+  it.each([1280, 1400, 1920])('lays out the backends table beside the timeline at %i px', async (width) => {
+    await page.setViewportSize({ width, height: 1200 });
+    await page.goto(`${admin}/`);
+    await page.getByText('3/3 backends healthy').waitFor({ timeout: 15_000 });
+    const timeline = await page.locator('aside.timeline').boundingBox();
+    expect(timeline).not.toBeNull();
+    const cells = page.locator('table.backends th, table.backends td');
+    const boxes = await cells.evaluateAll((els) =>
+      els.map((e) => {
+        const r = e.getBoundingClientRect();
+        return { x: r.x + window.scrollX, y: r.y + window.scrollY, w: r.width, h: r.height, text: e.textContent };
+      }),
+    );
+    const t = timeline!;
+    const overlapping = boxes.filter(
+      (b) => b.x < t.x + t.width && b.x + b.w > t.x && b.y < t.y + t.height && b.y + b.h > t.y,
+    );
+    expect(overlapping.map((b) => b.text)).toEqual([]);
+    for (const button of await page.locator('table.backends button.toggle').all()) {
+      await button.scrollIntoViewIfNeeded();
+      const hit = await button.evaluate((el) => {
+        const r = el.getBoundingClientRect();
+        const top = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+        return top === el || el.contains(top);
+      });
+      expect(hit, 'the CPU stress button is reachable').toBe(true);
+    }
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: `${artifacts}/dashboard-${width}.png`, fullPage: true });
+  });
 });
