@@ -151,7 +151,13 @@ describe('dashboard in Chromium', () => {
     const boxes = await cells.evaluateAll((els) =>
       els.map((e) => {
         const r = e.getBoundingClientRect();
-        return { x: r.x + window.scrollX, y: r.y + window.scrollY, w: r.width, h: r.height, text: e.textContent };
+        return {
+          x: r.x + window.scrollX,
+          y: r.y + window.scrollY,
+          w: r.width,
+          h: r.height,
+          text: e.textContent,
+        };
       }),
     );
     const t = timeline!;
