@@ -6,7 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupStaleEngines, ENGINE_STATE_ROOT, type EngineCluster, startEngines } from '../src/engines.js';
+import {
+  cleanupStaleEngines,
+  ENGINE_STATE_ROOT,
+  type EngineCluster,
+  startEngines,
+} from '../src/engines/index.js';
 import { waitFor } from '../src/wait-for.js';
 
 const IMAGE = 'headroom/backend:latest';

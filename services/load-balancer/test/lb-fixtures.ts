@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { freePort, type ServiceProcess, spawnService, waitFor } from '@headroom/testkit';
+import { type ServiceProcess, startBalancer, waitFor } from '@headroom/testkit';
 
 export interface RunningLb {
   proc: ServiceProcess;
@@ -12,26 +12,15 @@ export interface RunningLb {
   stop(): Promise<number | null>;
 }
 
+/** The balancer with this file's test defaults (static discovery, fast health checks, no slow start). */
 export async function startLb(env: Record<string, string>): Promise<RunningLb> {
-  const [port, adminPort] = [await freePort(), await freePort()];
-  const proc = spawnService('load-balancer', {
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    ADMIN_PORT: String(adminPort),
+  const lb = await startBalancer({
     DISCOVERY: 'static',
     HEALTH_INTERVAL_MS: '200',
     SLOW_START_MS: '0',
     ...env,
   });
-  const admin = `http://127.0.0.1:${adminPort}`;
-  await waitFor(
-    async () => {
-      if (proc.child.exitCode !== null) throw new Error(`balancer exited: ${proc.output()}`);
-      return (await fetch(`${admin}/healthz`)).ok;
-    },
-    { timeoutMs: 15_000, message: 'balancer /healthz' },
-  );
-  return { proc, proxy: `http://127.0.0.1:${port}`, admin, stop: () => proc.stop() };
+  return { proc: lb, proxy: lb.proxy, admin: lb.admin, stop: () => lb.stop() };
 }
 
 export async function healthyCount(admin: string): Promise<number> {

@@ -1,0 +1,3 @@
+export { cleanupStaleEngines } from './cleanup.js';
+export { startEngines } from './start.js';
+export * from './types.js';
