@@ -47,6 +47,20 @@ export const LB_METRICS = {
   heldTotal: 'headroom_lb_held_requests_total',
   /** Time from a request being held to its release to a replica. */
   holdDuration: 'headroom_lb_hold_duration_seconds',
+  /**
+   * Per replica (labels `service`, `replica`, `backend`), needing nothing from the app: the
+   * integral of its in-flight requests over time, a counter whose rate() is the time-averaged
+   * concurrency over the window (Knative's average concurrent requests), from dispatch to last byte.
+   */
+  replicaBusySeconds: 'headroom_lb_replica_busy_seconds_total',
+  /** Per replica: the container's CPU time from the engine's stats (its cgroup's usage), a counter. */
+  replicaCpuSeconds: 'headroom_lb_replica_cpu_seconds_total',
+  /** Per replica: the cores it may use: its CPU limit, else the host's online cores. */
+  replicaCpuLimit: 'headroom_lb_replica_cpu_limit_cores',
+  /** Per replica: its working set (memory use less reclaimable page cache), bytes. */
+  replicaMemory: 'headroom_lb_replica_memory_bytes',
+  /** Per replica: the memory it may use: its limit, else the host's memory, bytes. */
+  replicaMemoryLimit: 'headroom_lb_replica_memory_limit_bytes',
 } as const;
 
 export const AUTOSCALER_METRICS = {
@@ -69,8 +83,10 @@ export const RECORDED_SERIES = {
   replicaCpuUtilization: 'headroom:replica_cpu_utilization:ratio',
   /** Resident memory / memory limit per replica. */
   replicaMemoryUtilization: 'headroom:replica_memory_utilization:ratio',
-  /** Requests per second per replica, as seen by the replica. */
+  /** Requests per second per replica, as the balancer counts them (any app). */
   replicaRequestRate: 'headroom:replica_requests:rate1m',
+  /** Time-averaged requests in flight per replica, as the balancer counts them (any app). */
+  replicaConcurrency: 'headroom:replica_concurrency:avg',
 } as const;
 
 /** Label names used on the series above. */

@@ -30,8 +30,10 @@ import { createProxyServer, ProxyHandler } from './proxy/proxy-server.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
 import { createResourceSource } from './resources/create-resource-source.js';
 import { NodeLoadSource } from './resources/node-load-source.js';
+import { ReplicaUsage } from './resources/replica-usage.js';
 import type { PublishSample } from './resources/resource-sample.js';
 import { TrafficStats } from './stats/traffic-stats.js';
+import { BusyClock } from './telemetry/busy-clock.js';
 import { createMetrics } from './telemetry/metrics.js';
 import { RequestRecorder } from './telemetry/request-recorder.js';
 import { TransitionLog } from './telemetry/transitions.js';
@@ -85,9 +87,12 @@ const core = createBalancer({
   },
 });
 const stats = new TrafficStats(config.STATS_HISTORY_SECONDS, Date.now());
-const metrics = createMetrics(core, Date.now);
+// the replica signals (headroom_lb_replica_*): in-flight over time, and the engine's raw figures
+const busy = new BusyClock();
+const usage = new ReplicaUsage();
+const metrics = createMetrics(core, Date.now, { busy, usage });
 const transitions = new TransitionLog(logger, metrics);
-const recorder = new RequestRecorder(core, stats, metrics);
+const recorder = new RequestRecorder(core, stats, metrics, busy);
 const hold = new HoldController(
   {
     timeoutMs: config.HOLD_TIMEOUT_MS,
@@ -112,7 +117,10 @@ const prober = new HttpProber(
   (id, ok, reason) => core.reportHealth(id, ok, Date.now(), reason),
   logger,
 );
-const toCore: PublishSample = (s) => core.setMetrics(s.id, s.cpu, s.mem, s.at);
+const toCore: PublishSample = (s) => {
+  usage.record(s);
+  core.setMetrics(s.id, s.cpu, s.mem, s.at);
+};
 // NODE_CPU_QUERY: every sample of a task with a node is raised to its node's load first
 const resources =
   config.NODE_CPU_QUERY !== undefined && config.PROMETHEUS_URL !== undefined
@@ -176,7 +184,11 @@ function apply(): void {
     prober,
     resources,
     logger,
-    onRemoved: (id) => void metrics.forgetBackend(id).then(() => recorder.forget(id)),
+    onRemoved: (id) =>
+      void metrics.forgetBackend(id).then(() => {
+        recorder.forget(id);
+        usage.forget(id);
+      }),
   });
   for (const id of diff.removed) {
     const spec = previous.get(id);

@@ -134,7 +134,14 @@ export class MultiEngineSource implements BackendSource {
     // Before every engine had its first try, publishing would flap backends of a slow engine in and out.
     if (!this.started && this.sources.some((s) => !s.state.reachable && s.state.error === undefined)) return;
     for (const s of this.sources) s.state.backends = s.source.lastSet().length;
-    this.publish?.(mergeEngineSets(this.sources.map((s) => s.source.lastSet())));
+    // each spec names its engine: the stats of a container are asked of the engine that runs it
+    this.publish?.(
+      mergeEngineSets(
+        this.sources.map((s) =>
+          s.source.lastSet().map((spec) => (spec.engine === s.id ? spec : { ...spec, engine: s.id })),
+        ),
+      ),
+    );
   }
 
   engines(): EngineState[] {

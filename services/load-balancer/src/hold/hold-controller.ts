@@ -97,6 +97,11 @@ export class HoldController {
     return this.status.state;
   }
 
+  /** The service whose requests this holds (LB_SERVICE). */
+  get serviceName(): string {
+    return this.settings.serviceName;
+  }
+
   get held(): number {
     return this.queue.size;
   }
@@ -331,9 +336,11 @@ function holdMetrics(registry: Registry, c: HoldController) {
   new Gauge({
     name: LB_METRICS.heldRequests,
     help: 'Requests held now for a sleeping or waking service.',
+    // by service, like every other per-service signal (the autoscaler reads demand per service)
+    labelNames: ['service'],
     registers: [registry],
     collect() {
-      this.set(c.held);
+      this.set({ service: c.serviceName }, c.held);
     },
   });
   const total = new Counter({

@@ -27,6 +27,11 @@ export interface BackendSpec {
   slowStartMs?: number | undefined;
   /** Docker container id (full), when the backend is a container: the resource source streams its stats. */
   containerId?: string | undefined;
+  /**
+   * The DOCKER_HOSTS engine the container runs on, as configured (undefined: the one engine of
+   * DOCKER_SOCKET/DOCKER_HOST): the engine its stats are asked of.
+   */
+  engine?: string | undefined;
   /** Docker health status when the container defines a HEALTHCHECK: 'starting' | 'healthy' | 'unhealthy'. */
   dockerHealth?: string | undefined;
   /** Swarm node id the task runs on (swarm discovery); undefined for docker and static backends. */

@@ -1,6 +1,7 @@
 // What resource sources publish: a backend's CPU and memory use as fractions of its
 // limit, with the time they were measured. The balancer never talks to Docker itself.
 import type { BackendSet } from '../discovery/backend-set.js';
+import type { UsageFigures } from './replica-usage.js';
 
 export interface ResourceSample {
   /** BackendSpec.id */
@@ -11,6 +12,8 @@ export interface ResourceSample {
   mem: number | null;
   /** ms since epoch when measured. */
   at: number;
+  /** The raw figures behind cpu and mem, when the source has them (Docker stats). */
+  usage?: UsageFigures | undefined;
 }
 
 /** Keeps one live measurement per backend (e.g. one Docker stats stream per container). */

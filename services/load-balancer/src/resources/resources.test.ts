@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cpuFraction, memoryFraction } from './cpu-from-stats.js';
+import { cpuFraction, memoryFraction, usageFigures } from './cpu-from-stats.js';
 import { sampleValue } from './prometheus-text.js';
 
 const stats = (dCpu: number, dSys: number, online = 4) => ({
@@ -29,6 +29,30 @@ describe('cpuFraction', () => {
   it('reads the working set over the limit', () => {
     expect(memoryFraction(stats(0, 1))).toBeCloseTo(0.2);
     expect(memoryFraction({})).toBeNull();
+  });
+});
+
+describe('usageFigures: the raw figures the replica signals export', () => {
+  it.each([
+    // [what, stats' limit, online CPUs, expected cores]
+    ['--cpus 0.5 on 4 cores: its limit', 0.5, 4, 0.5],
+    ['no limit: the host cores', undefined, 4, 4],
+    ['a limit above the host: the host cores', 8, 4, 4],
+  ])('%s', (_what, limit, online, cores) => {
+    const f = usageFigures(stats(0.125e9, 1e9, online), limit);
+    expect(f.cpuLimitCores).toBe(cores);
+    // cumulative CPU time in seconds (total_usage is ns), working set without inactive file pages
+    expect(f.cpuSeconds).toBeCloseTo(1.125);
+    expect(f.memoryBytes).toBe(200);
+    expect(f.memoryLimitBytes).toBe(1000);
+  });
+  it('leaves out what the answer lacks', () => {
+    expect(usageFigures({}, undefined)).toEqual({
+      cpuSeconds: undefined,
+      cpuLimitCores: undefined,
+      memoryBytes: undefined,
+      memoryLimitBytes: undefined,
+    });
   });
 });
 

@@ -2,19 +2,26 @@
 // writes the balancer core (every attempt: in-flight, latency, passive health), the
 // traffic stats behind /api/stats and the history (once per client request) and
 // prom-client (once per client request, plus a retry counter per retried attempt), with
-// one label scheme: `backend` is the id, `backend_name` the name, on every series.
+// one label scheme: `backend` is the id, `backend_name` the name, `service` its service, on
+// every series; and the busy clock (requests in flight integrated over time, per backend).
 // A retried attempt is counted as a retry, never as the 502 the client did not get.
 import type { BalancerCore, Pick as Choice, Outcome } from '../balancing/balancer-core.js';
 import type { FailureKind } from '../proxy/retry-decision.js';
 import type { TrafficStats } from '../stats/traffic-stats.js';
-import type { LbMetrics } from './metrics.js';
+import { BusyClock } from './busy-clock.js';
+import type { BackendLabelValues, LbMetrics } from './metrics.js';
 
 type DurationChild = ReturnType<LbMetrics['duration']['labels']>;
 type CounterChild = ReturnType<LbMetrics['requests']['labels']>;
 
+const UNKNOWN: BackendLabelValues = { name: '', service: '' };
+
 export class RequestRecorder {
-  /** Backend id → name, for the `backend_name` label; names stay until the series are forgotten. */
-  private readonly names = new Map<string, string>();
+  /**
+   * Backend id → name and service, for the `backend_name` and `service` labels (the metrics'
+   * own map, which the transitions read too); they stay until the series are forgotten.
+   */
+  private readonly names: Map<string, BackendLabelValues>;
   /**
    * The labelled series each request writes, looked up once per backend (and method and status)
    * and kept: prom-client hashes a label object on every observe()/inc() (sorting its keys,
@@ -27,21 +34,30 @@ export class RequestRecorder {
     private readonly core: Pick<BalancerCore, 'begin' | 'end'>,
     private readonly stats: TrafficStats,
     private readonly metrics: LbMetrics,
-  ) {}
+    /** Requests in flight over time per backend (headroom_lb_replica_busy_seconds_total). */
+    readonly busy: BusyClock = new BusyClock(),
+  ) {
+    this.names = metrics.labelsOf;
+  }
 
-  /** Keeps the name of every backend in `set` (called with each new set). */
-  learnNames(set: readonly { id: string; name: string }[]): void {
+  /** Keeps the name and service of every backend in `set` (called with each new set). */
+  learnNames(set: readonly { id: string; name: string; service: string }[]): void {
     for (const s of set) {
-      if (this.names.get(s.id) === s.name) continue;
-      this.names.set(s.id, s.name);
-      // a renamed backend's requests go to series with its new name, as before the cache
+      const known = this.names.get(s.id);
+      if (known !== undefined && known.name === s.name && known.service === s.service) continue;
+      this.names.set(s.id, { name: s.name, service: s.service });
+      // a renamed (or moved) backend's requests go to series with its new labels, as before the cache
       this.durationOf.delete(s.id);
       this.requestsOf.delete(s.id);
     }
   }
 
   nameOf(id: string): string {
-    return this.names.get(id) ?? id;
+    return this.names.get(id)?.name ?? id;
+  }
+
+  private labelsOf(id: string): BackendLabelValues {
+    return this.names.get(id) ?? UNKNOWN;
   }
 
   /** Drops a removed backend's name once its series are gone. */
@@ -49,31 +65,35 @@ export class RequestRecorder {
     this.names.delete(id);
     this.durationOf.delete(id);
     this.requestsOf.delete(id);
+    this.busy.forget(id);
   }
 
   /** An attempt is dispatched to `pick`; returns what the core needs back at its end. */
   attemptStarted(pick: Choice, now: number): number {
+    this.busy.started(pick.id, now);
     return this.core.begin(pick.slot, now);
   }
 
   /** An attempt is over (answered, failed, timed out, or abandoned by the client). */
   attemptEnded(pick: Choice, ahead: number, now: number, latencyMs: number, outcome: Outcome): void {
+    this.busy.ended(pick.id, now);
     this.core.end(pick.slot, now, latencyMs, outcome, ahead);
   }
 
   /** A failed attempt that goes to another backend: a retry, not a failed request. */
   retried(pick: Choice, kind: FailureKind): void {
     const backend = pick.id;
-    const name = this.nameOf(backend);
-    this.metrics.retries.inc({ backend, backend_name: name, reason: kind });
-    this.metrics.upstreamErrors.inc({ backend, backend_name: name, reason: kind });
+    const { name, service } = this.labelsOf(backend);
+    this.metrics.retries.inc({ backend, backend_name: name || backend, service, reason: kind });
+    this.metrics.upstreamErrors.inc({ backend, backend_name: name || backend, service, reason: kind });
     this.stats.totalRetries++;
   }
 
   /** An upstream failure the client sees (502/504, or a response cut mid-body). */
   upstreamFailed(pick: Choice, kind: FailureKind): void {
     const backend = pick.id;
-    this.metrics.upstreamErrors.inc({ backend, backend_name: this.nameOf(backend), reason: kind });
+    const { name, service } = this.labelsOf(backend);
+    this.metrics.upstreamErrors.inc({ backend, backend_name: name || backend, service, reason: kind });
   }
 
   /** Upstream response headers of the final attempt, `ms` after the client's request arrived. */
@@ -81,7 +101,8 @@ export class RequestRecorder {
     const backend = pick.id;
     let child = this.durationOf.get(backend);
     if (child === undefined) {
-      child = this.metrics.duration.labels({ backend, backend_name: this.nameOf(backend) });
+      const { name, service } = this.labelsOf(backend);
+      child = this.metrics.duration.labels({ backend, backend_name: name || backend, service });
       this.durationOf.set(backend, child);
     }
     child.observe(ms / 1000);
@@ -100,9 +121,11 @@ export class RequestRecorder {
     }
     let child = byStatus.get(status);
     if (child === undefined) {
+      const { name, service } = this.labelsOf(backend);
       child = this.metrics.requests.labels({
         backend,
-        backend_name: this.nameOf(backend),
+        backend_name: name || backend,
+        service,
         method,
         status: String(status),
       });
@@ -121,10 +144,10 @@ export class RequestRecorder {
     this.requestsSeries(backend, method, status).inc();
   }
 
-  /** Answered without a backend (503 no healthy backend). */
-  unrouted(method: string): void {
+  /** Answered without a backend (503 no healthy backend), for `service` when it is known. */
+  unrouted(method: string, service = ''): void {
     this.stats.recordUnrouted();
-    this.metrics.upstreamErrors.inc({ backend: '', backend_name: '', reason: 'no-backend' });
-    this.metrics.requests.inc({ backend: '', backend_name: '', method, status: '503' });
+    this.metrics.upstreamErrors.inc({ backend: '', backend_name: '', service, reason: 'no-backend' });
+    this.metrics.requests.inc({ backend: '', backend_name: '', service, method, status: '503' });
   }
 }

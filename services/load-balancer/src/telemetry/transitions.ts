@@ -19,7 +19,7 @@ export class TransitionLog {
 
   constructor(
     private readonly logger: Logger,
-    private readonly metrics: Pick<LbMetrics, 'transitions'>,
+    private readonly metrics: Pick<LbMetrics, 'transitions' | 'labelsOf'>,
     private readonly kept = EVENTS_KEPT,
   ) {}
 
@@ -36,7 +36,13 @@ export class TransitionLog {
     };
     this.events.push(event);
     if (this.events.length > this.kept) this.events.shift();
-    this.metrics.transitions.inc({ backend: t.id, backend_name: t.name, to: t.to, reason: t.code });
+    this.metrics.transitions.inc({
+      backend: t.id,
+      backend_name: t.name,
+      service: this.metrics.labelsOf.get(t.id)?.service ?? '',
+      to: t.to,
+      reason: t.code,
+    });
     const fields = {
       backend: t.id,
       backend_name: t.name,
