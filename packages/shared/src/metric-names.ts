@@ -61,6 +61,12 @@ export const LB_METRICS = {
   replicaMemory: 'headroom_lb_replica_memory_bytes',
   /** Per replica: the memory it may use: its limit, else the host's memory, bytes. */
   replicaMemoryLimit: 'headroom_lb_replica_memory_limit_bytes',
+  /** TLS: certificate pairs in use from TLS_CERT_DIR. */
+  tlsCertificates: 'headroom_lb_tls_certificates',
+  /** TLS: a pair that could not be (re)loaded (unreadable, not PEM, key not matching); the previous one stays in use. By `file` (the pair's base name). */
+  tlsCertErrors: 'headroom_lb_tls_certificate_errors_total',
+  /** TLS: notAfter of each certificate in use, unix seconds, by `file`: alert on it minus time(). */
+  tlsCertExpiry: 'headroom_lb_tls_certificate_expiry_timestamp_seconds',
 } as const;
 
 export const AUTOSCALER_METRICS = {

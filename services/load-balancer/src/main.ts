@@ -37,6 +37,7 @@ import { BusyClock } from './telemetry/busy-clock.js';
 import { createMetrics } from './telemetry/metrics.js';
 import { RequestRecorder } from './telemetry/request-recorder.js';
 import { TransitionLog } from './telemetry/transitions.js';
+import { createTlsProxy, type TlsProxy } from './tls/tls-server.js';
 
 const config = loadConfig('load-balancer', loadBalancerConfigSchema);
 const logger = createLogger({ service: 'load-balancer', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
@@ -281,6 +282,22 @@ const handler = new ProxyHandler({
 });
 const proxyServer = createProxyServer(handler, { headersTimeoutMs: config.CLIENT_HEADER_TIMEOUT_MS });
 let proxyPort = config.PORT;
+// TLS_PORT: a second listener on the same handler, certificates from TLS_CERT_DIR
+let tls: TlsProxy | undefined;
+if (config.TLS_PORT !== undefined && config.TLS_CERT_DIR !== undefined) {
+  try {
+    tls = await createTlsProxy(
+      config.TLS_CERT_DIR,
+      handler,
+      { headersTimeoutMs: config.CLIENT_HEADER_TIMEOUT_MS },
+      logger,
+      metrics.registry,
+    );
+  } catch (err) {
+    console.error(`invalid configuration for load-balancer:\n${(err as Error).message}`);
+    process.exit(1);
+  }
+}
 
 const ctx: AdminContext = {
   config,
@@ -330,11 +347,23 @@ try {
     proxyServer.listen(config.PORT, config.HOST, () => resolve());
   });
   proxyPort = (proxyServer.address() as AddressInfo).port;
+  const tlsServer = tls?.server;
+  if (tlsServer)
+    await new Promise<void>((resolve, reject) => {
+      tlsServer.once('error', reject);
+      tlsServer.listen(config.TLS_PORT, config.HOST, () => resolve());
+    });
   const adminHost = adminBindHost(config);
   const adminAddress = await admin.listen({ port: config.ADMIN_PORT, host: adminHost });
   logger.info(
     {
       proxy: `http://${config.HOST}:${proxyPort}`,
+      ...(tlsServer
+        ? {
+            tls: `https://${config.HOST}:${(tlsServer.address() as AddressInfo).port}`,
+            certificates: tls?.store.current.entries.length,
+          }
+        : {}),
       admin: adminAddress,
       mode: core.mode,
       discovery: config.DISCOVERY,
@@ -363,6 +392,9 @@ async function shutdown(signal: string): Promise<void> {
   // stop accepting; idle keep-alive connections close now, busy ones after their response
   proxyServer.close();
   proxyServer.closeIdleConnections();
+  tls?.server.close();
+  tls?.server.closeIdleConnections();
+  tls?.store.stop();
   hold.stop();
   await handler.idle();
   await Promise.allSettled([

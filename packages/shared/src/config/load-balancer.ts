@@ -80,6 +80,19 @@ export const loadBalancerConfigSchema = z
       10_000,
       'Time a client has to send its request headers (slowloris); over it the connection is closed (408).',
     ),
+    TLS_PORT: env.optionalInt(
+      0,
+      65535,
+    )(
+      'TLS port (HTTPS): off when unset. Certificates come from TLS_CERT_DIR; the same routes and backends as PORT; X-Forwarded-Proto: https.',
+    ),
+    TLS_CERT_DIR: env.optionalString(
+      'With TLS_PORT: a directory of PEM pairs <name>.crt + <name>.key, watched and reloaded without a restart. SNI picks the certificate whose SAN names match (exact before *.wildcard); a client without SNI, or with an unknown name, gets default.crt, else the first pair by file name.',
+    ),
+    TLS_REDIRECT_PORT: env.port(
+      443,
+      'The https port a 308 from lb.tls.redirect=true names (the published TLS port; 443 is left out of the URL).',
+    ),
     MAX_CONNECTIONS_PER_BACKEND: env.int(1, 100_000)(128, 'Keep-alive pool size per backend.'),
 
     HEALTH_INTERVAL_MS: env.int(100, 3_600_000)(2_000, 'Active health check interval.'),
@@ -176,6 +189,26 @@ export const loadBalancerConfigSchema = z
         code: 'custom',
         path: ['NODE_CPU_QUERY'],
         message: 'NODE_CPU_QUERY is a PromQL query: it needs PROMETHEUS_URL',
+      });
+    // TLS is all or nothing: a port without certificates, or certificates without a port,
+    // is a half-finished set-up the user would only notice at the first https request
+    if (cfg.TLS_PORT !== undefined && cfg.TLS_CERT_DIR === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TLS_CERT_DIR'],
+        message: 'TLS_PORT is set: it needs TLS_CERT_DIR, a directory of <name>.crt + <name>.key PEM pairs',
+      });
+    if (cfg.TLS_CERT_DIR !== undefined && cfg.TLS_PORT === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TLS_PORT'],
+        message: 'TLS_CERT_DIR is set but TLS is off: set TLS_PORT (e.g. 8443) to serve it',
+      });
+    if (cfg.TLS_PORT !== undefined && cfg.TLS_PORT !== 0 && cfg.TLS_PORT === cfg.PORT)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TLS_PORT'],
+        message: `TLS_PORT must differ from PORT (${cfg.PORT})`,
       });
     if (
       cfg.ADMIN_HOST !== undefined &&

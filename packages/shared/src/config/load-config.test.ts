@@ -74,6 +74,27 @@ describe('parseConfig', () => {
     expect(err.message).toContain('needs PROMETHEUS_URL');
   });
 
+  it.each([
+    [{ TLS_PORT: '8443' }, 'TLS_CERT_DIR', 'TLS_PORT is set: it needs TLS_CERT_DIR'],
+    [{ TLS_CERT_DIR: '/certs' }, 'TLS_PORT', 'set TLS_PORT'],
+    [{ TLS_PORT: '8080', TLS_CERT_DIR: '/certs' }, 'TLS_PORT', 'must differ from PORT'],
+    [{ TLS_PORT: 'https', TLS_CERT_DIR: '/certs' }, 'TLS_PORT', 'expected an integer in 0..65535'],
+  ])('TLS set up by halves (%o) exits with one line naming %s', (env, field, reason) => {
+    const err = issuesOf(() => parseConfig('load-balancer', loadBalancerConfigSchema, env));
+    expect(err.issues.map((i) => i.field)).toEqual([field]);
+    expect(err.message.split('\n')).toHaveLength(2);
+    expect(err.message).toContain(reason);
+  });
+
+  it('TLS is off by default and on with a port and a directory', () => {
+    expect(parseConfig('load-balancer', loadBalancerConfigSchema, {}).TLS_PORT).toBeUndefined();
+    const on = parseConfig('load-balancer', loadBalancerConfigSchema, {
+      TLS_PORT: '8443',
+      TLS_CERT_DIR: '/c',
+    });
+    expect([on.TLS_PORT, on.TLS_CERT_DIR, on.TLS_REDIRECT_PORT]).toEqual([8443, '/c', 443]);
+  });
+
   it('rejects fractional integers and trailing junk', () => {
     const err = issuesOf(() =>
       parseConfig('autoscaler', autoscalerConfigSchema, { MIN_REPLICAS: '1.5', INTERVAL_MS: '10s' }),

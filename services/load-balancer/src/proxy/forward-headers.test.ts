@@ -37,6 +37,14 @@ describe('upstreamRequestHeaders', () => {
     expect(out['x-forwarded-proto']).toBe('https');
     expect(out['x-forwarded-host']).toBe('a');
   });
+  it('a request that came over TLS is https to the backend, whatever the client sent', () => {
+    for (const given of [undefined, 'http', 'https']) {
+      const incoming = given === undefined ? { host: 'a' } : { host: 'a', 'x-forwarded-proto': given };
+      expect(
+        upstreamRequestHeaders(incoming, { remoteAddress: '::1', encrypted: true })['x-forwarded-proto'],
+      ).toBe('https');
+    }
+  });
   it('strips hop-by-hop response headers', () => {
     expect(
       downstreamResponseHeaders({

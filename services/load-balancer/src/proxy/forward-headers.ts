@@ -48,8 +48,10 @@ export function upstreamRequestHeaders(
   const prior = incoming['x-forwarded-for'];
   const client = facts.remoteAddress ?? 'unknown';
   out['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${client}` : client;
-  if (incoming['x-forwarded-proto'] === undefined)
-    out['x-forwarded-proto'] = facts.encrypted ? 'https' : 'http';
+  // over TLS the balancer is the one that knows: https, whatever the client wrote; a plain
+  // request keeps a proto set before it (a TLS proxy in front of Headroom)
+  if (facts.encrypted) out['x-forwarded-proto'] = 'https';
+  else if (incoming['x-forwarded-proto'] === undefined) out['x-forwarded-proto'] = 'http';
   if (incoming['x-forwarded-host'] === undefined && incoming.host !== undefined)
     out['x-forwarded-host'] = incoming.host;
   return out;

@@ -4,7 +4,13 @@
 // Per request: a RequestContext (what the request is, what was tried), an Exchange
 // (streams the response, reports) and a RetryHandler (undici's handler; retries onto
 // untried backends). One RequestRecorder writes the outcome everywhere.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+} from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@headroom/shared';
 import type { Affinity, BalancerCore } from '../balancing/balancer-core.js';
@@ -102,21 +108,31 @@ export interface ProxyServerSettings {
   headersTimeoutMs: number;
 }
 
+/** The node:http options both proxy listeners (plain and TLS) share. */
+export function proxyServerOptions(settings: ProxyServerSettings): ServerOptions {
+  return {
+    keepAliveTimeout: 65_000,
+    // no whole-request limit: uploads and long polls may take as long as they need
+    requestTimeout: 0,
+    headersTimeout: settings.headersTimeoutMs,
+    // Node enforces headersTimeout on this tick (30 s by default, far past a short limit)
+    connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(settings.headersTimeoutMs / 4))),
+  };
+}
+
 export function createProxyServer(
   handler: ProxyHandler,
   settings: ProxyServerSettings = { headersTimeoutMs: 10_000 },
 ): Server {
-  const server = createServer(
-    {
-      keepAliveTimeout: 65_000,
-      // no whole-request limit: uploads and long polls may take as long as they need
-      requestTimeout: 0,
-      headersTimeout: settings.headersTimeoutMs,
-      // Node enforces headersTimeout on this tick (30 s by default, far past a short limit)
-      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(settings.headersTimeoutMs / 4))),
-    },
-    handler.handle,
-  );
+  return attachProxyHandler(createServer(proxyServerOptions(settings), handler.handle), handler);
+}
+
+/**
+ * Upgrades and malformed requests, for either listener: the TLS one (tls/tls-server.ts) is
+ * an https.Server with the same request handler, so a request is routed, balanced and
+ * recorded the same whichever port it came in on.
+ */
+export function attachProxyHandler<S extends Server>(server: S, handler: ProxyHandler): S {
   server.on('upgrade', handler.upgrade);
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // malformed requests (bad framing, CL+TE smuggling, oversized headers) end here
