@@ -1,7 +1,13 @@
 // The provisioned Grafana dashboard read as data: panel ids unique and the ones the dashboard
 // app embeds present, every datasource provisioned, every PromQL name one the project defines.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { AUTOSCALER_METRICS, BACKEND_METRICS, LB_METRICS, RECORDED_SERIES } from '@headroom/shared';
+import {
+  AUTOSCALER_METRICS,
+  BACKEND_METRICS,
+  LB_METRICS,
+  METRIC_LABELS,
+  RECORDED_SERIES,
+} from '@headroom/shared';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { promqlMetricNames, withHistogramSeries } from './promql-metric-names.js';
@@ -16,7 +22,13 @@ interface Panel {
 }
 
 const dashboardFile = repoPath('grafana/dashboards/headroom-overview.json');
-const dashboard = JSON.parse(readFileSync(dashboardFile, 'utf8')) as { uid: string; panels: Panel[] };
+const dashboard = JSON.parse(readFileSync(dashboardFile, 'utf8')) as {
+  uid: string;
+  panels: Panel[];
+  templating: {
+    list: Array<{ name: string; type: string; query: { query: string } | string; includeAll?: boolean }>;
+  };
+};
 
 const datasourceDir = repoPath('grafana/provisioning/datasources');
 const provisionedUids = readdirSync(datasourceDir).flatMap((f) => {
@@ -96,6 +108,38 @@ describe('grafana/dashboards/headroom-overview.json', () => {
         expect(unknown, `panel ${panel.id}: ${t.expr}`).toEqual([]);
       }
     }
+  });
+});
+
+// One balancer fronts many services (issue #24): every panel over a series that carries the
+// `service` label is filtered by the dashboard's `service` variable, so a user looks at one app.
+describe('the service variable', () => {
+  const variable = dashboard.templating.list.find((v) => v.name === METRIC_LABELS.service);
+
+  it('is a query over the services the balancer reports, with All', () => {
+    expect(variable?.type).toBe('query');
+    const q = typeof variable?.query === 'string' ? variable.query : variable?.query.query;
+    expect(q).toMatch(new RegExp(`label_values\\(${LB_METRICS.requests}, ${METRIC_LABELS.service}\\)`));
+    expect(variable?.includeAll).toBe(true);
+  });
+
+  it('filters every query over a per-service series', () => {
+    const perService = new Set([
+      ...withHistogramSeries([LB_METRICS.requests, LB_METRICS.requestDuration, LB_METRICS.backendScore]),
+      ...Object.values(RECORDED_SERIES),
+      'process_resident_memory_bytes',
+      BACKEND_METRICS.memoryLimit,
+    ]);
+    const unfiltered: string[] = [];
+    for (const panel of dashboard.panels) {
+      for (const t of panel.targets ?? []) {
+        for (const name of promqlMetricNames(t.expr).filter((n) => perService.has(n))) {
+          const selector = new RegExp(`${name.replace(/[:.]/g, '\\$&')}\\{[^}]*service=~"\\$service"`);
+          if (!selector.test(t.expr)) unfiltered.push(`panel ${panel.id}: ${name} in ${t.expr}`);
+        }
+      }
+    }
+    expect(unfiltered).toEqual([]);
   });
 });
 
