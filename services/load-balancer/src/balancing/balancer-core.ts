@@ -4,6 +4,7 @@
 // caller, so the core has no clock and no I/O; randomness is injected at construction.
 import type { BackendState, BalancerMode, StickyPolicy } from '@headroom/shared';
 import type { BackendSet, BackendSpec } from '../model/backend-spec.js';
+import type { LimitSettings } from './concurrency-limit.js';
 
 /** Request facts the sticky policy needs, extracted by the proxy (no header objects in the core). */
 export interface Affinity {
@@ -84,6 +85,9 @@ export interface BackendRuntime {
   pressure: number | null;
   /** What resource-aware mode uses for this backend now: without fresh metrics, in-flight and latency only. */
   signals: SteeringSignal[];
+  /** Requests it may hold at once now: lb.maxconn, else the adaptive limit. */
+  limit: number;
+  limitSource: 'adaptive' | 'static';
 }
 
 export interface BalancerOptions {
@@ -97,6 +101,8 @@ export interface BalancerOptions {
   ejectCooldownMs: number;
   healthRise: number;
   healthFall: number;
+  /** LIMIT_MIN/LIMIT_MAX of the adaptive concurrency limit; default 1..128. */
+  limits?: LimitSettings | undefined;
   /** Uniform [0,1); Math.random in production, seeded in tests. */
   random: () => number;
   /** Called synchronously for every state change the core makes (health, ejection, drain, weight). */
@@ -112,9 +118,13 @@ export interface BalancerCore {
   readonly sticky: StickyPolicy;
   /**
    * Chooses a backend; `tried` holds the slot handles this request already tried (a retry
-   * never returns to one). undefined: nothing eligible.
+   * never returns to one). A first attempt goes only to a backend under its concurrency
+   * limit; `waiting` is how many requests wait in the service queue. undefined: nothing
+   * eligible, or (hasEligible() still true) the request should wait in the queue.
    */
-  pick(now: number, affinity?: Affinity, tried?: readonly number[]): Pick | undefined;
+  pick(now: number, affinity?: Affinity, tried?: readonly number[], waiting?: number): Pick | undefined;
+  /** Some backend is healthy and not draining (when pick() says no, the request may wait). */
+  hasEligible(): boolean;
   /** Counts a dispatch; returns how many requests were already in flight there (pass it back to end()). */
   begin(slot: number, now: number): number;
   /**

@@ -3,6 +3,7 @@
 import type { BackendSpec } from '../model/backend-spec.js';
 import { Balancer } from './balancer.js';
 import type { BalancerOptions } from './balancer-core.js';
+import { DEFAULT_QUEUE, ServiceQueue } from './service-queue.js';
 
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -65,41 +66,89 @@ export interface SimBackend {
 }
 
 export interface SimResult {
+  /** Requests dispatched to each backend. */
   counts: Record<string, number>;
+  /** Served requests' latencies from arrival (queue wait included), ms. */
   latencies: number[];
-  /** [t, id] per request, for time-sliced shares. */
+  /** [t, id] per dispatch, for time-sliced shares. */
   log: Array<[number, string]>;
+  /** Requests that arrived. */
+  offered: number;
+  /** Served requests that completed before the end of the run + the drain after it. */
+  served: number;
+  /** Requests answered 503 by the queue, by reason. */
+  shed: { full: number; 'predicted-wait': number; timeout: number };
+  /** Longest the queue got. */
+  maxQueue: number;
+}
+
+export interface SimOptions {
+  ratePerMs: number;
+  durationMs: number;
+  seed?: number;
+  metricsEveryMs?: number;
+  /** The service queue's deadline and bound (QUEUE_TIMEOUT_MS, QUEUE_MAX); default as in production. */
+  queue?: { timeoutMs: number; max: number };
 }
 
 /**
- * Poisson arrivals at `ratePerMs`, FIFO single server per backend. The balancer sees
- * begin/end at the real times and, optionally, a CPU sample per backend every
- * `metricsEveryMs` (utilization over the last interval), as a stats stream would give.
+ * Poisson arrivals at `ratePerMs`; each backend a single FIFO server (a request queues inside
+ * it behind the ones it already holds). The balancer is driven as the proxy drives it: a
+ * request goes to pick() at once when nothing waits, else (or when pick() says wait) into
+ * the service queue (ServiceQueue, the proxy's own), with its deadline and bound and the
+ * predicted-wait shed; every completion hands the oldest waiting request to pick() again.
+ * Optionally a CPU sample per backend every `metricsEveryMs` (utilization over the interval),
+ * as a stats stream would give. Event-driven: completions, arrivals and deadlines in time order.
  */
-export function simulate(
-  b: Balancer,
-  backends: SimBackend[],
-  opts: { ratePerMs: number; durationMs: number; seed?: number; metricsEveryMs?: number },
-): SimResult {
+export function simulate(b: Balancer, backends: SimBackend[], opts: SimOptions): SimResult {
   const rnd = mulberry32(opts.seed ?? 7);
+  const queueOpts = { ...(opts.queue ?? DEFAULT_QUEUE), predict: true };
   const freeAt = new Map(backends.map((x) => [x.id, 0]));
   const busy = new Map(backends.map((x) => [x.id, 0]));
   const byId = new Map(backends.map((x) => [x.id, x]));
-  const pending: Array<{ at: number; slot: number; id: string; started: number; ahead: number }> = [];
+  // completions in time order (small: at most the limits' sum)
+  const pending: Array<{ at: number; slot: number; dispatched: number; arrived: number; ahead: number }> = [];
+  const queue = new ServiceQueue<number>();
   const counts: Record<string, number> = Object.fromEntries(backends.map((x) => [x.id, 0]));
   const latencies: number[] = [];
   const log: Array<[number, string]> = [];
-  let t = 0;
+  const shed = { full: 0, 'predicted-wait': 0, timeout: 0 };
+  let offered = 0;
+  let maxQueue = 0;
   let nextMetrics = opts.metricsEveryMs ?? Number.POSITIVE_INFINITY;
-  while (t < opts.durationMs) {
-    t += -Math.log(1 - rnd()) / opts.ratePerMs;
-    // complete everything due before this arrival, in time order
-    pending.sort((x, y) => x.at - y.at);
-    while (pending.length > 0 && pending[0]!.at <= t) {
-      const done = pending.shift()!;
-      b.end(done.slot, done.at, done.at - done.started, 'success', done.ahead);
+  let nextArrival = -Math.log(1 - rnd()) / opts.ratePerMs;
+
+  const dispatch = (t: number, arrived: number, pick: { slot: number; id: string }) => {
+    const backend = byId.get(pick.id)!;
+    const service = backend.serviceMs(t);
+    const start = Math.max(t, freeAt.get(pick.id)!);
+    const finish = start + service;
+    freeAt.set(pick.id, finish);
+    busy.set(pick.id, busy.get(pick.id)! + service);
+    const ahead = b.begin(pick.slot, t);
+    const item = { at: finish, slot: pick.slot, dispatched: t, arrived, ahead };
+    let i = pending.length;
+    while (i > 0 && pending[i - 1]!.at > finish) i--;
+    pending.splice(i, 0, item);
+    counts[pick.id]!++;
+    log.push([t, pick.id]);
+  };
+  const dispatchWaiting = (t: number) => {
+    for (let head = queue.peek(); head !== undefined; head = queue.peek()) {
+      const pick = b.pick(t, undefined, undefined, queue.size - 1);
+      if (!pick) return;
+      queue.shift();
+      dispatch(t, head.item, pick);
     }
-    while (t >= nextMetrics) {
+  };
+
+  for (;;) {
+    const arrivalOpen = nextArrival < opts.durationMs;
+    const nextDone = pending[0]?.at ?? Number.POSITIVE_INFINITY;
+    const deadline = queue.nextDeadline() ?? Number.POSITIVE_INFINITY;
+    const t = Math.min(arrivalOpen ? nextArrival : Number.POSITIVE_INFINITY, nextDone, deadline);
+    if (t === Number.POSITIVE_INFINITY) break;
+    while (t >= nextMetrics && nextMetrics < opts.durationMs) {
       const every = opts.metricsEveryMs!;
       for (const x of backends) {
         const cpu = (busy.get(x.id)! / every) * (x.cpuShare ?? 1) + (x.extraCpu?.(nextMetrics) ?? 0);
@@ -108,21 +157,32 @@ export function simulate(
       }
       nextMetrics += every;
     }
-    const pick = b.pick(t);
-    if (!pick) continue;
-    const backend = byId.get(pick.id)!;
-    const service = backend.serviceMs(t);
-    const start = Math.max(t, freeAt.get(pick.id)!);
-    const finish = start + service;
-    freeAt.set(pick.id, finish);
-    busy.set(pick.id, busy.get(pick.id)! + service);
-    const ahead = b.begin(pick.slot, t);
-    pending.push({ at: finish, slot: pick.slot, id: pick.id, started: t, ahead });
-    counts[pick.id]!++;
-    latencies.push(finish - t);
-    log.push([t, pick.id]);
+    if (t === deadline && deadline < nextDone && !(arrivalOpen && nextArrival < deadline)) {
+      shed.timeout += queue.expire(t).length;
+      continue;
+    }
+    if (t === nextDone) {
+      const done = pending.shift()!;
+      b.end(done.slot, done.at, done.at - done.dispatched, 'success', done.ahead);
+      latencies.push(done.at - done.arrived);
+      queue.completed(t);
+      dispatchWaiting(t);
+      continue;
+    }
+    // an arrival
+    offered++;
+    nextArrival += -Math.log(1 - rnd()) / opts.ratePerMs;
+    const pick = queue.size === 0 ? b.pick(t) : undefined;
+    if (pick) {
+      dispatch(t, t, pick);
+      continue;
+    }
+    if (!b.hasEligible()) continue;
+    const r = queue.admit(t, t, queueOpts);
+    if (!r.ok) shed[r.reason]++;
+    if (queue.size > maxQueue) maxQueue = queue.size;
   }
-  return { counts, latencies, log };
+  return { counts, latencies, log, offered, served: latencies.length, shed, maxQueue };
 }
 
 export function quantile(values: number[], q: number): number {
@@ -134,3 +194,58 @@ export function shares(counts: Record<string, number>): Record<string, number> {
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   return Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, v / total]));
 }
+
+/**
+ * The six benchmark scenarios' service times (bench/src/scenarios/balancing.ts and
+ * signals.ts) in simulation: per backend a FIFO server. heterogeneous: 10 ms of CPU on
+ * --cpus 0.5, 0.5, 0.125 (20, 20, 80 ms); noisy-neighbour: three 20 ms backends, a burner takes
+ * one to 60 ms a third of the way in; unequal: 4, 4, 12 ms; io-slow: three 4 ms, one turns
+ * 16 ms with no CPU; hot-cpu: three 4 ms, one reports 90 % CPU from something else.
+ * `capacityPerMs` is the capacity at the start (as the benchmark measures it).
+ */
+export const SIM_SCENARIOS: Record<string, { backends: SimBackend[]; capacityPerMs: number }> = {
+  heterogeneous: {
+    backends: [
+      { id: 'b1', serviceMs: () => 20 },
+      { id: 'b2', serviceMs: () => 20 },
+      { id: 'b3', serviceMs: () => 80 },
+    ],
+    capacityPerMs: 1 / 20 + 1 / 20 + 1 / 80,
+  },
+  'noisy-neighbour': {
+    backends: [
+      { id: 'b1', serviceMs: () => 20 },
+      { id: 'b2', serviceMs: () => 20 },
+      {
+        id: 'b3',
+        serviceMs: (t) => (t > 20_000 ? 60 : 20),
+        extraCpu: (t) => (t > 20_000 ? 0.8 : 0),
+      },
+    ],
+    capacityPerMs: 3 / 20,
+  },
+  unequal: {
+    backends: [
+      { id: 'b1', serviceMs: () => 4 },
+      { id: 'b2', serviceMs: () => 4 },
+      { id: 'b3', serviceMs: () => 12 },
+    ],
+    capacityPerMs: 1 / 4 + 1 / 4 + 1 / 12,
+  },
+  'io-slow': {
+    backends: [
+      { id: 'b1', serviceMs: () => 4 },
+      { id: 'b2', serviceMs: () => 4 },
+      { id: 'b3', serviceMs: (t) => (t > 20_000 ? 16 : 4), cpuShare: 0 },
+    ],
+    capacityPerMs: 3 / 4,
+  },
+  'hot-cpu': {
+    backends: [
+      { id: 'b1', serviceMs: () => 4 },
+      { id: 'b2', serviceMs: () => 4 },
+      { id: 'b3', serviceMs: () => 4, extraCpu: () => 0.9 },
+    ],
+    capacityPerMs: 3 / 4,
+  },
+};

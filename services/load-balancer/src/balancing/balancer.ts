@@ -17,6 +17,7 @@ import type {
   Pick,
 } from './balancer-core.js';
 import { normalizeCapacities, observeResources } from './capacity-learner.js';
+import { currentLimit, type LimitSettings, observeAnswer } from './concurrency-limit.js';
 import { headroomScore } from './headroom-score.js';
 import {
   applyDrain,
@@ -42,6 +43,7 @@ import { affinityToken, rendezvousScore } from './rendezvous-hash.js';
 import { serviceSample, updateServiceTime } from './service-time.js';
 import {
   createSlot,
+  DEFAULT_LIMITS,
   effectiveWeight,
   isCandidate,
   isEligible,
@@ -61,13 +63,23 @@ export class Balancer implements BalancerCore {
   private currentMode: BalancerMode;
   private stickyPolicy: StickyPolicy = { kind: 'none' };
   private readonly rules: HealthRules;
+  private readonly limits: LimitSettings;
   /** Refilled per pick: no allocation on the hot path. */
   private readonly ctx: PickContext;
 
   constructor(private readonly opts: BalancerOptions) {
     this.currentMode = opts.mode;
     this.rules = opts;
-    this.ctx = { slots: this.slots, now: 0, tried: undefined, random: opts.random, settings: opts };
+    this.limits = opts.limits ?? DEFAULT_LIMITS;
+    this.ctx = {
+      slots: this.slots,
+      now: 0,
+      tried: undefined,
+      limited: true,
+      waiting: 0,
+      random: opts.random,
+      settings: opts,
+    };
   }
 
   get mode(): BalancerMode {
@@ -104,6 +116,7 @@ export class Balancer implements BalancerCore {
           changed.push(spec.id);
         }
         old.spec = spec;
+        old.limitNow = currentLimit(old.limit, spec.maxConn);
         next.push(old);
       } else {
         added.push(spec.id);
@@ -124,7 +137,7 @@ export class Balancer implements BalancerCore {
   }
 
   private newSlot(spec: BackendSpec, now: number): Slot {
-    const slot = createSlot(spec, this.nextSerial++, affinityToken(spec.id), now);
+    const slot = createSlot(spec, this.nextSerial++, affinityToken(spec.id), now, this.limits);
     this.bySerial.set(slot.serial, slot);
     return slot;
   }
@@ -156,8 +169,10 @@ export class Balancer implements BalancerCore {
 
   // ---- selection ------------------------------------------------------------------------
 
-  pick(now: number, affinity?: Affinity, tried?: readonly number[]): Pick | undefined {
+  pick(now: number, affinity?: Affinity, tried?: readonly number[], waiting = 0): Pick | undefined {
     const sticky = this.stickyPolicy;
+    // a sticky session keeps its backend whatever its load (HAProxy binds such a request to
+    // its server too): limits and the queue apply to the requests the balancer may place
     if (sticky.kind === 'cookie' && affinity?.cookie !== undefined) {
       const s = this.byToken.get(affinity.cookie);
       if (s && isCandidate(s, tried)) return s.plainPick;
@@ -168,6 +183,8 @@ export class Balancer implements BalancerCore {
     const ctx = this.ctx;
     ctx.now = now;
     ctx.tried = tried;
+    ctx.limited = tried === undefined;
+    ctx.waiting = waiting;
     const chosen = PICKERS[this.currentMode](ctx);
     ctx.tried = undefined;
     if (!chosen) return undefined;
@@ -192,6 +209,11 @@ export class Balancer implements BalancerCore {
     return best;
   }
 
+  hasEligible(): boolean {
+    for (const s of this.slots) if (isEligible(s)) return true;
+    return false;
+  }
+
   // ---- accounting ------------------------------------------------------------------------
 
   begin(slot: number, _now: number): number {
@@ -208,6 +230,16 @@ export class Balancer implements BalancerCore {
     if (outcome === 'aborted') return;
     s.requests++;
     const failed = outcome !== 'success';
+    // a 5xx is an answer (the backend's own verdict, often fast); only transport failures and
+    // timeouts say it is overloaded
+    observeAnswer(
+      s.limit,
+      latencyMs,
+      ahead ?? s.inFlight,
+      outcome === 'connect-error' || outcome === 'timeout',
+      this.limits,
+    );
+    s.limitNow = currentLimit(s.limit, s.spec.maxConn);
     const latencySample = failed ? Math.max(latencyMs, FAILURE_LATENCY_MS) : latencyMs;
     const tau = this.opts.latencyDecayMs;
     // update from the estimate as read now (faded while idle), not from the stale raw
@@ -315,6 +347,8 @@ export class Balancer implements BalancerCore {
         serviceMs: s.svc === null ? null : serviceEstimate(s, now, pool, tau),
         pressure: fresh ? pressureOf(s, ctx) : null,
         signals: signalsOf(s, now, stale, pool),
+        limit: s.limitNow,
+        limitSource: s.spec.maxConn === undefined ? 'adaptive' : 'static',
       });
     }
     return out;

@@ -5,6 +5,7 @@
 import type { BackendSpec } from '../model/backend-spec.js';
 import type { Pick } from './balancer-core.js';
 import { CAPACITY_EXPIRY_MS } from './capacity-estimate.js';
+import { currentLimit, initialLimit, type LimitSettings, type LimitState } from './concurrency-limit.js';
 import { slowStartFactor } from './slow-start.js';
 
 export interface Slot {
@@ -55,11 +56,24 @@ export interface Slot {
   capacityFactor: number | null;
   /** Smooth weighted round-robin accumulator. */
   current: number;
+  // concurrency limit (concurrency-limit.ts): what it learns, and the whole limit in force
+  limit: LimitState;
+  /** Requests it may hold now (lb.maxconn, else the adaptive limit): a first attempt needs inFlight below it. */
+  limitNow: number;
   token: string;
   plainPick: Pick;
 }
 
-export function createSlot(spec: BackendSpec, serial: number, token: string, now: number): Slot {
+export const DEFAULT_LIMITS: LimitSettings = { min: 1, max: 128 };
+
+export function createSlot(
+  spec: BackendSpec,
+  serial: number,
+  token: string,
+  now: number,
+  limits: LimitSettings = DEFAULT_LIMITS,
+): Slot {
+  const limit = initialLimit(limits);
   return {
     serial,
     id: spec.id,
@@ -93,6 +107,8 @@ export function createSlot(spec: BackendSpec, serial: number, token: string, now
     capacityAt: now,
     capacityFactor: null,
     current: 0,
+    limit,
+    limitNow: currentLimit(limit, spec.maxConn),
     token,
     plainPick: { slot: serial, id: spec.id, url: spec.url, setCookie: undefined },
   };
@@ -105,6 +121,11 @@ export function isEligible(s: Slot): boolean {
 /** Eligible and not already tried by this request. `tried` is tiny (≤ RETRIES + 1). */
 export function isCandidate(s: Slot, tried: readonly number[] | undefined): boolean {
   return s.healthy && !s.draining && (tried === undefined || !tried.includes(s.serial));
+}
+
+/** Room under its concurrency limit (limits apply to a request's first attempt only). */
+export function hasRoom(s: Slot): boolean {
+  return s.inFlight < s.limitNow;
 }
 
 /** The configured weight: admin override, else the weight label, else the CPU-limit prior. */

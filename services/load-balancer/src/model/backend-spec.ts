@@ -23,6 +23,8 @@ export interface BackendSpec {
   /** Memory limit in bytes; undefined when unlimited/unknown. */
   memoryLimit?: number | undefined;
   sticky: StickyPolicy;
+  /** Static concurrency limit per backend (lb.maxconn); undefined: the adaptive limit. */
+  maxConn?: number | undefined;
   /** Slow-start window override in ms (lb.slowstart). */
   slowStartMs?: number | undefined;
   /** Docker container id (full), when the backend is a container: the resource source streams its stats. */

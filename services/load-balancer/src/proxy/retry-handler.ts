@@ -31,7 +31,9 @@ export class RetryHandler implements Dispatcher.DispatchHandler {
   start(): void {
     const ctx = this.ctx;
     const now = Date.now();
-    const pick = this.deps.core.pick(now, ctx.affinity);
+    // every backend at its concurrency limit: until the service queue takes such requests
+    // (proxy/admission.ts), go over the limit as before limits existed
+    const pick = this.deps.core.pick(now, ctx.affinity) ?? this.deps.core.pick(now, ctx.affinity, []);
     if (pick === undefined) {
       ctx.settled = true;
       ctx.status = 503;

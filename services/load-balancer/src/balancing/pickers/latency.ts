@@ -3,14 +3,14 @@
 // wins. In-flight changes at every dispatch, so the choice reacts between latency samples
 // and never herds onto the backend that looked fastest last.
 import { fastestLatency, latencyEstimate } from '../latency-estimate.js';
-import { effectiveWeight, isCandidate, type Slot } from '../slot.js';
-import { type PickContext, TIE_BAND } from './picker.js';
+import { effectiveWeight, type Slot } from '../slot.js';
+import { canTake, type PickContext, TIE_BAND } from './picker.js';
 
 function drawWeighted(ctx: PickContext, skip: number, total: number): Slot | undefined {
   let r = ctx.random() * total;
   let last: Slot | undefined;
   for (const s of ctx.slots) {
-    if (s.serial === skip || !isCandidate(s, ctx.tried)) continue;
+    if (s.serial === skip || !canTake(ctx, s)) continue;
     last = s;
     r -= effectiveWeight(s, ctx.now, ctx.settings.slowStartMs);
     if (r < 0) return s;
@@ -31,7 +31,7 @@ export function pickTwoChoices(ctx: PickContext): Slot | undefined {
   let totalWeight = 0;
   let count = 0;
   for (const s of ctx.slots) {
-    if (!isCandidate(s, ctx.tried)) continue;
+    if (!canTake(ctx, s)) continue;
     totalWeight += effectiveWeight(s, now, settings.slowStartMs);
     count++;
   }

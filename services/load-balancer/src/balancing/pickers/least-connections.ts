@@ -1,14 +1,14 @@
 // (In-flight + 1) / weight, weighted least-connections as Envoy and HAProxy do it; ties
 // broken at random so idle pools do not degenerate to "always the first".
-import { effectiveWeight, isCandidate, type Slot } from '../slot.js';
-import type { PickContext } from './picker.js';
+import { effectiveWeight, type Slot } from '../slot.js';
+import { canTake, type PickContext } from './picker.js';
 
 export function pickLeastConnections(ctx: PickContext): Slot | undefined {
   let best: Slot | undefined;
   let bestCost = Number.POSITIVE_INFINITY;
   let ties = 0;
   for (const s of ctx.slots) {
-    if (!isCandidate(s, ctx.tried)) continue;
+    if (!canTake(ctx, s)) continue;
     const cost = (s.inFlight + 1) / effectiveWeight(s, ctx.now, ctx.settings.slowStartMs);
     if (cost < bestCost) {
       best = s;

@@ -48,7 +48,8 @@ function slotsOf(rows: SlotRow[]): Slot[] {
 }
 
 function context(slots: Slot[], tried?: number[], seed = 1): PickContext {
-  return { slots, now: 1, tried, random: mulberry32(seed), settings };
+  // limits off: these tables pile requests to see the cost ratios (limits have their own below)
+  return { slots, now: 1, tried, limited: false, waiting: 0, random: mulberry32(seed), settings };
 }
 
 /** `n` picks with nothing completing: each pick adds one in flight when `pile` is set. */
@@ -208,4 +209,42 @@ describe('tried slots', () => {
       expect(picks(mode, [{}, {}], 5, false, [0, 1])).toEqual(['-', '-', '-', '-', '-']);
     },
   );
+});
+
+describe('concurrency limits', () => {
+  // [mode] → with b1 at its limit of 2 and b2 free, every pick is b2; with both full, none
+  it.each(['round-robin', 'least-connections', 'resource-aware', 'latency'] as const)(
+    '%s chooses only among backends under their limit',
+    (mode) => {
+      const slots = slotsOf([
+        { inFlight: 2, svc: 1 },
+        { inFlight: 5, svc: 50 },
+      ]);
+      slots[0]!.limitNow = 2;
+      slots[1]!.limitNow = 8;
+      const ctx: PickContext = { ...context(slots), limited: true };
+      const seq = Array.from({ length: 20 }, () => PICKERS[mode](ctx)?.id ?? '-');
+      // resource-aware may also choose to wait (the slow-server rule); never b1
+      expect(seq.includes('b1')).toBe(false);
+      if (mode !== 'resource-aware') expect(new Set(seq)).toEqual(new Set(['b2']));
+      slots[1]!.inFlight = 8;
+      expect(PICKERS[mode](ctx)).toBeUndefined();
+      // a retry (limits off) still finds a backend
+      expect(PICKERS[mode]({ ...ctx, limited: false })).toBeDefined();
+    },
+  );
+
+  // two fast backends (5 ms) full at 2 each, a 20 ms one idle: it is used only once enough
+  // wait that it answers sooner than the queue would (2 × 5 + (waiting + 1) × 2.5 > 20 → waiting ≥ 3)
+  it.each([
+    [0, '-'],
+    [2, '-'],
+    [3, 'b3'],
+    [10, 'b3'],
+  ])('resource-aware with %d waiting: %s', (waiting, expected) => {
+    const slots = slotsOf([{ inFlight: 2, svc: 5 }, { inFlight: 2, svc: 5 }, { svc: 20 }]);
+    for (const s of slots) s.limitNow = 2;
+    const ctx: PickContext = { ...context(slots), limited: true, waiting };
+    expect(PICKERS['resource-aware'](ctx)?.id ?? '-').toBe(expected);
+  });
 });

@@ -26,6 +26,7 @@ import { headroomScore } from '../headroom-score.js';
 import { IDLE_DECAY_SPEEDUP } from '../latency-estimate.js';
 import { readServiceTime } from '../service-time.js';
 import {
+  hasRoom,
   isCandidate,
   isEligible,
   metricsFresh,
@@ -68,13 +69,14 @@ export interface ServicePool {
   sampled: number;
 }
 
-export function servicePool(slots: readonly Slot[], now: number, into: ServicePool): ServicePool {
+export function servicePool(slots: readonly Slot[], _now: number, into: ServicePool): ServicePool {
   let best = Number.POSITIVE_INFINITY;
   let sum = 0;
   let n = 0;
   for (const s of slots) {
     if (s.svc === null || !isEligible(s)) continue;
-    const perSpeed = s.svc * speedOf(s, now);
+    // per unit of CPU limit, not of learned capacity: see decayedServiceTime
+    const perSpeed = s.svc * s.cpuPrior;
     if (perSpeed < best) best = perSpeed;
     sum += perSpeed;
     n++;
@@ -97,7 +99,15 @@ export function serviceEstimate(s: Slot, now: number, pool: ServicePool, tauMs: 
   return Math.max(SERVICE_FLOOR_MS, decayedServiceTime(s, s.svc, now, pool, tauMs));
 }
 
-/** A sampled estimate as read now, before the floor: the base each new answer updates. */
+/**
+ * A sampled estimate as read now, before the floor: the base each new answer updates. It
+ * decays toward the pool's best for its CPU limit, not for its learned capacity: a backend
+ * with answers of its own is judged by them. The capacity learner counts completions per
+ * CPU-second, so CPU that something else burns reads as a slower backend; decaying toward
+ * that put an idle backend whose answers were as fast as the others' at 2–4× their cost,
+ * and it got no request to show otherwise (issue #26: 0 of 600). Capacity prices only a
+ * backend with no answer yet (serviceEstimate).
+ */
 export function decayedServiceTime(
   s: Slot,
   svc: number,
@@ -105,7 +115,7 @@ export function decayedServiceTime(
   pool: ServicePool,
   tauMs: number,
 ): number {
-  return readServiceTime(svc, now - s.svcAt, pool.best / speedOf(s, now), tauMs / IDLE_DECAY_SPEEDUP);
+  return readServiceTime(svc, now - s.svcAt, pool.best / s.cpuPrior, tauMs / IDLE_DECAY_SPEEDUP);
 }
 
 /** Cost multiplier from the headroom score; 1 without fresh metrics. */
@@ -148,10 +158,21 @@ export function pickResourceAware(ctx: PickContext): Slot | undefined {
   servicePool(slots, now, pool);
   let anyCold = false;
   let best = Number.POSITIVE_INFINITY;
+  // backends at their limit: how fast they free a slot, and the cheapest one's cost once it has
+  let drainRate = 0;
+  let busyBest = Number.POSITIVE_INFINITY;
   for (let i = 0; i < slots.length; i++) {
     const s = slots[i]!;
     costs[i] = Number.NaN;
     if (!isCandidate(s, ctx.tried)) continue;
+    if (ctx.limited && !hasRoom(s)) {
+      const svc = serviceEstimate(s, now, pool, ctx.settings.latencyDecayMs);
+      // service time is latency ÷ (requests ahead + ½): one answer per svc, for a serial backend and a parallel one alike
+      drainRate += 1 / svc;
+      const freed = (resourceCost(ctx, s, pool) * s.inFlight) / (s.inFlight + 1);
+      if (freed < busyBest) busyBest = freed;
+      continue;
+    }
     const hot = isHot(s, now, stale);
     // lexicographic: any cold backend beats every hot one
     if (hot && anyCold) continue;
@@ -163,6 +184,13 @@ export function pickResourceAware(ctx: PickContext): Slot | undefined {
     } else if (cost < best) best = cost;
   }
   if (best === Number.POSITIVE_INFINITY) return undefined;
+  // The slow-server rule (a threshold policy, as for heterogeneous servers sharing one queue):
+  // a free backend whose expected completion is later than waiting for a busy one to free
+  // (the requests waiting ahead, at the busy backends' drain rate) is not used; the request
+  // waits in the service queue. A 0.125-core backend beside two 0.5-core ones then takes
+  // requests only when enough wait that it finishes one sooner, not whenever it is idle: its
+  // 4× slower answers stay out of the p99 at 80 % load and add capacity at 120 %.
+  if (drainRate > 0 && best > busyBest + (ctx.waiting + 1) / drainRate) return undefined;
   const busyLimit = best * (1 + TIE_BAND_BUSY);
   const idleLimit = best * (1 + TIE_BAND_IDLE);
   let chosen: Slot | undefined;

@@ -1,12 +1,12 @@
 // Smooth weighted round-robin (nginx): interleaves, no bursts even for weights 5,1,1.
-import { effectiveWeight, isCandidate, type Slot } from '../slot.js';
-import type { PickContext } from './picker.js';
+import { effectiveWeight, type Slot } from '../slot.js';
+import { canTake, type PickContext } from './picker.js';
 
 export function pickRoundRobin(ctx: PickContext): Slot | undefined {
   let total = 0;
   let best: Slot | undefined;
   for (const s of ctx.slots) {
-    if (!isCandidate(s, ctx.tried)) continue;
+    if (!canTake(ctx, s)) continue;
     const w = effectiveWeight(s, ctx.now, ctx.settings.slowStartMs);
     s.current += w;
     total += w;

@@ -1,0 +1,127 @@
+// Per-backend concurrency limit (issue #26): how many requests the balancer lets a backend
+// hold at once; the rest wait in the service's queue (service-queue.ts), where the next free
+// backend can take them, instead of inside one backend. Adaptive by default, a gradient
+// limit after Netflix concurrency-limits' Gradient2 and Envoy's adaptive concurrency:
+//
+//   gradient = clamp(RTT_TOLERANCE × no-load latency / recent latency, 0.5, 1)
+//   target   = limit × gradient + √limit / 2          (the headroom that lets it probe upward)
+//   limit   ← limit + SMOOTHING × (target − limit),   clamped to [LIMIT_MIN, LIMIT_MAX]
+//
+// - no-load latency: answers to requests dispatched to an idle backend (nothing ahead of
+//   them), so the backend's own queue is not in it. While the backend never goes idle (a
+//   full queue hands it a request the moment one ends) the estimate would go stale: after
+//   PROBE_AFTER answers without one, the limit is held at 1 until the backend drains and
+//   gives a fresh idle answer (Envoy pins to min_concurrency for its minRTT window).
+// - recent latency: an EWMA of every answer's latency.
+// - app-limited: a backend that got fewer than half its limit in flight has not shown where
+//   its latency turns up; its limit does not grow (Gradient2's rule), or an idle backend's
+//   limit would climb to the ceiling and mean nothing when the burst comes.
+// - loss: a failed or timed-out answer takes 10 % off (AIMD back-off, research §4.1).
+// Fixed point for a backend that serves one request at a time: recent ≈ 2 × no-load at a
+// limit of about 2.5 (one in service, one or two ready), so it never idles between answers
+// and the rest of the queue stays in the balancer. A backend that serves requests in
+// parallel keeps a flat latency as its limit grows, so the limit grows until it does not.
+// `lb.maxconn` pins the limit instead (staticLimit); nothing here runs then.
+// Pure: plain data in and out, no clock, no I/O. Mutates the one record it is given (the
+// hot path allocates nothing).
+
+export interface LimitSettings {
+  /** LIMIT_MIN: the adaptive limit never goes below this (≥ 1: a backend always gets one). */
+  min: number;
+  /** LIMIT_MAX: nor above this. */
+  max: number;
+}
+
+export interface LimitState {
+  /** The adaptive limit, fractional; the whole part is what admits. */
+  limit: number;
+  /** Latency of answers dispatched to an idle backend (ms); null before the first. */
+  noLoadMs: number | null;
+  /** EWMA of every answer's latency (ms); null before the first. */
+  recentMs: number | null;
+  /** Answers since the last no-load one: at PROBE_AFTER the limit is held at 1 to get one. */
+  sinceNoLoad: number;
+}
+
+/** Below 1.5× the no-load latency the limit grows (Gradient2's rttTolerance). */
+export const RTT_TOLERANCE = 1.5;
+/** Fraction of the way to the target per answer (Gradient2's smoothing). */
+export const SMOOTHING = 0.2;
+/** Weight of one answer in the recent latency. */
+export const RECENT_WEIGHT = 0.25;
+/** An idle answer slower than the no-load estimate moves it this far: a real slowdown is learned in ~20. */
+export const NO_LOAD_RISE = 0.05;
+/** Answers without an idle one before the limit is held at 1 to measure the no-load latency again. */
+export const PROBE_AFTER = 250;
+/** A failed answer multiplies the limit by this. */
+export const LOSS_BACKOFF = 0.9;
+/** Where a new backend's limit starts: enough for a parallel backend's first burst, quickly cut for a serial one. */
+export const INITIAL_LIMIT = 8;
+
+export function initialLimit(settings: LimitSettings): LimitState {
+  return {
+    limit: Math.min(settings.max, Math.max(settings.min, INITIAL_LIMIT)),
+    noLoadMs: null,
+    recentMs: null,
+    sinceNoLoad: 0,
+  };
+}
+
+/**
+ * One answer. `ahead`: requests already in flight at its dispatch (0: the backend was idle);
+ * `latencyMs`: dispatch to response headers.
+ */
+export function observeAnswer(
+  st: LimitState,
+  latencyMs: number,
+  ahead: number,
+  failed: boolean,
+  settings: LimitSettings,
+): void {
+  if (failed) {
+    st.limit = clamp(st.limit * LOSS_BACKOFF, settings);
+    return;
+  }
+  const x = Math.max(0.01, latencyMs);
+  st.recentMs = st.recentMs === null ? x : st.recentMs + RECENT_WEIGHT * (x - st.recentMs);
+  if (ahead === 0) {
+    // down fast (a lower idle answer is the better measurement), up slowly (one slow answer is not a slowdown)
+    st.noLoadMs =
+      st.noLoadMs === null ? x : st.noLoadMs + (x < st.noLoadMs ? 0.5 : NO_LOAD_RISE) * (x - st.noLoadMs);
+    st.sinceNoLoad = 0;
+  } else st.sinceNoLoad++;
+  if (st.noLoadMs === null) return;
+  const gradient = Math.min(1, Math.max(0.5, (RTT_TOLERANCE * st.noLoadMs) / st.recentMs));
+  const target = st.limit * gradient + Math.sqrt(st.limit) / 2;
+  // app-limited: it never had half its limit in flight, so nothing says it can take more
+  if (target > st.limit && ahead + 1 < st.limit / 2) return;
+  st.limit = clamp(st.limit + SMOOTHING * (target - st.limit), settings);
+}
+
+/**
+ * Requests the backend may hold now: the static limit when one is set (lb.maxconn), else
+ * the adaptive one's whole part, or 1 while a no-load measurement is due.
+ */
+export function currentLimit(st: LimitState, staticLimit: number | undefined): number {
+  if (staticLimit !== undefined) return staticLimit;
+  if (st.sinceNoLoad >= PROBE_AFTER) return 1;
+  return Math.max(1, Math.floor(st.limit));
+}
+
+function clamp(limit: number, s: LimitSettings): number {
+  return Math.min(s.max, Math.max(s.min, limit));
+}
+
+/**
+ * `lb.maxconn` as written on a container: a whole number ≥ 1, or why it is not (the caller
+ * logs it once, naming the container, and the adaptive limit applies). undefined: not set.
+ */
+export function parseMaxConn(value: string | undefined): number | undefined | { invalid: string } {
+  if (value === undefined) return undefined;
+  const v = value.trim();
+  if (!/^\d+$/.test(v)) return { invalid: `"${value}" is not a whole number` };
+  const n = Number(v);
+  if (n < 1) return { invalid: `"${value}" must be at least 1` };
+  if (!Number.isSafeInteger(n)) return { invalid: `"${value}" is too large` };
+  return n;
+}

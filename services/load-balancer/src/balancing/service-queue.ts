@@ -1,0 +1,184 @@
+// The service's one bounded queue (issue #26), pure: requests wait here, in arrival order,
+// when every backend is at its concurrency limit (concurrency-limit.ts), and while the
+// service sleeps or wakes (scale to zero: the same queue, with the hold's deadline and
+// bound). The proxy's Admission (proxy/admission.ts) owns the timers and the sockets; this
+// only keeps the order, the deadlines and the drain rate, with the caller's clock.
+//
+// Shedding at admission (research §4.5): past the size bound, or when the predicted wait
+// (position × the mean time between completions while requests were waiting) already
+// exceeds the entry's deadline: the client gets its 503 now, not after waiting the deadline
+// out. The drain rate is learned only while requests wait: between two completions with
+// the queue empty the backends were not the bottleneck, so the interval says nothing about
+// how fast a queue drains (a rate that decayed over an idle minute would shed the next burst).
+
+export interface QueueEntry<T> {
+  readonly item: T;
+  readonly at: number;
+  readonly deadline: number;
+  /** Removed (dispatched, expired, or its client left): skipped by the queue. */
+  done: boolean;
+}
+
+export type ShedReason = 'full' | 'predicted-wait';
+
+export type Admitted<T> =
+  | { readonly ok: true; readonly entry: QueueEntry<T> }
+  | { readonly ok: false; readonly reason: ShedReason; readonly predictedWaitMs: number | null };
+
+export interface AdmitOptions {
+  /** Deadline from now (QUEUE_TIMEOUT_MS, or HOLD_TIMEOUT_MS while the service wakes). */
+  timeoutMs: number;
+  /** Size bound (QUEUE_MAX, or HOLD_MAX_REQUESTS while the service wakes). */
+  max: number;
+  /** Shed on the predicted wait: off while the service wakes (nothing drains yet). */
+  predict: boolean;
+}
+
+/**
+ * QUEUE_TIMEOUT_MS and QUEUE_MAX defaults (packages/shared/src/config/load-balancer.ts says the
+ * same): served p99 under overload stays within about 2 s with nothing configured, and 1000
+ * waiting requests is far more than a 2 s deadline lets a small service drain.
+ */
+export const DEFAULT_QUEUE = { timeoutMs: 2000, max: 1000 } as const;
+
+/** Completions observed while requests waited before the predicted wait is trusted. */
+export const MIN_DRAIN_SAMPLES = 5;
+/** Weight of one inter-completion interval in the mean (about the last 20 count). */
+export const DRAIN_WEIGHT = 0.05;
+/** Retry-After bounds in seconds (research §4.5: 1–30 s). */
+export const RETRY_AFTER_MIN_S = 1;
+export const RETRY_AFTER_MAX_S = 30;
+
+export class ServiceQueue<T> {
+  private entries: Array<QueueEntry<T>> = [];
+  private head = 0;
+  private live = 0;
+  /** Mean ms between completions while requests waited; null until learned. */
+  private intervalMs: number | null = null;
+  private samples = 0;
+  private lastCompletion: number | null = null;
+  /** When the queue last went from empty to non-empty. */
+  private busySince = 0;
+
+  get size(): number {
+    return this.live;
+  }
+
+  /** The mean time between completions while requests waited (ms), or null before MIN_DRAIN_SAMPLES. */
+  get drainIntervalMs(): number | null {
+    return this.samples >= MIN_DRAIN_SAMPLES ? this.intervalMs : null;
+  }
+
+  /** How long the request at `position` (1 = next out) is predicted to wait, or null when unknown. */
+  predictedWaitMs(position: number): number | null {
+    const i = this.drainIntervalMs;
+    return i === null ? null : position * i;
+  }
+
+  admit(item: T, now: number, opts: AdmitOptions): Admitted<T> {
+    if (this.live >= opts.max)
+      return { ok: false, reason: 'full', predictedWaitMs: this.predictedWaitMs(this.live + 1) };
+    const predicted = opts.predict ? this.predictedWaitMs(this.live + 1) : null;
+    if (predicted !== null && predicted > opts.timeoutMs)
+      return { ok: false, reason: 'predicted-wait', predictedWaitMs: predicted };
+    if (this.live === 0) this.busySince = now;
+    const entry: QueueEntry<T> = { item, at: now, deadline: now + opts.timeoutMs, done: false };
+    this.entries.push(entry);
+    this.live++;
+    return { ok: true, entry };
+  }
+
+  /** The oldest waiting entry, without removing it. */
+  peek(): QueueEntry<T> | undefined {
+    this.skipDone();
+    return this.entries[this.head];
+  }
+
+  /** Removes and returns the oldest waiting entry. */
+  shift(): QueueEntry<T> | undefined {
+    const e = this.peek();
+    if (e === undefined) return undefined;
+    this.take(e);
+    this.skipDone();
+    return e;
+  }
+
+  /** The client left (or it was answered elsewhere): forget it. False when it was no longer waiting. */
+  remove(e: QueueEntry<T>): boolean {
+    if (e.done) return false;
+    this.take(e);
+    this.skipDone();
+    return true;
+  }
+
+  /** Removes and returns every entry whose deadline has passed (deadline ≤ now), oldest first. */
+  expire(now: number): Array<QueueEntry<T>> {
+    const out: Array<QueueEntry<T>> = [];
+    for (let i = this.head; i < this.entries.length; i++) {
+      const e = this.entries[i]!;
+      if (!e.done && e.deadline <= now) {
+        this.take(e);
+        out.push(e);
+      }
+    }
+    this.skipDone();
+    return out;
+  }
+
+  /** Removes and returns every waiting entry in arrival order (shutdown). */
+  drainAll(): Array<QueueEntry<T>> {
+    const out: Array<QueueEntry<T>> = [];
+    for (let e = this.shift(); e !== undefined; e = this.shift()) out.push(e);
+    return out;
+  }
+
+  /** The earliest deadline of a waiting entry, or null when none waits. */
+  nextDeadline(): number | null {
+    let min: number | null = null;
+    for (let i = this.head; i < this.entries.length; i++) {
+      const e = this.entries[i]!;
+      if (!e.done && (min === null || e.deadline < min)) min = e.deadline;
+    }
+    return min;
+  }
+
+  /**
+   * A request finished at a backend of this service. While requests wait, the interval since
+   * the previous completion is a drain-rate sample.
+   */
+  completed(now: number): void {
+    const last = this.lastCompletion;
+    this.lastCompletion = now;
+    if (this.live === 0 || last === null || last < this.busySince) return;
+    const dt = Math.max(0, now - last);
+    this.intervalMs = this.intervalMs === null ? dt : this.intervalMs + DRAIN_WEIGHT * (dt - this.intervalMs);
+    this.samples++;
+  }
+
+  /**
+   * Seconds for Retry-After: the time to drain what waits now, else the deadline, within
+   * [RETRY_AFTER_MIN_S, RETRY_AFTER_MAX_S].
+   */
+  retryAfterSeconds(fallbackMs: number): number {
+    const wait = this.predictedWaitMs(this.live + 1) ?? fallbackMs;
+    return Math.min(RETRY_AFTER_MAX_S, Math.max(RETRY_AFTER_MIN_S, Math.ceil(wait / 1000)));
+  }
+
+  /** Marks only: the caller compacts (expire iterates over the array while taking). */
+  private take(e: QueueEntry<T>): void {
+    e.done = true;
+    this.live--;
+  }
+
+  private skipDone(): void {
+    while (this.head < this.entries.length && this.entries[this.head]!.done) this.head++;
+    // compact once the dead prefix is large: amortised O(1), no per-shift array copy
+    if (this.head > 1024 && this.head * 2 > this.entries.length) {
+      this.entries = this.entries.slice(this.head);
+      this.head = 0;
+    } else if (this.head === this.entries.length && this.head > 0) {
+      this.entries.length = 0;
+      this.head = 0;
+    }
+  }
+}
