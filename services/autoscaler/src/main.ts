@@ -144,6 +144,7 @@ const source: MetricSource | undefined = config.PROMETHEUS_URL
       cpu: config.PROMQL_CPU,
       memory: config.PROMQL_MEMORY,
       rps: config.PROMQL_RPS,
+      concurrency: config.PROMQL_CONCURRENCY,
     })
   : balancer
     ? new BalancerSource(balancer, config.SERVICE)
@@ -156,6 +157,8 @@ if (config.TARGET_MEMORY_UTILIZATION !== undefined)
   targets.push({ metric: 'memory', target: config.TARGET_MEMORY_UTILIZATION });
 if (config.TARGET_RPS_PER_REPLICA !== undefined)
   targets.push({ metric: 'rps', target: config.TARGET_RPS_PER_REPLICA });
+if (config.TARGET_CONCURRENCY_PER_REPLICA !== undefined)
+  targets.push({ metric: 'concurrency', target: config.TARGET_CONCURRENCY_PER_REPLICA });
 
 const runtime = buildRuntime();
 const metrics = new AutoscalerMetrics(config.SERVICE);

@@ -2,7 +2,7 @@
 // rule unit tests pass, and they record exactly the series named in shared RECORDED_SERIES.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { RECORDED_SERIES } from '@headroom/shared';
+import { RECORDED_SERIES, SCALE_METRICS } from '@headroom/shared';
 import { PROMTOOL_BIN, repoRoot } from '@headroom/testkit';
 import { describe, expect, it } from 'vitest';
 import { defaultQuery } from '../src/observe/queries.js';
@@ -18,7 +18,7 @@ describe('prometheus/rules/headroom.rules.yml', () => {
   it('records every series the default queries read', () => {
     const recorded = [...readFileSync(rules, 'utf8').matchAll(/^\s*- record: (\S+)/gm)].map((m) => m[1]);
     expect(recorded.sort()).toEqual(Object.values(RECORDED_SERIES).sort());
-    for (const metric of ['cpu', 'memory', 'rps'] as const) {
+    for (const metric of SCALE_METRICS) {
       const series = defaultQuery(metric, 'web').split('{')[0];
       expect(recorded).toContain(series);
     }

@@ -38,6 +38,12 @@ export const autoscalerConfigSchema = z.object({
     4,
   )('Target memory use as a fraction of the limit (off when unset).'),
   TARGET_RPS_PER_REPLICA: env.optionalNumber(0.001, 1e9)('Target requests/s per replica (off when unset).'),
+  TARGET_CONCURRENCY_PER_REPLICA: env.optionalNumber(
+    0.001,
+    1e9,
+  )(
+    'Target requests in flight per replica, averaged over time (off when unset): what the balancer measures for any app.',
+  ),
   INTERVAL_MS: env.int(100, 3_600_000)(5_000, 'How often to observe and decide.'),
   SCALE_UP_WINDOW_MS: env.int(0, 3_600_000)(
     0,
@@ -58,10 +64,17 @@ export const autoscalerConfigSchema = z.object({
     'Samples older than this count as missing: hold the count.',
   ),
   PROMQL_CPU: env.optionalString(
-    'PromQL override: per-replica CPU utilization (0..1 of the limit), one series per replica.',
+    "PromQL override: per-replica CPU utilization (0..1 of the limit), one series per replica (e.g. from the app's own metrics); default: the balancer's engine stats.",
   ),
-  PROMQL_MEMORY: env.optionalString('PromQL override: per-replica memory utilization (0..1 of the limit).'),
-  PROMQL_RPS: env.optionalString('PromQL override: per-replica requests per second.'),
+  PROMQL_MEMORY: env.optionalString(
+    "PromQL override: per-replica memory utilization (0..1 of the limit); default: the balancer's engine stats.",
+  ),
+  PROMQL_RPS: env.optionalString(
+    'PromQL override: per-replica requests per second; default: what the balancer served each replica.',
+  ),
+  PROMQL_CONCURRENCY: env.optionalString(
+    'PromQL override: per-replica requests in flight; default: what the balancer measured, averaged over 15 s.',
+  ),
   ADMIN_PORT: env.listenPort(8082, 'Admin API and /metrics.'),
   HOST: env.string('0.0.0.0', 'Bind address.'),
   ADMIN_TOKEN: env.optionalString(

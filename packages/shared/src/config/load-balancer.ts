@@ -139,7 +139,7 @@ export const loadBalancerConfigSchema = z
     PROMQL_MEMORY: env.optionalString('PromQL returning memory utilization 0..1 with a `backend` label.'),
     SCORE_CPU_WEIGHT: env.number(0, 1)(
       0.8,
-      'Weight of CPU headroom in the headroom score; a score under 0.3 raises resource-aware’s cost of a backend (up to 2×).',
+      'Weight of CPU headroom in the headroom score; a score under 0.3 raises resource-aware’s cost of a backend (up to 1.83×: the score floors at 0.05).',
     ),
     SCORE_MEMORY_WEIGHT: env.number(0, 1)(0.2, 'Weight of memory headroom in the headroom score.'),
     LATENCY_DECAY_MS: env.int(100, 3_600_000)(

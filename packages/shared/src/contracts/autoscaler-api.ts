@@ -1,7 +1,8 @@
 // Contracts of the autoscaler's admin API (its ADMIN_PORT).
 import { z } from 'zod';
 
-export const SCALE_METRICS = ['cpu', 'memory', 'rps'] as const;
+/** concurrency: requests in flight per replica, averaged over time (Knative's default signal). */
+export const SCALE_METRICS = ['cpu', 'memory', 'rps', 'concurrency'] as const;
 export const scaleMetricSchema = z.enum(SCALE_METRICS);
 
 export const metricObservationSchema = z.object({

@@ -42,11 +42,18 @@ export class BalancerSource implements MetricSource {
     const series = backends
       .filter((b) => b.service === this.service && b.state !== 'draining')
       .map((b) => {
-        const v = metric === 'cpu' ? b.cpu : metric === 'memory' ? b.mem : b.rps;
+        const v =
+          metric === 'cpu'
+            ? b.cpu
+            : metric === 'memory'
+              ? b.mem
+              : metric === 'concurrency'
+                ? b.inFlight
+                : b.rps;
         return {
           labels: { backend: b.id, name: b.name },
           value: v ?? Number.NaN,
-          ageMs: metric === 'rps' ? undefined : (b.metricsAgeMs ?? undefined),
+          ageMs: metric === 'rps' || metric === 'concurrency' ? undefined : (b.metricsAgeMs ?? undefined),
         };
       });
     return { ok: true, series };

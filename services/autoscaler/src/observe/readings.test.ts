@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultQuery, promString } from './queries.js';
+import { defaultQuery, promString, queryFor } from './queries.js';
 import { toReading } from './readings.js';
 import type { CensusReplica } from './replica-census.js';
 import { knownReadiness, summarize } from './replica-census.js';
@@ -91,5 +91,14 @@ describe('queries', () => {
   it('filters the recorded series by service, escaped', () => {
     expect(defaultQuery('cpu', 'web')).toBe('headroom:replica_cpu_utilization:ratio{service="web"}');
     expect(promString('a"b\\c')).toBe('"a\\"b\\\\c"');
+  });
+  it.each([
+    ['cpu', 'headroom:replica_cpu_utilization:ratio{service="web"}'],
+    ['memory', 'headroom:replica_memory_utilization:ratio{service="web"}'],
+    ['rps', 'headroom:replica_requests:rate1m{service="web"}'],
+    ['concurrency', 'headroom:replica_concurrency:avg{service="web"}'],
+  ] as const)('%s reads %s unless PROMQL_* replaces it', (metric, query) => {
+    expect(queryFor(metric, 'web', {})).toBe(query);
+    expect(queryFor(metric, 'web', { [metric]: 'my_app_metric' })).toBe('my_app_metric');
   });
 });

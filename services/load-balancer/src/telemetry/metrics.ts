@@ -111,7 +111,8 @@ export function createMetrics(core: BalancerCore, now: () => number, sources: Me
       'counter',
       LB_METRICS.replicaBusySeconds,
       'Requests in flight integrated over time, seconds (from dispatch to the last byte); rate() is the average concurrency.',
-      (r, at) => busy.totalSeconds(r.spec.id, at),
+      // 0 before a replica's first request: an idle replica reads 0 in flight, not missing
+      (r, at) => busy.totalSeconds(r.spec.id, at) ?? 0,
     );
   if (usage) {
     perReplica(
