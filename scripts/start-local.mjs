@@ -88,6 +88,9 @@ try {
     DISCOVERY: 'static',
     BACKENDS: '',
     METRICS_SOURCE: 'backend',
+    // the stress backend answers /health (503 while it shuts down): keep the HTTP check,
+    // not the balancer's TCP default
+    HEALTH_PATH: '/health',
     AUTOSCALER_URL: autoscalerUrl,
     // the heap settings the image runs the balancer with, unless NODE_OPTIONS is set
     NODE_OPTIONS: process.env.NODE_OPTIONS || BALANCER_NODE_OPTIONS,

@@ -9,7 +9,7 @@ export const LB_LABELS = {
   port: 'lb.port',
   /** Logical service name; groups replicas, and the autoscaler's SERVICE matches it. */
   service: 'lb.service',
-  /** Path of the active health check; default `/health`. */
+  /** Path of an active HTTP health check; without it (and HEALTH_PATH) a TCP connect checks the backend. */
   healthPath: 'lb.health.path',
   /** Relative capacity (positive number); default: CPU limit relative to the others, else 1. */
   weight: 'lb.weight',
@@ -77,7 +77,10 @@ export const OWNER_LABELS = {
 
 export const OWNER_VALUE = 'headroom-autoscaler';
 
+/** The stress backend's health path (compose and start-local set it; the balancer's default is a TCP check). */
 export const DEFAULT_HEALTH_PATH = '/health';
+/** Statuses that count as up for an HTTP health check without `lb.health.status` / HEALTH_STATUS. */
+export const DEFAULT_HEALTH_STATUS = '200-399';
 export const DEFAULT_STICKY_COOKIE = 'headroom_affinity';
 
 /** Name of the n-th replica of a service; the single code path for replica names. */
@@ -135,4 +138,30 @@ export function parsePort(value: string | undefined): number | undefined | strin
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 65535) return `expected a port 1..65535, got "${value}"`;
   return n;
+}
+
+/** Inclusive HTTP status ranges, e.g. [[200, 499]] for `200-499`. */
+export type StatusRanges = ReadonlyArray<readonly [number, number]>;
+
+/**
+ * Parses `lb.health.status` (and HEALTH_STATUS): comma-separated statuses or inclusive ranges,
+ * e.g. `200-499` or `200,204,300-399`. Returns an error string for a bad value.
+ */
+export function parseStatusRanges(value: string): StatusRanges | string {
+  const out: Array<readonly [number, number]> = [];
+  const items = value.split(',').map((s) => s.trim());
+  for (const item of items) {
+    const m = /^(\d{3})(?:\s*-\s*(\d{3}))?$/.exec(item);
+    const lo = m ? Number(m[1]) : Number.NaN;
+    const hi = m?.[2] !== undefined ? Number(m[2]) : lo;
+    if (!m || lo < 100 || hi > 599 || lo > hi)
+      return `expected statuses 100..599 or ranges like 200-499, comma-separated, got "${value}"`;
+    out.push([lo, hi]);
+  }
+  return out;
+}
+
+export function statusIn(status: number, ranges: StatusRanges): boolean {
+  for (const [lo, hi] of ranges) if (status >= lo && status <= hi) return true;
+  return false;
 }

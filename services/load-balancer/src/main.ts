@@ -115,7 +115,7 @@ const pools = new UpstreamPools({
 const prober = new HttpProber(
   { intervalMs: config.HEALTH_INTERVAL_MS, timeoutMs: config.HEALTH_TIMEOUT_MS },
   // the core reports the state changes this causes (healthy, unhealthy) through onTransition
-  (id, ok, reason) => core.reportHealth(id, ok, Date.now(), reason),
+  (id, ok, reason, immediate) => core.reportHealth(id, ok, Date.now(), reason, immediate),
   logger,
 );
 const toCore: PublishSample = (s) => {
@@ -135,7 +135,10 @@ const resources =
     : createResourceSource(config, logger, toCore);
 
 // Backends come from the configured discovery plus those registered through the admin API.
-const statics = new StaticSource(config.DISCOVERY === 'static' ? config.BACKENDS : [], config.HEALTH_PATH);
+const statics = new StaticSource(config.DISCOVERY === 'static' ? config.BACKENDS : [], {
+  path: config.HEALTH_PATH,
+  status: config.HEALTH_STATUS,
+});
 if (config.DISCOVERY !== 'static' && config.BACKENDS.length > 0)
   logger.warn(
     { discovery: config.DISCOVERY, backends: config.BACKENDS },

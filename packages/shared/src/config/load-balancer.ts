@@ -1,6 +1,7 @@
 // Config of services/load-balancer.
 import { z } from 'zod';
 import { BALANCER_MODES } from '../contracts/balancer-api.js';
+import { DEFAULT_HEALTH_STATUS, parseStatusRanges } from '../labels.js';
 import { loggingFields } from './common.js';
 import { env } from './env-fields.js';
 
@@ -97,7 +98,13 @@ export const loadBalancerConfigSchema = z
 
     HEALTH_INTERVAL_MS: env.int(100, 3_600_000)(2_000, 'Active health check interval.'),
     HEALTH_TIMEOUT_MS: env.int(10, 600_000)(1_000, 'Active health check timeout.'),
-    HEALTH_PATH: env.string('/health', 'Health check path when no lb.health.path label is set.'),
+    HEALTH_PATH: env.optionalString(
+      'Path of an HTTP health check for backends without an lb.health.path label. Unset: a TCP connect checks them (plus Docker’s own HEALTHCHECK status where the image has one).',
+    ),
+    HEALTH_STATUS: env.string(
+      DEFAULT_HEALTH_STATUS,
+      'Statuses that count as up for an HTTP health check without an lb.health.status label: statuses or ranges, comma-separated (e.g. 200-499).',
+    ),
     HEALTH_RISE: env.int(1, 100)(1, 'Consecutive passing checks that make a backend healthy.'),
     HEALTH_FALL: env.int(1, 100)(2, 'Consecutive failing checks that make a backend unhealthy.'),
     EJECT_AFTER_FAILURES: env.int(1, 1000)(
@@ -182,6 +189,11 @@ export const loadBalancerConfigSchema = z
     ...loggingFields,
   })
   .superRefine((cfg, ctx) => {
+    const statuses = parseStatusRanges(cfg.HEALTH_STATUS);
+    if (typeof statuses === 'string')
+      ctx.addIssue({ code: 'custom', path: ['HEALTH_STATUS'], message: statuses });
+    if (cfg.HEALTH_PATH !== undefined && !cfg.HEALTH_PATH.startsWith('/'))
+      ctx.addIssue({ code: 'custom', path: ['HEALTH_PATH'], message: 'a path starting with /' });
     // safe by default: an admin API open to the network needs a token
     // (a token file always yields a token: read, or generated at start)
     if (cfg.NODE_CPU_QUERY !== undefined && cfg.PROMETHEUS_URL === undefined)

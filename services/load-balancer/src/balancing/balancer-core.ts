@@ -132,8 +132,8 @@ export interface BalancerCore {
    * it queued behind estimates the backend's own service time.
    */
   end(slot: number, now: number, latencyMs: number, outcome: Outcome, ahead?: number): void;
-  /** Active health check result. */
-  reportHealth(id: string, ok: boolean, now: number, reason?: string): void;
+  /** Active health check result; `immediate`: a fail that takes the backend out without HEALTH_FALL. */
+  reportHealth(id: string, ok: boolean, now: number, reason?: string, immediate?: boolean): void;
   setDraining(id: string, draining: boolean, now?: number): boolean;
   setMetrics(id: string, cpu: number | null, mem: number | null, at: number): void;
   setWeight(id: string, weight: number, now?: number): boolean;

@@ -269,9 +269,9 @@ export class Balancer implements BalancerCore {
     return false;
   }
 
-  reportHealth(id: string, ok: boolean, now: number, reason?: string): void {
+  reportHealth(id: string, ok: boolean, now: number, reason?: string, immediate?: boolean): void {
     const s = this.byId.get(id);
-    if (s) this.emit(applyHealthCheck(s, ok, now, this.rules, reason));
+    if (s) this.emit(applyHealthCheck(s, ok, now, this.rules, reason, immediate));
   }
 
   setDraining(id: string, draining: boolean, now = 0): boolean {

@@ -27,13 +27,17 @@ function transition(
   return { id: s.id, name: s.spec.name, from, to, code, reason, at };
 }
 
-/** An active health check result. */
+/**
+ * An active health check result. `immediate`: a fail that counts as HEALTH_FALL fails at once
+ * (Docker's own HEALTHCHECK said unhealthy, after its own retries).
+ */
 export function applyHealthCheck(
   s: Slot,
   ok: boolean,
   now: number,
   rules: HealthRules,
   detail?: string,
+  immediate = false,
 ): BackendTransition | null {
   const from = stateOf(s);
   if (ok) {
@@ -59,7 +63,7 @@ export function applyHealthCheck(
   s.passes = 0;
   s.fails++;
   const reason = `health check failed: ${detail ?? 'unknown'}`;
-  if (s.healthy && s.fails >= rules.healthFall) {
+  if (s.healthy && (immediate || s.fails >= rules.healthFall)) {
     s.healthy = false;
     s.reason = reason;
     return transition(
@@ -67,7 +71,7 @@ export function applyHealthCheck(
       from,
       'unhealthy',
       'health-check-failed',
-      `${reason} (${s.fails} in a row, fall ${rules.healthFall})`,
+      immediate ? reason : `${reason} (${s.fails} in a row, fall ${rules.healthFall})`,
       now,
     );
   }

@@ -57,9 +57,31 @@ describe('containerToBackend', () => {
     ['bad weight', c({}, { [LB_LABELS.weight]: '-2' }), 'lb.weight'],
     ['bad sticky', c({}, { [LB_LABELS.sticky]: 'ip' }), 'lb.sticky'],
     ['missing network', c({}, { [LB_LABELS.network]: 'nope' }), 'not attached'],
+    ['bad health status', c({}, { [LB_LABELS.healthStatus]: '2xx' }), 'lb.health.status'],
   ])('skips a container: %s', (_why, record, reason) => {
     const d = containerToBackend(record, ctx);
     expect('skip' in d && d.skip).toContain(reason);
+  });
+  it.each([
+    ['no label, no HEALTH_PATH: a TCP check', {}, undefined, undefined, undefined],
+    ['HEALTH_PATH: HTTP, default statuses', {}, '/health', '/health', '200-399'],
+    [
+      'lb.health.path + lb.health.status',
+      { [LB_LABELS.healthPath]: '/', [LB_LABELS.healthStatus]: '200-499' },
+      undefined,
+      '/',
+      '200-499',
+    ],
+  ])('health check from labels: %s', (_why, labels, envPath, path, status) => {
+    const d = containerToBackend(c({}, labels), { ...ctx, healthPath: envPath });
+    expect('spec' in d && { path: d.spec.healthPath, status: d.spec.healthStatus }).toEqual({ path, status });
+  });
+  it('skips lb.health.status without a health path (the default check is TCP)', () => {
+    const d = containerToBackend(c({}, { [LB_LABELS.healthStatus]: '200-499' }), {
+      ...ctx,
+      healthPath: undefined,
+    });
+    expect('skip' in d && d.skip).toContain('needs an HTTP check');
   });
   it('filters by LB_SERVICE', () => {
     expect('skip' in containerToBackend(c({}, { [LB_LABELS.service]: 'a' }), { ...ctx, service: 'b' })).toBe(

@@ -1,13 +1,7 @@
 // Pure: a container record and the balancer's own situation → a BackendSpec, or the
 // reason it is skipped. A bad label skips only that container.
-import {
-  DEFAULT_HEALTH_PATH,
-  isEnabled,
-  LB_LABELS,
-  parsePort,
-  parsePositiveNumber,
-  parseSticky,
-} from '@headroom/shared';
+import { isEnabled, LB_LABELS, parsePort, parsePositiveNumber, parseSticky } from '@headroom/shared';
+import { chooseHealthCheck } from '../model/health-check.js';
 import type { BackendSpec } from './backend-set.js';
 import type { ContainerRecord } from './container-record.js';
 
@@ -20,7 +14,9 @@ export interface DiscoveryContext {
   network: string | undefined;
   /** network: container IP; published: 127.0.0.1 + host port; auto: network when the balancer is in Docker. */
   addressMode: 'auto' | 'network' | 'published';
-  healthPath: string;
+  /** HEALTH_PATH (undefined: TCP checks) and HEALTH_STATUS. */
+  healthPath: string | undefined;
+  healthStatus?: string | undefined;
   publishedHost: string;
 }
 
@@ -51,6 +47,12 @@ export function containerToBackend(c: ContainerRecord, ctx: DiscoveryContext): C
   if (typeof slowStart === 'string') return { skip: `${LB_LABELS.slowStart}: ${slowStart}` };
   const sticky = parseSticky(l[LB_LABELS.sticky], l[LB_LABELS.stickyCookie]);
   if (typeof sticky === 'string') return { skip: `${LB_LABELS.sticky}: ${sticky}` };
+  const check = chooseHealthCheck(
+    { path: l[LB_LABELS.healthPath], status: l[LB_LABELS.healthStatus] },
+    { path: ctx.healthPath, status: ctx.healthStatus },
+  );
+  if (typeof check === 'string')
+    return { skip: `${LB_LABELS.healthPath}/${LB_LABELS.healthStatus}: ${check}` };
 
   const usePublished =
     ctx.addressMode === 'published' || (ctx.addressMode === 'auto' && ctx.ownNetworks.length === 0);
@@ -81,7 +83,8 @@ export function containerToBackend(c: ContainerRecord, ctx: DiscoveryContext): C
       name: c.name,
       service,
       source: 'docker',
-      healthPath: l[LB_LABELS.healthPath] ?? ctx.healthPath ?? DEFAULT_HEALTH_PATH,
+      healthPath: check.kind === 'http' ? check.path : undefined,
+      healthStatus: check.kind === 'http' ? check.status : undefined,
       weight,
       cpuLimit,
       memoryLimit: c.memoryBytes > 0 ? c.memoryBytes : undefined,

@@ -190,6 +190,7 @@ export class DockerSource implements BackendSource {
       network: this.config.DOCKER_NETWORK,
       addressMode: this.config.DOCKER_ADDRESS,
       healthPath: this.config.HEALTH_PATH,
+      healthStatus: this.config.HEALTH_STATUS,
       publishedHost: this.options.publishedHost ?? '127.0.0.1',
     };
     const infos = await Promise.all(

@@ -1,7 +1,7 @@
 // Static discovery: the BACKENDS list plus backends registered at run time through the
 // admin API (how the local runtime and process-based setups add replicas).
-import { DEFAULT_HEALTH_PATH } from '@headroom/shared';
 import { affinityToken } from '../balancing/rendezvous-hash.js';
+import { chooseHealthCheck, type HealthCheckDefaults } from '../model/health-check.js';
 import type { BackendSet, BackendSource, BackendSpec } from './backend-set.js';
 
 export interface StaticRegistration {
@@ -17,15 +17,19 @@ export function staticId(url: string): string {
   return `s-${affinityToken(url.replace(/\/+$/, ''))}`;
 }
 
-export function staticSpec(reg: StaticRegistration, defaultHealthPath: string): BackendSpec {
+export function staticSpec(reg: StaticRegistration, defaults: HealthCheckDefaults): BackendSpec {
   const url = reg.url.replace(/\/+$/, '');
+  // HEALTH_PATH / HEALTH_STATUS are validated at start and a registration's path by its schema
+  const chosen = chooseHealthCheck({ path: reg.healthPath }, defaults);
+  const check = typeof chosen === 'string' ? { kind: 'tcp' as const } : chosen;
   return {
     id: staticId(url),
     url,
     name: reg.name ?? new URL(url).host,
     service: reg.service ?? '',
     source: 'static',
-    healthPath: reg.healthPath ?? defaultHealthPath,
+    healthPath: check.kind === 'http' ? check.path : undefined,
+    healthStatus: check.kind === 'http' ? check.status : undefined,
     weight: reg.weight,
     sticky: { kind: 'none' },
   };
@@ -37,7 +41,8 @@ export class StaticSource implements BackendSource {
 
   constructor(
     urls: readonly string[],
-    private readonly defaultHealthPath = DEFAULT_HEALTH_PATH,
+    /** HEALTH_PATH and HEALTH_STATUS; no path: TCP checks. */
+    private readonly healthDefaults: HealthCheckDefaults = {},
   ) {
     for (const url of urls) this.add({ url });
   }
@@ -56,7 +61,7 @@ export class StaticSource implements BackendSource {
   }
 
   add(reg: StaticRegistration): BackendSpec {
-    const spec = staticSpec(reg, this.defaultHealthPath);
+    const spec = staticSpec(reg, this.healthDefaults);
     this.specs.set(spec.id, spec);
     this.publish?.(this.list());
     return spec;

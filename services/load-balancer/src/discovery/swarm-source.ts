@@ -14,7 +14,6 @@
 // health checks take them out sooner when the node dies before the manager notices.
 // A lost manager keeps the last set and reconnects with backoff, as with Docker.
 import {
-  DEFAULT_HEALTH_PATH,
   isEnabled,
   LB_LABELS,
   type LoadBalancerConfig,
@@ -23,6 +22,7 @@ import {
   parsePositiveNumber,
   parseSticky,
 } from '@headroom/shared';
+import { chooseHealthCheck } from '../model/health-check.js';
 import type { BackendSet, BackendSource, BackendSpec } from './backend-set.js';
 import { backoffMs } from './backoff.js';
 import { dockerClient } from './docker-source.js';
@@ -76,7 +76,9 @@ const TASK_STARTING = new Set([
 export interface SwarmContext {
   network: string | undefined;
   ownNetworks: readonly string[];
-  healthPath: string;
+  /** HEALTH_PATH (undefined: TCP checks) and HEALTH_STATUS. */
+  healthPath: string | undefined;
+  healthStatus?: string | undefined;
   service: string | undefined;
   /** Nodes by id; a task on a node whose state is `down` is left out. Empty: node state unknown. */
   nodes?: ReadonlyMap<string, { name?: string | undefined; state?: string | undefined }>;
@@ -110,6 +112,12 @@ export function tasksToBackends(
     return { specs: [], skip: `${LB_LABELS.port} is required on Swarm services` };
   const weight = parsePositiveNumber(labels[LB_LABELS.weight]);
   const sticky = parseSticky(labels[LB_LABELS.sticky], labels[LB_LABELS.stickyCookie]);
+  const check = chooseHealthCheck(
+    { path: labels[LB_LABELS.healthPath], status: labels[LB_LABELS.healthStatus] },
+    { path: ctx.healthPath, status: ctx.healthStatus },
+  );
+  if (typeof check === 'string')
+    return { specs: [], skip: `${LB_LABELS.healthPath}/${LB_LABELS.healthStatus}: ${check}` };
   const nano = service.Spec?.TaskTemplate?.Resources?.Limits?.NanoCPUs;
   const mem = service.Spec?.TaskTemplate?.Resources?.Limits?.MemoryBytes;
   const wanted = labels[LB_LABELS.network] ?? ctx.network;
@@ -130,7 +138,8 @@ export function tasksToBackends(
       name: `${name}.${t.Slot ?? t.ID.slice(0, 6)}`,
       service: svc,
       source: 'swarm',
-      healthPath: labels[LB_LABELS.healthPath] ?? ctx.healthPath ?? DEFAULT_HEALTH_PATH,
+      healthPath: check.kind === 'http' ? check.path : undefined,
+      healthStatus: check.kind === 'http' ? check.status : undefined,
       weight: typeof weight === 'number' ? weight : undefined,
       cpuLimit: nano ? nano / 1e9 : undefined,
       memoryLimit: mem || undefined,
@@ -316,6 +325,7 @@ export class SwarmSource implements BackendSource {
           network: this.config.DOCKER_NETWORK,
           ownNetworks: [],
           healthPath: this.config.HEALTH_PATH,
+          healthStatus: this.config.HEALTH_STATUS,
           service: this.config.LB_SERVICE,
           nodes: nodeMap,
         }).specs,

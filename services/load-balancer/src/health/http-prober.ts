@@ -1,9 +1,14 @@
-// Active health checks: GET <url><healthPath> for every backend on one shared timer.
-// A backend that just appeared is probed at once and then every 100 ms until its
-// first pass, so a started container takes traffic well under a second after it shows up.
+// Active health checks for every backend on one shared timer: a TCP connect by default, or
+// GET <url><healthPath> judged by the spec's status ranges; a container's Docker HEALTHCHECK
+// status joins in (health-check.ts decides). A backend that just appeared is probed at once
+// and then every 100 ms until its first pass, so a started container takes traffic well under
+// a second after it shows up.
+import { connect } from 'node:net';
 import type { Logger } from '@headroom/shared';
 import { Agent, request } from 'undici';
-import type { BackendSet, BackendSpec } from '../discovery/backend-set.js';
+import type { BackendSet, BackendSpec } from '../model/backend-spec.js';
+import { checkOf } from '../model/health-check.js';
+import { healthVerdict, httpResult, type ProbeResult } from './health-check.js';
 
 export interface ProbeSettings {
   intervalMs: number;
@@ -22,7 +27,7 @@ export class HttpProber {
 
   constructor(
     private readonly settings: ProbeSettings,
-    private readonly report: (id: string, ok: boolean, reason?: string) => void,
+    private readonly report: (id: string, ok: boolean, reason?: string, immediate?: boolean) => void,
     private readonly logger: Logger,
   ) {
     this.agent = new Agent({
@@ -51,7 +56,15 @@ export class HttpProber {
     const next = new Map<string, BackendSpec>();
     for (const spec of set) {
       next.set(spec.id, spec);
-      if (!this.specs.has(spec.id) || changed.includes(spec.id)) {
+      const before = this.specs.get(spec.id);
+      // a new Docker health status (an events-stream relist) is judged at once, not at the next tick
+      if (
+        before === undefined ||
+        changed.includes(spec.id) ||
+        before.dockerHealth !== spec.dockerHealth ||
+        before.healthStatus !== spec.healthStatus ||
+        before.healthPath !== spec.healthPath
+      ) {
         this.newcomers.add(spec.id);
         this.specs.set(spec.id, spec);
         void this.probe(spec);
@@ -63,37 +76,77 @@ export class HttpProber {
 
   private async probe(spec: BackendSpec): Promise<void> {
     // one probe at a time per backend and address: a probe of the old address must not hold up the new one
-    const key = `${spec.id} ${spec.url}${spec.healthPath}`;
+    const key = `${spec.id} ${spec.url}${spec.healthPath ?? ' tcp'} ${spec.dockerHealth}`;
     if (this.inProgress.has(key)) return;
     this.inProgress.add(key);
-    let ok = false;
-    let reason: string | undefined;
+    const check = checkOf(spec);
+    let result: ProbeResult;
     try {
-      const res = await request(`${spec.url}${spec.healthPath}`, {
+      // Docker's unhealthy decides alone: no need to reach the backend to know it is out
+      result =
+        spec.dockerHealth === 'unhealthy'
+          ? { ok: false, reason: 'not probed' }
+          : check.kind === 'tcp'
+            ? await this.tcp(spec.url)
+            : await this.http(`${spec.url}${check.path}`, check.status);
+    } finally {
+      this.inProgress.delete(key);
+    }
+    const verdict = healthVerdict(check.kind, result, spec.dockerHealth);
+    // gone, or moved meanwhile: this result is about an address the backend no longer has
+    const currentSpec = this.specs.get(spec.id);
+    if (
+      currentSpec === undefined ||
+      currentSpec.url !== spec.url ||
+      currentSpec.healthPath !== spec.healthPath ||
+      currentSpec.healthStatus !== spec.healthStatus ||
+      currentSpec.dockerHealth !== spec.dockerHealth
+    )
+      return;
+    if (verdict.ok) this.newcomers.delete(spec.id);
+    this.logger.debug(
+      { backend: spec.id, check: check.kind, ok: verdict.ok, reason: verdict.reason },
+      'health check',
+    );
+    this.report(spec.id, verdict.ok, verdict.reason, verdict.immediate);
+  }
+
+  private async http(url: string, status: string): Promise<ProbeResult> {
+    try {
+      const res = await request(url, {
         dispatcher: this.agent,
         headersTimeout: this.settings.timeoutMs,
         bodyTimeout: this.settings.timeoutMs,
         headers: { 'user-agent': 'headroom-health-check' },
       });
       await res.body.dump();
-      ok = res.statusCode >= 200 && res.statusCode < 400;
-      if (!ok) reason = `HTTP ${res.statusCode}`;
+      return httpResult(res.statusCode, status);
     } catch (err) {
-      reason = (err as { code?: string }).code ?? (err as Error).message;
-    } finally {
-      this.inProgress.delete(key);
+      return { ok: false, reason: (err as { code?: string }).code ?? (err as Error).message };
     }
-    // gone, or moved meanwhile: this result is about an address the backend no longer has
-    const currentSpec = this.specs.get(spec.id);
-    if (
-      currentSpec === undefined ||
-      currentSpec.url !== spec.url ||
-      currentSpec.healthPath !== spec.healthPath
-    )
-      return;
-    if (ok) this.newcomers.delete(spec.id);
-    this.logger.debug({ backend: spec.id, ok, reason }, 'health check');
-    this.report(spec.id, ok, reason);
+  }
+
+  /** A TCP connect to the backend's address, closed as soon as it is made. */
+  private tcp(base: string): Promise<ProbeResult> {
+    const u = new URL(base);
+    const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+    const host = u.hostname.replace(/^\[|\]$/g, '');
+    return new Promise((resolve) => {
+      const socket = connect({ host, port });
+      const done = (r: ProbeResult) => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(r);
+      };
+      const timer = setTimeout(
+        () => done({ ok: false, reason: `TCP connect timed out after ${this.settings.timeoutMs} ms` }),
+        this.settings.timeoutMs,
+      );
+      socket.once('connect', () => done({ ok: true }));
+      socket.once('error', (err: NodeJS.ErrnoException) =>
+        done({ ok: false, reason: err.code ?? err.message }),
+      );
+    });
   }
 
   async stop(): Promise<void> {

@@ -14,8 +14,10 @@ export interface BackendSpec {
   /** lb.service value ('' when unlabelled). */
   service: string;
   source: 'docker' | 'swarm' | 'static';
-  /** Path of the active health check. */
-  healthPath: string;
+  /** Path of the active HTTP health check; undefined: a TCP connect (health/health-check.ts). */
+  healthPath?: string | undefined;
+  /** Statuses that count as up for the HTTP check, e.g. `200-499` (validated); undefined: 200-399. */
+  healthStatus?: string | undefined;
   /** Explicit weight (lb.weight or admin registration); undefined → derived from cpuLimit, else 1. */
   weight?: number | undefined;
   /** CPU limit in cores (docker NanoCpus / 1e9, or CpuQuota/CpuPeriod); undefined when unlimited/unknown. */
