@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes a fresh Debian machine ready for the full test suite: the Docker engine and
 # Compose v1 (docker.io, docker-compose), Prometheus with promtool and node-exporter, Chromium for the
-# dashboard's browser tests, HAProxy/NGINX/wrk for the benchmarks, a static busybox for
+# dashboard's browser tests, HAProxy/NGINX/Caddy/wrk for the benchmarks, a static busybox for
 # the offline base image. Idempotent; fails loudly when a step fails.
 set -euo pipefail
 
@@ -22,6 +22,7 @@ command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v caddy >/dev/null 2>&1 || need+=(caddy)
 [[ -x /bin/busybox ]] && ! ldd /bin/busybox >/dev/null 2>&1 || need+=(busybox-static)
 
 if ((${#need[@]} > 0)); then
@@ -39,6 +40,8 @@ pkill -f /usr/bin/prometheus-node-exporter >/dev/null 2>&1 || true
 # Debian's nginx/haproxy packages may start daemons too; the bench starts its own.
 pkill -x nginx >/dev/null 2>&1 || true
 pkill -x haproxy >/dev/null 2>&1 || true
+# Debian's caddy package starts caddy.service where systemd runs (not in containers); the bench starts its own.
+if command -v systemctl >/dev/null 2>&1; then systemctl disable --now caddy >/dev/null 2>&1 || true; fi
 
 if ! docker info >/dev/null 2>&1; then
   echo "provision: starting dockerd"

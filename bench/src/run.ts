@@ -13,6 +13,7 @@ import { type AutoscalerResult, autoscalerReaction } from './scenarios/autoscale
 import { type BalancingResult, balancing, type ConfigResult } from './scenarios/balancing.js';
 import { type FootprintResult, footprint } from './scenarios/footprint.js';
 import { type OverheadResult, proxyOverhead } from './scenarios/proxy-overhead.js';
+import { type RoutingResult, routing, TLS_MINIMAL } from './scenarios/routing.js';
 import { type ScaleToZeroResult, scaleToZero } from './scenarios/scale-to-zero.js';
 import { SIGNAL_SCENARIOS, type SignalResult, type SignalScenario, signals } from './scenarios/signals.js';
 import { type SoakResult, soak } from './scenarios/soak.js';
@@ -25,6 +26,7 @@ const SCENARIOS = [
   'autoscaler',
   'footprint',
   'scale-to-zero',
+  'routing',
   'soak',
 ] as const;
 type AnyResult =
@@ -34,6 +36,7 @@ type AnyResult =
   | AutoscalerResult
   | FootprintResult
   | ScaleToZeroResult
+  | RoutingResult
   | SoakResult;
 type Scenario = (typeof SCENARIOS)[number];
 const resultsDir = join(repoRoot, 'bench', 'results');
@@ -120,6 +123,18 @@ function svgFor(name: Scenario, result: AnyResult): string {
         })),
       );
     }
+    case 'routing': {
+      const r = result as RoutingResult;
+      return barChart(
+        `TLS keep-alive: requests/s (median of ${r.runs}, ${r.connections} connections)`,
+        'req/s',
+        Object.entries(r.tls.keepAlive).map(([label, m]) => ({
+          label,
+          value: m.rps,
+          note: `(new handshakes ${r.tls.handshakes[label]?.rps.toFixed(0) ?? 'n/a'}/s)`,
+        })),
+      );
+    }
     case 'soak': {
       const r = result as SoakResult;
       return lineChart(
@@ -154,6 +169,9 @@ async function runScenario(name: Scenario): Promise<AnyResult> {
       return footprint(secondsOverride ?? 15);
     case 'scale-to-zero':
       return scaleToZero(Math.max(5, runs));
+    case 'routing':
+      // the issue's targets are medians of 5 alternating runs: never fewer
+      return routing(Math.max(5, runs), secondsOverride ?? 4);
     case 'soak':
       return soak(secondsOverride ?? 600);
   }
@@ -406,6 +424,52 @@ function renderDocs(): string {
     );
     if (r.notMeasured.length) out.push(`Not measured: ${r.notMeasured.join('; ')}.`, '');
   }
+  const rt = latest('routing');
+  if (rt) {
+    const r = rt.data.result as RoutingResult;
+    out.push(
+      '## Front door: TLS and routing',
+      '',
+      `${rt.data.date} · \`${rt.data.command}\` · ${rt.data.machine}`,
+      '',
+    );
+    out.push(
+      `One trivial backend; each proxy terminates TLS with the same P-256 certificate (TLS 1.3 negotiated); wrk, 1 thread, ${r.connections} connections, ${r.seconds} s per run after a 1 s warm-up, targets in a rotating order, median of ${r.runs} runs. *Keep-alive*: connections reused; *new handshake*: \`Connection: close\` on every request, so each one is a full handshake (wrk does not resume sessions).`,
+      '',
+      '| target | keep-alive req/s | p50 ms | p99 ms | new handshakes/s | p99 ms | errors |',
+      '|---|---|---|---|---|---|---|',
+    );
+    for (const [name, m] of Object.entries(r.tls.keepAlive)) {
+      const h = r.tls.handshakes[name];
+      out.push(
+        `| ${name} | ${m.rps.toFixed(0)} | ${f1(m.p50)} | ${f1(m.p99)} | ${h ? h.rps.toFixed(0) : 'n/a'} | ${f1(h?.p99)} | ${m.errors + (h?.errors ?? 0)} |`,
+      );
+    }
+    out.push('');
+    if (r.tls.missing.length) out.push(`Missing here: ${r.tls.missing.join(', ')}.`, '');
+    out.push('| target | figure | verdict |', '|---|---|---|');
+    out.push(
+      `| TLS keep-alive req/s ≥ 0.9× ${TLS_MINIMAL} | ${r.tls.vsMinimal.toFixed(2)}× | ${verdict(r.tls.vsMinimal >= 0.9)} |`,
+    );
+    if ('skipped' in r.plain)
+      out.push(
+        `| plain-HTTP req/s with 50 services and 200 routes ≥ 0.95× one service | skipped: ${r.plain.skipped} | — |`,
+      );
+    else
+      out.push(
+        `| plain-HTTP req/s with ${r.plain.services} services and ${r.plain.routes} routes ≥ 0.95× one service | ${r.plain.ratio.toFixed(3)}× (${r.plain.routed.rps.toFixed(0)} vs ${r.plain.single.rps.toFixed(0)} req/s; p99 ${f1(r.plain.routed.p99)} vs ${f1(r.plain.single.p99)} ms) | ${verdict(r.plain.ratio >= 0.95)} |`,
+      );
+    if ('skipped' in r.lookup)
+      out.push(`| route lookup flat at 1, 50 and 500 routes | skipped: ${r.lookup.skipped} | — |`);
+    else {
+      const ns = r.lookup.map((x) => x.nsPerLookup);
+      const flat = Math.max(...ns) <= 2 * Math.min(...ns);
+      out.push(
+        `| route lookup flat at 1, 50 and 500 routes (within 2× of each other) | ${r.lookup.map((x) => `${x.routes}: ${x.nsPerLookup.toFixed(0)} ns`).join(', ')} | ${verdict(flat)} |`,
+      );
+    }
+    out.push('', `![routing](../bench/results/${rt.file.replace('.json', '.svg')})`, '');
+  }
   const fp = latest('footprint');
   const sk = latest('soak');
   if (fp || sk) out.push('## 5. Footprint', '');
@@ -492,7 +556,7 @@ const todo: Scenario[] = docsOnly ? [] : wanted.length > 0 ? (wanted as Scenario
 const date = new Date().toISOString();
 const stamp = date.slice(0, 16).replace(/[:T]/g, '-');
 const command = `pnpm bench${wanted.length ? ` ${wanted.join(' ')}` : ''}${process.env.BENCH_RUNS ? ` (BENCH_RUNS=${runs})` : ''}`;
-const tools = `haproxy: ${versionOf('haproxy', ['-v'])}; nginx: ${versionOf('nginx', ['-v'])}; wrk: ${versionOf('wrk', ['--version'])}`;
+const tools = `haproxy: ${versionOf('haproxy', ['-v'])}; nginx: ${versionOf('nginx', ['-v'])}; caddy: ${versionOf('caddy', ['version'])}; wrk: ${versionOf('wrk', ['--version'])}`;
 process.stdout.write(`machine: ${machine()}\n${tools}\n`);
 for (const name of todo) {
   process.stdout.write(`== ${name}\n`);

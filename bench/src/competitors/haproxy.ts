@@ -3,7 +3,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commandExists, freePort, stopProcess, waitFor } from '../lib/procs.js';
+import type { BenchCert } from '../lib/bench-cert.js';
+import { commandExists, freePort, probe, stopProcess, waitFor } from '../lib/procs.js';
 
 export interface Competitor {
   url: string;
@@ -15,6 +16,8 @@ export interface Competitor {
 export async function startHaproxy(
   backends: string[],
   balance: 'roundrobin' | 'leastconn',
+  /** Terminate TLS with this certificate (HAProxy's own OpenSSL, the one Node links here too). */
+  tls?: BenchCert,
 ): Promise<Competitor | undefined> {
   if (!commandExists('haproxy')) return undefined;
   const port = await freePort();
@@ -32,7 +35,7 @@ defaults
   timeout server 60s
   option http-keep-alive
 frontend fe
-  bind 127.0.0.1:${port}
+  bind 127.0.0.1:${port}${tls ? ` ssl crt ${tls.combined}` : ''}
   default_backend be
 backend be
   balance ${balance}
@@ -41,7 +44,7 @@ ${servers}
 `,
   );
   const child: ChildProcess = spawn('haproxy', ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: 'ignore' });
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => (await fetch(`${url}/health`)).status < 500, { timeoutMs: 10_000 });
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  await waitFor(async () => (await probe(`${url}/health`)) < 500, { timeoutMs: 10_000 });
   return { url, pid: child.pid!, stop: () => stopProcess(child) };
 }

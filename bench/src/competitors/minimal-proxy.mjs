@@ -1,8 +1,12 @@
 // The ceiling any Node proxy can reach here: node:http in front of one undici Pool, the
 // response streamed straight into the client's response, hop-by-hop headers dropped, and
 // nothing else (no balancing, no metrics, no retries). Headroom is reported as a ratio of it.
-//   env: PORT, UPSTREAM
-import { createServer } from 'node:http';
+// With TLS_CERT and TLS_KEY (PEM files) it is node:https with that certificate and
+// otherwise the same: the ceiling for a Node TLS proxy.
+//   env: PORT, UPSTREAM, TLS_CERT, TLS_KEY
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { Pool } from 'undici';
 
 const HOP = new Set([
@@ -21,6 +25,18 @@ function forwardable(headers) {
   for (const k in headers) if (!HOP.has(k)) out[k] = headers[k];
   return out;
 }
+
+const createServer = process.env.TLS_CERT
+  ? (handler) =>
+      createHttpsServer(
+        {
+          cert: readFileSync(process.env.TLS_CERT),
+          key: readFileSync(process.env.TLS_KEY),
+          minVersion: 'TLSv1.2',
+        },
+        handler,
+      )
+  : (handler) => createHttpServer(handler);
 
 createServer((req, res) => {
   const bodyless = req.method === 'GET' || req.method === 'HEAD';

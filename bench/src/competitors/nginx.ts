@@ -3,7 +3,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commandExists, freePort, stopProcess, waitFor } from '../lib/procs.js';
+import type { BenchCert } from '../lib/bench-cert.js';
+import { commandExists, freePort, probe, stopProcess, waitFor } from '../lib/procs.js';
 import type { Competitor } from './haproxy.js';
 
 const NGINX = ['/usr/sbin/nginx', 'nginx'];
@@ -11,6 +12,8 @@ const NGINX = ['/usr/sbin/nginx', 'nginx'];
 export async function startNginx(
   backends: string[],
   balance: 'round_robin' | 'least_conn',
+  /** Terminate TLS with this certificate. */
+  tls?: BenchCert,
 ): Promise<Competitor | undefined> {
   const bin = NGINX.find((b) => commandExists(b));
   if (!bin) return undefined;
@@ -38,8 +41,8 @@ ${servers}
     keepalive 256;
   }
   server {
-    listen 127.0.0.1:${port};
-    location / {
+    listen 127.0.0.1:${port}${tls ? ' ssl' : ''};
+${tls ? `    ssl_certificate ${tls.cert};\n    ssl_certificate_key ${tls.key};\n` : ''}    location / {
       proxy_pass http://be;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
@@ -50,7 +53,7 @@ ${servers}
 `,
   );
   const child: ChildProcess = spawn(bin, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => (await fetch(`${url}/health`)).status < 500, { timeoutMs: 10_000 });
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  await waitFor(async () => (await probe(`${url}/health`)) < 500, { timeoutMs: 10_000 });
   return { url, pid: child.pid!, stop: () => stopProcess(child) };
 }

@@ -21,8 +21,21 @@ function ms(text: string): number {
 }
 
 /** Closed-loop maximum rate with wrk: `connections` keep-alive connections for `seconds`. */
-export function wrkMaxRate(url: string, connections: number, seconds: number): MaxRate {
-  const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url]).toString();
+export function wrkMaxRate(
+  url: string,
+  connections: number,
+  seconds: number,
+  headers: string[] = [],
+): MaxRate {
+  const extra = headers.flatMap((h) => ['-H', h]);
+  const out = execFileSync('wrk', [
+    '-t1',
+    `-c${connections}`,
+    `-d${seconds}s`,
+    '--latency',
+    ...extra,
+    url,
+  ]).toString();
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const p50 = ms(/ 50%\s+(\S+)/.exec(out)?.[1] ?? '');
   const p99 = ms(/ 99%\s+(\S+)/.exec(out)?.[1] ?? '');

@@ -3,6 +3,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import os from 'node:os';
 import { freePort, repoRoot, type ServiceProcess, spawnService, waitFor } from '@headroom/testkit';
+import { Agent, request } from 'undici';
 
 export { freePort, repoRoot, waitFor };
 
@@ -35,6 +36,21 @@ export async function startHeadroom(env: Record<string, string>): Promise<Lb> {
       await proc.stop();
     },
   };
+}
+
+/**
+ * The status of one GET, http or https; a TLS proxy's self-signed bench certificate is
+ * accepted (the readiness check of a competitor, not a test of its certificate).
+ */
+export async function probe(url: string): Promise<number> {
+  const agent = new Agent({ connect: { rejectUnauthorized: false } });
+  try {
+    const res = await request(url, { dispatcher: agent });
+    await res.body.dump();
+    return res.statusCode;
+  } finally {
+    await agent.close();
+  }
 }
 
 export async function setMode(admin: string, mode: string): Promise<void> {

@@ -1,6 +1,7 @@
 // Scenario 1: what the balancer costs. One trivial backend; the same closed-loop load
 // (wrk, same connections and duration) straight to it and through each proxy, in
 // rotating order, several runs; then p99 at half of Headroom's own maximum rate.
+import { startCaddy } from '../competitors/caddy.js';
 import { startHaproxy } from '../competitors/haproxy.js';
 import { startMinimalProxy } from '../competitors/minimal-proxy.js';
 import { startNginx } from '../competitors/nginx.js';
@@ -51,6 +52,11 @@ export async function proxyOverhead(
       targets.push(['nginx (1 worker)', nginx.url]);
       stops.push(() => nginx.stop());
     } else missing.push('nginx');
+    const caddy = await startCaddy(backend.url);
+    if (caddy) {
+      targets.push(['caddy (GOMAXPROCS=1)', caddy.url]);
+      stops.push(() => caddy.stop());
+    } else missing.push('caddy');
     const minimal = await startMinimalProxy(backend.url);
     targets.push([MINIMAL, minimal.url]);
     stops.push(() => minimal.stop());
