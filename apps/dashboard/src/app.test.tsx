@@ -107,11 +107,36 @@ beforeEach(() => {
           holdReason: null,
           lastMetrics: [],
           lastDecision: null,
+          services: [
+            {
+              service: 'backend',
+              current: 2,
+              desired: 3,
+              ready: 2,
+              min: 1,
+              max: 10,
+              holdReason: null,
+              lastMetrics: [],
+              lastDecision: null,
+            },
+            {
+              service: 'shop',
+              current: 1,
+              desired: 1,
+              ready: 1,
+              min: 1,
+              max: 4,
+              holdReason: 'ConfigInvalid',
+              lastMetrics: [],
+              lastDecision: null,
+            },
+          ],
         });
       if (url === '/api/autoscaler/decisions')
         return json(200, {
           decisions: [
             {
+              service: 'backend',
               at: new Date().toISOString(),
               current: 2,
               ready: 2,
@@ -259,7 +284,12 @@ describe('dashboard', () => {
     render(<App />);
     expect(await screen.findByText('ScaleUp')).toBeTruthy();
     expect(screen.getByText(/cpu 0.9 over target 0.6/)).toBeTruthy();
-    expect(screen.getByText('Desired')).toBeTruthy();
+    expect(screen.getAllByText('Desired')).toHaveLength(2);
+    // one row per scaled service, with its own counts, range and hold
+    const shop = screen.getByTestId('autoscaler-service-shop');
+    expect(shop.textContent).toContain('1–4');
+    expect(shop.textContent).toContain('on hold: ConfigInvalid');
+    expect(screen.getByTestId('autoscaler-service-backend').textContent).toContain('1–10');
   });
 
   it('toggles CPU stress on a backend', async () => {

@@ -65,6 +65,77 @@ export const AUTOSCALE_LABELS = {
   targetConcurrency: 'autoscale.target.concurrency',
 } as const;
 
+/** What a service's `autoscale.*` labels ask for; absent fields take the autoscaler's env defaults. */
+export interface AutoscaleLabels {
+  min?: number | undefined;
+  max?: number | undefined;
+  /** The metrics named by `autoscale.target.<metric>` labels, with their per-replica targets. */
+  targets: { metric: 'cpu' | 'memory' | 'rps' | 'concurrency'; target: number }[];
+}
+
+/** A malformed `autoscale.*` label: which one, and why. */
+export interface AutoscaleLabelError {
+  label: string;
+  message: string;
+}
+
+const TARGET_PREFIX = 'autoscale.target.';
+const TARGET_METRICS = ['cpu', 'memory', 'rps', 'concurrency'] as const;
+
+/**
+ * Parses one container's (or Swarm service's) `autoscale.*` labels: min and max as integers
+ * (0 ≤ min ≤ max), one positive target per named metric, no unknown `autoscale.` key.
+ * The first error is returned, naming the label.
+ */
+export function parseAutoscaleLabels(
+  labels: Readonly<Record<string, string>>,
+): { ok: true; value: AutoscaleLabels } | { ok: false; error: AutoscaleLabelError } {
+  const value: AutoscaleLabels = { targets: [] };
+  const known = new Set<string>([AUTOSCALE_LABELS.enable, AUTOSCALE_LABELS.min, AUTOSCALE_LABELS.max]);
+  const int = (label: string): number | undefined | AutoscaleLabelError => {
+    const raw = labels[label];
+    if (raw === undefined || raw.trim() === '') return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0 || n > 1000)
+      return { label, message: `expected an integer 0..1000, got "${raw}"` };
+    return n;
+  };
+  for (const [key, field] of [
+    [AUTOSCALE_LABELS.min, 'min'],
+    [AUTOSCALE_LABELS.max, 'max'],
+  ] as const) {
+    const n = int(key);
+    if (typeof n === 'object') return { ok: false, error: n };
+    value[field] = n;
+  }
+  if (value.max === 0)
+    return { ok: false, error: { label: AUTOSCALE_LABELS.max, message: 'must be at least 1' } };
+  if (value.min !== undefined && value.max !== undefined && value.min > value.max)
+    return {
+      ok: false,
+      error: {
+        label: AUTOSCALE_LABELS.min,
+        message: `${value.min} exceeds ${AUTOSCALE_LABELS.max} ${value.max}`,
+      },
+    };
+  for (const [key, raw] of Object.entries(labels)) {
+    if (!key.startsWith('autoscale.') || known.has(key)) continue;
+    if (!key.startsWith(TARGET_PREFIX))
+      return { ok: false, error: { label: key, message: 'unknown autoscale label' } };
+    const metric = key.slice(TARGET_PREFIX.length);
+    if (!(TARGET_METRICS as readonly string[]).includes(metric))
+      return {
+        ok: false,
+        error: { label: key, message: `unknown metric "${metric}" (one of ${TARGET_METRICS.join(', ')})` },
+      };
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || n <= 0)
+      return { ok: false, error: { label: key, message: `expected a positive number, got "${raw}"` } };
+    value.targets.push({ metric: metric as AutoscaleLabels['targets'][number]['metric'], target: n });
+  }
+  return { ok: true, value };
+}
+
 /** Labels the autoscaler writes on the replicas it creates. It never touches a container without them. */
 export const OWNER_LABELS = {
   /** Value is {@link OWNER_VALUE}: the container was created by a Headroom autoscaler. */

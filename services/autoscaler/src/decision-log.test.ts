@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DecisionLog } from './decision-log.js';
 
 const d = (over: Partial<Decision>): Decision => ({
+  service: 'svc',
   at: '2026-01-01T00:00:00.000Z',
   current: 2,
   ready: 2,

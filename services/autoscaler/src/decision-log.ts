@@ -6,14 +6,15 @@ import type { Decision } from '@headroom/shared';
 
 export class DecisionLog {
   private readonly items: Decision[] = [];
-  private last: Decision | null = null;
+  /** The latest decision per service (logged or not). */
+  private readonly last = new Map<string, Decision>();
 
   constructor(private readonly capacity = 500) {}
 
   /** Records a decision; returns whether it was new enough to be logged. */
   record(d: Decision): boolean {
-    const prev = this.items[this.items.length - 1];
-    this.last = d;
+    const prev = this.last.get(d.service);
+    this.last.set(d.service, d);
     const same =
       prev !== undefined &&
       prev.action === d.action &&
@@ -27,13 +28,18 @@ export class DecisionLog {
     return true;
   }
 
-  /** Newest first. */
-  recent(limit = 100): Decision[] {
-    return this.items.slice(-limit).reverse();
+  /** Newest first; only `service`'s when given. */
+  recent(limit = 100, service?: string): Decision[] {
+    const items = service === undefined ? this.items : this.items.filter((d) => d.service === service);
+    return items.slice(-limit).reverse();
   }
 
-  latest(): Decision | null {
-    return this.last;
+  /** The latest decision of `service`, or of any service when not given. */
+  latest(service?: string): Decision | null {
+    if (service !== undefined) return this.last.get(service) ?? null;
+    let newest: Decision | null = null;
+    for (const d of this.last.values()) if (!newest || d.at >= newest.at) newest = d;
+    return newest;
   }
 
   get size(): number {

@@ -7,48 +7,57 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type ServiceView } from '@headroom/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ReplicaRecord, ReplicaRuntime, ScaleOptions } from './act/replica-runtime.js';
+import type { ReplicaActor } from './act/replica-runtime.js';
 import { SleepAnnouncer } from './act/sleep-announcer.js';
 import { buildAdminServer } from './admin/admin-server.js';
 import { AutoscalerMetrics } from './admin/metrics.js';
+import { BalancerClient } from './clients/balancer-client.js';
 import { DecisionLog } from './decision-log.js';
-import { type BalancerSnapshot, ScalingLoop } from './loop.js';
-import { BalancerClient } from './observe/balancer-client.js';
+import { ScalingLoop } from './loop.js';
+import type { ReplicaRecord } from './model/replica.js';
+import { Observer } from './observe/observer.js';
+import type { RuntimeObservation, RuntimeObserver } from './observe/runtime-observer.js';
 
-class CountingRuntime implements ReplicaRuntime {
-  readonly kind = 'docker' as const;
+/** A Swarm-like runtime in memory: observed as `count` ready replicas, scaled by its count. */
+class CountingRuntime implements RuntimeObserver, ReplicaActor {
+  readonly kind = 'swarm' as const;
   count: number;
-  calls: { desired: number; sleep: boolean }[] = [];
-  /** Resolves the next scaleTo when set (to hold a tick in progress). */
+  calls: { desired: number }[] = [];
+  /** Resolves the next setCount when set (to hold a tick in progress). */
   gate: Promise<void> | undefined;
   events: string[];
   constructor(count: number, events: string[]) {
     this.count = count;
     this.events = events;
   }
-  async list(): Promise<ReplicaRecord[]> {
-    return Array.from({ length: this.count }, (_, i) => ({
+  async observe(): Promise<RuntimeObservation> {
+    const records: ReplicaRecord[] = Array.from({ length: this.count }, (_, i) => ({
       id: `r${i + 1}`,
       name: `svc-${i + 1}`,
       index: i + 1,
-      owned: true,
+      owned: false,
       state: 'running' as const,
       host: 'local',
       ready: true,
     }));
+    return { services: [{ service: 'svc', records, labelSources: [] }], unreachable: [] };
   }
-  async scaleTo(desired: number, _r: readonly ReplicaRecord[], _o?: unknown, opts?: ScaleOptions) {
-    this.events.push(`scaleTo ${desired}${opts?.sleep ? ' sleep' : ''}`);
-    this.calls.push({ desired, sleep: opts?.sleep === true });
+  async setCount(_service: string, desired: number) {
+    this.events.push(`setCount ${desired}`);
+    this.calls.push({ desired });
     if (this.gate) await this.gate;
     const before = this.count;
     this.count = desired;
     const names = (n: number) => Array.from({ length: n }, (_, i) => `x${i}`);
     return { added: names(Math.max(0, desired - before)), removed: names(Math.max(0, before - desired)) };
   }
-  async reap() {
-    return [];
+  async create(): Promise<string> {
+    throw new Error('by count');
   }
+  async startKept(): Promise<string> {
+    throw new Error('by count');
+  }
+  async remove() {}
   async cleanup() {}
   async close() {}
 }
@@ -57,17 +66,72 @@ let balancerServer: Server;
 let states: { state: string; reason?: string }[];
 let events: string[];
 let acceptSleep: boolean;
+/** What GET /api/backends answers this moment. */
+let view: () => { service: Partial<ServiceView> | undefined; inFlight: number } = () => ({
+  service: undefined,
+  inFlight: 0,
+});
+let backendCalls = 0;
+
+function backend(inFlight: number) {
+  return {
+    id: 'b1',
+    url: 'http://127.0.0.1:1',
+    name: 'svc-1',
+    service: 'svc',
+    source: 'static',
+    state: 'healthy',
+    stateReason: null,
+    inFlight,
+    requests: 0,
+    errors: 0,
+    rps: 0,
+    cpu: null,
+    mem: null,
+    score: null,
+    metricsAgeMs: null,
+    latencyMs: null,
+    weight: 1,
+    effectiveWeight: 1,
+    sticky: { kind: 'none' },
+  };
+}
 
 beforeEach(async () => {
   states = [];
   events = [];
   acceptSleep = true;
+  backendCalls = 0;
   balancerServer = createServer((req, res) => {
     let body = '';
     req.on('data', (c) => {
       body += c;
     });
     req.on('end', () => {
+      if (req.method === 'GET' && req.url === '/api/backends') {
+        backendCalls++;
+        const v = view();
+        const service =
+          v.service === undefined
+            ? undefined
+            : {
+                name: 'svc',
+                state: 'awake',
+                since: new Date(0).toISOString(),
+                held: 0,
+                lastRequestAt: null,
+                idleAfterMs: null,
+                ...v.service,
+              };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            mode: 'round-robin',
+            backends: v.inFlight > 0 ? [backend(v.inFlight)] : [],
+            ...(service ? { service } : {}),
+          }),
+        );
+        return;
+      }
       if (req.method === 'PUT' && req.url === '/api/service/state') {
         if (!acceptSleep) {
           res.writeHead(404, { 'content-type': 'application/json' }).end('{}');
@@ -98,50 +162,34 @@ function setup(opts: {
 }) {
   const runtime = new CountingRuntime(opts.count, events);
   const url = `http://127.0.0.1:${(balancerServer.address() as AddressInfo).port}`;
+  const balancer = new BalancerClient({ url });
+  view = () => ({ service: opts.service(), inFlight: opts.inFlight?.() ?? 0 });
   const metrics = new AutoscalerMetrics('svc');
   const log = new DecisionLog();
   const loop = new ScalingLoop({
     service: 'svc',
-    runtimeName: 'docker',
-    runtime,
-    source: undefined,
-    targets: [],
-    settings: {
-      min: 1,
-      max: 5,
-      tolerance: 0.1,
-      scaleUpWindowMs: 0,
-      scaleDownWindowMs: 0,
-      scaleUpMaxFactor: 2,
-      scaleDownMaxStep: 1,
-    },
-    intervalMs: 3_600_000,
-    maxAgeMs: 30_000,
-    dryRun: false,
-    balancerView: async (): Promise<BalancerSnapshot> => {
-      const s = opts.service();
-      return {
-        states: new Map(),
-        service:
-          s === undefined
-            ? undefined
-            : {
-                name: 'svc',
-                state: 'awake',
-                since: new Date(0).toISOString(),
-                held: 0,
-                lastRequestAt: null,
-                idleAfterMs: null,
-                ...s,
-              },
-        inFlight: opts.inFlight?.() ?? 0,
-      };
-    },
-    scaleToZero: {
+    runtimeName: 'swarm',
+    observer: new Observer({ runtime, balancer, source: undefined, targetsOf: () => [], maxAgeMs: 30_000 }),
+    actor: runtime,
+    defaults: {
+      policy: {
+        min: 0,
+        max: 5,
+        tolerance: 0.1,
+        scaleUpWindowMs: 0,
+        scaleDownWindowMs: 0,
+        scaleUpMaxFactor: 2,
+        scaleDownMaxStep: 1,
+      },
+      targets: [],
       idleAfterMs: 10_000,
       wakeRequestsPerReplica: 10,
-      announcer: new SleepAnnouncer(new BalancerClient({ url }), logger),
+      canSleep: true,
     },
+    placement: { cpuOvercommit: 1, memoryReserve: 0, diskReserve: 0 },
+    intervalMs: 3_600_000,
+    dryRun: false,
+    announcer: new SleepAnnouncer(balancer, logger),
     log,
     metrics,
     logger,
@@ -160,12 +208,14 @@ describe('scale to zero in the loop', () => {
     const now = { t: 1_000_000 };
     const { loop, runtime, metrics } = setup({ count: 2, now, service: () => ({ lastRequestAt: 995_000 }) });
     expect((await loop.tick()).reason).not.toBe('IdleScaleToZero');
+    // one observation per tick: GET /api/backends once (readiness, sleep view, metrics)
+    expect(backendCalls).toBe(1);
     expect(runtime.count).toBe(2);
 
     now.t = 1_010_000; // 15 s after the last request, 10 s after the loop started (counts as one)
     const d = await loop.tick();
     expect(d).toMatchObject({ reason: 'IdleScaleToZero', desired: 0, action: 'scale-down' });
-    expect(events).toEqual(['balancer sleeping', 'scaleTo 0 sleep']);
+    expect(events).toEqual(['balancer sleeping', 'setCount 0']);
     expect(runtime.count).toBe(0);
     expect(loop.status().sleeping).toBe(true);
     expect(await gauge(metrics, 'headroom_autoscaler_sleeping')).toBe(1);
@@ -255,7 +305,7 @@ describe('scale to zero in the loop', () => {
       });
       expect(res.statusCode).toBe(200);
       expect(res.json()).toMatchObject({ desired: 3, sleeping: false });
-      expect(runtime.calls).toEqual([{ desired: 3, sleep: false }]);
+      expect(runtime.calls).toEqual([{ desired: 3 }]);
       expect(log.latest()).toMatchObject({ reason: 'WakeOnRequest', desired: 3 });
       expect(await gauge(metrics, 'headroom_autoscaler_sleeping')).toBe(0);
 
@@ -286,10 +336,7 @@ describe('scale to zero in the loop', () => {
     runtime.gate = undefined;
     open();
     const status = await woken;
-    expect(runtime.calls).toEqual([
-      { desired: 0, sleep: true },
-      { desired: 2, sleep: false },
-    ]);
+    expect(runtime.calls).toEqual([{ desired: 0 }, { desired: 2 }]);
     expect(status.desired).toBe(2);
     await loop.stop();
   });

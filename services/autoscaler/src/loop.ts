@@ -1,78 +1,64 @@
-// The control loop: one tick observes (census + metrics), decides (pure policy), acts
-// (runtime) and records (decision log, metrics). Ticks never overlap, so scale actions are
-// serialized; the loop measures its own lag. The runtime is observed once per tick (replicas
-// and, with several engines, every engine's capacity) and that observation is what the scale
-// action places with. One unreachable engine of several is left out (logged when it goes and
-// when it comes back) while the others keep scaling; when no engine answers, scaling pauses.
-import type { AutoscalerStatus, Decision, Logger, ServiceView } from '@headroom/shared';
-import {
-  EngineUnavailableError,
-  type ReplicaRuntime,
-  type RuntimeObservation,
-} from './act/replica-runtime.js';
-import type { SleepAnnouncer } from './act/sleep-announcer.js';
+// The control loop: schedules ticks (never overlapping, so scale actions are serialized),
+// keeps each service's state between ticks, and reports (decision log, metrics, logs). A tick
+// is four steps in four places: observe (observe/observer.ts: one observation, one
+// GET /api/backends), decide (policy/decide-tick.ts, pure), plan (placement/plan-tick.ts,
+// pure, one capacity ledger across services), act (act/run-plan.ts: runs the plan). The
+// loop itself does no arithmetic and makes no scaling choice.
+import type { AutoscalerStatus, Decision, Logger, ServiceStatus } from '@headroom/shared';
+import type { ReplicaActor } from './act/replica-runtime.js';
+import { type Announcer, runPlan } from './act/run-plan.js';
 import type { AutoscalerMetrics } from './admin/metrics.js';
 import type { DecisionLog } from './decision-log.js';
-import type { MetricSource } from './observe/metric-source.js';
-import { toReading } from './observe/readings.js';
-import { type BalancerView, type Census, takeCensus } from './observe/replica-census.js';
-import { type DecideResult, decide } from './policy/decide.js';
-import type {
-  MetricRecommendation,
-  PolicySettings,
-  Recommendation,
-  ScaleMetric,
-} from './policy/policy-types.js';
-import { type ReasonCode, reasonMessage } from './policy/reasons.js';
-import { idleWindow, judgeSleep, type SleepDecision } from './policy/sleep.js';
-import { seedHistory } from './policy/stabilization.js';
+import { emptyOutcome } from './model/plan.js';
+import type { Observation, Observer, ServiceObservation } from './observe/observer.js';
+import type { HostState, PlacementSettings } from './placement/host-state.js';
+import { planService, rollBack } from './placement/plan-tick.js';
+import {
+  decideTick,
+  initialState,
+  type ServiceState,
+  settle,
+  type TickDecision,
+  type TickInput,
+  toObservation,
+} from './policy/decide-tick.js';
+import { reasonMessage } from './policy/reasons.js';
+import { type ServiceSettings, type SettingsDefaults, serviceSettings } from './policy/service-settings.js';
 
 export interface LoopOptions {
+  /** SERVICE (or the default): the service /api/status answers for at its top level. */
   service: string;
   runtimeName: string;
-  runtime: ReplicaRuntime;
-  source: MetricSource | undefined;
-  targets: { metric: ScaleMetric; target: number }[];
-  settings: PolicySettings;
+  observer: Observer;
+  actor: ReplicaActor;
+  defaults: SettingsDefaults;
+  placement: PlacementSettings;
   intervalMs: number;
-  maxAgeMs: number;
   dryRun: boolean;
-  balancerView?: (() => Promise<BalancerSnapshot | undefined>) | undefined;
-  /** MIN_REPLICAS=0: sleep after the idle window, wake on POST /api/wake (issue #19). */
-  scaleToZero?:
-    | {
-        /** SCALE_TO_ZERO_AFTER_MS; the balancer's `service.idleAfterMs` (lb.idle.after) overrides it. */
-        idleAfterMs: number;
-        wakeRequestsPerReplica: number;
-        /** Tells the balancer before the last replicas drain (so it holds requests, and wakes us). */
-        announcer: SleepAnnouncer;
-      }
-    | undefined;
+  /** Tells the balancer before the last replicas drain (so it holds requests, and wakes us). */
+  announcer?: Announcer | undefined;
+  /** Docker with scale to zero: a sleep keeps one stopped container for a fast wake. */
+  keepOneOnSleep?: boolean | undefined;
   log: DecisionLog;
   metrics: AutoscalerMetrics;
   logger: Logger;
   now?: () => number;
 }
 
-/** One read of the balancer's GET /api/backends: readiness by backend id, and the service. */
-export interface BalancerSnapshot {
-  states: BalancerView;
-  /** Absent from a balancer without scale to zero. */
-  service?: ServiceView | undefined;
-  /** Sum of the backends' in-flight requests. */
-  inFlight: number;
+/** What the loop remembers per service besides the policy's state, for reporting. */
+interface Reported {
+  state: ServiceState;
+  settings?: ServiceSettings | undefined;
+  lastShortfall?: string | undefined;
+  lastMetricFailure?: string | undefined;
+  lastInvalid?: string | undefined;
 }
 
 export class ScalingLoop {
   private paused = false;
-  private holdReason: ReasonCode | null = null;
-  private history: Recommendation[] = [];
-  private census: Census | undefined;
-  private lastDesired: number | undefined;
-  private lastShortfall: string | undefined;
-  private lastMetricFailure: string | undefined;
+  private readonly services = new Map<string, Reported>();
   private lastUnreachable = '';
-  private lastMetrics: MetricRecommendation[] = [];
+  private engineDown = false;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
@@ -81,17 +67,17 @@ export class ScalingLoop {
   private lastTickMs: number | null = null;
   private lagMs: number | null = null;
   private readonly now: () => number;
-  /** Scale to zero: when the loop started or last woke the service (counts as a request). */
-  private activeSince: number;
   /** Held count of a POST /api/wake not yet acted on; null: none asked. */
   private wakeHeld: number | null = null;
   private pendingTick: Promise<void> | undefined;
-  private sleeping = false;
+
+  /** When the loop was made: a service seen on the first tick counts it as its last request (scale to zero). */
+  private readonly createdAt: number;
+  private ticked = false;
 
   constructor(private readonly o: LoopOptions) {
     this.now = o.now ?? Date.now;
-    this.activeSince = this.now();
-    for (const t of o.targets) o.metrics.metricTarget.set({ metric: t.metric }, t.target);
+    this.createdAt = this.now();
   }
 
   start(): void {
@@ -151,23 +137,30 @@ export class ScalingLoop {
 
   pause(): void {
     this.paused = true;
-    this.o.metrics.paused.set(1);
+    this.o.metrics.paused.set({ service: this.o.service }, 1);
     this.o.logger.info('scaling paused by operator');
   }
 
   resume(): void {
     this.paused = false;
-    this.o.metrics.paused.set(this.holdReason ? 1 : 0);
+    for (const [service, r] of this.services)
+      this.o.metrics.paused.set({ service }, r.state.holdReason && r.state.holdReason !== 'Paused' ? 1 : 0);
     this.o.logger.info('scaling resumed by operator');
   }
 
-  /** One observe → decide → act → record round. Public for tests and for a first tick at start. */
+  /** The services seen so far (CLEANUP_ON_EXIT removes their owned replicas). */
+  serviceNames(): string[] {
+    return [...this.services.keys()];
+  }
+
+  /** One observe → decide → plan → act round. Returns the decision of the configured service (or the first). */
   async tick(): Promise<Decision> {
     const started = this.now();
     this.lagMs = Math.max(0, started - this.nextAt);
     const end = this.o.metrics.tickDuration.startTimer();
     try {
-      return await this.tickInner(started);
+      const decisions = await this.tickInner(started);
+      return decisions.find((d) => d.service === this.o.service) ?? decisions[0]!;
     } finally {
       end();
       this.lastTickAt = started;
@@ -175,243 +168,111 @@ export class ScalingLoop {
     }
   }
 
-  private async tickInner(now: number): Promise<Decision> {
-    let records: Awaited<ReturnType<ReplicaRuntime['list']>>;
-    let observation: RuntimeObservation | undefined;
-    try {
-      if (this.o.runtime.observe) {
-        observation = await this.o.runtime.observe();
-        records = observation.records;
-      } else records = await this.o.runtime.list();
-    } catch (err) {
-      if (!(err instanceof EngineUnavailableError)) throw err;
-      this.o.metrics.errors.inc({ kind: 'engine' });
-      if (this.holdReason !== 'EngineUnavailable')
-        this.o.logger.warn({ err: err.message }, 'engine unavailable: scaling paused');
-      this.holdReason = 'EngineUnavailable';
-      this.o.metrics.paused.set(1);
-      const c = this.census?.current ?? 0;
-      return this.record(
-        this.plainDecision(now, c, this.census?.ready ?? 0, c, 'EngineUnavailable', err.message),
-      );
-    }
-    if (this.holdReason === 'EngineUnavailable') this.o.logger.info('engine back: scaling resumed');
-    this.reportUnreachable(observation?.unreachable ?? []);
+  /** Every service's decision of one tick. */
+  async tickAll(): Promise<Decision[]> {
+    return this.tickInner(this.now());
+  }
 
-    const reaped = this.o.dryRun ? [] : await this.o.runtime.reap(records);
-    if (reaped.length > 0) {
-      this.o.logger.info({ reaped }, 'removed dead owned replicas');
-      records = records.filter((r) => !reaped.includes(r.name));
-    }
-    const snapshot = this.o.balancerView ? await this.o.balancerView().catch(() => undefined) : undefined;
-    const census = await takeCensus(records, snapshot?.states);
-    this.census = census;
-    if (this.history.length === 0) this.history = seedHistory(census.current, now);
-
-    const failures: string[] = [];
-    const readings = await Promise.all(
-      this.o.targets.map(async (t) => {
-        if (!this.o.source) {
-          failures.push(`${t.metric}: no metric source (set PROMETHEUS_URL or LB_ADMIN_URL)`);
-          return { metric: t.metric, target: t.target, values: [], missing: 'unreachable' as const };
-        }
-        const result = await this.o.source.read(t.metric, now);
-        if (!result.ok) {
-          this.o.metrics.errors.inc({ kind: 'metrics' });
-          failures.push(`${t.metric}: ${result.detail}`);
-        }
-        return toReading(t.metric, t.target, result, census.replicas, this.o.maxAgeMs);
-      }),
-    );
-    this.reportMetricFailures(failures);
-    const sleep = this.judgeSleep(now, census, snapshot);
-    const policy = decide({
-      now,
-      current: census.current,
-      ready: census.ready,
-      readings,
-      // Awake, the ordinary policy never takes the service to 0: only a sleep decision does.
-      settings: this.o.scaleToZero
-        ? { ...this.o.settings, min: Math.max(1, this.o.settings.min) }
-        : this.o.settings,
-      history: this.history,
-    });
-    const result = this.withSleep(policy, sleep, census.current);
-    this.history = result.history;
-    this.lastMetrics = result.metrics;
-    for (const m of result.metrics)
-      this.o.metrics.metricValue.set({ metric: m.metric }, m.value ?? Number.NaN);
-    this.o.metrics.current.set(census.current);
-    this.o.metrics.ready.set(census.ready);
-
-    if (this.paused) {
-      this.holdReason = 'Paused';
-      this.o.metrics.paused.set(1);
-      return this.record(
-        this.plainDecision(
-          now,
-          census.current,
-          census.ready,
-          census.current,
-          'Paused',
-          `policy: ${result.message}`,
-          result,
-        ),
-      );
-    }
-    this.holdReason =
-      result.reason === 'HoldMissingData' || result.reason === 'HoldPartialData' ? result.reason : null;
-    this.o.metrics.paused.set(this.holdReason ? 1 : 0);
-    this.lastDesired = result.desired;
-    this.o.metrics.desired.set(result.desired);
-
-    let decision = this.toDecision(now, census, result);
-    if (sleep) this.reportSleep(sleep, decision);
-    if (sleep?.kind === 'asleep' && !this.o.dryRun && snapshot?.service?.state === 'awake') {
-      // Asleep, but the balancer does not know: it restarted, or its discovery cannot see a
-      // stopped replica (static backends, the local runtime). Told again, it holds and wakes us.
-      await this.o.scaleToZero?.announcer.sleeping(`still asleep: ${decision.message}`);
-    }
+  private async tickInner(now: number): Promise<Decision[]> {
+    const observation = await this.o.observer.observe(now);
+    const flags = { now, paused: this.paused, dryRun: this.o.dryRun, wakeHeld: this.wakeHeld };
     // A wake's held count is acted on by this tick; later ticks see the balancer's own count.
     this.wakeHeld = null;
-    if (sleep?.kind === 'wake') this.activeSince = now;
-    if (sleep?.kind === 'sleep' && !this.o.dryRun) {
-      // The balancer holds requests from now on (and wakes us), then the replicas drain.
-      const held = await this.o.scaleToZero?.announcer.sleeping(decision.message);
-      if (!held) {
-        this.sleeping = false;
-        this.o.metrics.sleeping.set(0);
-        this.lastDesired = census.current;
-        this.o.metrics.desired.set(census.current);
-        return this.record({
-          ...decision,
-          desired: census.current,
-          action: 'none',
-          reason: 'ScaleFailed',
-          message: `${reasonMessage('ScaleFailed')}: the balancer did not accept the sleep (policy: ${decision.message})`,
+    this.reportEngine(observation);
+
+    const inputs = this.inputs(observation);
+    const decided = inputs.map(({ input, settings }) => {
+      const service = input.kind === 'engine-unavailable' ? input.service : input.facts.service;
+      const prev = this.services.get(service)?.state ?? initialState(this.ticked ? now : this.createdAt);
+      return { service, settings, obs: obsOf(observation, service), t: decideTick(input, prev, flags) };
+    });
+
+    // Plan and act service by service, on one capacity ledger: each plan books what it
+    // places, and act gives back what it did not start, before the next service is planned.
+    let ledger: HostState[] = observation.kind === 'observed' ? (observation.hosts ?? []) : [];
+    const out: Decision[] = [];
+    for (const { service, settings, obs, t } of decided) {
+      let final = settle(t, undefined, {});
+      if (obs) {
+        const planned = planService({
+          service,
+          runtime: this.o.actor.kind,
+          intent: t.intent,
+          why: t.decision.message,
+          replicas: obs.census.replicas,
+          template: obs.template,
+          request: obs.request,
+          hosts: ledger,
+          settings: this.o.placement,
+          deaths: t.state.deaths,
+          now,
+          keepOneOnSleep: this.o.keepOneOnSleep === true && settings?.scaleToZero !== undefined,
+          dryRun: this.o.dryRun,
         });
-      }
-    }
-    if (result.action !== 'none' && !this.o.dryRun) {
-      try {
-        const outcome = await this.o.runtime.scaleTo(
-          result.desired,
-          records,
-          observation ? { ...observation, records } : undefined,
-          sleep?.kind === 'sleep' ? { sleep: true } : undefined,
-        );
-        if (outcome.added.length > 0)
-          this.o.metrics.scaleEvents.inc({ direction: 'up' }, outcome.added.length);
-        if (outcome.removed.length > 0)
-          this.o.metrics.scaleEvents.inc({ direction: 'down' }, outcome.removed.length);
-        if (!outcome.shortfall) this.lastShortfall = undefined;
-        if (outcome.added.length + outcome.removed.length > 0) {
-          this.o.logger.info(
-            { added: outcome.added, removed: outcome.removed, reason: result.reason },
-            decision.message,
-          );
-        }
-        if (outcome.shortfall) {
-          this.o.metrics.errors.inc({ kind: 'scale' });
-          // The same failure every tick is logged once, until it changes or clears.
-          if (outcome.shortfall.detail !== this.lastShortfall) {
-            this.o.logger.warn({ detail: outcome.shortfall.detail }, reasonMessage(outcome.shortfall.reason));
+        t.state.deaths = planned.deaths;
+        ledger = planned.hosts;
+        let outcome = emptyOutcome();
+        if (planned.plan.steps.length > 0) {
+          try {
+            outcome = await runPlan(planned.plan, this.o.actor, this.o.announcer, this.o.logger);
+          } catch (err) {
+            outcome.failed = { step: 'plan', detail: (err as Error).message };
           }
-          this.lastShortfall = outcome.shortfall.detail;
-          decision = {
-            ...decision,
-            reason: outcome.shortfall.reason,
-            message: `${reasonMessage(outcome.shortfall.reason)}: ${outcome.shortfall.detail} (policy: ${decision.message})`,
-          };
         }
-      } catch (err) {
-        this.o.metrics.errors.inc({ kind: err instanceof EngineUnavailableError ? 'engine' : 'scale' });
-        this.o.logger.error({ err: (err as Error).message }, 'scale action failed');
-        decision = {
-          ...decision,
-          reason: 'ScaleFailed',
-          message: `${reasonMessage('ScaleFailed')}: ${(err as Error).message}`,
-        };
+        ledger = rollBack(ledger, outcome.notCreatedOn, obs.request);
+        final = settle(t, planned.plan.shortfall, outcome);
+        this.reportAct(service, t, final.decision, outcome, planned.plan.shortfall);
       }
+      const reported = this.services.get(service) ?? { state: final.state };
+      const wasSleeping = this.services.has(service) ? reported.state.sleeping : false;
+      reported.state = final.state;
+      reported.settings = settings ?? reported.settings;
+      this.services.set(service, reported);
+      this.reportService(service, obs, t, final.decision, reported, wasSleeping);
+      out.push(this.record(final.decision));
     }
-    if (sleep?.kind === 'sleep' && !this.o.dryRun && decision.reason !== 'IdleScaleToZero') {
-      // The sleep failed part-way and replicas remain: the balancer routes to them again.
-      this.sleeping = false;
-      this.o.metrics.sleeping.set(0);
-      await this.o.scaleToZero?.announcer.awake(`sleep aborted: ${decision.message}`);
-    }
-    return this.record(decision);
+    this.ticked = true;
+    return out;
   }
 
-  /** Scale to zero's judgement for this tick; undefined when MIN_REPLICAS > 0. */
-  private judgeSleep(
-    now: number,
-    census: Census,
-    snapshot: BalancerSnapshot | undefined,
-  ): SleepDecision | undefined {
-    const z = this.o.scaleToZero;
-    if (!z) return undefined;
-    const service = snapshot?.service;
-    return judgeSleep({
-      now,
-      current: census.current,
-      idleAfterMs: idleWindow(
-        service?.idleAfterMs,
-        census.replicas.map((r) => r.idleAfter),
-        z.idleAfterMs,
-      ),
-      service: service ? { lastRequestAt: service.lastRequestAt, held: service.held } : null,
-      inFlight: snapshot?.inFlight ?? 0,
-      activeSince: this.activeSince,
-      wakeHeld: this.wakeHeld,
-      wakeRequestsPerReplica: z.wakeRequestsPerReplica,
-      max: this.o.settings.max,
+  /** Each service's decide input: its facts and settings, or why it cannot be decided on. */
+  private inputs(observation: Observation): { input: TickInput; settings?: ServiceSettings | undefined }[] {
+    if (observation.kind === 'engine-unavailable') {
+      const known = this.services.size > 0 ? [...this.services.keys()] : [this.o.service];
+      return known.map((service) => ({
+        input: { kind: 'engine-unavailable', service, error: observation.error },
+      }));
+    }
+    return observation.services.map((s) => {
+      const r = serviceSettings(this.o.defaults, s.labelSources);
+      if (!r.ok)
+        return {
+          input: {
+            kind: 'config-invalid',
+            facts: s,
+            container: r.container,
+            label: r.label,
+            message: r.message,
+          },
+        };
+      return { input: { kind: 'observed', facts: s, settings: r.settings }, settings: r.settings };
     });
   }
 
-  /** The ordinary policy's result, overridden by a sleep, a wake, or held requests. */
-  private withSleep(policy: DecideResult, sleep: SleepDecision | undefined, current: number): DecideResult {
-    if (!sleep) return policy;
-    if (sleep.kind === 'awake') {
-      if (!sleep.heldFloor || policy.desired >= sleep.floor) return policy;
-      const desired = sleep.floor;
-      return {
-        ...policy,
-        desired,
-        action: desired > current ? 'scale-up' : desired < current ? 'scale-down' : 'none',
-        reason: 'WakeOnRequest',
-        message: `${reasonMessage('WakeOnRequest')} (held requests ask for ${desired}; ${current} → ${desired}; policy: ${policy.message})`,
-      };
-    }
-    const desired = sleep.desired;
-    return {
-      ...policy,
-      desired,
-      action: desired > current ? 'scale-up' : desired < current ? 'scale-down' : 'none',
-      reason: sleep.reason,
-      message: sleep.message,
-    };
-  }
-
-  /** The sleeping gauge and status follow the judgement. */
-  private reportSleep(sleep: SleepDecision, decision: Decision): void {
-    if (sleep.kind === 'awake') {
-      if (this.sleeping) this.o.metrics.sleeping.set(0);
-      this.sleeping = false;
+  /** The engine as a whole gone or back, and engines of several that did not answer. */
+  private reportEngine(observation: Observation): void {
+    if (observation.kind === 'engine-unavailable') {
+      this.o.metrics.errors.inc({ service: this.o.service, kind: 'engine' });
+      if (!this.engineDown)
+        this.o.logger.warn({ err: observation.error }, 'engine unavailable: scaling paused');
+      this.engineDown = true;
       return;
     }
-    const sleepingNow = sleep.kind !== 'wake';
-    this.o.metrics.sleeping.set(sleepingNow ? 1 : 0);
-    // The sleep and the wake themselves are logged with the replicas they remove or add (below);
-    // found asleep (e.g. after a restart) is said once here.
-    if (sleep.kind === 'asleep' && !this.sleeping)
-      this.o.logger.info({ reason: sleep.reason }, decision.message);
-    this.sleeping = sleepingNow;
-  }
-
-  /** Engines of several that did not answer: counted every tick, logged when the set changes. */
-  private reportUnreachable(unreachable: RuntimeObservation['unreachable']): void {
-    if (unreachable.length > 0) this.o.metrics.errors.inc({ kind: 'engine' }, unreachable.length);
+    if (this.engineDown) this.o.logger.info('engine back: scaling resumed');
+    this.engineDown = false;
+    const unreachable = observation.unreachable;
+    if (unreachable.length > 0)
+      this.o.metrics.errors.inc({ service: this.o.service, kind: 'engine' }, unreachable.length);
     const key = unreachable
       .map((u) => u.id)
       .sort()
@@ -429,74 +290,119 @@ export class ScalingLoop {
     if (back.length > 0) this.o.logger.info({ engines: back }, 'engine reachable again: back in placement');
   }
 
-  /** Logs a metrics outage once when it starts or changes, and once when it ends. */
-  private reportMetricFailures(failures: string[]): void {
-    const summary = failures.length > 0 ? failures.join('; ') : undefined;
-    if (summary === this.lastMetricFailure) return;
-    if (summary !== undefined)
-      this.o.logger.warn({ detail: summary }, 'metrics unavailable: holding the current count');
-    else this.o.logger.info('metrics available again');
-    this.lastMetricFailure = summary;
+  /** What act did: scale events, the replicas added and removed, a shortfall (logged once until it changes). */
+  private reportAct(
+    service: string,
+    t: TickDecision,
+    decision: Decision,
+    outcome: ReturnType<typeof emptyOutcome>,
+    shortfall: { reason: string; detail: string } | undefined,
+  ): void {
+    const m = this.o.metrics;
+    const r = this.services.get(service);
+    if (outcome.reaped.length > 0)
+      this.o.logger.info({ service, reaped: outcome.reaped }, 'removed dead owned replicas');
+    if (outcome.added.length > 0) m.scaleEvents.inc({ service, direction: 'up' }, outcome.added.length);
+    if (outcome.removed.length > 0) m.scaleEvents.inc({ service, direction: 'down' }, outcome.removed.length);
+    if (outcome.added.length + outcome.removed.length > 0)
+      this.o.logger.info(
+        { service, added: outcome.added, removed: outcome.removed, reason: t.decision.reason },
+        t.decision.message,
+      );
+    if (outcome.failed) {
+      m.errors.inc({ service, kind: 'scale' });
+      this.o.logger.error({ service, err: outcome.failed.detail }, 'scale action failed');
+    }
+    const detail = shortfall && !outcome.failed ? shortfall.detail : undefined;
+    if (detail !== undefined) {
+      m.errors.inc({ service, kind: 'scale' });
+      // The same failure every tick is logged once, until it changes or clears.
+      if (detail !== r?.lastShortfall)
+        this.o.logger.warn({ service, detail }, reasonMessage(shortfall!.reason as never));
+    }
+    if (r) r.lastShortfall = detail;
+    if (t.intent.kind === 'sleep' && decision.reason !== 'IdleScaleToZero' && !outcome.sleepRefused)
+      this.o.logger.warn({ service, reason: decision.reason }, `sleep aborted: ${decision.message}`);
   }
 
-  private toDecision(now: number, census: Census, r: DecideResult): Decision {
-    return {
-      at: new Date(now).toISOString(),
-      current: census.current,
-      ready: census.ready,
-      desired: r.desired,
-      action: r.action,
-      reason: r.reason,
-      message: r.message,
-      metrics: r.metrics.map(toObservation),
-      dryRun: this.o.dryRun,
-    };
-  }
-
-  private plainDecision(
-    now: number,
-    current: number,
-    ready: number,
-    desired: number,
-    reason: ReasonCode,
-    detail: string,
-    r?: DecideResult,
-  ): Decision {
-    return {
-      at: new Date(now).toISOString(),
-      current,
-      ready,
-      desired,
-      action: 'none',
-      reason,
-      message: `${reasonMessage(reason)} (${detail})`,
-      metrics: (r?.metrics ?? []).map(toObservation),
-      dryRun: this.o.dryRun,
-    };
+  /** Gauges and once-per-change log lines of one service's tick. */
+  private reportService(
+    service: string,
+    obs: ServiceObservation | undefined,
+    t: TickDecision,
+    decision: Decision,
+    r: Reported,
+    wasSleeping: boolean,
+  ): void {
+    const m = this.o.metrics;
+    const s = r.state;
+    m.current.set({ service }, s.current);
+    m.ready.set({ service }, s.ready);
+    if (s.desired !== undefined) m.desired.set({ service }, s.desired);
+    m.paused.set({ service }, s.holdReason ? 1 : 0);
+    if (r.settings?.scaleToZero) m.sleeping.set({ service }, s.sleeping ? 1 : 0);
+    for (const x of s.lastMetrics) {
+      m.metricValue.set({ service, metric: x.metric }, x.value ?? Number.NaN);
+      m.metricTarget.set({ service, metric: x.metric }, x.target);
+    }
+    if (obs) {
+      if (obs.metricFailures.length > 0)
+        m.errors.inc({ service, kind: 'metrics' }, obs.metricFailures.length);
+      const summary = obs.metricFailures.length > 0 ? obs.metricFailures.join('; ') : undefined;
+      if (summary !== r.lastMetricFailure) {
+        if (summary !== undefined)
+          this.o.logger.warn({ service, detail: summary }, 'metrics unavailable: holding the current count');
+        else if (r.lastMetricFailure !== undefined)
+          this.o.logger.info({ service }, 'metrics available again');
+        r.lastMetricFailure = summary;
+      }
+    }
+    const invalid = decision.reason === 'ConfigInvalid' ? decision.message : undefined;
+    if (invalid !== r.lastInvalid) {
+      // One line per malformed label (until it changes or is fixed); the other services carry on.
+      if (invalid !== undefined) this.o.logger.error({ service }, invalid);
+      else if (r.lastInvalid !== undefined) this.o.logger.info({ service }, 'autoscale labels valid again');
+      r.lastInvalid = invalid;
+    }
+    // Found asleep (e.g. after a restart) is said once; the sleep and the wake are logged with their replicas.
+    if (t.sleep?.kind === 'asleep' && !wasSleeping)
+      this.o.logger.info({ service, reason: 'Sleeping' }, decision.message);
   }
 
   private record(d: Decision): Decision {
     if (this.o.log.record(d) && d.action === 'none' && d.reason !== 'WithinTolerance') {
-      this.o.logger.debug({ reason: d.reason }, d.message);
+      this.o.logger.debug({ service: d.service, reason: d.reason }, d.message);
     }
     return d;
   }
 
-  status(): AutoscalerStatus {
-    const s = this.o.settings;
-    const current = this.census?.current ?? 0;
+  private serviceStatus(service: string): ServiceStatus {
+    const r = this.services.get(service);
+    const s = r?.state;
+    const settings = r?.settings;
+    const current = s?.current ?? 0;
     return {
-      service: this.o.service,
-      runtime: this.o.runtimeName,
+      service,
       current,
-      desired: this.lastDesired ?? current,
-      ready: this.census?.ready ?? 0,
-      min: s.min,
-      max: s.max,
+      desired: s?.desired ?? current,
+      ready: s?.ready ?? 0,
+      min: settings ? (settings.scaleToZero ? 0 : settings.policy.min) : this.o.defaults.policy.min,
+      max: settings?.policy.max ?? this.o.defaults.policy.max,
+      holdReason: this.paused ? 'Paused' : (s?.holdReason ?? null),
+      lastMetrics: (s?.lastMetrics ?? []).map(toObservation),
+      lastDecision: this.o.log.latest(service),
+      ...(settings?.scaleToZero ? { sleeping: s?.sleeping ?? false } : {}),
+    };
+  }
+
+  status(): AutoscalerStatus {
+    const names = this.services.size > 0 ? [...this.services.keys()] : [this.o.service];
+    const services = names.map((n) => this.serviceStatus(n));
+    const main = services.find((s) => s.service === this.o.service) ?? services[0]!;
+    return {
+      ...main,
+      runtime: this.o.runtimeName,
       paused: this.paused,
-      holdReason: this.paused ? 'Paused' : this.holdReason,
-      lastMetrics: this.lastMetrics.map(toObservation),
-      lastDecision: this.o.log.latest(),
       loop: {
         intervalMs: this.o.intervalMs,
         lastTickAt: this.lastTickAt === null ? null : new Date(this.lastTickAt).toISOString(),
@@ -504,18 +410,13 @@ export class ScalingLoop {
         lagMs: this.lagMs,
       },
       dryRun: this.o.dryRun,
-      ...(this.o.scaleToZero ? { sleeping: this.sleeping } : {}),
+      services,
     };
   }
 }
 
-function toObservation(m: MetricRecommendation) {
-  const o = {
-    metric: m.metric,
-    value: m.value,
-    target: m.target,
-    recommendation: m.recommendation,
-    samples: m.samples,
-  };
-  return m.missing ? { ...o, missing: m.missing } : o;
+function obsOf(observation: Observation, service: string): ServiceObservation | undefined {
+  return observation.kind === 'observed'
+    ? observation.services.find((s) => s.service === service)
+    : undefined;
 }

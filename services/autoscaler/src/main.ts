@@ -1,30 +1,39 @@
 // Entry point: read config, wire observe/decide/act, serve the admin API, stop cleanly on
 // SIGTERM/SIGINT (finish the tick in progress, optionally remove owned replicas).
+import os from 'node:os';
 import {
   AdminTokenError,
+  autoscalerBindHost,
   autoscalerConfigSchema,
   createLogger,
   dockerSocketPaths,
   formatIssue,
+  isLoopbackHost,
   loadConfig,
   resolveAdminToken,
   runAsConfiguredUser,
 } from '@headroom/shared';
-import { enginesFromConfig } from './act/docker-engines.js';
 import { DockerRuntime } from './act/docker-runtime.js';
 import { DrainClient } from './act/drain-client.js';
 import { LocalRuntime } from './act/local-runtime.js';
-import type { ReplicaRuntime } from './act/replica-runtime.js';
+import type { ReplicaActor } from './act/replica-runtime.js';
 import { SleepAnnouncer } from './act/sleep-announcer.js';
 import { SwarmRuntime } from './act/swarm-runtime.js';
 import { buildAdminServer } from './admin/admin-server.js';
 import { AutoscalerMetrics } from './admin/metrics.js';
+import { BalancerClient } from './clients/balancer-client.js';
+import { enginesFromConfig } from './clients/docker-engines.js';
+import { PrometheusClient } from './clients/prometheus-client.js';
 import { DecisionLog } from './decision-log.js';
 import { ScalingLoop } from './loop.js';
-import { BalancerClient } from './observe/balancer-client.js';
+import { DockerObserver } from './observe/docker-observer.js';
+import { LocalObserver } from './observe/local-observer.js';
 import { BalancerSource, type MetricSource, PrometheusSource } from './observe/metric-source.js';
-import { PrometheusClient } from './observe/prometheus-client.js';
+import { Observer } from './observe/observer.js';
+import type { RuntimeObserver } from './observe/runtime-observer.js';
+import { SwarmObserver } from './observe/swarm-observer.js';
 import type { ScaleMetric } from './policy/policy-types.js';
+import { type SettingsDefaults, serviceSettings } from './policy/service-settings.js';
 
 const config = loadConfig('autoscaler', autoscalerConfigSchema);
 
@@ -46,11 +55,26 @@ if (config.MIN_REPLICAS === 0 && config.SCALE_TO_ZERO_AFTER_MS === undefined) {
     message: 'MIN_REPLICAS=0 (scale to zero) needs SCALE_TO_ZERO_AFTER_MS (the idle window in ms)',
   });
 }
-if (!config.PROMETHEUS_URL && config.RUNTIME !== 'local') {
+// Without Prometheus, the balancer's own view is the metric source (any runtime); with neither
+// there is nothing to scale on.
+if (!config.PROMETHEUS_URL && !config.LB_ADMIN_URL) {
   crossIssues.push({
     field: 'PROMETHEUS_URL',
     value: undefined,
-    message: `required when RUNTIME=${config.RUNTIME}`,
+    message: "required unless LB_ADMIN_URL is set (then the balancer's own view is the metric source)",
+  });
+}
+if (
+  config.HOST !== undefined &&
+  !isLoopbackHost(config.HOST) &&
+  config.ADMIN_TOKEN === undefined &&
+  config.ADMIN_TOKEN_FILE === undefined
+) {
+  crossIssues.push({
+    field: 'HOST',
+    value: config.HOST,
+    message:
+      'a non-loopback address needs ADMIN_TOKEN or ADMIN_TOKEN_FILE (without a token anyone on the network could pause scaling or wake services)',
   });
 }
 if (crossIssues.length > 0) {
@@ -87,67 +111,76 @@ const balancer = config.LB_ADMIN_URL
   ? new BalancerClient({ url: config.LB_ADMIN_URL, token: lbToken })
   : undefined;
 const drain = balancer ? new DrainClient(balancer, config.DRAIN_TIMEOUT_MS, logger) : undefined;
-// Scale to zero needs the balancer: it tells when the last request came, and holds requests
-// (and wakes us) while the service sleeps. Without it, MIN_REPLICAS=0 runs as 1.
-const scaleToZero =
-  config.MIN_REPLICAS === 0 && config.SCALE_TO_ZERO_AFTER_MS !== undefined && balancer
-    ? {
-        idleAfterMs: config.SCALE_TO_ZERO_AFTER_MS,
-        wakeRequestsPerReplica: config.WAKE_REQUESTS_PER_REPLICA,
-        announcer: new SleepAnnouncer(balancer, logger),
-      }
-    : undefined;
 if (config.MIN_REPLICAS === 0 && !balancer) {
   logger.warn(
     'MIN_REPLICAS=0 without LB_ADMIN_URL: scale to zero cannot judge idleness or hold requests, so the service never sleeps (minimum 1)',
   );
 }
+// Scale to zero needs the balancer: it tells when the last request came, and holds requests
+// (and wakes us) while a service sleeps.
+const announcer = balancer ? new SleepAnnouncer(balancer, logger) : undefined;
+const placement =
+  config.RUNTIME === 'local'
+    ? { cpuOvercommit: config.CPU_OVERCOMMIT, memoryReserve: 0, diskReserve: 0 }
+    : {
+        cpuOvercommit: config.CPU_OVERCOMMIT,
+        memoryReserve: config.MEMORY_RESERVE_MB * 1024 * 1024,
+        diskReserve: config.DISK_RESERVE_MB * 1024 * 1024,
+      };
 
-function buildRuntime(): ReplicaRuntime {
+function buildRuntime(): { observer: RuntimeObserver; actor: ReplicaActor } {
   if (config.RUNTIME === 'local') {
-    return new LocalRuntime({
-      service: config.SERVICE,
+    const local = new LocalRuntime({
+      service: config.SERVICE ?? 'backend',
       command: config.LOCAL_BACKEND_COMMAND,
       balancer,
       drain,
       stopGraceSeconds: config.STOP_GRACE_SECONDS,
       cpuQuota: config.LOCAL_CPU_QUOTA,
-      cpuOvercommit: config.CPU_OVERCOMMIT,
       logger,
     });
+    return {
+      actor: local,
+      observer: new LocalObserver({
+        service: config.SERVICE ?? 'backend',
+        children: local,
+        quota: local.quota,
+        hostCores: os.availableParallelism(),
+      }),
+    };
   }
   const engines = enginesFromConfig(config.DOCKER_HOSTS, config.DOCKER_SOCKET);
-  if (config.RUNTIME === 'swarm') return new SwarmRuntime(engines[0]!, config.SERVICE, logger);
-  return new DockerRuntime({
-    service: config.SERVICE,
-    engines,
-    placement: {
-      cpuOvercommit: config.CPU_OVERCOMMIT,
-      memoryReserve: config.MEMORY_RESERVE_MB * 1024 * 1024,
-      diskReserve: config.DISK_RESERVE_MB * 1024 * 1024,
-    },
-    fallback: {
-      image: config.REPLICA_IMAGE,
-      network: config.REPLICA_NETWORK,
-      cpus: config.REPLICA_CPUS,
-      memoryMb: config.REPLICA_MEMORY_MB,
-    },
-    drain,
-    stopGraceSeconds: config.STOP_GRACE_SECONDS,
-    logger,
-    keepOneOnSleep: scaleToZero !== undefined,
-  });
+  if (config.RUNTIME === 'swarm')
+    return {
+      observer: new SwarmObserver(engines[0]!, config.SERVICE),
+      actor: new SwarmRuntime(engines[0]!, logger),
+    };
+  return {
+    observer: new DockerObserver({
+      service: config.SERVICE,
+      engines,
+      fallback: {
+        image: config.REPLICA_IMAGE,
+        network: config.REPLICA_NETWORK,
+        cpus: config.REPLICA_CPUS,
+        memoryMb: config.REPLICA_MEMORY_MB,
+      },
+      diskReserve: placement.diskReserve,
+      logger,
+    }),
+    actor: new DockerRuntime({ engines, drain, stopGraceSeconds: config.STOP_GRACE_SECONDS, logger }),
+  };
 }
 
 const source: MetricSource | undefined = config.PROMETHEUS_URL
-  ? new PrometheusSource(new PrometheusClient({ url: config.PROMETHEUS_URL }), config.SERVICE, {
+  ? new PrometheusSource(new PrometheusClient({ url: config.PROMETHEUS_URL }), {
       cpu: config.PROMQL_CPU,
       memory: config.PROMQL_MEMORY,
       rps: config.PROMQL_RPS,
       concurrency: config.PROMQL_CONCURRENCY,
     })
   : balancer
-    ? new BalancerSource(balancer, config.SERVICE)
+    ? new BalancerSource()
     : undefined;
 
 const targets: { metric: ScaleMetric; target: number }[] = [
@@ -160,18 +193,9 @@ if (config.TARGET_RPS_PER_REPLICA !== undefined)
 if (config.TARGET_CONCURRENCY_PER_REPLICA !== undefined)
   targets.push({ metric: 'concurrency', target: config.TARGET_CONCURRENCY_PER_REPLICA });
 
-const runtime = buildRuntime();
-const metrics = new AutoscalerMetrics(config.SERVICE);
-const log = new DecisionLog();
-const loop = new ScalingLoop({
-  service: config.SERVICE,
-  runtimeName: config.RUNTIME,
-  runtime,
-  source,
-  targets,
-  settings: {
-    // MIN_REPLICAS=0 is a sleep, never the ordinary policy's floor (the loop keeps it at 1 awake).
-    min: Math.max(1, config.MIN_REPLICAS),
+const defaults: SettingsDefaults = {
+  policy: {
+    min: config.MIN_REPLICAS,
     max: config.MAX_REPLICAS,
     tolerance: config.TOLERANCE,
     scaleUpWindowMs: config.SCALE_UP_WINDOW_MS,
@@ -179,36 +203,58 @@ const loop = new ScalingLoop({
     scaleUpMaxFactor: config.SCALE_UP_MAX_FACTOR,
     scaleDownMaxStep: config.SCALE_DOWN_MAX_STEP,
   },
-  intervalMs: config.INTERVAL_MS,
+  targets,
+  idleAfterMs: config.SCALE_TO_ZERO_AFTER_MS,
+  wakeRequestsPerReplica: config.WAKE_REQUESTS_PER_REPLICA,
+  canSleep: balancer !== undefined,
+};
+
+const { observer: runtimeObserver, actor: runtime } = buildRuntime();
+const scaledService = config.SERVICE ?? 'backend';
+const metrics = new AutoscalerMetrics(scaledService);
+const log = new DecisionLog();
+const observer = new Observer({
+  runtime: runtimeObserver,
+  balancer,
+  source,
+  // A service's metrics: the ones its labels name, else the environment's (bad labels are ConfigInvalid in the loop).
+  targetsOf: (_service, labelSources) => {
+    const r = serviceSettings(defaults, labelSources);
+    return r.ok ? r.settings.targets : [];
+  },
   maxAgeMs: config.METRICS_MAX_AGE_MS,
+});
+const loop = new ScalingLoop({
+  service: scaledService,
+  runtimeName: config.RUNTIME,
+  observer,
+  actor: runtime,
+  defaults,
+  placement,
+  intervalMs: config.INTERVAL_MS,
   dryRun: config.DRY_RUN,
-  balancerView: balancer
-    ? async () => {
-        const o = await balancer.overview();
-        return {
-          states: new Map(o.backends.map((b) => [b.id, b.state] as const)),
-          service: o.service,
-          inFlight: o.backends.reduce((sum, b) => sum + b.inFlight, 0),
-        };
-      }
-    : undefined,
-  scaleToZero,
+  announcer,
+  keepOneOnSleep: config.RUNTIME === 'docker',
   log,
   metrics,
   logger,
 });
 
 const admin = await buildAdminServer({ loop, log, metrics, token: config.ADMIN_TOKEN, logger });
-await admin.listen({ port: config.ADMIN_PORT, host: config.HOST });
+const bindHost = autoscalerBindHost(config.HOST, config.ADMIN_TOKEN);
+await admin.listen({ port: config.ADMIN_PORT, host: bindHost });
 loop.start();
 logger.info(
   {
-    scaledService: config.SERVICE,
+    scaledService,
+    labelledServices: config.RUNTIME !== 'local',
     runtime: config.RUNTIME,
     metrics: source?.name ?? 'none',
+    adminHost: bindHost,
     adminPort: config.ADMIN_PORT,
     dryRun: config.DRY_RUN,
-    scaleToZeroAfterMs: scaleToZero?.idleAfterMs ?? null,
+    scaleToZeroAfterMs:
+      config.MIN_REPLICAS === 0 && balancer ? (config.SCALE_TO_ZERO_AFTER_MS ?? null) : null,
   },
   'autoscaler started',
 );
@@ -228,7 +274,9 @@ async function shutdown(signal: string): Promise<void> {
   force.unref();
   await loop.stop();
   if (config.CLEANUP_ON_EXIT) {
-    await runtime.cleanup().catch((err) => logger.error({ err: (err as Error).message }, 'cleanup failed'));
+    await runtime
+      .cleanup(loop.serviceNames())
+      .catch((err) => logger.error({ err: (err as Error).message }, 'cleanup failed'));
   }
   await runtime.close();
   await admin.close();

@@ -1,13 +1,13 @@
 // Scale to zero on the real Docker engine (issue #19): a sleep stops the last replica but keeps
-// its container, reap() leaves it while the service sleeps, a wake starts that same container
-// (and creates more when more are asked), and a new runtime instance over the same engine (an
+// its container, a reap leaves it while the service sleeps, a wake starts that same container
+// (and creates more when more are asked), and a new observer and actor over the same engine (an
 // autoscaler restarted while the service slept) finds it and wakes it.
 import { randomBytes } from 'node:crypto';
 import { createLogger, LB_LABELS } from '@headroom/shared';
 import { BASE_IMAGE, ensureBaseImage, requireDocker, waitFor } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engineFromAddress } from '../src/act/docker-engines.js';
-import { DockerRuntime } from '../src/act/docker-runtime.js';
+import { engineFromAddress } from '../src/clients/docker-engines.js';
+import { dockerParts } from './docker-parts.js';
 import { docker, REPLICA_SCRIPT, removeRun, serviceContainers, TEST_LABEL } from './fixtures.js';
 
 const run = randomBytes(4).toString('hex');
@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 function runtime(keepOneOnSleep: boolean) {
-  return new DockerRuntime({
+  return dockerParts({
     service: SERVICE,
     engines: [engineFromAddress('unix:///var/run/docker.sock')],
     placement: { cpuOvercommit: 64, memoryReserve: 0, diskReserve: 0 },
@@ -68,7 +68,7 @@ describe('docker runtime: sleep and wake', () => {
     });
     await template.start();
     const rt = runtime(true);
-    const up = await rt.scaleTo(3, await rt.list()); // the template counts as one
+    const up = await rt.scaleTo(3); // the template counts as one
     expect(up.added).toEqual([`${SERVICE}-1`, `${SERVICE}-2`]);
     await template.remove({ force: true });
     await waitFor(async () => (await rt.list()).filter((r) => r.state === 'running').length === 2, {
@@ -76,7 +76,7 @@ describe('docker runtime: sleep and wake', () => {
       message: 'two replicas running',
     });
 
-    const slept = await rt.scaleTo(0, await rt.list(), undefined, { sleep: true });
+    const slept = await rt.sleep();
     expect(slept.shortfall).toBeUndefined();
     expect(slept.removed.sort()).toEqual([`${SERVICE}-1`, `${SERVICE}-2`]);
     const asleep = await states();
@@ -84,15 +84,15 @@ describe('docker runtime: sleep and wake', () => {
     expect(asleep[0]).toMatchObject({ name: `${SERVICE}-1`, state: 'exited' });
     const keptId = asleep[0]!.id;
 
-    expect(await rt.reap(await rt.list())).toEqual([]);
+    expect(await rt.reap()).toEqual([]);
     expect((await states()).map((s) => s.id)).toEqual([keptId]);
 
     // An autoscaler restarted while the service sleeps: nothing but the engine's state tells.
     const fresh = runtime(true);
     const seen = await fresh.list();
     expect(seen.map((r) => [r.state, r.idleAfter])).toEqual([['exited', '4321']]);
-    expect(await fresh.reap(seen)).toEqual([]);
-    const woke = await fresh.scaleTo(2, await fresh.list());
+    expect(await fresh.reap()).toEqual([]);
+    const woke = await fresh.scaleTo(2);
     expect(woke.shortfall).toBeUndefined();
     expect(woke.added).toEqual([`${SERVICE}-1`, `${SERVICE}-2`]);
     const awake = await states();
@@ -104,10 +104,10 @@ describe('docker runtime: sleep and wake', () => {
     const rt = runtime(false);
     const records = await rt.list();
     expect(records.filter((r) => r.state === 'running')).toHaveLength(2);
-    await rt.scaleTo(1, records);
+    await rt.scaleTo(1);
     const one = await rt.list();
     await docker.getContainer(one[0]!.id).stop({ t: 1 });
-    expect(await rt.reap(await rt.list())).toHaveLength(1);
+    expect(await rt.reap()).toHaveLength(1);
     expect(await states()).toEqual([]);
   }, 120_000);
 });

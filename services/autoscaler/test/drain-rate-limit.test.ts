@@ -8,7 +8,7 @@ import { backendListSchema, createLogger } from '@headroom/shared';
 import { freePort, type ServiceProcess, spawnService, waitFor } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DrainClient } from '../src/act/drain-client.js';
-import { BalancerClient } from '../src/observe/balancer-client.js';
+import { BalancerClient } from '../src/clients/balancer-client.js';
 
 const logger = createLogger({ service: 'drain-rate-limit-test', level: 'silent' });
 let slow: Server;

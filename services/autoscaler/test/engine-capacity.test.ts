@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { BASE_IMAGE, ensureBaseImage, requireDocker } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engineFromAddress } from '../src/act/docker-engines.js';
+import { engineFromAddress } from '../src/clients/docker-engines.js';
 import { type CpuCounters, measureCpuUsed, readHostState } from '../src/observe/engine-capacity.js';
 import { docker, removeRun, TEST_LABEL } from './fixtures.js';
 

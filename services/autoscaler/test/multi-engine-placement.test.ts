@@ -8,8 +8,8 @@ import { createLogger, LB_LABELS } from '@headroom/shared';
 import { BASE_IMAGE, type EngineCluster, ensureBaseImage, startEngines, waitFor } from '@headroom/testkit';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engineFromAddress } from '../src/act/docker-engines.js';
-import { DockerRuntime } from '../src/act/docker-runtime.js';
+import { engineFromAddress } from '../src/clients/docker-engines.js';
+import { dockerParts } from './docker-parts.js';
 import { REPLICA_SCRIPT } from './fixtures.js';
 
 const SERVICE = 'as-me';
@@ -17,7 +17,7 @@ const logger = createLogger({ service: 'autoscaler-test', level: 'warn' });
 let cluster: EngineCluster;
 let a: Docker;
 let b: Docker;
-let rt: DockerRuntime;
+let rt: ReturnType<typeof dockerParts>;
 let ids: [string, string];
 
 beforeAll(async () => {
@@ -46,7 +46,7 @@ beforeAll(async () => {
     HostConfig: { NanoCpus: 1_500_000_000 },
   });
   await hog.start();
-  rt = new DockerRuntime({
+  rt = dockerParts({
     service: SERVICE,
     engines: ids.map((id) => engineFromAddress(id, 3000)),
     placement: { cpuOvercommit: 2, memoryReserve: 0, diskReserve: 0 },
@@ -76,7 +76,7 @@ describe('placement over two engines', () => {
       [ids[0], true, 0.5],
       [ids[1], true, 1.5],
     ]);
-    const outcome = await rt.scaleTo(5, obs.records, obs);
+    const outcome = await rt.scaleTo(5);
     expect(outcome.shortfall).toBeUndefined();
     expect(outcome.added).toHaveLength(4);
     const after = await rt.observe();
@@ -104,7 +104,7 @@ describe('placement over two engines', () => {
     expect(obs.hosts.map((h) => h.reachable)).toEqual([true, false]);
     expect(obs.records.every((r) => r.host === ids[0])).toBe(true);
     const active = obs.records.filter((r) => r.state !== 'exited').length;
-    const outcome = await rt.scaleTo(active + 1, obs.records, obs);
+    const outcome = await rt.scaleTo(active + 1);
     expect(outcome.shortfall).toBeUndefined();
     expect(outcome.added).toHaveLength(1);
     const created = outcome.added[0]!;

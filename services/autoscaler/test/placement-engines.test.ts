@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { createLogger, LB_LABELS, OWNER_LABELS } from '@headroom/shared';
 import { BASE_IMAGE, ensureBaseImage, requireDocker } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engineFromAddress } from '../src/act/docker-engines.js';
-import { DockerRuntime } from '../src/act/docker-runtime.js';
+import { engineFromAddress } from '../src/clients/docker-engines.js';
+import { dockerParts } from './docker-parts.js';
 import { docker, removeRun, serviceContainers, startEngineProxy, TEST_LABEL } from './fixtures.js';
 
 const run = randomBytes(4).toString('hex');
@@ -35,7 +35,7 @@ afterAll(async () => {
 });
 
 function runtime() {
-  return new DockerRuntime({
+  return dockerParts({
     service: SERVICE,
     engines: [engineFromAddress(`unix://${proxyPath}`), engineFromAddress('unix:///var/run/docker.sock')],
     placement: { cpuOvercommit: 64, memoryReserve: 0, diskReserve: 0 },
@@ -84,7 +84,7 @@ describe('placement across engines', () => {
   });
 
   it('no engine with room: HostCapacityExhausted, nothing created', async () => {
-    const rt = new DockerRuntime({
+    const rt = dockerParts({
       service: SERVICE,
       engines: [engineFromAddress(`unix://${proxyPath}`), engineFromAddress('unix:///var/run/docker.sock')],
       placement: { cpuOvercommit: 1, memoryReserve: 0, diskReserve: 0 },

@@ -7,13 +7,15 @@ export const RUNTIMES = ['docker', 'swarm', 'local'] as const;
 
 export const autoscalerConfigSchema = z.object({
   PROMETHEUS_URL: env.optionalUrl(
-    'Prometheus to read per-replica metrics from. Required unless RUNTIME=local.',
+    "Prometheus to read per-replica metrics from. Unset: the balancer's own view (GET /api/backends at LB_ADMIN_URL: in-flight, rate, CPU and memory per replica, for any app).",
   ),
   RUNTIME: env.oneOf(RUNTIMES)(
     'docker',
     'docker (containers), swarm (a Swarm service) or local (child processes).',
   ),
-  SERVICE: env.string('backend', 'The lb.service label value of the replicas, or the Swarm service name.'),
+  SERVICE: env.optionalString(
+    'A service scaled with these settings (its lb.service label value, or the Swarm service name), labelled or not. Every service whose containers (or Swarm service) carry autoscale.enable=true is scaled too, with its autoscale.* labels over these defaults. Unset and no labelled service: backend.',
+  ),
   MIN_REPLICAS: env.int(0, 1000)(
     1,
     'Never fewer replicas. 0 (scale to zero) needs SCALE_TO_ZERO_AFTER_MS and LB_ADMIN_URL to judge idleness.',
@@ -76,7 +78,9 @@ export const autoscalerConfigSchema = z.object({
     'PromQL override: per-replica requests in flight; default: what the balancer measured, averaged over 15 s.',
   ),
   ADMIN_PORT: env.listenPort(8082, 'Admin API and /metrics.'),
-  HOST: env.string('0.0.0.0', 'Bind address.'),
+  HOST: env.optionalString(
+    'Bind address of the admin API. Default: 127.0.0.1 without ADMIN_TOKEN (or ADMIN_TOKEN_FILE), 0.0.0.0 with it. Any other address than loopback needs a token.',
+  ),
   ADMIN_TOKEN: env.optionalString(
     'When set, POST /api/pause, /api/resume and /api/wake need `Authorization: Bearer <token>`.',
     {
@@ -132,3 +136,13 @@ export const autoscalerConfigSchema = z.object({
 });
 
 export type AutoscalerConfig = z.output<typeof autoscalerConfigSchema>;
+
+/**
+ * Where the autoscaler's admin API binds, once its token is known (ADMIN_TOKEN, or read from
+ * ADMIN_TOKEN_FILE): HOST when set, else 0.0.0.0 with a token and 127.0.0.1 without, like the
+ * balancer's admin port (safe by default: whoever reaches it can pause scaling and wake services).
+ */
+export function autoscalerBindHost(host: string | undefined, token: string | undefined): string {
+  if (host !== undefined) return host;
+  return token !== undefined ? '0.0.0.0' : '127.0.0.1';
+}

@@ -20,6 +20,8 @@ export const metricObservationSchema = z.object({
 export const SCALE_ACTIONS = ['scale-up', 'scale-down', 'none'] as const;
 
 export const decisionSchema = z.object({
+  /** The service the decision is about (one autoscaler scales every labelled service). */
+  service: z.string(),
   at: z.string(),
   current: z.number().int(),
   ready: z.number().int(),
@@ -34,6 +36,27 @@ export const decisionSchema = z.object({
 });
 export type Decision = z.infer<typeof decisionSchema>;
 
+/** One scaled service: its counts, bounds (labels over env defaults), hold and last decision. */
+export const serviceStatusSchema = z.object({
+  service: z.string(),
+  current: z.number().int(),
+  desired: z.number().int(),
+  ready: z.number().int(),
+  min: z.number().int(),
+  max: z.number().int(),
+  /** Why scaling is on hold: operator pause, engine gone, metrics missing, ConfigInvalid. */
+  holdReason: z.string().nullable(),
+  lastMetrics: z.array(metricObservationSchema),
+  lastDecision: decisionSchema.nullable(),
+  /** Scale to zero (min 0): the service sleeps now (0 replicas, woken by the balancer). */
+  sleeping: z.boolean().optional(),
+});
+export type ServiceStatus = z.infer<typeof serviceStatusSchema>;
+
+/**
+ * GET /api/status: the top-level fields are the configured SERVICE's (or the first service's),
+ * as before many services; `services` lists every scaled service.
+ */
 export const autoscalerStatusSchema = z.object({
   service: z.string(),
   runtime: z.string(),
@@ -59,6 +82,8 @@ export const autoscalerStatusSchema = z.object({
   dryRun: z.boolean().optional(),
   /** Scale to zero (MIN_REPLICAS=0): the service sleeps now (0 replicas, woken by the balancer). */
   sleeping: z.boolean().optional(),
+  /** Every scaled service (absent from an autoscaler older than many services). */
+  services: z.array(serviceStatusSchema).optional(),
 });
 export type AutoscalerStatus = z.infer<typeof autoscalerStatusSchema>;
 

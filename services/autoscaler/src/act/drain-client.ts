@@ -5,7 +5,7 @@
 // drain got 429, ended as "balancer unavailable" and the replica was stopped with requests
 // in flight. A 429 (another client spending the budget) is waited out, not taken for an outage.
 import type { Logger } from '@headroom/shared';
-import { type BalancerClient, BalancerError } from '../observe/balancer-client.js';
+import { type BalancerClient, BalancerError } from '../clients/balancer-client.js';
 
 export type DrainOutcome = 'drained' | 'timeout' | 'unknown' | 'balancer-unavailable';
 

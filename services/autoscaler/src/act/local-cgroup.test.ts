@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '@headroom/shared';
 import { describe, expect, it } from 'vitest';
+import { localCapacityShortfall } from '../placement/local-host.js';
 import {
   cfsQuotaUs,
   cpuMaxText,
@@ -14,7 +15,6 @@ import {
   staleCgroups,
   systemdCpuQuota,
 } from './local-cgroup.js';
-import { localCapacityShortfall } from './local-runtime.js';
 
 const facts = (f: Partial<HostFacts>): HostFacts => ({ isRoot: false, systemdRun: false, ...f });
 

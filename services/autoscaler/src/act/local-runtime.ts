@@ -3,20 +3,19 @@
 // and then stops the process. What `pnpm start` uses where Docker is missing. Local replicas
 // are this process's children: they end with it. Each runs under its own CPU quota where the
 // host allows it (local-cgroup.ts), and the host is one placement host: a replica is added
-// only while the replicas' quotas fit in its cores × CPU_OVERCOMMIT.
+// only while the replicas' quotas fit in its cores × CPU_OVERCOMMIT (placement/local-host.ts).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_HEALTH_PATH, type Logger, replicaName } from '@headroom/shared';
-import type { BalancerClient } from '../observe/balancer-client.js';
+import type { BalancerClient } from '../clients/balancer-client.js';
+import type { ReplicaRecord } from '../model/replica.js';
+import { lowestFreeIndex } from '../model/replica-template.js';
+import type { LocalChild, LocalChildren } from '../observe/local-observer.js';
 import { probeHealth } from '../observe/replica-census.js';
-import { chooseHost } from '../placement/choose-host.js';
-import type { HostState } from '../placement/host-state.js';
 import type { DrainClient } from './drain-client.js';
 import { LocalIsolation } from './local-cgroup.js';
-import type { ReplicaRecord, ReplicaRuntime, ScaleOutcome } from './replica-runtime.js';
-import { lowestFreeIndex, pickVictims } from './replica-template.js';
+import type { ReplicaActor } from './replica-runtime.js';
 
 export const BUNDLED_BACKEND = fileURLToPath(new URL('../../../backend/dist/main.js', import.meta.url));
 
@@ -40,47 +39,8 @@ export interface LocalRuntimeOptions {
   logger: Logger;
   /** LOCAL_CPU_QUOTA: cores per replica (default 0.5). */
   cpuQuota?: number | undefined;
-  /** CPU_OVERCOMMIT (default 1). */
-  cpuOvercommit?: number | undefined;
-  /** The host's cores (default: os.availableParallelism()). */
-  hostCores?: number | undefined;
   /** How replicas are isolated; default: detected on the first start. */
   isolation?: LocalIsolation | undefined;
-}
-
-/** Pure: this host as placement sees it, with `replicas` local replicas of `quota` cores each. */
-export function localHostState(hostCores: number, replicas: number, quota: number): HostState {
-  return {
-    id: 'local',
-    reachable: true,
-    cpuCapacity: hostCores,
-    cpuBooked: replicas * quota,
-    // memory is not booked for local replicas (no limit is set on them)
-    memoryCapacity: Number.POSITIVE_INFINITY,
-    memoryBooked: 0,
-  };
-}
-
-/** Pure: why one more replica does not fit on this host, or null when it does. */
-export function localCapacityShortfall(
-  hostCores: number,
-  replicas: number,
-  quota: number,
-  overcommit: number,
-): string | null {
-  const placed = chooseHost(
-    [localHostState(hostCores, replicas, quota)],
-    { cpu: quota, memory: 0 },
-    {
-      cpuOvercommit: overcommit,
-      memoryReserve: 0,
-      diskReserve: 0,
-    },
-  );
-  if (placed.ok) return null;
-  return `local host: ${replicas} replicas × ${quota} cores booked, one more needs ${
-    Math.round((replicas + 1) * quota * 100) / 100
-  } > ${hostCores} cores × CPU_OVERCOMMIT ${overcommit}`;
 }
 
 function freePort(): Promise<number> {
@@ -95,89 +55,40 @@ function freePort(): Promise<number> {
   });
 }
 
-export class LocalRuntime implements ReplicaRuntime {
+export class LocalRuntime implements ReplicaActor, LocalChildren {
   readonly kind = 'local' as const;
   private readonly replicas = new Map<string, LocalReplica>();
   private isolation: Promise<LocalIsolation> | undefined;
-  private readonly quota: number;
-  private readonly hostCores: number;
-  private readonly overcommit: number;
+  readonly quota: number;
 
   constructor(private readonly o: LocalRuntimeOptions) {
     this.quota = o.cpuQuota ?? 0.5;
-    this.hostCores = o.hostCores ?? os.availableParallelism();
-    this.overcommit = o.cpuOvercommit ?? 1;
     if (o.isolation) this.isolation = Promise.resolve(o.isolation);
   }
 
-  async list(): Promise<ReplicaRecord[]> {
-    const out: ReplicaRecord[] = [];
-    for (const r of this.replicas.values()) {
-      out.push({
-        id: r.name,
-        name: r.name,
-        index: r.index,
-        owned: true,
-        state: r.child.exitCode === null && r.child.signalCode === null ? 'running' : 'exited',
-        host: 'local',
-        healthUrl: `${r.url}${DEFAULT_HEALTH_PATH}`,
-        backendId: r.backendId,
-      });
-    }
-    // Backends of the same service registered by someone else count, and are never touched.
-    if (this.o.balancer) {
-      const ours = new Set([...this.replicas.values()].map((r) => r.backendId).filter(Boolean));
-      try {
-        for (const b of await this.o.balancer.backends()) {
-          if (b.service !== this.o.service || ours.has(b.id)) continue;
-          out.push({
-            id: b.id,
-            name: b.name,
-            owned: false,
-            state: 'running',
-            host: 'balancer',
-            backendId: b.id,
-            ready: b.state === 'healthy',
-          });
-        }
-      } catch (err) {
-        this.o.logger.debug({ err: (err as Error).message }, 'balancer not reachable for the census');
-      }
-    }
-    return out;
+  children(): LocalChild[] {
+    return [...this.replicas.values()].map((r) => ({
+      name: r.name,
+      index: r.index,
+      url: r.url,
+      running: r.child.exitCode === null && r.child.signalCode === null,
+      backendId: r.backendId,
+    }));
   }
 
-  async scaleTo(desired: number, records: readonly ReplicaRecord[]): Promise<ScaleOutcome> {
-    const active = records.filter((r) => r.state !== 'exited');
-    const outcome: ScaleOutcome = { added: [], removed: [] };
-    try {
-      for (let i = active.length; i < desired; i++) {
-        // the hard filter before anything starts: the replicas this runtime runs, quota each
-        const running = [...this.replicas.values()].filter((r) => r.child.exitCode === null).length;
-        const full = localCapacityShortfall(this.hostCores, running, this.quota, this.overcommit);
-        if (full) {
-          outcome.shortfall = { reason: 'HostCapacityExhausted', detail: full };
-          break;
-        }
-        outcome.added.push(await this.start());
-      }
-      if (desired < active.length) {
-        const victims = pickVictims(active, active.length - desired);
-        for (const v of victims) {
-          await this.stopReplica(v.name, true);
-          outcome.removed.push(v.name);
-        }
-        if (victims.length < active.length - desired) {
-          outcome.shortfall = {
-            reason: 'NothingToRemove',
-            detail: 'the other replicas are not children of this autoscaler',
-          };
-        }
-      }
-    } catch (err) {
-      outcome.shortfall = { reason: 'ScaleFailed', detail: (err as Error).message };
-    }
-    return outcome;
+  /** Starts one replica on this host (placement already checked it fits). */
+  create(): Promise<string> {
+    return this.start();
+  }
+
+  async startKept(): Promise<string> {
+    throw new Error('the local runtime keeps no stopped replica');
+  }
+
+  async remove(r: ReplicaRecord, opts: { drain: boolean; keep: boolean }): Promise<void> {
+    if (!r.owned || !this.replicas.has(r.name))
+      throw new Error(`refusing to touch ${r.name}: not a child of this autoscaler`);
+    await this.stopReplica(r.name, opts.drain);
   }
 
   private async start(): Promise<string> {
@@ -244,12 +155,6 @@ export class LocalRuntime implements ReplicaRuntime {
     }
     this.replicas.delete(name);
     this.o.logger.info({ replica: name }, 'local replica stopped');
-  }
-
-  async reap(records: readonly ReplicaRecord[]): Promise<string[]> {
-    const dead = records.filter((r) => r.owned && r.state === 'exited').map((r) => r.name);
-    for (const name of dead) await this.stopReplica(name, false);
-    return dead;
   }
 
   async cleanup(): Promise<void> {

@@ -3,7 +3,7 @@
 // (and wakes us) instead of going to a draining replica or failing. If the sleep is then
 // aborted (a stop failed, replicas remain), the balancer is told the service is awake again.
 import type { Logger } from '@headroom/shared';
-import type { BalancerClient } from '../observe/balancer-client.js';
+import type { BalancerClient } from '../clients/balancer-client.js';
 
 export class SleepAnnouncer {
   constructor(

@@ -21,7 +21,13 @@ export interface AdminOptions {
   rateLimitPerMinute?: number;
 }
 
-const decisionsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict();
+const decisionsQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    /** Only this service's decisions. */
+    service: z.string().min(1).max(200).optional(),
+  })
+  .strict();
 
 export function tokenMatches(expected: string, header: string | undefined): boolean {
   if (header === undefined || !header.startsWith('Bearer ')) return false;
@@ -73,7 +79,7 @@ export async function buildAdminServer(o: AdminOptions) {
       (e as unknown as { details: unknown }).details = q.error.issues;
       throw e;
     }
-    return { decisions: o.log.recent(q.data.limit) };
+    return { decisions: o.log.recent(q.data.limit, q.data.service) };
   });
   app.post('/api/pause', { preHandler: requireToken }, async () => {
     o.loop.pause();

@@ -8,7 +8,7 @@
 // cAdvisor to deploy, and it is per engine by construction (no label mapping of hosts to series).
 import { statfsSync } from 'node:fs';
 import type Docker from 'dockerode';
-import type { Engine } from '../act/docker-engines.js';
+import type { Engine } from '../clients/docker-engines.js';
 import type { HostState } from '../placement/host-state.js';
 
 /** Pure: the CPU (cores) and memory (bytes) a container's limits book. */

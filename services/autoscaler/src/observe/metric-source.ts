@@ -1,61 +1,67 @@
-// Where per-replica numbers come from: Prometheus (default queries or PROMQL_* overrides),
-// or, for the local runtime without Prometheus, the balancer's own view of its backends.
+// Where per-replica numbers come from: Prometheus (default queries or PROMQL_* overrides), or,
+// without PROMETHEUS_URL on any runtime, the balancer's own view of its backends (the embedded
+// default: in-flight, rate, CPU and memory it measures for any app). The balancer view is read
+// from the tick's one GET /api/backends; no source here calls the balancer itself.
+import type { BackendView } from '@headroom/shared';
+import type { PrometheusClient } from '../clients/prometheus-client.js';
 import type { ScaleMetric } from '../policy/policy-types.js';
-import type { BalancerClient } from './balancer-client.js';
-import type { PrometheusClient } from './prometheus-client.js';
 import { type QueryOverrides, queryFor } from './queries.js';
 import type { SeriesResult } from './series.js';
 
+export interface SourceContext {
+  /** This tick's backends from GET /api/backends; undefined when the balancer did not answer (or none is set). */
+  backends?: readonly BackendView[] | undefined;
+  /** Why the balancer gave no view this tick. */
+  balancerError?: string | undefined;
+}
+
 export interface MetricSource {
   readonly name: string;
-  read(metric: ScaleMetric, nowMs: number): Promise<SeriesResult>;
+  read(metric: ScaleMetric, service: string, nowMs: number, ctx: SourceContext): Promise<SeriesResult>;
 }
 
 export class PrometheusSource implements MetricSource {
   readonly name = 'prometheus';
   constructor(
     private readonly client: PrometheusClient,
-    private readonly service: string,
     private readonly overrides: QueryOverrides,
   ) {}
 
-  read(metric: ScaleMetric, nowMs: number): Promise<SeriesResult> {
-    return this.client.queryWithAge(queryFor(metric, this.service, this.overrides), nowMs);
+  read(metric: ScaleMetric, service: string, nowMs: number): Promise<SeriesResult> {
+    return this.client.queryWithAge(queryFor(metric, service, this.overrides), nowMs);
   }
 }
 
-/** CPU/memory/rps per backend as the balancer measures them (GET /api/backends). */
+/** Pure: one scale metric of one backend as the balancer measures it; null when it has none. */
+export function balancerValue(b: BackendView, metric: ScaleMetric): number | null {
+  switch (metric) {
+    case 'cpu':
+      return b.cpu;
+    case 'memory':
+      return b.mem;
+    case 'rps':
+      return b.rps;
+    case 'concurrency':
+      return b.inFlight;
+  }
+}
+
+/** CPU/memory/rps/in-flight per backend as the balancer measures them (GET /api/backends). */
 export class BalancerSource implements MetricSource {
   readonly name = 'balancer';
-  constructor(
-    private readonly balancer: BalancerClient,
-    private readonly service: string,
-  ) {}
 
-  async read(metric: ScaleMetric): Promise<SeriesResult> {
-    let backends: Awaited<ReturnType<BalancerClient['backends']>>;
-    try {
-      backends = await this.balancer.backends();
-    } catch (err) {
-      return { ok: false, why: 'unreachable', detail: (err as Error).message };
+  async read(metric: ScaleMetric, service: string, _now: number, ctx: SourceContext): Promise<SeriesResult> {
+    if (!ctx.backends) {
+      return { ok: false, why: 'unreachable', detail: ctx.balancerError ?? 'the balancer gave no view' };
     }
-    const series = backends
-      .filter((b) => b.service === this.service && b.state !== 'draining')
-      .map((b) => {
-        const v =
-          metric === 'cpu'
-            ? b.cpu
-            : metric === 'memory'
-              ? b.mem
-              : metric === 'concurrency'
-                ? b.inFlight
-                : b.rps;
-        return {
-          labels: { backend: b.id, name: b.name },
-          value: v ?? Number.NaN,
-          ageMs: metric === 'rps' || metric === 'concurrency' ? undefined : (b.metricsAgeMs ?? undefined),
-        };
-      });
+    const series = ctx.backends
+      .filter((b) => b.service === service && b.state !== 'draining')
+      .map((b) => ({
+        labels: { backend: b.id, name: b.name },
+        value: balancerValue(b, metric) ?? Number.NaN,
+        // rate and in-flight are the proxy's own, current by construction
+        ageMs: metric === 'cpu' || metric === 'memory' ? (b.metricsAgeMs ?? undefined) : undefined,
+      }));
     return { ok: true, series };
   }
 }

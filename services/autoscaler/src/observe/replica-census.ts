@@ -2,7 +2,7 @@
 // from (in order) the runtime itself, the container's Docker HEALTHCHECK, the balancer's
 // view of it, or a direct probe of its health URL.
 import { request } from 'undici';
-import type { ReplicaRecord } from '../act/replica-runtime.js';
+import type { ReplicaRecord } from '../model/replica.js';
 
 export interface CensusReplica extends ReplicaRecord {
   ready: boolean;

@@ -55,3 +55,14 @@ export function book(host: HostState, req: ReplicaRequest): HostState {
     diskUsed: host.diskUsed === undefined ? undefined : host.diskUsed + (req.disk ?? 0),
   };
 }
+
+/** The host with a booking taken back: a replica placed on it that was not started (rolled back). */
+export function unbook(host: HostState, req: ReplicaRequest): HostState {
+  return {
+    ...host,
+    cpuBooked: Math.max(0, host.cpuBooked - req.cpu),
+    cpuUsed: host.cpuUsed === undefined ? undefined : Math.max(0, host.cpuUsed - req.cpu),
+    memoryBooked: Math.max(0, host.memoryBooked - req.memory),
+    diskUsed: host.diskUsed === undefined ? undefined : Math.max(0, host.diskUsed - (req.disk ?? 0)),
+  };
+}

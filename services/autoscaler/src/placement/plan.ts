@@ -3,8 +3,9 @@
 // to add, a host for each new replica, or why not. Pure and table-tested (plan.test.ts), so
 // the act layer only carries a plan out. Placement applies with one engine too: a single host
 // still has CPU × CPU_OVERCOMMIT, memory minus MEMORY_RESERVE_MB and disk minus DISK_RESERVE_MB.
-import { nextCreateAt, recentDeaths } from '../act/crash-backoff.js';
+
 import { chooseHost } from './choose-host.js';
+import { nextCreateAt, recentDeaths } from './crash-backoff.js';
 import type { RejectReason } from './host-filter.js';
 import { book, type HostState, type PlacementSettings, type ReplicaRequest } from './host-state.js';
 

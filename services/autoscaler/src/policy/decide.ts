@@ -65,7 +65,7 @@ export function decide(input: DecideInput): DecideResult {
     else if (recommended < raw && desired === s.max) reason = 'DesiredAboveMax';
     else reason = 'ScaleUp';
   } else if (desired < current) {
-    if (current > s.max && desired === s.max && limited > s.max) reason = 'TooManyReplicas';
+    if (current > s.max && desired === s.max) reason = 'TooManyReplicas';
     else if (limited > st.replicas) reason = 'ScaleDownLimit';
     else if (st.heldBy === 'down-window') reason = 'ScaleDownStabilized';
     else if (recommended > raw && desired === s.min) reason = 'DesiredBelowMin';

@@ -28,6 +28,7 @@ export const REASONS = {
   IdleScaleToZero: 'no request for the whole idle window and none in flight or held: scaling to zero (sleep)',
   WakeOnRequest: 'requests are held for the sleeping service (or a wake was asked): starting replicas',
   Sleeping: 'the service sleeps (scaled to zero) and no request asks for it: holding at zero',
+  ConfigInvalid: 'a malformed autoscale.* label: this service is not scaled until it is fixed',
 } as const;
 
 export type ReasonCode = keyof typeof REASONS;

@@ -1,4 +1,5 @@
-// The autoscaler's current and desired replicas and its recent decisions with reasons.
+// The autoscaler's current and desired replicas per scaled service, and its recent decisions
+// (each naming its service) with reasons.
 import type { AutoscalerStatus, Decision } from '@headroom/shared/contracts';
 import { clockTime } from '../../format/numbers';
 
@@ -20,24 +21,31 @@ export function AutoscalerPanel({ configured, status, decisions, error }: Autosc
   }
   if (error && !status) return <p className="note warn">Autoscaler unreachable: {error}</p>;
   if (!status) return <p className="note">Loading…</p>;
+  // One autoscaler scales every labelled service; an older one reports only its SERVICE.
+  const services = status.services && status.services.length > 0 ? status.services : [status];
+  const many = services.length > 1;
   return (
     <div className="autoscaler">
-      <div className="replicas">
-        <Stat label="Current" value={status.current} />
-        <Stat label="Desired" value={status.desired} />
-        <Stat label="Ready" value={status.ready} />
-        <Stat label="Range" value={`${status.min}–${status.max}`} />
-        {status.paused || status.holdReason ? (
-          <span className="hold">on hold: {status.holdReason ?? 'paused'}</span>
-        ) : null}
-      </div>
+      {services.map((s) => (
+        <div className="replicas" key={s.service} data-testid={`autoscaler-service-${s.service}`}>
+          {many ? <strong className="service-name">{s.service}</strong> : null}
+          <Stat label="Current" value={s.current} />
+          <Stat label="Desired" value={s.desired} />
+          <Stat label="Ready" value={s.ready} />
+          <Stat label="Range" value={`${s.min}–${s.max}`} />
+          {status.paused || s.holdReason ? (
+            <span className="hold">on hold: {s.holdReason ?? 'paused'}</span>
+          ) : null}
+          {s.sleeping ? <span className="hold">sleeping</span> : null}
+        </div>
+      ))}
       <ol className="decisions">
         {(decisions ?? [])
           .slice(-8)
           .reverse()
           .map((d) => (
-            <li key={`${d.at}-${d.reason}`}>
-              <time>{clockTime(Date.parse(d.at))}</time>{' '}
+            <li key={`${d.service}-${d.at}-${d.reason}`}>
+              <time>{clockTime(Date.parse(d.at))}</time> {many ? <em>{d.service}</em> : null}{' '}
               <strong>
                 {d.current} → {d.desired}
               </strong>{' '}

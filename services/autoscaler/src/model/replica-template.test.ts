@@ -1,18 +1,19 @@
 import { LB_LABELS, OWNER_LABELS, OWNER_VALUE } from '@headroom/shared';
 import type Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
+import { scaledSpec } from '../act/swarm-runtime.js';
+import { taskState } from '../observe/swarm-observer.js';
+import { pickVictims } from '../placement/victims.js';
 import {
   createOptions,
   isOwned,
   lowestFreeIndex,
-  pickVictims,
   portsToPublish,
   type ReplicaTemplate,
   resolveNetworks,
   templateFromContainer,
   templateFromSettings,
 } from './replica-template.js';
-import { scaledSpec, taskState } from './swarm-runtime.js';
 
 const inspect = {
   Name: '/deploy-backend-1',

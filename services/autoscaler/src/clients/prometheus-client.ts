@@ -1,8 +1,8 @@
 // Adapter: Prometheus' instant-query HTTP API over undici. Every failure (connection,
 // timeout, HTTP error, bad body) becomes a SeriesResult with a reason, never a throw.
 import { request } from 'undici';
-import { parseQueryResponse } from './parse-vector.js';
-import type { Series, SeriesResult } from './series.js';
+import { parseQueryResponse } from '../observe/parse-vector.js';
+import type { Series, SeriesResult } from '../observe/series.js';
 
 export interface PrometheusClientOptions {
   url: string;

@@ -26,6 +26,8 @@ export interface ReplicaTemplate {
   networks: string[];
   /** Where it came from, for logs and the status. */
   source: string;
+  /** The engine the template container runs on: replicas elsewhere get that engine's networks and published ports. */
+  host?: string | undefined;
 }
 
 /** Labels other orchestrators put on their containers: copying them would make compose or Swarm claim our replicas. */
@@ -212,14 +214,4 @@ export function lowestFreeIndex(service: string, names: Iterable<string>): numbe
   let n = 1;
   while (used.has(n)) n++;
   return n;
-}
-
-/** Which owned replicas a scale-in removes: not-ready ones first (they serve nothing), then the highest n. */
-export function pickVictims<
-  T extends { owned: boolean; ready?: boolean | undefined; index?: number | undefined; state: string },
->(replicas: readonly T[], count: number): T[] {
-  return replicas
-    .filter((r) => r.owned && r.state !== 'exited')
-    .sort((a, b) => Number(a.ready ?? false) - Number(b.ready ?? false) || (b.index ?? 0) - (a.index ?? 0))
-    .slice(0, Math.max(0, count));
 }
