@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   isEnabled,
+  parseAutoscaleLabels,
   parsePort,
   parsePositiveNumber,
   parseSticky,
@@ -40,5 +41,34 @@ describe('labels', () => {
     expect(typeof parsePositiveNumber('abc')).toBe('string');
     expect(parsePort('8080')).toBe(8080);
     expect(typeof parsePort('70000')).toBe('string');
+  });
+  it.each<[string, Record<string, string>, string | null]>([
+    // [case, labels, the label named in the error (null: valid)]
+    ['enable only', { 'autoscale.enable': 'true' }, null],
+    [
+      'bounds and targets',
+      { 'autoscale.min': '2', 'autoscale.max': '8', 'autoscale.target.concurrency': '10' },
+      null,
+    ],
+    ['min 0 (scale to zero)', { 'autoscale.min': '0' }, null],
+    ['min not a number', { 'autoscale.min': 'two' }, 'autoscale.min'],
+    ['max not an integer', { 'autoscale.max': '2.5' }, 'autoscale.max'],
+    ['max 0', { 'autoscale.max': '0' }, 'autoscale.max'],
+    ['min above max', { 'autoscale.min': '5', 'autoscale.max': '3' }, 'autoscale.min'],
+    ['unknown metric', { 'autoscale.target.latency': '100' }, 'autoscale.target.latency'],
+    ['target not a number', { 'autoscale.target.cpu': 'high' }, 'autoscale.target.cpu'],
+    ['target 0', { 'autoscale.target.rps': '0' }, 'autoscale.target.rps'],
+    ['a typo', { 'autoscale.mni': '1' }, 'autoscale.mni'],
+  ])('parses autoscale.* labels: %s', (_name, labels, bad) => {
+    const r = parseAutoscaleLabels(labels);
+    if (bad === null) expect(r.ok).toBe(true);
+    else expect(r.ok ? null : r.error.label).toBe(bad);
+  });
+  it('names the metrics the targets are for', () => {
+    const r = parseAutoscaleLabels({ 'autoscale.target.cpu': '0.7', 'autoscale.target.concurrency': '20' });
+    expect(r.ok && r.value.targets).toEqual([
+      { metric: 'cpu', target: 0.7 },
+      { metric: 'concurrency', target: 20 },
+    ]);
   });
 });

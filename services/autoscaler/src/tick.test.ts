@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { PlanStep } from './model/plan.js';
 import type { ReplicaRecord } from './model/replica.js';
 import type { ReplicaTemplate } from './model/replica-template.js';
+import { scaledServices } from './observe/docker-observer.js';
 import type { HostState } from './placement/host-state.js';
 import { planService } from './placement/plan-tick.js';
 import {
@@ -279,5 +280,32 @@ describe('tick: (observation, state) → (reason, plan)', () => {
   it('ConfigInvalid names the container and the label', () => {
     const got = run(ROWS.find((r) => r.input === 'config-invalid')!);
     expect(got.message).toContain('container web-1, label autoscale.max');
+  });
+});
+
+describe('which services are scaled (observe/docker-observer.ts scaledServices)', () => {
+  it.each<[string, Record<string, string>[], string | undefined, string[]]>([
+    ['SERVICE alone, no labels', [{ 'lb.service': 'api' }], 'api', ['api']],
+    [
+      'labelled services, SERVICE unset',
+      [{ 'lb.service': 'a', 'autoscale.enable': 'true' }, { 'lb.service': 'b' }],
+      undefined,
+      ['a'],
+    ],
+    ['both', [{ 'lb.service': 'a', 'autoscale.enable': 'true' }], 'api', ['api', 'a']],
+    ["nothing at all: today's default", [{ 'lb.service': 'x' }], undefined, ['backend']],
+    [
+      'our replicas count by their owner label',
+      [{ 'headroom.service': 'a', 'autoscale.enable': 'true' }],
+      undefined,
+      ['a'],
+    ],
+  ])('%s', (_n, labels, configured, expected) => {
+    expect(
+      scaledServices(
+        labels.map((l) => ({ labels: l })),
+        configured,
+      ),
+    ).toEqual(expected);
   });
 });
