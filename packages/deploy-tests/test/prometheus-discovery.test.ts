@@ -5,7 +5,14 @@
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { LB_LABELS, RECORDED_SERIES } from '@headroom/shared';
-import { removeLabelled, requireDocker, waitFor } from '@headroom/testkit';
+import {
+  BASE_IMAGE,
+  ensureBaseImage,
+  ensureImage,
+  removeLabelled,
+  requireDocker,
+  waitFor,
+} from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoPath } from '../src/repo-files.js';
 
@@ -14,7 +21,6 @@ const run = `disc-${process.pid}-${Date.now().toString(36)}`;
 const network = `hr-${run}`;
 const service = `svc-${run}`;
 const PROMETHEUS_IMAGE = process.env.PROMETHEUS_IMAGE ?? 'headroom/prometheus:local';
-const BASE_IMAGE = process.env.BASE_IMAGE ?? 'headroom/node-base:24';
 
 function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8' }).trim();
@@ -48,11 +54,8 @@ async function query(
 describe('prometheus/prometheus.yml discovery', () => {
   beforeAll(() => {
     requireDocker();
-    try {
-      execFileSync('docker', ['image', 'inspect', PROMETHEUS_IMAGE], { stdio: 'ignore' });
-    } catch {
-      execFileSync('bash', [repoPath('deploy/images/build-exporter-images.sh')], { stdio: 'inherit' });
-    }
+    ensureImage(PROMETHEUS_IMAGE);
+    ensureBaseImage();
     docker('network', 'create', '--label', `${RUN_LABEL}=${run}`, network);
     const labels = (extra: Record<string, string>) =>
       Object.entries({

@@ -63,9 +63,12 @@ describe('labelled containers and images', () => {
   });
 
   it('ensureImage: knows how each project image is made, refuses one it cannot make', () => {
-    expect(imageRecipe('headroom/backend:latest')?.slice(-1)).toEqual(['backend']);
-    expect(imageRecipe(BASE_IMAGE)?.[0]).toMatch(/build-base-image\.sh$/);
-    expect(imageRecipe('headroom/prometheus:local')?.[0]).toMatch(/offline-prep\.sh$/);
+    expect(imageRecipe('headroom/backend:latest')).toMatchObject({
+      args: ['backend'],
+      env: { TAG: 'latest' },
+    });
+    expect(imageRecipe(BASE_IMAGE)?.script).toMatch(/build-base-image\.sh$/);
+    expect(imageRecipe('headroom/prometheus:local')?.script).toMatch(/build-exporter-images\.sh$/);
     expect(() => ensureImage('example.invalid/nothing:1')).toThrow(/not one this project builds/);
   });
 });

@@ -1,7 +1,8 @@
-// The balancer's error catalogue (admin API): typed, coded, with their HTTP status.
-// Proxy errors (LB_ERR_NO_BACKEND 503, LB_ERR_UPSTREAM 502, LB_ERR_UPSTREAM_TIMEOUT 504)
-// are written by proxy/proxy-server.ts with the same JSON shape; the hold path's (scale to
-// zero) by hold/hold-controller.ts, both 503 with Retry-After: HOLD_ERRORS.
+// The balancer's error catalogue: every LB_ERR_* code, with its HTTP status. The admin API's
+// errors are typed (@fastify/error); the proxy port's own answers (PROXY_ERRORS: never a
+// backend's) all go through one writer, proxy/proxy-error.ts, with the same JSON shape
+// {statusCode, code, error, message}. docs/errors.md explains each code (errors-doc.test.ts
+// keeps the two in step).
 import createError from '@fastify/error';
 
 export const ValidationError = createError<[string]>('LB_ERR_VALIDATION', '%s', 400);
@@ -27,12 +28,51 @@ export const NoAutoscalerError = createError(
 );
 export const UpstreamCallError = createError<[string]>('LB_ERR_BACKEND_CALL', '%s', 502);
 
+/** The admin API's own answers that are not thrown by a route (admin-server.ts maps them). */
+export const ADMIN_ERRORS = {
+  internal: 'LB_ERR_INTERNAL',
+  invalidJson: 'LB_ERR_INVALID_JSON',
+  bodyTooLarge: 'LB_ERR_BODY_TOO_LARGE',
+  unsupportedMediaType: 'LB_ERR_UNSUPPORTED_MEDIA_TYPE',
+  rateLimited: 'LB_ERR_RATE_LIMITED',
+  notFound: 'LB_ERR_NOT_FOUND',
+  /** A Docker Engine API call failed (discovery, stats): logged, never answered to a client. */
+  engineApi: 'LB_ERR_ENGINE_API',
+} as const;
+
+/** The proxy port's own answers, by kind: code and status. Written only by proxy/proxy-error.ts. */
+export const PROXY_ERRORS = {
+  /** Malformed request: framing (CL+TE, bad chunks), Host missing, repeated or invalid. */
+  badRequest: { code: 'LB_ERR_BAD_REQUEST', status: 400 },
+  /** The client did not send its request head within HEADERS_TIMEOUT_MS. */
+  requestTimeout: { code: 'LB_ERR_REQUEST_TIMEOUT', status: 408 },
+  /** TRACE that reaches its last hop here (Max-Forwards: 0): not reflected. */
+  methodNotAllowed: { code: 'LB_ERR_METHOD_NOT_ALLOWED', status: 405 },
+  /** Request-target longer than MAX_TARGET_LENGTH. */
+  uriTooLong: { code: 'LB_ERR_URI_TOO_LONG', status: 414 },
+  /** Request head larger than Node's max header size (16 KiB). */
+  headersTooLarge: { code: 'LB_ERR_HEADERS_TOO_LARGE', status: 431 },
+  /** A transfer coding other than chunked in a request (RFC 9112 §6.1). */
+  notImplemented: { code: 'LB_ERR_TRANSFER_CODING', status: 501 },
+  /** No backend is healthy (or the service has none). */
+  noBackend: { code: 'LB_ERR_NO_BACKEND', status: 503 },
+  /** The backend failed (refused, reset) and no retry was possible. */
+  upstream: { code: 'LB_ERR_UPSTREAM', status: 502 },
+  /** The backend did not answer within RESPONSE_TIMEOUT_MS (or its body stalled). */
+  upstreamTimeout: { code: 'LB_ERR_UPSTREAM_TIMEOUT', status: 504 },
+  /** Scale to zero: HOLD_MAX_REQUESTS already held. */
+  holdFull: { code: 'LB_ERR_HOLD_FULL', status: 503 },
+  /** Scale to zero: HOLD_TIMEOUT_MS passed before a replica passed its health check. */
+  holdTimeout: { code: 'LB_ERR_HOLD_TIMEOUT', status: 503 },
+  /** Scale to zero: the balancer is shutting down; held requests are answered, not cut. */
+  holdShutdown: { code: 'LB_ERR_HOLD_SHUTDOWN', status: 503 },
+} as const satisfies Record<string, { code: string; status: number }>;
+
+export type ProxyErrorKind = keyof typeof PROXY_ERRORS;
+
 /** Scale to zero: a held request that cannot wait (503 with Retry-After). */
 export const HOLD_ERRORS = {
-  /** HOLD_MAX_REQUESTS already held. */
-  full: 'LB_ERR_HOLD_FULL',
-  /** HOLD_TIMEOUT_MS passed before a replica passed its health check. */
-  timeout: 'LB_ERR_HOLD_TIMEOUT',
-  /** The balancer is shutting down: held requests are answered, not cut. */
-  shutdown: 'LB_ERR_HOLD_SHUTDOWN',
+  full: PROXY_ERRORS.holdFull.code,
+  timeout: PROXY_ERRORS.holdTimeout.code,
+  shutdown: PROXY_ERRORS.holdShutdown.code,
 } as const;

@@ -27,12 +27,14 @@ import {
 } from '@headroom/shared';
 import {
   dockerSdScrapeConfig,
+  ensureImage,
   freePort,
   type RunningPrometheus,
   repoRoot,
   requireDocker,
   type ServiceProcess,
-  spawnService,
+  startAutoscaler,
+  startBalancer,
   startPrometheus,
   waitFor,
 } from '@headroom/testkit';
@@ -70,43 +72,31 @@ function dump(s: Stack): void {
   );
 }
 
-async function startBalancer(s: Stack, env: Record<string, string>): Promise<void> {
-  const [port, adminPort] = [await freePort(), await freePort()];
-  s.lb = spawnService('load-balancer', {
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    ADMIN_PORT: String(adminPort),
-    SLOW_START_MS: '0',
-    METRICS_SOURCE: 'none',
-    HOLD_TIMEOUT_MS: String(HOLD_TIMEOUT_MS),
-    // the cases poll /api/backends every few ms (to fire requests the moment a sleep starts):
-    // the default 600/min per address would also starve the autoscaler's calls from 127.0.0.1
-    ADMIN_RATE_LIMIT: '1000000',
-    LOG_LEVEL: 'info',
-    ...env,
-  });
-  s.proxy = `http://127.0.0.1:${port}`;
-  s.admin = `http://127.0.0.1:${adminPort}`;
-  const lb = s.lb;
-  await waitFor(
-    async () => {
-      if (lb.child.exitCode !== null) throw new Error(`balancer exited: ${lb.output()}`);
-      return (await fetch(`${s.admin}/healthz`)).ok;
+async function startLb(s: Stack, env: Record<string, string>): Promise<void> {
+  const lb = await startBalancer(
+    {
+      SLOW_START_MS: '0',
+      METRICS_SOURCE: 'none',
+      HOLD_TIMEOUT_MS: String(HOLD_TIMEOUT_MS),
+      // the cases poll /api/backends every few ms (to fire requests the moment a sleep starts):
+      // the default 600/min per address would also starve the autoscaler's calls from 127.0.0.1
+      ADMIN_RATE_LIMIT: '1000000',
+      LOG_LEVEL: 'info',
+      ...env,
     },
-    { timeoutMs: 20_000, message: 'balancer /healthz' },
+    { readyTimeoutMs: 20_000 },
   );
+  s.lb = lb;
+  s.proxy = lb.proxy;
+  s.admin = lb.admin;
 }
 
+/** On s.scalerAdmin's port (the balancer's WAKE_URL names it before it starts, and a restart keeps it). */
 async function startScaler(s: Stack, env: Record<string, string>): Promise<void> {
-  s.scaler = spawnService('autoscaler', env);
-  const scaler = s.scaler;
-  await waitFor(
-    async () => {
-      if (scaler.child.exitCode !== null) throw new Error(`autoscaler exited: ${scaler.output()}`);
-      return (await fetch(`${s.scalerAdmin}/healthz`)).ok;
-    },
-    { timeoutMs: 20_000, intervalMs: 200, message: 'autoscaler /healthz' },
-  );
+  s.scaler = await startAutoscaler(env, {
+    adminPort: Number(new URL(s.scalerAdmin).port),
+    readyTimeoutMs: 20_000,
+  });
 }
 
 async function view(admin: string): Promise<BackendList> {
@@ -350,7 +340,8 @@ describe('scale to zero end to end, docker runtime (real balancer + real autosca
 
   beforeAll(async () => {
     requireDocker();
-    execFileSync('docker', ['image', 'inspect', IMAGE], { stdio: 'ignore' });
+    // built when missing (a fresh clone has no project image): deploy/build-images.sh, as CI does
+    ensureImage(IMAGE);
     removeContainers();
     const rules = readFileSync(join(repoRoot, 'prometheus', 'rules', 'headroom.rules.yml'), 'utf8');
     prom = await startPrometheus({
@@ -360,7 +351,7 @@ describe('scale to zero end to end, docker runtime (real balancer + real autosca
     });
     const scalerPort = await freePort();
     s.scalerAdmin = `http://127.0.0.1:${scalerPort}`;
-    await startBalancer(s, {
+    await startLb(s, {
       DISCOVERY: 'docker',
       LB_SERVICE: SERVICE,
       DOCKER_ADDRESS: 'network',
@@ -508,7 +499,7 @@ describe('scale to zero end to end, local runtime (real balancer + real autoscal
   beforeAll(async () => {
     const scalerPort = await freePort();
     s.scalerAdmin = `http://127.0.0.1:${scalerPort}`;
-    await startBalancer(s, { DISCOVERY: 'static', BACKENDS: '', WAKE_URL: s.scalerAdmin });
+    await startLb(s, { DISCOVERY: 'static', BACKENDS: '', WAKE_URL: s.scalerAdmin });
     await startScaler(s, {
       RUNTIME: 'local',
       SERVICE,

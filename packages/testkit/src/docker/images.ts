@@ -14,20 +14,32 @@ export const PROJECT_IMAGES = [
   'headroom/load-balancer:latest',
   'headroom/autoscaler:latest',
 ] as const;
-/** Prometheus and node-exporter from Debian's binaries (deploy/offline-prep.sh). */
+/** Prometheus and node-exporter from Debian's binaries (deploy/images/build-exporter-images.sh). */
 export const EXPORTER_IMAGES = ['headroom/prometheus:local', 'headroom/node-exporter:local'] as const;
 
 export function imagePresent(image: string): boolean {
   return spawnSync('docker', ['image', 'inspect', image], { stdio: 'ignore' }).status === 0;
 }
 
-/** The script that makes `image`, with its arguments, or undefined for an image not of this project. */
-export function imageRecipe(image: string): string[] | undefined {
-  const svc = /^headroom\/(backend|load-balancer|autoscaler):latest$/.exec(image)?.[1];
-  if (svc) return [join(repoRoot, 'deploy/build-images.sh'), svc];
-  if (image === BASE_IMAGE) return [join(repoRoot, 'deploy/build-base-image.sh')];
+export interface ImageRecipe {
+  script: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+/** How this project makes `image` (the script CI runs), or undefined for an image not of this project. */
+export function imageRecipe(image: string): ImageRecipe | undefined {
+  const m = /^headroom\/(backend|load-balancer|autoscaler):([\w.-]+)$/.exec(image);
+  if (m)
+    return {
+      script: join(repoRoot, 'deploy/build-images.sh'),
+      args: [m[1] as string],
+      env: { TAG: m[2] as string },
+    };
+  if (image === BASE_IMAGE)
+    return { script: join(repoRoot, 'deploy/build-base-image.sh'), args: [], env: {} };
   if ((EXPORTER_IMAGES as readonly string[]).includes(image))
-    return [join(repoRoot, 'deploy/offline-prep.sh')];
+    return { script: join(repoRoot, 'deploy/images/build-exporter-images.sh'), args: [], env: {} };
   return undefined;
 }
 
@@ -40,9 +52,15 @@ export function ensureImage(image: string): void {
   if (imagePresent(image)) return;
   const recipe = imageRecipe(image);
   if (!recipe) throw new Error(`image ${image} is not on the engine and is not one this project builds`);
-  process.stderr.write(`testkit: ${image} missing, building it: bash ${recipe.join(' ')}\n`);
-  execFileSync('bash', recipe, { stdio: ['ignore', 2, 2] });
-  if (!imagePresent(image)) throw new Error(`image ${image} still missing after bash ${recipe.join(' ')}`);
+  const how = `${Object.entries(recipe.env)
+    .map(([k, v]) => `${k}=${v} `)
+    .join('')}bash ${[recipe.script, ...recipe.args].join(' ')}`;
+  process.stderr.write(`testkit: ${image} missing, building it: ${how}\n`);
+  execFileSync('bash', [recipe.script, ...recipe.args], {
+    stdio: ['ignore', 2, 2],
+    env: { ...process.env, ...recipe.env },
+  });
+  if (!imagePresent(image)) throw new Error(`image ${image} still missing after ${how}`);
 }
 
 export function ensureImages(images: readonly string[]): void {

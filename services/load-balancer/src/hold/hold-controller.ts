@@ -13,7 +13,7 @@ import {
   type WakeBody,
 } from '@headroom/shared';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { HOLD_ERRORS } from '../errors.js';
+import { sendProxyError } from '../proxy/proxy-error.js';
 import { type Held, HoldQueue, retryAfterSeconds, wantsWaitingPage } from './hold-queue.js';
 import {
   initialStatus,
@@ -178,7 +178,7 @@ export class HoldController {
       this.metrics?.total.inc({ outcome: 'overflow' });
       reject(
         res,
-        HOLD_ERRORS.full,
+        'holdFull',
         `${this.settings.maxRequests} requests already held while the service wakes (HOLD_MAX_REQUESTS)`,
         1,
       );
@@ -232,7 +232,7 @@ export class HoldController {
       this.metrics?.total.inc({ outcome: 'timeout' });
       reject(
         p.res,
-        HOLD_ERRORS.timeout,
+        'holdTimeout',
         `the service did not wake within HOLD_TIMEOUT_MS (${this.settings.timeoutMs} ms)`,
         retry,
       );
@@ -296,7 +296,7 @@ export class HoldController {
     for (const h of this.queue.drain()) {
       const p = h.item;
       if (p.onClose) p.res.off('close', p.onClose);
-      reject(p.res, HOLD_ERRORS.shutdown, 'the balancer is shutting down', 1);
+      reject(p.res, 'holdShutdown', 'the balancer is shutting down', 1);
     }
     this.disarmDeadline();
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
@@ -304,10 +304,11 @@ export class HoldController {
   }
 }
 
-function reject(res: ServerResponse, code: string, message: string, retryAfter: number): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(503, { 'content-type': 'application/json', 'retry-after': String(retryAfter) });
-  res.end(JSON.stringify({ statusCode: 503, code, error: 'Service Unavailable', message }));
+type HoldErrorKind = 'holdFull' | 'holdTimeout' | 'holdShutdown';
+
+function reject(res: ServerResponse, kind: HoldErrorKind, message: string, retryAfter: number): void {
+  if (res.destroyed) return;
+  sendProxyError(res, kind, message, { 'retry-after': String(retryAfter) });
 }
 
 function writeWaitingPage(res: ServerResponse, retryAfter: number): void {

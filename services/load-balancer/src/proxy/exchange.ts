@@ -11,20 +11,9 @@ import type { Dispatcher } from 'undici';
 import type { BalancerCore, Outcome } from '../balancing/balancer-core.js';
 import type { RequestRecorder } from '../telemetry/request-recorder.js';
 import { downstreamResponseHeaders } from './forward-headers.js';
+import { sendProxyError } from './proxy-error.js';
 import type { RequestContext } from './request-context.js';
 import { classifyFailure, type FailureKind } from './retry-decision.js';
-
-const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
-
-export function sendError(res: ServerResponse, status: number, code: string, message: string): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const error = status === 503 ? 'Service Unavailable' : status === 504 ? 'Gateway Timeout' : 'Bad Gateway';
-  res.writeHead(status, JSON_TYPE);
-  res.end(JSON.stringify({ statusCode: status, code, error, message }));
-}
 
 export function outcomeOf(kind: FailureKind): Outcome {
   return kind === 'headers-timeout' || kind === 'body-timeout' || kind === 'connect-timeout'
@@ -160,8 +149,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.deps.recorder.upstreamFailed(pick, kind);
     const status = midBody ? ctx.status : timeout ? 504 : 502;
     this.finish(status, true);
-    if (timeout)
-      sendError(ctx.res, 504, 'LB_ERR_UPSTREAM_TIMEOUT', `backend ${pick.id} did not answer in time`);
-    else sendError(ctx.res, 502, 'LB_ERR_UPSTREAM', `backend ${pick.id} failed: ${kind}`);
+    if (timeout) sendProxyError(ctx.res, 'upstreamTimeout', `backend ${pick.id} did not answer in time`);
+    else sendProxyError(ctx.res, 'upstream', `backend ${pick.id} failed: ${kind}`);
   }
 }

@@ -18,6 +18,8 @@ import type { HoldController } from '../hold/hold-controller.js';
 import type { RequestRecorder } from '../telemetry/request-recorder.js';
 import { Exchange, type ExchangeDeps } from './exchange.js';
 import { readCookie, upstreamRequestHeaders } from './forward-headers.js';
+import { rawProxyError, sendProxyError } from './proxy-error.js';
+import { checkRequest, MAX_TARGET_LENGTH, PROXY_ALLOW } from './request-checks.js';
 import { RequestContext } from './request-context.js';
 import { type RetryDeps, RetryHandler } from './retry-handler.js';
 import { openTunnel, type TunnelSettings } from './tunnel.js';
@@ -74,6 +76,7 @@ export class ProxyHandler {
   }
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    if (!this.accept(req, res)) return;
     // the warm path's whole cost of scale to zero: one number assignment and one boolean check
     const hold = this.deps.hold;
     if (hold !== undefined) {
@@ -85,6 +88,35 @@ export class ProxyHandler {
     }
     this.forward(req, res);
   };
+
+  /** The request-head checks (request-checks.ts): answers the request itself and returns false, or adjusts it to forward. */
+  private accept(req: IncomingMessage, res: ServerResponse): boolean {
+    const verdict = checkRequest(req.method, req.url, req.rawHeaders);
+    if (verdict.kind === 'reject') {
+      res.shouldKeepAlive = false;
+      sendProxyError(
+        res,
+        verdict.error,
+        verdict.message,
+        verdict.error === 'methodNotAllowed' ? { allow: PROXY_ALLOW } : {},
+      );
+      return false;
+    }
+    if (verdict.kind === 'options') {
+      res.writeHead(200, { allow: PROXY_ALLOW, 'content-length': '0' }).end();
+      return false;
+    }
+    if (verdict.absolute) {
+      // RFC 9112 §3.2.2: the target's authority replaces the received Host; origin-form upstream
+      req.url = verdict.absolute.path;
+      req.headers.host = verdict.absolute.host;
+    }
+    if (verdict.maxForwards !== undefined) req.headers['max-forwards'] = String(verdict.maxForwards);
+    // Node's server has answered 100 Continue already; undici refuses to send Expect upstream
+    // (it answered the client 502 before): the body follows the head at once instead.
+    if (req.headers.expect !== undefined) delete req.headers.expect;
+    return true;
+  }
 
   private readonly forward = (req: IncomingMessage, res: ServerResponse): void => {
     this.inFlightRequests++;
@@ -149,14 +181,25 @@ export function attachProxyHandler<S extends Server>(server: S, handler: ProxyHa
       current.once('close', () => socket.destroy());
       return;
     }
-    const status =
-      err.code === 'HPE_HEADER_OVERFLOW'
-        ? '431 Request Header Fields Too Large'
-        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? '408 Request Timeout'
-          : '400 Bad Request';
+    // the answer first: destroying the request below can take the socket down with it
+    socket.end(parserErrorResponse(err));
     if (current && !current.writableFinished) current.req.destroy(err);
-    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
   return server;
+}
+
+/** The proxy's answer to a request Node's parser refused. */
+function parserErrorResponse(err: NodeJS.ErrnoException & { rawPacket?: Buffer }): string {
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    return rawProxyError('requestTimeout', 'request head not received in time');
+  if (err.code === 'HPE_HEADER_OVERFLOW') {
+    // the request line alone past the limit is a target too long (414), not a header section (431)
+    const head = err.rawPacket;
+    const eol = head ? head.indexOf('\r\n') : -1;
+    if (head && (eol < 0 ? head.length : eol) > MAX_TARGET_LENGTH) {
+      return rawProxyError('uriTooLong', `request-target over ${MAX_TARGET_LENGTH} octets`);
+    }
+    return rawProxyError('headersTooLarge', 'request header section too large');
+  }
+  return rawProxyError('badRequest', `malformed request (${err.code ?? 'parse error'})`);
 }

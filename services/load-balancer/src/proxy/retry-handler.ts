@@ -8,7 +8,8 @@ import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type { BalancerCore, Pick as Choice } from '../balancing/balancer-core.js';
 import type { RequestRecorder } from '../telemetry/request-recorder.js';
-import { type Exchange, outcomeOf, sendError } from './exchange.js';
+import { type Exchange, outcomeOf } from './exchange.js';
+import { sendProxyError } from './proxy-error.js';
 import type { RequestContext } from './request-context.js';
 import { classifyFailure, mayRetry } from './retry-decision.js';
 import type { UpstreamPools } from './upstream-pools.js';
@@ -38,7 +39,7 @@ export class RetryHandler implements Dispatcher.DispatchHandler {
       ctx.settled = true;
       ctx.status = 503;
       this.deps.recorder.unrouted(ctx.method);
-      sendError(ctx.res, 503, 'LB_ERR_NO_BACKEND', 'no healthy backend available');
+      sendProxyError(ctx.res, 'noBackend', 'no healthy backend available');
       return;
     }
     this.send(pick, now);
