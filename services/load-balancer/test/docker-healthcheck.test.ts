@@ -3,25 +3,32 @@
 // Docker's `unhealthy` takes a backend out at once, with the reason in its state and the log;
 // under the TCP default, `starting` keeps an open port out until Docker says healthy.
 import { execFileSync } from 'node:child_process';
-import { backendListSchema, LB_LABELS } from '@headroom/shared';
-import { BASE_IMAGE, ensureBaseImage, removeLabelled, requireDocker, waitFor } from '@headroom/testkit';
+import { backendListSchema } from '@headroom/shared';
+import {
+  ensureBaseImage,
+  lbLabels,
+  removeRun,
+  requireDocker,
+  runNodeScript,
+  testRunId,
+  waitFor,
+} from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningLb, startLb } from './lb-fixtures.js';
 
-const SERVICE = `lbfix-hc-${process.pid}`;
-const MARK = 'headroom.test';
+const RUN = testRunId('lbfix-hc');
+const SERVICE = RUN;
 const SERVER = `require('node:http').createServer((req, res) => res.end('ok')).listen(3000);`;
 
-function run(name: string, health: string[]): string {
-  const args = ['run', '-d', '--name', name, '--label', `${MARK}=${SERVICE}`, '-p', '127.0.0.1::3000'];
-  for (const [k, v] of Object.entries({
-    [LB_LABELS.enable]: 'true',
-    [LB_LABELS.service]: SERVICE,
-    [LB_LABELS.port]: '3000',
-  }))
-    args.push('--label', `${k}=${v}`);
-  args.push(...health, BASE_IMAGE, 'node', '-e', SERVER);
-  return execFileSync('docker', args).toString().trim();
+function run(name: string, health: string[]): void {
+  runNodeScript({
+    run: RUN,
+    name,
+    labels: lbLabels(SERVICE),
+    publish: ['127.0.0.1::3000'],
+    flags: health,
+    script: SERVER,
+  });
 }
 
 /** The base image has no touch/rm: the container's own node writes and removes the flag file. */
@@ -39,7 +46,6 @@ async function backend(name: string) {
 beforeAll(async () => {
   requireDocker();
   ensureBaseImage();
-  removeLabelled(MARK, SERVICE);
   lb = await startLb({
     DISCOVERY: 'docker',
     LB_SERVICE: SERVICE,
@@ -50,7 +56,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await lb?.stop();
-  removeLabelled(MARK, SERVICE);
+  removeRun(RUN);
 });
 
 describe('Docker HEALTHCHECK status (real engine)', () => {

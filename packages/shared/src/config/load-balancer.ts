@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { BALANCER_MODES } from '../contracts/balancer-api.js';
 import { DEFAULT_HEALTH_STATUS, parseStatusRanges } from '../labels.js';
-import { loggingFields } from './common.js';
+import { engineAddressProblem, loggingFields } from './common.js';
 import { env } from './env-fields.js';
 
 export const DISCOVERY_KINDS = ['docker', 'static', 'swarm'] as const;
@@ -46,6 +46,9 @@ export const loadBalancerConfigSchema = z
     DOCKER_SOCKET: env.string(
       '/var/run/docker.sock',
       'Docker engine socket (DOCKER_HOST=tcp://… also honoured).',
+    ),
+    DOCKER_HOST: env.optionalString(
+      'Docker engine address as the docker CLI reads it (unix:///path or tcp://host:port; DOCKER_TLS_VERIFY and DOCKER_CERT_PATH for TLS); wins over DOCKER_SOCKET.',
     ),
     DOCKER_HOSTS: env.list(
       '',
@@ -196,6 +199,22 @@ export const loadBalancerConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['HEALTH_PATH'], message: 'a path starting with /' });
     // safe by default: an admin API open to the network needs a token
     // (a token file always yields a token: read, or generated at start)
+    // one line at start, not a stack trace from the part that would use them
+    if (cfg.METRICS_SOURCE === 'prometheus' && cfg.PROMETHEUS_URL === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PROMETHEUS_URL'],
+        message: 'METRICS_SOURCE=prometheus reads CPU and memory from Prometheus: set PROMETHEUS_URL',
+      });
+    if (cfg.DOCKER_HOST !== undefined) {
+      const problem = engineAddressProblem(cfg.DOCKER_HOST);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['DOCKER_HOST'], message: problem });
+    }
+    for (const address of cfg.DOCKER_HOSTS) {
+      const problem = engineAddressProblem(address, true);
+      if (problem)
+        ctx.addIssue({ code: 'custom', path: ['DOCKER_HOSTS'], message: `"${address}": ${problem}` });
+    }
     if (cfg.NODE_CPU_QUERY !== undefined && cfg.PROMETHEUS_URL === undefined)
       ctx.addIssue({
         code: 'custom',
