@@ -8,7 +8,14 @@ export interface StackEnv {
   service: string;
   network: string;
   token: string;
-  ports: { proxy: number; admin: number; autoscaler: number; prometheus: number; grafana: number };
+  ports: {
+    proxy: number;
+    tls: number;
+    admin: number;
+    autoscaler: number;
+    prometheus: number;
+    grafana: number;
+  };
   env: Record<string, string>;
 }
 
@@ -20,6 +27,7 @@ export async function stackEnv(overrides: Record<string, string> = {}): Promise<
   const token = randomBytes(24).toString('hex');
   const ports = {
     proxy: await freePort(),
+    tls: await freePort(),
     admin: await freePort(),
     autoscaler: await freePort(),
     prometheus: await freePort(),
@@ -33,6 +41,7 @@ export async function stackEnv(overrides: Record<string, string> = {}): Promise<
     HEADROOM_NETWORK: network,
     BACKEND_SERVICE: service,
     PROXY_PORT: String(ports.proxy),
+    PROXY_TLS_PORT: String(ports.tls),
     ADMIN_PORT: String(ports.admin),
     AUTOSCALER_PORT: String(ports.autoscaler),
     PROMETHEUS_PORT: String(ports.prometheus),

@@ -175,6 +175,32 @@ describe('deploy/docker-compose.yml', () => {
     expect(s['load-balancer']?.environment?.DISCOVERY).toBe('docker');
   });
 
+  it("publishes 443 to the balancer's TLS_PORT, with deploy/certs (or TLS_CERTS) mounted read-only as TLS_CERT_DIR", () => {
+    const check = (svc: Service, hostDir: string, published: number) => {
+      const env = svc.environment ?? {};
+      expect(Number(env.TLS_PORT)).toBe(8443);
+      expect(Number(env.TLS_REDIRECT_PORT)).toBe(published);
+      const mount = (svc.volumes ?? [])
+        .map((v) => (typeof v === 'string' ? v : `${v.source}:${v.target}${v.read_only ? ':ro' : ''}`))
+        .find((v) => v.split(':')[1] === env.TLS_CERT_DIR);
+      expect(mount).toBe(`${hostDir}:${env.TLS_CERT_DIR}:ro`);
+      const ports =
+        (svc as { ports?: Array<string | { published: number | string; target: number | string }> }).ports ??
+        [];
+      const tls = ports
+        .map((p) => (typeof p === 'string' ? p.replace(/\/tcp$/, '') : `${p.published}:${p.target}`))
+        .find((p) => p.endsWith(':8443'));
+      expect(tls).toBe(`${published}:8443`);
+    };
+    check(resolved.services['load-balancer'] as Service, repoPath('deploy/certs'), 443);
+    const own = config({ TLS_CERTS: '/etc/headroom/certs', PROXY_TLS_PORT: '9443' });
+    check(
+      (parse(own.stdout) as { services: Record<string, Service> }).services['load-balancer'] as Service,
+      '/etc/headroom/certs',
+      9443,
+    );
+  });
+
   it('takes every image from the environment', () => {
     const res = config({
       ADMIN_TOKEN: 't',
