@@ -153,7 +153,12 @@ function buildRuntime(): { observer: RuntimeObserver; actor: ReplicaActor } {
   if (config.RUNTIME === 'swarm')
     return {
       observer: new SwarmObserver(engines[0]!, config.SERVICE),
-      actor: new SwarmRuntime(engines[0]!, logger),
+      // scale-in drains the tasks that will go at the balancer first (LB_ADMIN_URL)
+      actor: new SwarmRuntime(
+        engines[0]!,
+        logger,
+        drain && balancer ? { drain, undrain: (id) => balancer.undrain(id) } : undefined,
+      ),
     };
   return {
     observer: new DockerObserver({

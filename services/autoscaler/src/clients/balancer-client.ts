@@ -138,6 +138,15 @@ export class BalancerClient {
     return true;
   }
 
+  /** Takes a draining backend back into rotation; false when the balancer does not know it. */
+  async undrain(id: string): Promise<boolean> {
+    const res = await this.call('POST', `/api/backends/${encodeURIComponent(id)}/undrain`, {});
+    if (res.status === 404) return false;
+    if (res.status >= 300)
+      throw new BalancerError(`undrain ${id} answered ${res.status}: ${res.text.slice(0, 200)}`, res.status);
+    return true;
+  }
+
   /** Registers a backend (static discovery); returns the id the balancer gave it. */
   async register(body: { url: string; name: string; service: string }): Promise<string> {
     const res = await this.call('POST', '/api/backends', body);
