@@ -9,6 +9,7 @@ export * from './contracts/autoscaler-api.js';
 export * from './contracts/backend-api.js';
 export * from './contracts/balancer-api.js';
 export * from './contracts/common.js';
+export * from './errors.js';
 export * from './labels.js';
 export * from './logger.js';
 export * from './metric-names.js';

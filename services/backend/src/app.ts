@@ -6,7 +6,7 @@ import Fastify, {
   type FastifyInstance,
   LogController,
 } from 'fastify';
-import { METHOD_NOT_ALLOWED_CODE } from './errors.js';
+import { BACKEND_ERROR_CODES, METHOD_NOT_ALLOWED_CODE } from './errors.js';
 import type { ResourceLimits } from './resource-limits.js';
 import { cpuRoutes } from './routes/cpu.js';
 import { healthRoutes } from './routes/health.js';
@@ -78,7 +78,9 @@ export function buildApp(
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
     if (status >= 500) logger.error({ err }, 'request failed');
     const code =
-      err.code === 'FST_ERR_VALIDATION' ? 'BACKEND_ERR_VALIDATION' : (err.code ?? 'BACKEND_ERR_INTERNAL');
+      err.code === 'FST_ERR_VALIDATION'
+        ? BACKEND_ERROR_CODES.validation
+        : (err.code ?? BACKEND_ERROR_CODES.internal);
     const details = (err as FastifyError & { details?: unknown }).details ?? err.validation;
     void reply.status(status).send({
       statusCode: status,
@@ -107,7 +109,7 @@ export function buildApp(
     }
     void reply.status(404).send({
       statusCode: 404,
-      code: 'BACKEND_ERR_NOT_FOUND',
+      code: BACKEND_ERROR_CODES.notFound,
       error: 'Not Found',
       message: `no route ${req.method} ${req.url.split('?')[0]}`,
     });

@@ -4,6 +4,7 @@
 // {statusCode, code, error, message}. docs/errors.md explains each code (errors-doc.test.ts
 // keeps the two in step).
 import createError from '@fastify/error';
+import { BALANCER_API_CODES } from '@headroom/shared';
 
 export const ValidationError = createError<[string]>('LB_ERR_VALIDATION', '%s', 400);
 export const UnauthorizedError = createError(
@@ -12,7 +13,7 @@ export const UnauthorizedError = createError(
   401,
 );
 export const UnknownBackendError = createError<[string]>(
-  'LB_ERR_UNKNOWN_BACKEND',
+  BALANCER_API_CODES.unknownBackend,
   'no backend with id "%s"',
   404,
 );
@@ -34,11 +35,12 @@ export const ADMIN_ERRORS = {
   invalidJson: 'LB_ERR_INVALID_JSON',
   bodyTooLarge: 'LB_ERR_BODY_TOO_LARGE',
   unsupportedMediaType: 'LB_ERR_UNSUPPORTED_MEDIA_TYPE',
-  rateLimited: 'LB_ERR_RATE_LIMITED',
+  rateLimited: BALANCER_API_CODES.rateLimited,
   notFound: 'LB_ERR_NOT_FOUND',
-  /** A Docker Engine API call failed (discovery, stats): logged, never answered to a client. */
-  engineApi: 'LB_ERR_ENGINE_API',
 } as const;
+
+/** A Docker Engine API call failed (discovery, stats): logged with the engine's message, never answered. */
+export const ENGINE_API_ERROR_CODE = 'LB_ERR_ENGINE_API';
 
 /** The proxy port's own answers, by kind: code and status. Written only by proxy/proxy-error.ts. */
 export const PROXY_ERRORS = {

@@ -1,6 +1,7 @@
 // Env → typed config, or one clear line per bad field and exit 1. Used at the top of
 // every service's main.ts; tests call parseConfig directly.
 import type { z } from 'zod';
+import { CONFIG_ERROR_CODE } from '../errors.js';
 
 export interface ConfigIssue {
   field: string;
@@ -9,7 +10,7 @@ export interface ConfigIssue {
 }
 
 export class ConfigError extends Error {
-  readonly code = 'HEADROOM_ERR_CONFIG';
+  readonly code = CONFIG_ERROR_CODE;
   constructor(
     readonly service: string,
     readonly issues: ConfigIssue[],

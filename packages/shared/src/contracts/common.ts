@@ -26,3 +26,25 @@ export function describeIssues(
     details,
   };
 }
+
+/**
+ * The one zod → 400 helper of every service: the parsed value, or the service's own 400 error
+ * (from its catalogue) thrown with the one-line message and the issues as `details`.
+ */
+export function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  what: string,
+  BadRequest: new (message: string) => Error,
+): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const { message, details } = describeIssues(result.error.issues, what);
+  throw Object.assign(new BadRequest(message), { details });
+}
+
+/** parseOrThrow bound to one service's 400 error. */
+export function parserFor(BadRequest: new (message: string) => Error) {
+  return <S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> =>
+    parseOrThrow(schema, value, what, BadRequest);
+}

@@ -3,11 +3,15 @@
 import { timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import rateLimit from '@fastify/rate-limit';
-import { type Logger, wakeBodySchema } from '@headroom/shared';
+import { type Logger, parserFor, wakeBodySchema } from '@headroom/shared';
 import Fastify, { type FastifyError, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { DecisionLog } from '../decision-log.js';
-import { AS_ERR_BAD_REQUEST, AS_ERR_NOT_FOUND, AS_ERR_UNAUTHORIZED } from '../errors.js';
+import { AS_ERR_BAD_REQUEST, AS_ERR_NOT_FOUND, AS_ERR_UNAUTHORIZED, AS_ERROR_CODES } from '../errors.js';
+
+/** zod → 400 AS_ERR_BAD_REQUEST naming each bad field (the shared helper). */
+const badRequestUnless = parserFor(AS_ERR_BAD_REQUEST);
+
 import type { ScalingLoop } from '../loop.js';
 import type { AutoscalerMetrics } from './metrics.js';
 
@@ -52,7 +56,7 @@ export async function buildAdminServer(o: AdminOptions) {
     const details = (err as { details?: unknown }).details;
     void reply.status(statusCode).send({
       statusCode,
-      code: err.code ?? (statusCode === 429 ? 'AS_ERR_RATE_LIMITED' : 'AS_ERR_INTERNAL'),
+      code: err.code ?? (statusCode === 429 ? AS_ERROR_CODES.rateLimited : AS_ERROR_CODES.internal),
       error: STATUS_CODES[statusCode] ?? 'Error',
       message: err.message,
       ...(details === undefined ? {} : { details }),
@@ -71,15 +75,8 @@ export async function buildAdminServer(o: AdminOptions) {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/api/status', async () => o.loop.status());
   app.get('/api/decisions', async (req) => {
-    const q = decisionsQuery.safeParse(req.query);
-    if (!q.success) {
-      const e = new AS_ERR_BAD_REQUEST(
-        q.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; '),
-      );
-      (e as unknown as { details: unknown }).details = q.error.issues;
-      throw e;
-    }
-    return { decisions: o.log.recent(q.data.limit, q.data.service) };
+    const q = badRequestUnless(decisionsQuery, req.query, 'query');
+    return { decisions: o.log.recent(q.limit, q.service) };
   });
   app.post('/api/pause', { preHandler: requireToken }, async () => {
     o.loop.pause();
@@ -90,15 +87,7 @@ export async function buildAdminServer(o: AdminOptions) {
     return o.loop.status();
   });
   app.post('/api/wake', { preHandler: requireToken }, async (req) => {
-    const body = wakeBodySchema.safeParse(req.body ?? {});
-    if (!body.success) {
-      const e = new AS_ERR_BAD_REQUEST(
-        body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
-      );
-      (e as unknown as { details: unknown }).details = body.error.issues;
-      throw e;
-    }
-    return o.loop.wake(body.data.held);
+    return o.loop.wake(badRequestUnless(wakeBodySchema, req.body ?? {}, 'body').held);
   });
   app.get('/metrics', async (_req, reply) => {
     void reply.header('content-type', o.metrics.contentType);

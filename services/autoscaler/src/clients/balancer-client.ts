@@ -3,6 +3,7 @@
 // source of the local runtime when there is no Prometheus.
 import {
   apiErrorSchema,
+  BALANCER_API_CODES,
   type BackendList,
   type BackendView,
   backendListSchema,
@@ -38,7 +39,7 @@ function rateLimited(path: string, res: { status: number; json: unknown; retryAf
   return new BalancerError(
     `${path} answered 429 (admin rate limit)`,
     429,
-    'LB_ERR_RATE_LIMITED',
+    BALANCER_API_CODES.rateLimited,
     Number.isFinite(retry) && retry >= 0 ? retry : undefined,
   );
 }
@@ -117,7 +118,8 @@ export class BalancerClient {
     if (res.status === 429) throw rateLimited('GET /drained', res);
     if (res.status === 404) {
       const code = apiErrorSchema.safeParse(res.json).data?.code;
-      if (code === 'LB_ERR_UNKNOWN_BACKEND') return { id, drained: true, inFlight: 0, present: false };
+      if (code === BALANCER_API_CODES.unknownBackend)
+        return { id, drained: true, inFlight: 0, present: false };
       return undefined;
     }
     if (res.status !== 200)

@@ -1,5 +1,6 @@
 // Plain data every step of the tick shares: one replica as a runtime sees it. Lives apart from
 // observe/ and act/ so that neither imports the other, and policy/ and placement/ import neither.
+import { AS_ERROR_CODES } from '../errors.js';
 
 export type ReplicaState = 'starting' | 'running' | 'exited';
 
@@ -31,7 +32,7 @@ export interface ReplicaRecord {
 
 /** Thrown by an observer or an actor when no engine answers (the whole runtime is gone). */
 export class EngineUnavailableError extends Error {
-  readonly code = 'AS_ERR_ENGINE_UNAVAILABLE';
+  readonly code = AS_ERROR_CODES.engineUnavailable;
   constructor(message: string) {
     super(message);
     this.name = 'EngineUnavailableError';

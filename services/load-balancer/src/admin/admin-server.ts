@@ -10,7 +10,7 @@ import Fastify, {
   type FastifyInstance,
   LogController,
 } from 'fastify';
-import { UnauthorizedError } from '../errors.js';
+import { ADMIN_ERRORS, UnauthorizedError } from '../errors.js';
 import { isMutating, tokenMatches } from './admin-auth.js';
 import type { AdminContext } from './admin-context.js';
 import { backendsRoutes } from './backends-routes.js';
@@ -39,17 +39,17 @@ export async function createAdminServer(ctx: AdminContext): Promise<FastifyInsta
 
   app.setErrorHandler((err: FastifyError & { details?: unknown }, req, reply) => {
     let status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
-    let code = err.code ?? 'LB_ERR_INTERNAL';
+    let code: string = err.code ?? ADMIN_ERRORS.internal;
     if (
       code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
       code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
       err instanceof SyntaxError
     ) {
       status = 400;
-      code = 'LB_ERR_INVALID_JSON';
-    } else if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') code = 'LB_ERR_BODY_TOO_LARGE';
-    else if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') code = 'LB_ERR_UNSUPPORTED_MEDIA_TYPE';
-    else if (status === 429) code = 'LB_ERR_RATE_LIMITED';
+      code = ADMIN_ERRORS.invalidJson;
+    } else if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') code = ADMIN_ERRORS.bodyTooLarge;
+    else if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') code = ADMIN_ERRORS.unsupportedMediaType;
+    else if (status === 429) code = ADMIN_ERRORS.rateLimited;
     if (status >= 500) req.log.error({ err }, 'admin call failed');
     void reply.status(status).send({
       statusCode: status,
@@ -62,7 +62,7 @@ export async function createAdminServer(ctx: AdminContext): Promise<FastifyInsta
   app.setNotFoundHandler((req, reply) => {
     void reply.status(404).send({
       statusCode: 404,
-      code: 'LB_ERR_NOT_FOUND',
+      code: ADMIN_ERRORS.notFound,
       error: 'Not Found',
       message: `no route ${req.method} ${req.url.split('?')[0]}`,
     });

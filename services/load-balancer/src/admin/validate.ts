@@ -1,11 +1,5 @@
-// zod → a 400 LB_ERR_VALIDATION that names each bad field.
-import { describeIssues } from '@headroom/shared';
-import type { z } from 'zod';
+// zod → a 400 LB_ERR_VALIDATION that names each bad field (the shared helper, bound to this catalogue).
+import { parserFor } from '@headroom/shared';
 import { ValidationError } from '../errors.js';
 
-export function validate<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const { message, details } = describeIssues(result.error.issues, what);
-  throw Object.assign(new ValidationError(message), { details });
-}
+export const validate = parserFor(ValidationError);

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { Pool } from 'undici';
+import { ENGINE_API_ERROR_CODE } from '../errors.js';
 
 export type EngineFilters = Record<string, string[]>;
 
@@ -30,7 +31,7 @@ export interface EngineApi {
 
 /** What a non-2xx answer throws: the engine's own message, and its status (404: gone). */
 export class EngineApiError extends Error {
-  readonly code = 'LB_ERR_ENGINE_API';
+  readonly code = ENGINE_API_ERROR_CODE;
   constructor(
     readonly statusCode: number,
     message: string,
