@@ -17,4 +17,3 @@ export const AS_ERROR_CODES = {
   /** No engine answers: the tick pauses scaling and says why in the status. */
   engineUnavailable: 'AS_ERR_ENGINE_UNAVAILABLE',
 } as const;
-
