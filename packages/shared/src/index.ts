@@ -2,6 +2,7 @@
 export * from './config/admin-token.js';
 export * from './config/autoscaler.js';
 export * from './config/backend.js';
+export { engineAddressProblem, parseCidr } from './config/common.js';
 export { env, type FieldMeta, fieldMeta } from './config/env-fields.js';
 export * from './config/load-balancer.js';
 export * from './config/load-config.js';

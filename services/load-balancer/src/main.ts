@@ -27,6 +27,7 @@ import { createSwarmSource } from './discovery/swarm-source.js';
 import { HttpProber } from './health/http-prober.js';
 import { HoldController } from './hold/hold-controller.js';
 import { createProxyServer, ProxyHandler } from './proxy/proxy-server.js';
+import { TrustedProxies } from './proxy/trusted-proxies.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
 import { createResourceSource } from './resources/create-resource-source.js';
 import { NodeLoadSource } from './resources/node-load-source.js';
@@ -282,6 +283,7 @@ const handler = new ProxyHandler({
   retries: config.RETRIES,
   tunnel: { connectTimeoutMs: config.CONNECT_TIMEOUT_MS, responseTimeoutMs: config.RESPONSE_TIMEOUT_MS },
   hold,
+  trustedProxies: new TrustedProxies(config.TRUSTED_PROXIES),
 });
 const proxyServer = createProxyServer(handler, { headersTimeoutMs: config.CLIENT_HEADER_TIMEOUT_MS });
 let proxyPort = config.PORT;

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { LOG_LEVELS } from '../logger.js';
 import { env } from './env-fields.js';
 
@@ -28,4 +29,18 @@ export function engineAddressProblem(address: string, bareSocketPath = false): s
     return 'expected tcp://host:port: not a valid address';
   }
   return undefined;
+}
+
+/** Pure: `10.0.0.0/8`, `192.168.1.7`, `fd00::/8` → address, prefix and family; or why not (TRUSTED_PROXIES). */
+export function parseCidr(
+  entry: string,
+): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | string {
+  const [address = '', prefixText, extra] = entry.trim().split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return `"${entry}" is not an IP address or CIDR (e.g. 10.0.0.0/8)`;
+  const max = family === 4 ? 32 : 128;
+  const prefix =
+    prefixText === undefined ? max : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN;
+  if (!(prefix >= 0 && prefix <= max)) return `"${entry}": the prefix length must be 0..${max}`;
+  return { address, prefix, family: family === 4 ? 'ipv4' : 'ipv6' };
 }

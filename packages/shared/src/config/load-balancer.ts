@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { BALANCER_MODES } from '../contracts/balancer-api.js';
 import { DEFAULT_HEALTH_STATUS, parseStatusRanges } from '../labels.js';
-import { engineAddressProblem, loggingFields } from './common.js';
+import { engineAddressProblem, loggingFields, parseCidr } from './common.js';
 import { env } from './env-fields.js';
 
 export const DISCOVERY_KINDS = ['docker', 'static', 'swarm'] as const;
@@ -79,6 +79,10 @@ export const loadBalancerConfigSchema = z
     RETRIES: env.int(0, 5)(
       1,
       'Idempotent requests without a body that fail to connect, or whose connection is reset before any response, are retried this many times on another backend.',
+    ),
+    TRUSTED_PROXIES: env.list(
+      '',
+      'Peers (CIDRs or addresses, comma-separated, e.g. 10.0.0.0/8) whose X-Forwarded-*, Forwarded and X-Real-IP headers are kept, the client address appended: a TLS terminator or CDN in front. Default: nobody; from anyone else those headers are dropped and the proxy writes its own.',
     ),
     CLIENT_HEADER_TIMEOUT_MS: env.int(100, 600_000)(
       10_000,
@@ -209,6 +213,11 @@ export const loadBalancerConfigSchema = z
     if (cfg.DOCKER_HOST !== undefined) {
       const problem = engineAddressProblem(cfg.DOCKER_HOST);
       if (problem) ctx.addIssue({ code: 'custom', path: ['DOCKER_HOST'], message: problem });
+    }
+    for (const entry of cfg.TRUSTED_PROXIES) {
+      const parsed = parseCidr(entry);
+      if (typeof parsed === 'string')
+        ctx.addIssue({ code: 'custom', path: ['TRUSTED_PROXIES'], message: parsed });
     }
     for (const address of cfg.DOCKER_HOSTS) {
       const problem = engineAddressProblem(address, true);

@@ -1,6 +1,8 @@
+import { parseCidr } from '@headroom/shared';
 import { describe, expect, it } from 'vitest';
 import { downstreamResponseHeaders, readCookie, upstreamRequestHeaders } from './forward-headers.js';
 import { classifyFailure, mayRetry } from './retry-decision.js';
+import { TrustedProxies } from './trusted-proxies.js';
 
 describe('upstreamRequestHeaders', () => {
   it('drops hop-by-hop headers and those named in Connection, keeps the rest', () => {
@@ -28,10 +30,10 @@ describe('upstreamRequestHeaders', () => {
       'x-forwarded-host': 'example.test',
     });
   });
-  it('appends to an existing X-Forwarded-For and keeps given proto/host', () => {
+  it('from a trusted proxy: appends to an existing X-Forwarded-For and keeps given proto/host', () => {
     const out = upstreamRequestHeaders(
       { 'x-forwarded-for': '1.2.3.4', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'a', host: 'b' },
-      { remoteAddress: '127.0.0.1', encrypted: false },
+      { remoteAddress: '127.0.0.1', encrypted: false, trusted: true },
     );
     expect(out['x-forwarded-for']).toBe('1.2.3.4, 127.0.0.1');
     expect(out['x-forwarded-proto']).toBe('https');
@@ -56,6 +58,75 @@ describe('upstreamRequestHeaders', () => {
     ).toEqual({
       'content-type': 'text/plain',
     });
+  });
+});
+
+describe('TRUSTED_PROXIES: whose X-Forwarded-* is kept', () => {
+  const sent = {
+    host: 'app.test',
+    'x-forwarded-for': '6.6.6.6',
+    'x-forwarded-proto': 'https',
+    'x-forwarded-host': 'bank.test',
+    'x-forwarded-port': '443',
+    forwarded: 'for=6.6.6.6;proto=https',
+    'x-real-ip': '6.6.6.6',
+  };
+  const proxies = new TrustedProxies(['10.0.0.0/8', '192.168.1.7', 'fd00::/8']);
+  // peer → trusted?, then what the backend gets
+  const rows: Array<[string, string, boolean, Record<string, string | undefined>]> = [
+    [
+      'untrusted IPv4 peer: its headers dropped, ours written',
+      '203.0.113.5',
+      false,
+      {
+        'x-forwarded-for': '203.0.113.5',
+        'x-forwarded-proto': 'http',
+        'x-forwarded-host': 'app.test',
+        'x-forwarded-port': undefined,
+        forwarded: undefined,
+        'x-real-ip': undefined,
+      },
+    ],
+    [
+      'a peer inside a trusted CIDR: kept, client appended',
+      '10.1.2.3',
+      true,
+      {
+        'x-forwarded-for': '6.6.6.6, 10.1.2.3',
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'bank.test',
+        'x-forwarded-port': '443',
+        forwarded: 'for=6.6.6.6;proto=https',
+        'x-real-ip': '6.6.6.6',
+      },
+    ],
+    ['a single trusted address', '192.168.1.7', true, { 'x-forwarded-for': '6.6.6.6, 192.168.1.7' }],
+    ['the address next to it', '192.168.1.8', false, { 'x-forwarded-for': '192.168.1.8' }],
+    ['IPv4-mapped IPv6 peer in a trusted CIDR', '::ffff:10.9.9.9', true, { 'x-forwarded-proto': 'https' }],
+    ['IPv6 peer in a trusted CIDR', 'fd12::1', true, { 'x-forwarded-host': 'bank.test' }],
+    ['IPv6 peer outside', '2001:db8::1', false, { 'x-forwarded-host': 'app.test' }],
+    ['unknown peer address', '', false, { 'x-forwarded-proto': 'http' }],
+  ];
+  it.each(rows)('%s', (_name, peer, trusted, want) => {
+    expect(proxies.has(peer || undefined)).toBe(trusted);
+    const out = upstreamRequestHeaders(sent, { remoteAddress: peer || undefined, encrypted: false, trusted });
+    for (const [k, v] of Object.entries(want)) expect(out[k], k).toBe(v);
+  });
+  it('no TRUSTED_PROXIES (the default): nobody is trusted', () => {
+    expect(new TrustedProxies([]).has('127.0.0.1')).toBe(false);
+  });
+  it.each([
+    ['10.0.0.0/8', true],
+    ['10.0.0.1', true],
+    ['::1/128', true],
+    ['0.0.0.0/0', true],
+    ['10.0.0.0/33', false],
+    ['10.0.0/8', false],
+    ['example.com', false],
+    ['10.0.0.0/8/1', false],
+    ['fd00::/129', false],
+  ])('parseCidr(%s) valid: %s', (entry, valid) => {
+    expect(typeof parseCidr(entry) !== 'string').toBe(valid);
   });
 });
 

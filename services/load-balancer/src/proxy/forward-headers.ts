@@ -31,6 +31,17 @@ function namedInConnection(connection: string | string[] | undefined): Set<strin
 export interface ForwardFacts {
   remoteAddress: string | undefined;
   encrypted: boolean;
+  /**
+   * The peer is in TRUSTED_PROXIES: its X-Forwarded-* and Forwarded are kept (the client
+   * address appended). Otherwise they are dropped and the proxy writes its own: any client
+   * could write them to pass as another address, or as https.
+   */
+  trusted?: boolean | undefined;
+}
+
+/** Names of the forwarding headers only a trusted peer may set (X-Forwarded-*, Forwarded, X-Real-IP). */
+function isForwardingHeader(name: string): boolean {
+  return name.startsWith('x-forwarded-') || name === 'forwarded' || name === 'x-real-ip';
 }
 
 /** Headers to send upstream. `host` is kept (backends may route on it); X-Forwarded-* are added. */
@@ -39,20 +50,22 @@ export function upstreamRequestHeaders(
   facts: ForwardFacts,
 ): Record<string, string | string[]> {
   const extra = namedInConnection(incoming.connection);
+  const trusted = facts.trusted === true;
   const out: Record<string, string | string[]> = {};
   for (const name in incoming) {
     if (HOP_BY_HOP.has(name) || extra?.has(name)) continue;
+    if (!trusted && isForwardingHeader(name)) continue;
     const value = incoming[name];
     if (value !== undefined) out[name] = value;
   }
-  const prior = incoming['x-forwarded-for'];
+  const prior = trusted ? incoming['x-forwarded-for'] : undefined;
   const client = facts.remoteAddress ?? 'unknown';
   out['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${client}` : client;
   // over TLS the balancer is the one that knows: https, whatever the client wrote; a plain
-  // request keeps a proto set before it (a TLS proxy in front of Headroom)
+  // request from a trusted proxy keeps the proto it set (a TLS terminator in front of Headroom)
   if (facts.encrypted) out['x-forwarded-proto'] = 'https';
-  else if (incoming['x-forwarded-proto'] === undefined) out['x-forwarded-proto'] = 'http';
-  if (incoming['x-forwarded-host'] === undefined && incoming.host !== undefined)
+  else if (out['x-forwarded-proto'] === undefined) out['x-forwarded-proto'] = 'http';
+  if (out['x-forwarded-host'] === undefined && incoming.host !== undefined)
     out['x-forwarded-host'] = incoming.host;
   return out;
 }

@@ -22,6 +22,7 @@ import { rawProxyError, sendProxyError } from './proxy-error.js';
 import { checkRequest, MAX_TARGET_LENGTH, PROXY_ALLOW } from './request-checks.js';
 import { RequestContext } from './request-context.js';
 import { type RetryDeps, RetryHandler } from './retry-handler.js';
+import type { TrustedProxies } from './trusted-proxies.js';
 import { openTunnel, type TunnelSettings } from './tunnel.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
@@ -35,6 +36,8 @@ export interface ProxyDeps {
   tunnel: TunnelSettings;
   /** Scale to zero: holds requests while the service sleeps or wakes (issue #19). */
   hold?: HoldController;
+  /** TRUSTED_PROXIES: peers whose X-Forwarded-* are kept; default: nobody. */
+  trustedProxies?: TrustedProxies | undefined;
 }
 
 export class ProxyHandler {
@@ -123,6 +126,7 @@ export class ProxyHandler {
     const headers = upstreamRequestHeaders(req.headers, {
       remoteAddress: req.socket.remoteAddress,
       encrypted: (req.socket as { encrypted?: boolean }).encrypted === true,
+      trusted: this.deps.trustedProxies?.has(req.socket.remoteAddress),
     });
     const ctx = new RequestContext(req, res, this.affinityOf(req), headers);
     const exchange = new Exchange(ctx, this.exchangeDeps);

@@ -15,6 +15,7 @@ import type { Logger } from '@headroom/shared';
 import type { Affinity, BalancerCore, Outcome } from '../balancing/balancer-core.js';
 import type { RequestRecorder } from '../telemetry/request-recorder.js';
 import { upstreamRequestHeaders } from './forward-headers.js';
+import type { TrustedProxies } from './trusted-proxies.js';
 
 export interface TunnelSettings {
   /** TCP (and TLS) connect timeout: over it the client gets 502. */
@@ -28,6 +29,7 @@ export interface TunnelDeps {
   recorder: RequestRecorder;
   logger: Logger;
   tunnel: TunnelSettings;
+  trustedProxies?: TrustedProxies | undefined;
 }
 
 const REPLY_503 = 'HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
@@ -35,10 +37,11 @@ const REPLY_502 = 'HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-leng
 const REPLY_504 = 'HTTP/1.1 504 Gateway Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
 
 /** The request head sent upstream: request line, rewritten headers, the upgrade pair. */
-export function upgradeRequestHead(req: IncomingMessage): string {
+export function upgradeRequestHead(req: IncomingMessage, trusted?: TrustedProxies): string {
   const headers = upstreamRequestHeaders(req.headers, {
     remoteAddress: req.socket.remoteAddress,
     encrypted: (req.socket as { encrypted?: boolean }).encrypted === true,
+    trusted: trusted?.has(req.socket.remoteAddress),
   });
   let head = `${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1\r\n`;
   for (const name in headers) {
@@ -97,7 +100,7 @@ export function openTunnel(
   upstream.once(secure ? 'secureConnect' : 'connect', () => {
     phase = 'handshake';
     upstream.setTimeout(tunnel.responseTimeoutMs);
-    upstream.write(upgradeRequestHead(req));
+    upstream.write(upgradeRequestHead(req, deps.trustedProxies));
     if (head.length > 0) upstream.write(head);
     socket.pipe(upstream);
   });
