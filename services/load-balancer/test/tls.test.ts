@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { freePort, repoRoot, waitFor } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
 import { echoServer, type RunningLb, startLb, type TestServer, waitHealthy } from './lb-fixtures.js';
 import { installPair, makeCa, type TestCa } from './tls-certs.js';
 
@@ -79,6 +80,10 @@ beforeAll(async () => {
     serials[name] = leaf.serial;
   }
   backend = await echoServer('echo');
+  // WebSockets on the same backend: echoes each message with the proto the proxy reported
+  new WebSocketServer({ server: backend.server }).on('connection', (ws, req) => {
+    ws.on('message', (m) => ws.send(`${req.headers['x-forwarded-proto']} ${String(m)}`));
+  });
   tlsPort = await freePort();
   lb = await startLb({
     BACKENDS: backend.url,
@@ -115,6 +120,19 @@ describe('certificate selection', () => {
     // the plain port goes on serving http
     const plain = (await (await fetch(`${lb.proxy}/x`)).json()) as { headers: Record<string, string> };
     expect(plain.headers['x-forwarded-proto']).toBe('http');
+  });
+
+  it('a WebSocket over TLS goes through the same upgrade handler as on the plain port', async () => {
+    // ws hands these to tls.connect (servername included, though its types do not list it)
+    const options = { servername: 'a.test', ca: ca.pem, headers: { host: 'a.test' } };
+    const ws = new WebSocket(`wss://127.0.0.1:${tlsPort}/ws`, options);
+    const reply = await new Promise<string>((resolve, reject) => {
+      ws.once('open', () => ws.send('hello'));
+      ws.once('message', (m) => resolve(String(m)));
+      ws.once('error', reject);
+    });
+    ws.close();
+    expect(reply).toBe('https hello');
   });
 
   it('refuses TLS below 1.2', async () => {
