@@ -67,8 +67,8 @@ export class ScalingLoop {
   private lastTickMs: number | null = null;
   private lagMs: number | null = null;
   private readonly now: () => number;
-  /** Held count of a POST /api/wake not yet acted on; null: none asked. */
-  private wakeHeld: number | null = null;
+  /** Per service: the held count of a POST /api/wake not yet acted on. */
+  private readonly wakeHeld = new Map<string, number>();
   private pendingTick: Promise<void> | undefined;
 
   /** When the loop was made: a service seen on the first tick counts it as its last request (scale to zero). */
@@ -111,8 +111,8 @@ export class ScalingLoop {
    * progress finishes first and the wake tick follows it immediately (several wakes meanwhile
    * share that one tick, with the largest held count).
    */
-  async wake(held: number): Promise<AutoscalerStatus> {
-    this.wakeHeld = Math.max(this.wakeHeld ?? 0, held);
+  async wake(held: number, service = this.o.service): Promise<AutoscalerStatus> {
+    this.wakeHeld.set(service, Math.max(this.wakeHeld.get(service) ?? 0, held));
     if (!this.stopped) {
       if (!this.pendingTick) {
         const before = this.running ?? Promise.resolve();
@@ -175,15 +175,21 @@ export class ScalingLoop {
 
   private async tickInner(now: number): Promise<Decision[]> {
     const observation = await this.o.observer.observe(now);
-    const flags = { now, paused: this.paused, dryRun: this.o.dryRun, wakeHeld: this.wakeHeld };
     // A wake's held count is acted on by this tick; later ticks see the balancer's own count.
-    this.wakeHeld = null;
+    const woken = new Map(this.wakeHeld);
+    this.wakeHeld.clear();
     this.reportEngine(observation);
 
     const inputs = this.inputs(observation);
     const decided = inputs.map(({ input, settings }) => {
       const service = input.kind === 'engine-unavailable' ? input.service : input.facts.service;
       const prev = this.services.get(service)?.state ?? initialState(this.ticked ? now : this.createdAt);
+      const flags = {
+        now,
+        paused: this.paused,
+        dryRun: this.o.dryRun,
+        wakeHeld: woken.get(service) ?? null,
+      };
       return { service, settings, obs: obsOf(observation, service), t: decideTick(input, prev, flags) };
     });
 

@@ -99,6 +99,8 @@ export const wakeBodySchema = z
     /** Requests the balancer holds now. */
     held: z.number().int().min(0).max(1_000_000).default(1),
     reason: z.string().max(500).optional(),
+    /** The sleeping service to wake (one autoscaler scales many); absent: the autoscaler's SERVICE. */
+    service: z.string().min(1).max(200).optional(),
   })
   .strict();
 export type WakeBody = z.infer<typeof wakeBodySchema>;

@@ -103,7 +103,15 @@ export type ServiceView = z.infer<typeof serviceViewSchema>;
  * (so requests arriving during that drain are held, not failed), and `awake` if it aborts.
  */
 export const serviceStateBodySchema = z
-  .object({ state: z.enum(['sleeping', 'awake']), reason: z.string().max(500).optional() })
+  .object({
+    state: z.enum(['sleeping', 'awake']),
+    reason: z.string().max(500).optional(),
+    /**
+     * The service the autoscaler means (it scales many, issue #25). A balancer with one service
+     * may ignore it: the autoscaler only sleeps a service the balancer gave it a view of.
+     */
+    service: z.string().min(1).max(200).optional(),
+  })
   .strict();
 export type ServiceStateBody = z.infer<typeof serviceStateBodySchema>;
 
@@ -114,6 +122,11 @@ export const backendListSchema = z.object({
   engines: z.array(discoveryEngineSchema).optional(),
   /** The balanced service's scale-to-zero state and traffic recency. */
   service: serviceViewSchema.optional(),
+  /**
+   * With several services (issue #24): each one's view, by `name`. The autoscaler reads a
+   * service's sleep view here first, then `service` when it names that service.
+   */
+  services: z.array(serviceViewSchema).optional(),
 });
 export type BackendList = z.infer<typeof backendListSchema>;
 

@@ -7,8 +7,8 @@ import type { ReplicaActor } from './replica-runtime.js';
 
 /** The balancer side of a sleep (act/sleep-announcer.ts). */
 export interface Announcer {
-  sleeping(reason: string): Promise<boolean>;
-  awake(reason: string): Promise<void>;
+  sleeping(reason: string, service?: string): Promise<boolean>;
+  awake(reason: string, service?: string): Promise<void>;
 }
 
 export async function runPlan(
@@ -77,10 +77,10 @@ async function runStep(
     case 'announce':
       if (!announcer) return false;
       if (step.state === 'awake') {
-        await announcer.awake(step.reason);
+        await announcer.awake(step.reason, plan.service);
         return false;
       }
-      if (!(await announcer.sleeping(step.reason)) && step.required) {
+      if (!(await announcer.sleeping(step.reason, plan.service)) && step.required) {
         out.sleepRefused = true;
         return true;
       }

@@ -12,9 +12,13 @@ export class SleepAnnouncer {
   ) {}
 
   /** True when the balancer now holds requests for the service; false: do not sleep. */
-  async sleeping(reason: string): Promise<boolean> {
+  async sleeping(reason: string, service?: string): Promise<boolean> {
     try {
-      const ok = await this.balancer.setServiceState({ state: 'sleeping', reason: reason.slice(0, 500) });
+      const ok = await this.balancer.setServiceState({
+        state: 'sleeping',
+        reason: reason.slice(0, 500),
+        ...(service ? { service } : {}),
+      });
       if (!ok)
         this.logger.warn(
           'the balancer has no PUT /api/service/state (older version): it cannot hold requests, so the service stays awake',
@@ -29,9 +33,13 @@ export class SleepAnnouncer {
     }
   }
 
-  async awake(reason: string): Promise<void> {
+  async awake(reason: string, service?: string): Promise<void> {
     try {
-      await this.balancer.setServiceState({ state: 'awake', reason: reason.slice(0, 500) });
+      await this.balancer.setServiceState({
+        state: 'awake',
+        reason: reason.slice(0, 500),
+        ...(service ? { service } : {}),
+      });
     } catch (err) {
       this.logger.warn(
         { err: (err as Error).message },

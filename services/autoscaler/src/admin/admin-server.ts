@@ -87,7 +87,8 @@ export async function buildAdminServer(o: AdminOptions) {
     return o.loop.status();
   });
   app.post('/api/wake', { preHandler: requireToken }, async (req) => {
-    return o.loop.wake(badRequestUnless(wakeBodySchema, req.body ?? {}, 'body').held);
+    const body = badRequestUnless(wakeBodySchema, req.body ?? {}, 'body');
+    return o.loop.wake(body.held, body.service);
   });
   app.get('/metrics', async (_req, reply) => {
     void reply.header('content-type', o.metrics.contentType);

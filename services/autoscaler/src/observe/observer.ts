@@ -55,8 +55,7 @@ export interface ObserverOptions {
 /** Pure: the balancer's view of one service: its own entry, or the single `service` of an older balancer. */
 export function serviceView(list: BackendList | undefined, service: string): ServiceView | undefined {
   if (!list) return undefined;
-  const many = (list as { services?: ServiceView[] }).services;
-  if (Array.isArray(many)) return many.find((s) => s.name === service);
+  if (list.services) return list.services.find((s) => s.name === service);
   const one = list.service;
   if (!one) return undefined;
   // A one-service balancer: its service is ours when it names it, or when it has no name of its own.
