@@ -117,15 +117,13 @@ beforeEach(async () => {
     req.on('end', () => {
       if (req.method === 'GET' && req.url === '/api/backends') {
         gets++;
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(
-            JSON.stringify({
-              mode: 'round-robin',
-              backends: backends(),
-              ...(views ? { services: views } : {}),
-            }),
-          );
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            mode: 'round-robin',
+            backends: backends(),
+            ...(views ? { services: views } : {}),
+          }),
+        );
         return;
       }
       if (req.method === 'PUT' && req.url === '/api/service/state') {
