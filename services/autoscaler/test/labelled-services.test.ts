@@ -1,0 +1,188 @@
+// Autoscale any app from labels (issue #25, "done when"): an app container that exports no
+// metrics at all (its /metrics answers 404), labelled autoscale.enable/min/max and a concurrency
+// target, is scaled out under load through the real balancer with no Prometheus: the autoscaler
+// reads the balancer's own view (in-flight per replica). Each new replica serves through the
+// balancer. A second labelled service on the same engine keeps its own count throughout, and a
+// third with a malformed label is ConfigInvalid (named in /api/decisions) without stopping the
+// others. Real engine, real balancer, real autoscaler (the built services), no SERVICE set.
+import {
+  autoscalerStatusSchema,
+  backendListSchema,
+  decisionListSchema,
+  OWNER_LABELS,
+  OWNER_VALUE,
+} from '@headroom/shared';
+import {
+  ensureBaseImage,
+  lbLabels,
+  type RunningAutoscaler,
+  type RunningBalancer,
+  removeRun,
+  requireDocker,
+  runNodeScript,
+  startAutoscaler,
+  startBalancer,
+  testRunId,
+  waitFor,
+} from '@headroom/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { docker } from './fixtures.js';
+
+const run = testRunId('as-lbl');
+const APP = `${run}-app`;
+const OTHER = `${run}-other`;
+const BROKEN = `${run}-broken`;
+
+// An app that knows nothing of Headroom: every request takes 300 ms, /metrics is a 404.
+const APP_SCRIPT = `
+const http = require('http');
+http.createServer((req, res) => {
+  if (req.url === '/metrics') { res.statusCode = 404; res.end('no metrics here'); return; }
+  setTimeout(() => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ instance: require('os').hostname() })); }, 300);
+}).listen(3000, '0.0.0.0');
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+let lb: RunningBalancer;
+let scaler: RunningAutoscaler;
+
+async function running(service: string) {
+  const list = await docker.listContainers({ filters: { label: [`lb.service=${service}`] } });
+  return list.filter((c) => c.State === 'running');
+}
+const owned = async (service: string) =>
+  (await running(service)).filter((c) => c.Labels[OWNER_LABELS.managedBy] === OWNER_VALUE);
+
+beforeAll(async () => {
+  requireDocker();
+  ensureBaseImage();
+  const labels = (service: string, extra: Record<string, string>) =>
+    lbLabels(service, 3000, { 'autoscale.enable': 'true', ...extra });
+  runNodeScript({
+    run,
+    name: `${APP}-web`,
+    script: APP_SCRIPT,
+    labels: labels(APP, { 'autoscale.min': '1', 'autoscale.max': '3', 'autoscale.target.concurrency': '2' }),
+    flags: ['--cpus', '0.25', '--memory', '64m'],
+  });
+  runNodeScript({
+    run,
+    name: `${OTHER}-web`,
+    script: APP_SCRIPT,
+    labels: labels(OTHER, {
+      'autoscale.min': '1',
+      'autoscale.max': '2',
+      'autoscale.target.concurrency': '2',
+    }),
+    flags: ['--cpus', '0.25', '--memory', '64m'],
+  });
+  runNodeScript({
+    run,
+    name: `${BROKEN}-web`,
+    script: APP_SCRIPT,
+    labels: labels(BROKEN, { 'autoscale.max': 'many' }),
+    flags: ['--cpus', '0.25', '--memory', '64m'],
+  });
+  // The balancer in front of the app (one service per balancer until routes land: issue #24).
+  lb = await startBalancer({
+    DISCOVERY: 'docker',
+    LB_SERVICE: APP,
+    DOCKER_ADDRESS: 'network',
+    METRICS_SOURCE: 'none',
+    HEALTH_INTERVAL_MS: '300',
+    SLOW_START_MS: '0',
+  });
+  scaler = await startAutoscaler({
+    RUNTIME: 'docker',
+    SERVICE: undefined,
+    PROMETHEUS_URL: undefined,
+    LB_ADMIN_URL: lb.admin,
+    // other tests' containers book this shared engine's CPU at the same time: not about capacity
+    CPU_OVERCOMMIT: '16',
+    INTERVAL_MS: '1000',
+    SCALE_DOWN_WINDOW_MS: '600000',
+    DRAIN_TIMEOUT_MS: '2000',
+    STOP_GRACE_SECONDS: '1',
+    LOG_LEVEL: 'info',
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await scaler?.stop();
+  await lb?.stop();
+  removeRun(run);
+  for (const service of [APP, OTHER, BROKEN])
+    for (const c of await docker.listContainers({ all: true, filters: { label: [`lb.service=${service}`] } }))
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
+});
+
+describe('many services from labels, no Prometheus, an app with no metrics', () => {
+  it('scales the app out on the concurrency the balancer measures; every new replica serves; the others keep their counts', async () => {
+    // the app's /metrics is a 404: nothing but the balancer can tell its load
+    const probe = await fetch(`${lb.proxy}/metrics`);
+    expect(probe.status).toBe(404);
+    await probe.arrayBuffer();
+
+    // 8 clients, 300 ms a request: ~8 in flight on one replica, against a target of 2
+    let loading = true;
+    const served = new Set<string>();
+    const failures: string[] = [];
+    const clients = Array.from({ length: 8 }, async () => {
+      while (loading) {
+        try {
+          const res = await fetch(`${lb.proxy}/`);
+          if (res.status === 200) served.add(((await res.json()) as { instance: string }).instance);
+          else failures.push(`HTTP ${res.status}: ${await res.text()}`);
+        } catch (err) {
+          failures.push((err as Error).message);
+        }
+      }
+    });
+    try {
+      await waitFor(async () => (await owned(APP)).length >= 2, {
+        timeoutMs: 60_000,
+        message: `the app scaled out to 3 (${scaler.output().slice(-1500)})`,
+      });
+      const replicas = (await owned(APP)).map((c) => c.Names[0]!.replace(/^\//, ''));
+      // each new replica answers through the balancer (its hostname is its name)
+      await waitFor(async () => replicas.every((r) => served.has(r)), {
+        timeoutMs: 30_000,
+        message: `every new replica served a request (${replicas.join(', ')} vs ${[...served].join(', ')})`,
+      });
+    } finally {
+      loading = false;
+      await Promise.all(clients);
+    }
+    expect(failures).toEqual([]);
+
+    const backends = backendListSchema.parse(await (await fetch(`${lb.admin}/api/backends`)).json()).backends;
+    expect(backends.filter((b) => b.state === 'healthy').length).toBeGreaterThanOrEqual(3);
+
+    // the second service kept its own count: its one container, no replica of ours
+    expect((await running(OTHER)).length).toBe(1);
+    expect(await owned(OTHER)).toEqual([]);
+
+    const status = autoscalerStatusSchema.parse(await (await fetch(`${scaler.admin}/api/status`)).json());
+    const byName = new Map(status.services?.map((s) => [s.service, s]));
+    expect(byName.get(APP)).toMatchObject({ min: 1, max: 3 });
+    expect(byName.get(APP)!.current).toBeGreaterThanOrEqual(3);
+    expect(byName.get(OTHER)).toMatchObject({ current: 1, max: 2 });
+    expect(byName.get(BROKEN)?.holdReason).toBe('ConfigInvalid');
+
+    const decisions = decisionListSchema.parse(
+      await (await fetch(`${scaler.admin}/api/decisions?service=${BROKEN}`)).json(),
+    ).decisions;
+    expect(decisions[0]).toMatchObject({ service: BROKEN, reason: 'ConfigInvalid' });
+    expect(decisions[0]?.message).toContain(`container ${BROKEN}-web, label autoscale.max`);
+    // one log line for the malformed label, however many ticks saw it
+    expect(
+      scaler
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('label autoscale.max')).length,
+    ).toBe(1);
+  });
+});
