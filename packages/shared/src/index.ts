@@ -6,6 +6,7 @@ export { engineAddressProblem, parseCidr } from './config/common.js';
 export { env, type FieldMeta, fieldMeta } from './config/env-fields.js';
 export * from './config/load-balancer.js';
 export * from './config/load-config.js';
+export * from './config/static-backend.js';
 export * from './contracts/autoscaler-api.js';
 export * from './contracts/backend-api.js';
 export * from './contracts/balancer-api.js';

@@ -236,3 +236,65 @@ export function statusIn(status: number, ranges: StatusRanges): boolean {
   for (const [lo, hi] of ranges) if (status >= lo && status <= hi) return true;
   return false;
 }
+
+/** Parses `lb.path.strip` (and other true/false labels): undefined when absent, string on error. */
+export function parseBoolean(value: string | undefined): boolean | undefined | string {
+  if (value === undefined || value.trim() === '') return undefined;
+  if (/^(true|1|yes|on)$/i.test(value.trim())) return true;
+  if (/^(false|0|no|off)$/i.test(value.trim())) return false;
+  return `expected true or false, got "${value}"`;
+}
+
+/** Checks one host a route names: a DNS name or IP, or `*.` + a name (one label). Error string, or undefined. */
+export function hostRuleError(host: string): string | undefined {
+  const h = host.startsWith('*.') ? host.slice(2) : host;
+  if (h.length === 0) return `"${host}" is not a host name`;
+  if (h.includes('*'))
+    return `"${host}": a wildcard is only allowed as the whole first label (*.example.com)`;
+  if (/[^\x21-\x7e]/.test(h)) return `"${host}": only ASCII host names (write an IDN as xn--…)`;
+  if (!/^(\[[0-9a-f:.]+\]|[a-z0-9._-]+|[0-9a-f:.]+)$/i.test(h)) return `"${host}" is not a host name`;
+  return undefined;
+}
+
+/** Parses `lb.host`: comma-separated host names (`*.example.com` allowed); [] when absent, string on error. */
+export function parseHostList(value: string | undefined): string[] | string {
+  if (value === undefined || value.trim() === '') return [];
+  const hosts = value
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h.length > 0);
+  for (const h of hosts) {
+    const err = hostRuleError(h);
+    if (err !== undefined) return err;
+  }
+  return hosts.map((h) => h.toLowerCase());
+}
+
+/** Parses `lb.path`: a path prefix starting with '/'; undefined when absent, string on error. */
+export function parsePathPrefix(value: string | undefined): string | undefined | { error: string } {
+  if (value === undefined || value.trim() === '') return undefined;
+  const p = value.trim();
+  if (!p.startsWith('/')) return { error: `expected a path starting with "/", got "${value}"` };
+  if (/[\s?#]/.test(p) || /[^\x21-\x7e]/.test(p))
+    return { error: `"${value}": no spaces, "?", "#" or non-ASCII in a path prefix` };
+  return p;
+}
+
+/** The routes a container (or Swarm service) declares with lb.host / lb.path / lb.path.strip. */
+export interface RouteLabels {
+  hosts: string[];
+  path?: string | undefined;
+  strip: boolean;
+}
+
+/** Decodes the route labels; an error string names the label. */
+export function parseRouteLabels(labels: Record<string, string>): RouteLabels | string {
+  const hosts = parseHostList(labels[LB_LABELS.host]);
+  if (typeof hosts === 'string') return `${LB_LABELS.host}: ${hosts}`;
+  const path = parsePathPrefix(labels[LB_LABELS.path]);
+  if (typeof path === 'object') return `${LB_LABELS.path}: ${path.error}`;
+  const strip = parseBoolean(labels[LB_LABELS.pathStrip]);
+  if (typeof strip === 'string') return `${LB_LABELS.pathStrip}: ${strip}`;
+  if (strip === true && path === undefined) return `${LB_LABELS.pathStrip}=true needs ${LB_LABELS.path}`;
+  return { hosts, path, strip: strip === true };
+}

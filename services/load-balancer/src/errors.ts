@@ -56,6 +56,8 @@ export const PROXY_ERRORS = {
   headersTooLarge: { code: 'LB_ERR_HEADERS_TOO_LARGE', status: 431 },
   /** A transfer coding other than chunked in a request (RFC 9112 §6.1). */
   notImplemented: { code: 'LB_ERR_TRANSFER_CODING', status: 501 },
+  /** No route matches the request's host and path (lb.host / lb.path): never forwarded. */
+  noRoute: { code: 'LB_ERR_NO_ROUTE', status: 404 },
   /** No backend is healthy (or the service has none). */
   noBackend: { code: 'LB_ERR_NO_BACKEND', status: 503 },
   /** The backend failed (refused, reset) and no retry was possible. */

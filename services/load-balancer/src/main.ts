@@ -25,7 +25,7 @@ import type { SleepScan } from './discovery/sleep-scan.js';
 import { StaticSource } from './discovery/static-source.js';
 import { createSwarmSource } from './discovery/swarm-source.js';
 import { HttpProber } from './health/http-prober.js';
-import { HoldController } from './hold/hold-controller.js';
+import { createHoldMetrics, HoldController } from './hold/hold-controller.js';
 import { createProxyServer, ProxyHandler } from './proxy/proxy-server.js';
 import { TrustedProxies } from './proxy/trusted-proxies.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
@@ -33,6 +33,7 @@ import { createResourceSource } from './resources/create-resource-source.js';
 import { NodeLoadSource } from './resources/node-load-source.js';
 import { ReplicaUsage } from './resources/replica-usage.js';
 import type { PublishSample } from './resources/resource-sample.js';
+import { displayName, ServiceRegistry } from './services/service-registry.js';
 import { TrafficStats } from './stats/traffic-stats.js';
 import { BusyClock } from './telemetry/busy-clock.js';
 import { createMetrics } from './telemetry/metrics.js';
@@ -69,43 +70,66 @@ const version = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-const core = createBalancer({
-  mode: config.BALANCER_MODE,
-  cpuWeight: config.SCORE_CPU_WEIGHT,
-  memoryWeight: config.SCORE_MEMORY_WEIGHT,
-  metricsStaleMs: config.METRICS_STALE_MS,
-  slowStartMs: config.SLOW_START_MS,
-  latencyDecayMs: config.LATENCY_DECAY_MS,
-  ejectAfterFailures: config.EJECT_AFTER_FAILURES,
-  ejectCooldownMs: config.EJECT_COOLDOWN_MS,
-  healthRise: config.HEALTH_RISE,
-  healthFall: config.HEALTH_FALL,
-  random: Math.random,
-  // called synchronously from core methods, never before the first set (below) is applied
-  onTransition: (t) => {
-    transitions.record(t);
-    // scale to zero: a backend's pass releases the held requests (the machine ignores it when awake)
-    if (t.to === 'healthy') hold.event({ kind: 'health-pass', backend: t.name });
-  },
-});
 const stats = new TrafficStats(config.STATS_HISTORY_SECONDS, Date.now());
 // the replica signals (headroom_lb_replica_*): in-flight over time, and the engine's raw figures
 const busy = new BusyClock();
 const usage = new ReplicaUsage();
-const metrics = createMetrics(core, Date.now, { busy, usage });
-const transitions = new TransitionLog(logger, metrics);
-const recorder = new RequestRecorder(core, stats, metrics, busy);
-const hold = new HoldController(
+// the registry's units are created on demand (a new lb.service value); the metrics read them at scrape time
+const metrics = createMetrics(
   {
-    timeoutMs: config.HOLD_TIMEOUT_MS,
-    maxRequests: config.HOLD_MAX_REQUESTS,
-    htmlPage: config.HOLD_HTML_PAGE,
-    wakeUrl: config.WAKE_URL ?? config.AUTOSCALER_URL,
-    token: config.ADMIN_TOKEN,
-    serviceName: config.LB_SERVICE ?? 'default',
+    get mode() {
+      return services.mode;
+    },
+    runtime: (now) => services.runtime(now),
   },
-  { logger, registry: metrics.registry },
+  Date.now,
+  { busy, usage },
 );
+const holdMetrics = createHoldMetrics(metrics.registry, () => services.units().map((u) => u.hold));
+const transitions = new TransitionLog(logger, metrics);
+const recorder = new RequestRecorder(stats, metrics, busy);
+// every lb.service value gets a unit: its own balancer (pool, mode, weights, stickiness, slow
+// start) and its own sleep state and hold queue
+const services = new ServiceRegistry(
+  (key, mode) => {
+    const hold = new HoldController(
+      {
+        timeoutMs: config.HOLD_TIMEOUT_MS,
+        maxRequests: config.HOLD_MAX_REQUESTS,
+        htmlPage: config.HOLD_HTML_PAGE,
+        wakeUrl: config.WAKE_URL ?? config.AUTOSCALER_URL,
+        token: config.ADMIN_TOKEN,
+        serviceName: displayName(key),
+      },
+      { logger, metrics: holdMetrics },
+    );
+    const core = createBalancer({
+      mode,
+      cpuWeight: config.SCORE_CPU_WEIGHT,
+      memoryWeight: config.SCORE_MEMORY_WEIGHT,
+      metricsStaleMs: config.METRICS_STALE_MS,
+      slowStartMs: config.SLOW_START_MS,
+      latencyDecayMs: config.LATENCY_DECAY_MS,
+      ejectAfterFailures: config.EJECT_AFTER_FAILURES,
+      ejectCooldownMs: config.EJECT_COOLDOWN_MS,
+      healthRise: config.HEALTH_RISE,
+      healthFall: config.HEALTH_FALL,
+      random: Math.random,
+      // called synchronously from core methods, never before the first set (below) is applied
+      onTransition: (t) => {
+        transitions.record(t);
+        // scale to zero: a backend's pass releases its service's held requests (ignored when awake)
+        if (t.to === 'healthy') hold.event({ kind: 'health-pass', backend: t.name });
+      },
+    });
+    return { key, core, hold };
+  },
+  logger,
+  config.BALANCER_MODE,
+  config.LB_SERVICE ?? '',
+);
+/** The service a single-service set-up has (LB_SERVICE, else unlabelled): scans and PUT /api/service/state. */
+const defaultUnit = services.unit(services.defaultKey)!;
 const pools = new UpstreamPools({
   connections: config.MAX_CONNECTIONS_PER_BACKEND,
   connectTimeoutMs: config.CONNECT_TIMEOUT_MS,
@@ -116,12 +140,12 @@ const pools = new UpstreamPools({
 const prober = new HttpProber(
   { intervalMs: config.HEALTH_INTERVAL_MS, timeoutMs: config.HEALTH_TIMEOUT_MS },
   // the core reports the state changes this causes (healthy, unhealthy) through onTransition
-  (id, ok, reason, immediate) => core.reportHealth(id, ok, Date.now(), reason, immediate),
+  (id, ok, reason, immediate) => services.reportHealth(id, ok, Date.now(), reason, immediate),
   logger,
 );
 const toCore: PublishSample = (s) => {
   usage.record(s);
-  core.setMetrics(s.id, s.cpu, s.mem, s.at);
+  services.setMetrics(s.id, s.cpu, s.mem, s.at);
 };
 // NODE_CPU_QUERY: every sample of a task with a node is raised to its node's load first
 const resources =
@@ -147,8 +171,8 @@ if (config.DISCOVERY !== 'static' && config.BACKENDS.length > 0)
   );
 // scale to zero: no running replica and stopped labeled containers (or a Swarm spec at 0) = sleeping
 function sleepScanned(scan: SleepScan): void {
-  hold.setIdleAfter(scan.idleAfterMs);
-  hold.event({ kind: 'discovered', running: scan.running, asleep: scan.stopped > 0 });
+  defaultUnit.hold.setIdleAfter(scan.idleAfterMs);
+  defaultUnit.hold.event({ kind: 'discovered', running: scan.running, asleep: scan.stopped > 0 });
 }
 // DOCKER_HOSTS: one watch per engine, merged; otherwise the one engine of DOCKER_SOCKET/DOCKER_HOST.
 const engines =
@@ -177,14 +201,14 @@ function apply(): void {
   for (const spec of [...discoveredSet, ...staticSet]) if (!merged.has(spec.id)) merged.set(spec.id, spec);
   const previous = current;
   const now = Date.now();
-  const before = new Map(core.runtime(now).map((r) => [r.spec.id, r.state]));
+  const before = new Map(services.runtime(now).map((r) => [r.spec.id, r.state]));
   current = merged;
   const set = [...merged.values()];
   recorder.learnNames(set);
   // the whole diff goes to pools, prober and resources; a removed backend's metric series
   // go once its pool has closed, i.e. once its in-flight requests have been counted
   const diff = applyBackendSet(set, previous, now, {
-    core,
+    core: services,
     pools,
     prober,
     resources,
@@ -216,10 +240,10 @@ function removeStatic(id: string): 'removing' | 'not-found' | 'not-removable' {
   if (!statics.has(id)) return 'not-removable';
   if (removing.has(id)) return 'removing';
   removing.add(id);
-  core.setDraining(id, true, Date.now());
+  services.setDraining(id, true, Date.now());
   const deadline = Date.now() + config.DRAIN_TIMEOUT_MS;
   const poll = setInterval(() => {
-    const left = core.inFlight(id);
+    const left = services.inFlight(id);
     const now = Date.now();
     if (left === 0 || now >= deadline) {
       clearInterval(poll);
@@ -247,7 +271,7 @@ function removeStatic(id: string): 'removing' | 'not-found' | 'not-removable' {
 
 function views(): BackendView[] {
   const now = Date.now();
-  return core.runtime(now).map((r) => ({
+  return services.runtime(now).map((r) => ({
     id: r.spec.id,
     url: r.spec.url,
     name: r.spec.name,
@@ -276,13 +300,12 @@ function views(): BackendView[] {
 
 let shuttingDown = false;
 const handler = new ProxyHandler({
-  core,
+  services,
   pools,
   recorder,
   logger,
   retries: config.RETRIES,
   tunnel: { connectTimeoutMs: config.CONNECT_TIMEOUT_MS, responseTimeoutMs: config.RESPONSE_TIMEOUT_MS },
-  hold,
   trustedProxies: new TrustedProxies(config.TRUSTED_PROXIES),
 });
 const proxyServer = createProxyServer(handler, { headersTimeoutMs: config.CLIENT_HEADER_TIMEOUT_MS });
@@ -307,7 +330,7 @@ if (config.TLS_PORT !== undefined && config.TLS_CERT_DIR !== undefined) {
 const ctx: AdminContext = {
   config,
   logger,
-  core,
+  core: services,
   stats,
   metrics,
   version,
@@ -319,7 +342,8 @@ const ctx: AdminContext = {
   shuttingDown: () => shuttingDown,
   events: transitions,
   engines: engines ? () => engines.engines() : undefined,
-  service: hold,
+  service: defaultUnit.hold,
+  services,
 };
 const admin = await createAdminServer(ctx);
 
@@ -327,8 +351,8 @@ const ticker = setInterval(() => {
   const now = Date.now();
   stats.tick(
     now,
-    core.mode,
-    core
+    services.mode,
+    services
       .runtime(now)
       .map((r) => ({ id: r.spec.id, name: r.spec.name, cpu: r.cpu, effectiveWeight: r.effectiveWeight })),
   );
@@ -370,7 +394,7 @@ try {
           }
         : {}),
       admin: adminAddress,
-      mode: core.mode,
+      mode: services.mode,
       discovery: config.DISCOVERY,
     },
     'load balancer listening',
@@ -400,7 +424,7 @@ async function shutdown(signal: string): Promise<void> {
   tls?.server.close();
   tls?.server.closeIdleConnections();
   tls?.store.stop();
-  hold.stop();
+  for (const u of services.units()) u.hold.stop();
   await handler.idle();
   await Promise.allSettled([
     admin.close(),

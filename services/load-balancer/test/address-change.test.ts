@@ -3,6 +3,7 @@
 // address from the next request on, without a single failed request. The diff is driven
 // directly here, through the same applyBackendSet main.ts uses, with the real proxy,
 // pools and prober over real HTTP (a static source cannot move an id to a new URL).
+
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '@headroom/shared';
 import { waitFor } from '@headroom/testkit';
@@ -11,8 +12,10 @@ import { createBalancer } from '../src/balancing/balancer.js';
 import { applyBackendSet } from '../src/discovery/apply-backends.js';
 import type { BackendSpec } from '../src/discovery/backend-set.js';
 import { HttpProber } from '../src/health/http-prober.js';
+import { HoldController } from '../src/hold/hold-controller.js';
 import { createProxyServer, ProxyHandler } from '../src/proxy/proxy-server.js';
 import { UpstreamPools } from '../src/proxy/upstream-pools.js';
+import { buildRouteTable, serviceRules } from '../src/routing/route-table.js';
 import { TrafficStats } from '../src/stats/traffic-stats.js';
 import { createMetrics } from '../src/telemetry/metrics.js';
 import { RequestRecorder } from '../src/telemetry/request-recorder.js';
@@ -78,9 +81,22 @@ describe('a backend whose address changes under the same id', () => {
       logger,
     );
     const resources = { update: () => undefined, stop: async () => undefined };
-    const recorder = new RequestRecorder(core, stats, metrics);
+    const recorder = new RequestRecorder(stats, metrics);
+    // one service, the catch-all, with hold off (no wake URL)
+    const hold = new HoldController(
+      {
+        timeoutMs: 1000,
+        maxRequests: 1,
+        htmlPage: false,
+        wakeUrl: undefined,
+        token: undefined,
+        serviceName: 'default',
+      },
+      { logger },
+    );
+    const table = buildRouteTable(serviceRules('', [], undefined, false)).table;
     const handler = new ProxyHandler({
-      core,
+      services: { route: (host, url) => table.lookup(host, url), unitOf: () => ({ core, hold }) },
       pools,
       recorder,
       logger,

@@ -85,7 +85,7 @@ describe('scale to zero with docker discovery (real engine)', () => {
     });
     expect((await service()).idleAfterMs).toBe(120_000);
     const metrics = await (await fetch(`${lb?.admin}/metrics`)).text();
-    expect(metrics).toMatch(/headroom_lb_service_state\{state="sleeping"\} 1/);
+    expect(metrics).toMatch(/headroom_lb_service_state\{service="[^"]*",state="sleeping"\} 1/);
   });
 
   it('a request is held, the wake starts the container, and the request is served', async () => {

@@ -106,8 +106,8 @@ describe('scale to zero: hold and wake', () => {
     expect(s.held).toBe(0);
     expect(s.lastRequestAt).not.toBeNull();
     const metrics = await (await fetch(`${running.admin}/metrics`)).text();
-    expect(metrics).toMatch(/headroom_lb_service_state\{state="awake"\} 1/);
-    expect(metrics).toMatch(/headroom_lb_held_requests_total\{outcome="released"\} 1/);
+    expect(metrics).toMatch(/headroom_lb_service_state\{service="[^"]*",state="awake"\} 1/);
+    expect(metrics).toMatch(/headroom_lb_held_requests_total\{service="default",outcome="released"\} 1/);
   });
 
   it('50 concurrent held clients all succeed, in one wake', async () => {
@@ -179,7 +179,7 @@ describe('scale to zero: hold and wake', () => {
       message: 'removed',
     });
     const metrics = await (await fetch(`${running.admin}/metrics`)).text();
-    expect(metrics).toMatch(/headroom_lb_held_requests_total\{outcome="client-gone"\} 1/);
+    expect(metrics).toMatch(/headroom_lb_held_requests_total\{service="default",outcome="client-gone"\} 1/);
   });
 
   it('a held request keeps its body unread until released, then the backend gets all of it', async () => {

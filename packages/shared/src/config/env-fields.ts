@@ -3,6 +3,7 @@
 // its metadata, so the defaults live in the schema and the README table is printed
 // from it (print-config-docs.ts).
 import { z } from 'zod';
+import { parseStaticBackend, type StaticBackendEntry } from './static-backend.js';
 
 export interface FieldMeta {
   doc: string;
@@ -18,7 +19,12 @@ export function fieldMeta(schema: z.ZodType): FieldMeta | undefined {
   return metaOf.get(schema);
 }
 
-type Parse<T> = (raw: string) => T | undefined;
+type Parse<T> = (raw: string) => T | Invalid | undefined;
+
+/** What a parser returns for a bad value when it can say why (the start-up line carries the reason). */
+export class Invalid {
+  constructor(readonly reason: string) {}
+}
 
 function build<T>(meta: FieldMeta, parse: Parse<T>, required: boolean) {
   const schema = z
@@ -31,8 +37,9 @@ function build<T>(meta: FieldMeta, parse: Parse<T>, required: boolean) {
         return undefined as T;
       }
       const out = parse(value);
-      if (out === undefined) {
-        ctx.addIssue({ code: 'custom', message: `expected ${meta.expected}` });
+      if (out === undefined || out instanceof Invalid) {
+        const why = out instanceof Invalid ? `: ${out.reason}` : '';
+        ctx.addIssue({ code: 'custom', message: `expected ${meta.expected}${why}` });
         return z.NEVER;
       }
       return out;
@@ -75,7 +82,7 @@ const parseBool: Parse<boolean> = (raw) => {
   return undefined;
 };
 
-const parseUrl: Parse<string> = (raw) => {
+const parseUrl = (raw: string): string | undefined => {
   try {
     const u = new URL(raw);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;
@@ -99,7 +106,23 @@ const parseUrlList: Parse<string[]> = (raw) => {
   return out;
 };
 
+/** BACKENDS: URLs, each optionally with `#service=…&host=…&path=…&strip=true`. */
+const parseBackendList = (raw: string): StaticBackendEntry[] | Invalid => {
+  const out: StaticBackendEntry[] = [];
+  for (const item of raw.split(',').map((s) => s.trim())) {
+    if (item.length === 0) continue;
+    const entry = parseStaticBackend(item);
+    if (typeof entry === 'string') return new Invalid(entry);
+    out.push(entry);
+  }
+  return out;
+};
+
 export const env = {
+  backendList: withDefault(
+    'comma-separated http(s) URLs, each optionally with #service=<name>&host=<host>&path=</prefix>&strip=true',
+    parseBackendList,
+  ),
   port: withDefault('a TCP port (integer 1..65535)', parseInteger(1, 65535)),
   /** Like port but 0 (pick a free one) allowed: tests and benches bind to 0. */
   listenPort: withDefault('a TCP port (integer 0..65535)', parseInteger(0, 65535)),

@@ -24,9 +24,9 @@ export const loadBalancerConfigSchema = z
       'docker',
       'Where backends come from: docker (labels), swarm (service tasks) or static.',
     ),
-    BACKENDS: env.urlList(
+    BACKENDS: env.backendList(
       '',
-      'Static backends, comma-separated base URLs (DISCOVERY=static). Empty is valid.',
+      'Static backends, comma-separated base URLs (DISCOVERY=static). Empty is valid. Each may name its service and routes after a `#`: `http://127.0.0.1:9001#service=shop&host=shop.localhost&path=/api&strip=true` (`host` repeats for several; the keys mean what lb.service, lb.host, lb.path and lb.path.strip mean).',
     ),
     BALANCER_MODE: env.oneOf(BALANCER_MODES)(
       'resource-aware',

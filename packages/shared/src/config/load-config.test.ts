@@ -43,7 +43,7 @@ describe('parseConfig', () => {
       LOG_PRETTY: 'yes',
     });
     expect(cfg.PORT).toBe(9000);
-    expect(cfg.BACKENDS).toEqual(['http://127.0.0.1:3001', 'http://127.0.0.1:3002']);
+    expect(cfg.BACKENDS).toEqual([{ url: 'http://127.0.0.1:3001' }, { url: 'http://127.0.0.1:3002' }]);
     expect(cfg.BALANCER_MODE).toBe('latency');
     expect(cfg.LOG_PRETTY).toBe(true);
   });
@@ -64,6 +64,32 @@ describe('parseConfig', () => {
       'BALANCER_MODE="fastest": expected one of resource-aware, least-connections, round-robin, latency',
     );
     expect(err.message.split('\n')).toHaveLength(5);
+  });
+
+  it('BACKENDS entries name their service and routes after a #; a bad one is refused with the reason', () => {
+    const cfg = parseConfig('load-balancer', loadBalancerConfigSchema, {
+      BACKENDS:
+        'http://127.0.0.1:3001/#service=shop&host=Shop.localhost&host=*.shop.localhost,http://127.0.0.1:3002#service=api&path=/api&strip=true',
+    });
+    expect(cfg.BACKENDS).toEqual([
+      {
+        url: 'http://127.0.0.1:3001',
+        service: 'shop',
+        routes: { hosts: ['shop.localhost', '*.shop.localhost'], path: undefined, strip: false },
+      },
+      { url: 'http://127.0.0.1:3002', service: 'api', routes: { hosts: [], path: '/api', strip: true } },
+    ]);
+    for (const [bad, why] of [
+      ['http://a:1#service=x&colour=red', 'unknown key "colour"'],
+      ['http://a:1#host=a*b.com', 'wildcard is only allowed'],
+      ['http://a:1#path=api', 'starting with "/"'],
+      ['http://a:1#strip=true', 'strip=true needs a path'],
+      ['http://a:1#path=/x&strip=maybe', 'expected true or false'],
+    ] as const) {
+      const err = issuesOf(() => parseConfig('load-balancer', loadBalancerConfigSchema, { BACKENDS: bad }));
+      expect(err.message).toContain(why);
+      expect(err.message.split('\n')).toHaveLength(2);
+    }
   });
 
   it('NODE_CPU_QUERY without PROMETHEUS_URL exits with the field and the reason', () => {

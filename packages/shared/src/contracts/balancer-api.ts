@@ -1,6 +1,7 @@
 // Contracts of the load balancer's admin API (ADMIN_PORT). The server validates with
 // these; the dashboard parses responses with them.
 import { z } from 'zod';
+import { hostRuleError } from '../labels.js';
 
 export const BALANCER_MODES = ['resource-aware', 'least-connections', 'round-robin', 'latency'] as const;
 export const balancerModeSchema = z.enum(BALANCER_MODES);
@@ -133,6 +134,32 @@ export type BackendList = z.infer<typeof backendListSchema>;
 export const modeResponseSchema = z.object({ mode: balancerModeSchema, modes: z.array(balancerModeSchema) });
 export const setModeBodySchema = z.object({ mode: balancerModeSchema }).strict();
 
+/** A service's routes: host names (`*.example.com` allowed) and a path prefix, as the labels say them. */
+export const routeLabelsSchema = z
+  .object({
+    hosts: z
+      .array(
+        z
+          .string()
+          .max(253)
+          .superRefine((h, ctx) => {
+            const err = hostRuleError(h);
+            if (err) ctx.addIssue({ code: 'custom', message: err });
+          }),
+      )
+      .max(100)
+      .default([]),
+    path: z
+      .string()
+      .max(2000)
+      .regex(/^\/[\x21-\x7e]*$/, 'a path prefix: starts with "/", ASCII, no spaces')
+      .refine((p) => !/[?#]/.test(p), 'no "?" or "#" in a path prefix')
+      .optional(),
+    strip: z.boolean().default(false),
+  })
+  .strict()
+  .refine((r) => !r.strip || r.path !== undefined, { message: 'strip: true needs a path', path: ['strip'] });
+
 export const addBackendBodySchema = z
   .object({
     url: z.url({ protocol: /^https?$/ }),
@@ -140,6 +167,8 @@ export const addBackendBodySchema = z
     service: z.string().min(1).max(200).optional(),
     weight: z.number().positive().max(1_000_000).optional(),
     healthPath: z.string().startsWith('/').max(2000).optional(),
+    /** The routes of its service, as the lb.host / lb.path / lb.path.strip labels. */
+    routes: routeLabelsSchema.optional(),
   })
   .strict();
 export type AddBackendBody = z.infer<typeof addBackendBodySchema>;

@@ -1,9 +1,9 @@
 // What the admin routes may use: the core and a few operations main.ts implements.
 import type { BackendView, DiscoveryEngine, LoadBalancerConfig, Logger } from '@headroom/shared';
-import type { Balancer } from '../balancing/balancer.js';
 import type { BackendSpec } from '../discovery/backend-set.js';
 import type { StaticRegistration } from '../discovery/static-source.js';
 import type { HoldController } from '../hold/hold-controller.js';
+import type { ServiceRegistry } from '../services/service-registry.js';
 import type { TrafficStats } from '../stats/traffic-stats.js';
 import type { LbMetrics } from '../telemetry/metrics.js';
 import type { TransitionLog } from '../telemetry/transitions.js';
@@ -11,7 +11,10 @@ import type { TransitionLog } from '../telemetry/transitions.js';
 export interface AdminContext {
   config: LoadBalancerConfig;
   logger: Logger;
-  core: Balancer;
+  /** The by-id calls (drain, weight, in flight) and the mode of every service. */
+  core: Pick<ServiceRegistry, 'mode' | 'setMode' | 'inFlight' | 'setDraining' | 'setWeight'>;
+  /** Every service: its balancer, hold queue and routes (GET /api/services). */
+  services?: ServiceRegistry;
   stats: TrafficStats;
   metrics: LbMetrics;
   version: string;

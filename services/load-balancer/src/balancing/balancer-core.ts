@@ -14,9 +14,17 @@ export interface Affinity {
   header?: string | undefined;
 }
 
+/** begin/end of the balancer that made a pick (each service has its own balancer). */
+export interface SlotAccounting {
+  begin(slot: number, now: number): number;
+  end(slot: number, now: number, latencyMs: number, outcome: Outcome, ahead?: number): void;
+}
+
 export interface Pick {
-  /** Opaque handle for begin/end; stays valid while the backend is in the set. */
+  /** Opaque handle for begin/end on `owner`; stays valid while the backend is in the set. */
   readonly slot: number;
+  /** The balancer whose slot this is: the request's accounting goes back to it. */
+  readonly owner: SlotAccounting;
   readonly id: string;
   readonly url: string;
   /** Set when the response must (re)write the affinity cookie to this value. */

@@ -157,7 +157,7 @@ export class Balancer implements BalancerCore {
     const meanLimit = limitCount > 0 ? limitSum / limitCount : 1;
     let sticky: StickyPolicy = { kind: 'none' };
     for (const s of this.slots) {
-      s.plainPick = { slot: s.serial, id: s.id, url: s.spec.url, setCookie: undefined };
+      s.plainPick = { slot: s.serial, owner: this, id: s.id, url: s.spec.url, setCookie: undefined };
       s.cpuPrior = s.spec.cpuLimit !== undefined && s.spec.cpuLimit > 0 ? s.spec.cpuLimit / meanLimit : 1;
       s.baseWeight = s.spec.weight !== undefined && s.spec.weight > 0 ? s.spec.weight : s.cpuPrior;
       this.byId.set(s.id, s);
@@ -189,7 +189,13 @@ export class Balancer implements BalancerCore {
     ctx.tried = undefined;
     if (!chosen) return undefined;
     if (sticky.kind === 'cookie' && affinity?.cookie !== chosen.token) {
-      return { slot: chosen.serial, id: chosen.id, url: chosen.spec.url, setCookie: chosen.token };
+      return {
+        slot: chosen.serial,
+        owner: this,
+        id: chosen.id,
+        url: chosen.spec.url,
+        setCookie: chosen.token,
+      };
     }
     return chosen.plainPick;
   }

@@ -3,7 +3,7 @@
 // change it (health-state, capacity-learner, service-time, the pickers' own counters) each
 // own their fields.
 import type { BackendSpec } from '../model/backend-spec.js';
-import type { Pick } from './balancer-core.js';
+import type { Pick, SlotAccounting } from './balancer-core.js';
 import { CAPACITY_EXPIRY_MS } from './capacity-estimate.js';
 import { currentLimit, initialLimit, type LimitSettings, type LimitState } from './concurrency-limit.js';
 import { slowStartFactor } from './slow-start.js';
@@ -64,6 +64,9 @@ export interface Slot {
   plainPick: Pick;
 }
 
+/** Before the balancer indexes a new slot (tests build slots without one): accounts nothing. */
+const UNOWNED: SlotAccounting = { begin: () => 0, end: () => {} };
+
 export const DEFAULT_LIMITS: LimitSettings = { min: 1, max: 128 };
 
 export function createSlot(
@@ -110,7 +113,7 @@ export function createSlot(
     limit,
     limitNow: currentLimit(limit, spec.maxConn),
     token,
-    plainPick: { slot: serial, id: spec.id, url: spec.url, setCookie: undefined },
+    plainPick: { slot: serial, owner: UNOWNED, id: spec.id, url: spec.url, setCookie: undefined },
   };
 }
 

@@ -1,6 +1,13 @@
 // Pure: a container record and the balancer's own situation → a BackendSpec, or the
 // reason it is skipped. A bad label skips only that container.
-import { isEnabled, LB_LABELS, parsePort, parsePositiveNumber, parseSticky } from '@headroom/shared';
+import {
+  isEnabled,
+  LB_LABELS,
+  parsePort,
+  parsePositiveNumber,
+  parseRouteLabels,
+  parseSticky,
+} from '@headroom/shared';
 import { chooseHealthCheck } from '../model/health-check.js';
 import type { BackendSpec } from './backend-set.js';
 import type { ContainerRecord } from './container-record.js';
@@ -53,6 +60,8 @@ export function containerToBackend(c: ContainerRecord, ctx: DiscoveryContext): C
   );
   if (typeof check === 'string')
     return { skip: `${LB_LABELS.healthPath}/${LB_LABELS.healthStatus}: ${check}` };
+  const routes = parseRouteLabels(l);
+  if (typeof routes === 'string') return { skip: routes };
 
   const usePublished =
     ctx.addressMode === 'published' || (ctx.addressMode === 'auto' && ctx.ownNetworks.length === 0);
@@ -82,6 +91,7 @@ export function containerToBackend(c: ContainerRecord, ctx: DiscoveryContext): C
       url,
       name: c.name,
       service,
+      routes,
       source: 'docker',
       healthPath: check.kind === 'http' ? check.path : undefined,
       healthStatus: check.kind === 'http' ? check.status : undefined,

@@ -1,5 +1,6 @@
 // Static discovery: the BACKENDS list plus backends registered at run time through the
 // admin API (how the local runtime and process-based setups add replicas).
+import type { RouteLabels, StaticBackendEntry } from '@headroom/shared';
 import { affinityToken } from '../balancing/rendezvous-hash.js';
 import { chooseHealthCheck, type HealthCheckDefaults } from '../model/health-check.js';
 import type { BackendSet, BackendSource, BackendSpec } from './backend-set.js';
@@ -10,6 +11,8 @@ export interface StaticRegistration {
   service?: string | undefined;
   weight?: number | undefined;
   healthPath?: string | undefined;
+  /** The routes of its service (BACKENDS `#host=…&path=…`, or the admin API's `routes`). */
+  routes?: RouteLabels | undefined;
 }
 
 /** Stable id of a static backend: a short hash of its URL. */
@@ -27,6 +30,7 @@ export function staticSpec(reg: StaticRegistration, defaults: HealthCheckDefault
     url,
     name: reg.name ?? new URL(url).host,
     service: reg.service ?? '',
+    routes: reg.routes,
     source: 'static',
     healthPath: check.kind === 'http' ? check.path : undefined,
     healthStatus: check.kind === 'http' ? check.status : undefined,
@@ -40,11 +44,11 @@ export class StaticSource implements BackendSource {
   private publish: ((set: BackendSet) => void) | undefined;
 
   constructor(
-    urls: readonly string[],
+    entries: readonly StaticBackendEntry[],
     /** HEALTH_PATH and HEALTH_STATUS; no path: TCP checks. */
     private readonly healthDefaults: HealthCheckDefaults = {},
   ) {
-    for (const url of urls) this.add({ url });
+    for (const e of entries) this.add(e);
   }
 
   async start(publish: (set: BackendSet) => void): Promise<void> {

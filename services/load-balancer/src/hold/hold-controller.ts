@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   LB_METRICS,
   type Logger,
+  METRIC_LABELS,
   SERVICE_STATES,
   type ServiceState,
   type ServiceView,
@@ -55,7 +56,10 @@ export interface HoldSettings {
 
 export interface HoldDeps {
   logger: Logger;
+  /** A registry of its own (one service); with several services, `metrics` shared by all. */
   registry?: Registry;
+  /** The hold series every service's controller writes, labelled by service (createHoldMetrics). */
+  metrics?: HoldMetrics;
   now?: () => number;
   /** Injected for fault tests; default: global fetch. */
   fetch?: typeof fetch;
@@ -75,7 +79,7 @@ export class HoldController {
   private readonly now: () => number;
   private readonly fetchFn: typeof fetch;
   private readonly wake: WakeSettings;
-  private readonly metrics: ReturnType<typeof holdMetrics> | null;
+  private readonly metrics: HoldMetrics | null;
 
   constructor(
     private readonly settings: HoldSettings,
@@ -86,7 +90,7 @@ export class HoldController {
     this.wake = settings.wake ?? DEFAULT_WAKE_SETTINGS;
     this.status = initialStatus(this.now());
     this.queue = new HoldQueue(settings.maxRequests, settings.timeoutMs);
-    this.metrics = deps.registry ? holdMetrics(deps.registry, this) : null;
+    this.metrics = deps.metrics ?? (deps.registry ? createHoldMetrics(deps.registry, () => [this]) : null);
   }
 
   get enabled(): boolean {
@@ -168,14 +172,14 @@ export class HoldController {
     this.event({ kind: 'request' });
     if (wantsWaitingPage(req.headers.accept, this.settings.htmlPage)) {
       this.askWake(1);
-      this.metrics?.total.inc({ outcome: 'page' });
+      this.metrics?.total.inc({ service: this.settings.serviceName, outcome: 'page' });
       writeWaitingPage(res, retryAfterSeconds(this.settings.timeoutMs));
       return;
     }
     const parked: Parked = { req, res, resume, onClose: null };
     const r = this.queue.admit(parked, this.now());
     if (!r.ok) {
-      this.metrics?.total.inc({ outcome: 'overflow' });
+      this.metrics?.total.inc({ service: this.settings.serviceName, outcome: 'overflow' });
       reject(
         res,
         'holdFull',
@@ -186,7 +190,8 @@ export class HoldController {
     }
     const held = r.held;
     parked.onClose = () => {
-      if (this.queue.remove(held)) this.metrics?.total.inc({ outcome: 'client-gone' });
+      if (this.queue.remove(held))
+        this.metrics?.total.inc({ service: this.settings.serviceName, outcome: 'client-gone' });
     };
     res.once('close', parked.onClose);
     this.armDeadline();
@@ -200,8 +205,8 @@ export class HoldController {
     for (const h of all) {
       const p = h.item;
       if (p.onClose) p.res.off('close', p.onClose);
-      this.metrics?.total.inc({ outcome: 'released' });
-      this.metrics?.duration.observe((now - h.heldAt) / 1000);
+      this.metrics?.total.inc({ service: this.settings.serviceName, outcome: 'released' });
+      this.metrics?.duration.observe({ service: this.settings.serviceName }, (now - h.heldAt) / 1000);
       p.resume(p.req, p.res);
     }
   }
@@ -229,7 +234,7 @@ export class HoldController {
     for (const h of this.queue.expire(this.now())) {
       const p = h.item;
       if (p.onClose) p.res.off('close', p.onClose);
-      this.metrics?.total.inc({ outcome: 'timeout' });
+      this.metrics?.total.inc({ service: this.settings.serviceName, outcome: 'timeout' });
       reject(
         p.res,
         'holdTimeout',
@@ -324,35 +329,48 @@ function writeWaitingPage(res: ServerResponse, retryAfter: number): void {
   );
 }
 
-function holdMetrics(registry: Registry, c: HoldController) {
+export interface HoldMetrics {
+  total: Counter<'service' | 'outcome'>;
+  duration: Histogram<'service'>;
+}
+
+/** The hold series, once per registry: each service's controller writes its own `service` label. */
+export function createHoldMetrics(
+  registry: Registry,
+  controllers: () => Iterable<HoldController>,
+): HoldMetrics {
+  const svc = METRIC_LABELS.service;
   new Gauge({
     name: LB_METRICS.serviceState,
-    help: 'Scale to zero: 1 for the balanced service’s current state (awake, waking, sleeping).',
-    labelNames: ['state'],
+    help: 'Scale to zero: 1 for each service’s current state (awake, waking, sleeping).',
+    labelNames: [svc, 'state'],
     registers: [registry],
     collect() {
-      for (const s of SERVICE_STATES) this.set({ state: s }, s === c.state ? 1 : 0);
+      this.reset();
+      for (const c of controllers())
+        for (const s of SERVICE_STATES) this.set({ [svc]: c.serviceName, state: s }, s === c.state ? 1 : 0);
     },
   });
   new Gauge({
     name: LB_METRICS.heldRequests,
     help: 'Requests held now for a sleeping or waking service.',
-    // by service, like every other per-service signal (the autoscaler reads demand per service)
-    labelNames: ['service'],
+    labelNames: [svc],
     registers: [registry],
     collect() {
-      this.set({ service: c.serviceName }, c.held);
+      this.reset();
+      for (const c of controllers()) this.set({ [svc]: c.serviceName }, c.held);
     },
   });
   const total = new Counter({
     name: LB_METRICS.heldTotal,
     help: 'Held requests by how they ended (released, timeout, overflow, client-gone, page).',
-    labelNames: ['outcome'],
+    labelNames: [svc, 'outcome'],
     registers: [registry],
   });
   const duration = new Histogram({
     name: LB_METRICS.holdDuration,
     help: 'Time from a request being held to its release to a replica.',
+    labelNames: [svc],
     buckets: [0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30],
     registers: [registry],
   });

@@ -2,7 +2,7 @@
 // dynamic.Server in spirit). Discovery (docker, swarm, static + admin) produces a whole
 // BackendSet each time; the balancing core diffs it against the previous one by `id`.
 // Its own home so that the core, the proxy and the prober need nothing from discovery/.
-import type { StickyPolicy } from '@headroom/shared';
+import type { RouteLabels, StickyPolicy } from '@headroom/shared';
 
 export interface BackendSpec {
   /** Stable id: the container id (12 hex) for docker, the task id for swarm, a hash of the URL for static. */
@@ -13,6 +13,11 @@ export interface BackendSpec {
   name: string;
   /** lb.service value ('' when unlabelled). */
   service: string;
+  /**
+   * The routes its service answers (lb.host, lb.path, lb.path.strip, or the Traefik import);
+   * absent or empty: neither label, the service is the catch-all (any host, every path).
+   */
+  routes?: RouteLabels | undefined;
   source: 'docker' | 'swarm' | 'static';
   /** Path of the active HTTP health check; undefined: a TCP connect (health/health-check.ts). */
   healthPath?: string | undefined;

@@ -8,7 +8,7 @@
 import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
-import type { BalancerCore, Outcome } from '../balancing/balancer-core.js';
+import type { Outcome } from '../balancing/balancer-core.js';
 import type { RequestRecorder } from '../telemetry/request-recorder.js';
 import { downstreamResponseHeaders } from './forward-headers.js';
 import { sendProxyError } from './proxy-error.js';
@@ -37,7 +37,6 @@ function onClientClose(this: WithExchange): void {
 
 export interface ExchangeDeps {
   recorder: RequestRecorder;
-  core: Pick<BalancerCore, 'sticky'>;
   /** Called once per request when the client connection's response is closed (finished or not). */
   closed: () => void;
 }
@@ -104,7 +103,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.deps.recorder.responseStarted(pick, ctx.headersAt - ctx.startedAt);
     const out = downstreamResponseHeaders(headers);
     if (pick.setCookie !== undefined) {
-      const sticky = this.deps.core.sticky;
+      const sticky = ctx.core.sticky;
       if (sticky.kind === 'cookie') {
         const cookie = `${sticky.cookie}=${pick.setCookie}; Path=/; HttpOnly; SameSite=Lax`;
         const prior = out['set-cookie'];

@@ -1,6 +1,7 @@
-// The proxy port: a plain node:http server (no router: every path belongs to the
-// backends, and routing machinery would only cost time on the hot path) that streams
-// each request to the backend the core picks, through that backend's undici Pool.
+// The proxy port: a plain node:http server (no framework router: the route table's one
+// lookup per request is all the routing) that sends each request to its service (by host
+// and path) and streams it to the backend that service's balancer picks, through that
+// backend's undici Pool. ProxyHandler.handle/upgrade serve every listener (plain and TLS).
 // Per request: a RequestContext (what the request is, what was tried), an Exchange
 // (streams the response, reports) and a RetryHandler (undici's handler; retries onto
 // untried backends). One RequestRecorder writes the outcome everywhere.
@@ -15,6 +16,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '@headroom/shared';
 import type { Affinity, BalancerCore } from '../balancing/balancer-core.js';
 import type { HoldController } from '../hold/hold-controller.js';
+import { type Route, stripPrefix } from '../routing/route-table.js';
 import type { RequestRecorder } from '../telemetry/request-recorder.js';
 import { Exchange, type ExchangeDeps } from './exchange.js';
 import { readCookie, upstreamRequestHeaders } from './forward-headers.js';
@@ -26,18 +28,33 @@ import type { TrustedProxies } from './trusted-proxies.js';
 import { openTunnel, type TunnelSettings } from './tunnel.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
+/** What the proxy needs of the services: a route per request, and the route's service. */
+export interface ServiceRouter {
+  route(host: string | undefined, url: string): Route | undefined;
+  unitOf(route: Route): { readonly core: BalancerCore; readonly hold: HoldController } | undefined;
+}
+
 export interface ProxyDeps {
-  core: BalancerCore;
+  /** Routes by host and path to a service, each with its own balancer and hold queue. */
+  services: ServiceRouter;
   pools: UpstreamPools;
   recorder: RequestRecorder;
   logger: Logger;
   retries: number;
   /** WebSocket (Upgrade) tunnels: TCP/TLS connect timeout, then the time to the upgrade answer. */
   tunnel: TunnelSettings;
-  /** Scale to zero: holds requests while the service sleeps or wakes (issue #19). */
-  hold?: HoldController;
   /** TRUSTED_PROXIES: peers whose X-Forwarded-* are kept; default: nobody. */
   trustedProxies?: TrustedProxies | undefined;
+}
+
+/** The 404 of a request no route matches: never forwarded. Host and path are quoted, capped. */
+function noRouteMessage(host: string | undefined, url: string): string {
+  const path = url.split('?', 1)[0]!.slice(0, 200);
+  return `no route for host "${(host ?? '').slice(0, 200)}" and path "${path}"`;
+}
+
+function sendNoRoute(res: ServerResponse, host: string | undefined, url: string): void {
+  sendProxyError(res, 'noRoute', noRouteMessage(host, url));
 }
 
 export class ProxyHandler {
@@ -48,8 +65,8 @@ export class ProxyHandler {
 
   constructor(readonly deps: ProxyDeps) {
     // built once: the per-request objects share them, so a request allocates no closure
-    this.exchangeDeps = { recorder: deps.recorder, core: deps.core, closed: () => this.requestClosed() };
-    this.retryDeps = { core: deps.core, pools: deps.pools, recorder: deps.recorder, retries: deps.retries };
+    this.exchangeDeps = { recorder: deps.recorder, closed: () => this.requestClosed() };
+    this.retryDeps = { pools: deps.pools, recorder: deps.recorder, retries: deps.retries };
   }
 
   /** Requests the proxy is handling right now (for graceful shutdown). */
@@ -68,8 +85,8 @@ export class ProxyHandler {
     if (this.inFlightRequests === 0) for (const w of this.drainedWaiters.splice(0)) w();
   }
 
-  affinityOf(req: IncomingMessage): Affinity | undefined {
-    const sticky = this.deps.core.sticky;
+  affinityOf(core: BalancerCore, req: IncomingMessage): Affinity | undefined {
+    const sticky = core.sticky;
     if (sticky.kind === 'cookie') return { cookie: readCookie(req.headers.cookie, sticky.cookie) };
     if (sticky.kind === 'header') {
       const v = req.headers[sticky.header];
@@ -78,18 +95,28 @@ export class ProxyHandler {
     return undefined;
   }
 
+  /**
+   * The request handler of every listener (plain HTTP, TLS): route, then hold or forward.
+   * Per request: one route lookup (a Map get and a short prefix scan, no allocation).
+   */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     if (!this.accept(req, res)) return;
-    // the warm path's whole cost of scale to zero: one number assignment and one boolean check
-    const hold = this.deps.hold;
-    if (hold !== undefined) {
-      hold.lastRequestAt = Date.now();
-      if (hold.holding) {
-        hold.hold(req, res, this.forward);
-        return;
-      }
+    const url = req.url ?? '/';
+    const route = this.deps.services.route(req.headers.host, url);
+    const unit = route === undefined ? undefined : this.deps.services.unitOf(route);
+    if (route === undefined || unit === undefined) {
+      this.deps.recorder.noRoute(req.method ?? 'GET');
+      sendNoRoute(res, req.headers.host, url);
+      return;
     }
-    this.forward(req, res);
+    // the warm path's whole cost of scale to zero: one number assignment and one boolean check
+    const hold = unit.hold;
+    hold.lastRequestAt = Date.now();
+    if (hold.holding) {
+      hold.hold(req, res, this.resume);
+      return;
+    }
+    this.forward(req, res, unit.core, route, url);
   };
 
   /** The request-head checks (request-checks.ts): answers the request itself and returns false, or adjusts it to forward. */
@@ -121,21 +148,62 @@ export class ProxyHandler {
     return true;
   }
 
-  private readonly forward = (req: IncomingMessage, res: ServerResponse): void => {
+  /** A held request, released: routed again (its service's routes may have changed meanwhile). */
+  private readonly resume = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = req.url ?? '/';
+    const route = this.deps.services.route(req.headers.host, url);
+    const unit = route === undefined ? undefined : this.deps.services.unitOf(route);
+    if (route === undefined || unit === undefined) {
+      this.deps.recorder.noRoute(req.method ?? 'GET');
+      sendNoRoute(res, req.headers.host, url);
+      return;
+    }
+    this.forward(req, res, unit.core, route, url);
+  };
+
+  private forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    core: BalancerCore,
+    route: Route,
+    url: string,
+  ): void {
     this.inFlightRequests++;
     const headers = upstreamRequestHeaders(req.headers, {
       remoteAddress: req.socket.remoteAddress,
       encrypted: (req.socket as { encrypted?: boolean }).encrypted === true,
       trusted: this.deps.trustedProxies?.has(req.socket.remoteAddress),
     });
-    const ctx = new RequestContext(req, res, this.affinityOf(req), headers);
+    let path = url;
+    if (route.strip && route.path.length > 1) {
+      path = stripPrefix(url, route.path);
+      // what the backend needs to build its own URLs (Traefik's stripprefix does the same)
+      headers['x-forwarded-prefix'] = route.path;
+    }
+    const ctx = new RequestContext(req, res, core, this.affinityOf(core, req), headers, path, route.service);
     const exchange = new Exchange(ctx, this.exchangeDeps);
     new RetryHandler(ctx, exchange, this.retryDeps).start();
-  };
+  }
 
-  /** WebSocket (and any Upgrade) requests: a TCP or TLS tunnel to the picked backend. */
+  /** WebSocket (and any Upgrade) requests: routed like requests, then a tunnel to the picked backend. */
   readonly upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    openTunnel(req, socket, head, this.affinityOf(req), this.deps);
+    const url = req.url ?? '/';
+    const route = this.deps.services.route(req.headers.host, url);
+    const unit = route === undefined ? undefined : this.deps.services.unitOf(route);
+    if (route === undefined || unit === undefined) {
+      this.deps.recorder.noRoute(req.method ?? 'GET');
+      socket.end(rawProxyError('noRoute', noRouteMessage(req.headers.host, url)));
+      return;
+    }
+    // an open WebSocket is traffic: the service is not idle
+    unit.hold.lastRequestAt = Date.now();
+    openTunnel(req, socket, head, this.affinityOf(unit.core, req), route, {
+      core: unit.core,
+      recorder: this.deps.recorder,
+      logger: this.deps.logger,
+      tunnel: this.deps.tunnel,
+      trustedProxies: this.deps.trustedProxies,
+    });
   };
 }
 

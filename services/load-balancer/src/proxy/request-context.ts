@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
-import type { Affinity, Pick } from '../balancing/balancer-core.js';
+import type { Affinity, BalancerCore, Pick } from '../balancing/balancer-core.js';
 
 export class RequestContext {
   readonly method: string;
@@ -37,14 +37,20 @@ export class RequestContext {
   constructor(
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
+    /** The balancer of the request's service: every attempt picks from it. */
+    readonly core: BalancerCore,
     readonly affinity: Affinity | undefined,
     headers: Record<string, string | string[]>,
+    /** The path and query sent upstream (the route's prefix removed when it strips). */
+    path: string,
+    /** The request's service (lb.service value; '' unlabelled). */
+    readonly service: string,
   ) {
     this.method = req.method ?? 'GET';
     const length = req.headers['content-length'];
     this.hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
     this.options = {
-      path: req.url ?? '/',
+      path,
       method: this.method as Dispatcher.HttpMethod,
       headers,
       body: this.hasBody ? req : null,

@@ -6,7 +6,7 @@
 // says nothing could be tried.
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
-import type { BalancerCore, Pick as Choice } from '../balancing/balancer-core.js';
+import type { Pick as Choice } from '../balancing/balancer-core.js';
 import type { RequestRecorder } from '../telemetry/request-recorder.js';
 import { type Exchange, outcomeOf } from './exchange.js';
 import { sendProxyError } from './proxy-error.js';
@@ -15,7 +15,6 @@ import { classifyFailure, mayRetry } from './retry-decision.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
 export interface RetryDeps {
-  core: Pick<BalancerCore, 'pick'>;
   pools: UpstreamPools;
   recorder: RequestRecorder;
   retries: number;
@@ -34,11 +33,11 @@ export class RetryHandler implements Dispatcher.DispatchHandler {
     const now = Date.now();
     // every backend at its concurrency limit: until the service queue takes such requests
     // (proxy/admission.ts), go over the limit as before limits existed
-    const pick = this.deps.core.pick(now, ctx.affinity) ?? this.deps.core.pick(now, ctx.affinity, []);
+    const pick = ctx.core.pick(now, ctx.affinity) ?? ctx.core.pick(now, ctx.affinity, []);
     if (pick === undefined) {
       ctx.settled = true;
       ctx.status = 503;
-      this.deps.recorder.unrouted(ctx.method);
+      this.deps.recorder.unrouted(ctx.method, ctx.service);
       sendProxyError(ctx.res, 'noBackend', 'no healthy backend available');
       return;
     }
@@ -85,7 +84,7 @@ export class RetryHandler implements Dispatcher.DispatchHandler {
       ctx.tried ??= [];
       ctx.tried.push(failed.slot);
       const now = Date.now();
-      const next = this.deps.core.pick(now, ctx.affinity, ctx.tried);
+      const next = ctx.core.pick(now, ctx.affinity, ctx.tried);
       // nothing left to try: not a retry, the client gets this failure
       if (next === undefined) {
         this.exchange.fail(kind);

@@ -13,6 +13,7 @@ import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import type { Logger } from '@headroom/shared';
 import type { Affinity, BalancerCore, Outcome } from '../balancing/balancer-core.js';
+import { type Route, stripPrefix } from '../routing/route-table.js';
 import type { RequestRecorder } from '../telemetry/request-recorder.js';
 import { upstreamRequestHeaders } from './forward-headers.js';
 import type { TrustedProxies } from './trusted-proxies.js';
@@ -37,13 +38,18 @@ const REPLY_502 = 'HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-leng
 const REPLY_504 = 'HTTP/1.1 504 Gateway Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
 
 /** The request head sent upstream: request line, rewritten headers, the upgrade pair. */
-export function upgradeRequestHead(req: IncomingMessage, trusted?: TrustedProxies): string {
+export function upgradeRequestHead(req: IncomingMessage, trusted?: TrustedProxies, route?: Route): string {
   const headers = upstreamRequestHeaders(req.headers, {
     remoteAddress: req.socket.remoteAddress,
     encrypted: (req.socket as { encrypted?: boolean }).encrypted === true,
     trusted: trusted?.has(req.socket.remoteAddress),
   });
-  let head = `${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1\r\n`;
+  let path = req.url ?? '/';
+  if (route?.strip && route.path.length > 1) {
+    path = stripPrefix(path, route.path);
+    headers['x-forwarded-prefix'] = route.path;
+  }
+  let head = `${req.method ?? 'GET'} ${path} HTTP/1.1\r\n`;
   for (const name in headers) {
     const value = headers[name]!;
     if (Array.isArray(value)) for (const v of value) head += `${name}: ${v}\r\n`;
@@ -60,6 +66,7 @@ export function openTunnel(
   socket: Duplex,
   head: Buffer,
   affinity: Affinity | undefined,
+  route: Route | undefined,
   deps: TunnelDeps,
 ): void {
   const { core, recorder, tunnel } = deps;
@@ -67,7 +74,7 @@ export function openTunnel(
   const now = Date.now();
   const pick = core.pick(now, affinity);
   if (!pick) {
-    recorder.unrouted(method);
+    recorder.unrouted(method, route?.service);
     socket.end(REPLY_503);
     return;
   }
@@ -100,7 +107,7 @@ export function openTunnel(
   upstream.once(secure ? 'secureConnect' : 'connect', () => {
     phase = 'handshake';
     upstream.setTimeout(tunnel.responseTimeoutMs);
-    upstream.write(upgradeRequestHead(req, deps.trustedProxies));
+    upstream.write(upgradeRequestHead(req, deps.trustedProxies, route));
     if (head.length > 0) upstream.write(head);
     socket.pipe(upstream);
   });

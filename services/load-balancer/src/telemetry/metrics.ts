@@ -49,7 +49,11 @@ export interface MetricSources {
   busy?: BusyClock | undefined;
 }
 
-export function createMetrics(core: BalancerCore, now: () => number, sources: MetricSources = {}): LbMetrics {
+export function createMetrics(
+  core: Pick<BalancerCore, 'runtime' | 'mode'>,
+  now: () => number,
+  sources: MetricSources = {},
+): LbMetrics {
   const registry = new Registry();
   collectProcessMetrics(registry);
   const b = METRIC_LABELS.backend;

@@ -1,11 +1,11 @@
 // One request's outcome, written in one place. The proxy reports what happened; this
-// writes the balancer core (every attempt: in-flight, latency, passive health), the
+// writes the pick's balancer (every attempt: in-flight, latency, passive health), the
 // traffic stats behind /api/stats and the history (once per client request) and
 // prom-client (once per client request, plus a retry counter per retried attempt), with
 // one label scheme: `backend` is the id, `backend_name` the name, `service` its service, on
 // every series; and the busy clock (requests in flight integrated over time, per backend).
 // A retried attempt is counted as a retry, never as the 502 the client did not get.
-import type { BalancerCore, Pick as Choice, Outcome } from '../balancing/balancer-core.js';
+import type { Pick as Choice, Outcome } from '../balancing/balancer-core.js';
 import type { FailureKind } from '../proxy/retry-decision.js';
 import type { TrafficStats } from '../stats/traffic-stats.js';
 import { BusyClock } from './busy-clock.js';
@@ -31,7 +31,6 @@ export class RequestRecorder {
   private readonly requestsOf = new Map<string, Map<string, Map<number, CounterChild>>>();
 
   constructor(
-    private readonly core: Pick<BalancerCore, 'begin' | 'end'>,
     private readonly stats: TrafficStats,
     private readonly metrics: LbMetrics,
     /** Requests in flight over time per backend (headroom_lb_replica_busy_seconds_total). */
@@ -71,13 +70,14 @@ export class RequestRecorder {
   /** An attempt is dispatched to `pick`; returns what the core needs back at its end. */
   attemptStarted(pick: Choice, now: number): number {
     this.busy.started(pick.id, now);
-    return this.core.begin(pick.slot, now);
+    // the pick's own balancer: each service has one
+    return pick.owner.begin(pick.slot, now);
   }
 
   /** An attempt is over (answered, failed, timed out, or abandoned by the client). */
   attemptEnded(pick: Choice, ahead: number, now: number, latencyMs: number, outcome: Outcome): void {
     this.busy.ended(pick.id, now);
-    this.core.end(pick.slot, now, latencyMs, outcome, ahead);
+    pick.owner.end(pick.slot, now, latencyMs, outcome, ahead);
   }
 
   /** A failed attempt that goes to another backend: a retry, not a failed request. */
@@ -142,6 +142,11 @@ export class RequestRecorder {
     const backend = pick.id;
     this.stats.record(backend, ms, failed || status >= 500);
     this.requestsSeries(backend, method, status).inc();
+  }
+
+  /** Answered 404 LB_ERR_NO_ROUTE: no route for its host and path, never forwarded. */
+  noRoute(method: string): void {
+    this.metrics.requests.inc({ backend: '', backend_name: '', service: '', method, status: '404' });
   }
 
   /** Answered without a backend (503 no healthy backend), for `service` when it is known. */

@@ -1,0 +1,122 @@
+// Routes and per-service pools through the real balancer process (static backends naming
+// their service and routes in BACKENDS): host and path in, the right app out; the catch-all;
+// a stripped prefix with X-Forwarded-Prefix; 404 LB_ERR_NO_ROUTE, never forwarded.
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { echoServer, type RunningLb, startLb, type TestServer, waitHealthy } from './lb-fixtures.js';
+
+interface Echo {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+}
+
+/** fetch() may not set Host: node:http does. */
+function get(lb: RunningLb, host: string, path: string): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${lb.proxy}${path}`, { headers: { host } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        text += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('routes by host and path, one pool per service', () => {
+  let shop1: TestServer;
+  let shop2: TestServer;
+  let api: TestServer;
+  let web: TestServer;
+  let lb: RunningLb;
+  beforeAll(async () => {
+    [shop1, shop2, api, web] = await Promise.all([
+      echoServer('shop-1'),
+      echoServer('shop-2'),
+      echoServer('api'),
+      echoServer('web'),
+    ]);
+    lb = await startLb({
+      BALANCER_MODE: 'round-robin',
+      METRICS_SOURCE: 'none',
+      BACKENDS: [
+        `${shop1.url}#service=shop&host=shop.localhost&host=*.shop.localhost`,
+        `${shop2.url}#service=shop&host=shop.localhost&host=*.shop.localhost`,
+        `${api.url}#service=api&path=/api&strip=true`,
+        `${web.url}#service=web`,
+      ].join(','),
+    });
+    await waitHealthy(lb.admin, 4);
+  });
+  afterAll(async () => {
+    await lb?.stop();
+    await Promise.all([shop1, shop2, api, web].map((s) => s?.close()));
+  });
+
+  it.each([
+    ['shop.localhost', '/', /^shop-/],
+    ['SHOP.localhost:8080', '/cart', /^shop-/],
+    ['eu.shop.localhost', '/', /^shop-/],
+    ['other.localhost', '/api', /^api$/],
+    ['other.localhost', '/api/items?x=1', /^api$/],
+    ['other.localhost', '/apix', /^web$/],
+    ['other.localhost', '/', /^web$/],
+    ['a.b.shop.localhost', '/', /^web$/],
+  ])('%s %s → %s', async (host, path, app) => {
+    const r = await get(lb, host, path);
+    expect(r.status).toBe(200);
+    expect((r.body as Echo).name).toMatch(app);
+  });
+
+  it('a service balances over its own backends only', async () => {
+    const seen = new Map<string, number>();
+    for (let i = 0; i < 40; i++) {
+      const name = ((await get(lb, 'shop.localhost', '/')).body as Echo).name;
+      seen.set(name, (seen.get(name) ?? 0) + 1);
+    }
+    expect([...seen.keys()].sort()).toEqual(['shop-1', 'shop-2']);
+    expect(seen.get('shop-1')).toBe(20);
+  });
+
+  it('lb.path.strip: the backend sees the path without the prefix, and X-Forwarded-Prefix', async () => {
+    const r = (await get(lb, 'x', '/api/items?x=1')).body as Echo;
+    expect(r.url).toBe('/items?x=1');
+    expect(r.headers['x-forwarded-prefix']).toBe('/api');
+    expect(((await get(lb, 'x', '/api')).body as Echo).url).toBe('/');
+  });
+});
+
+describe('no route', () => {
+  let app: TestServer;
+  let lb: RunningLb;
+  beforeAll(async () => {
+    app = await echoServer('only');
+    lb = await startLb({ METRICS_SOURCE: 'none', BACKENDS: `${app.url}#service=only&host=only.localhost` });
+    await waitHealthy(lb.admin, 1);
+  });
+  afterAll(async () => {
+    await lb?.stop();
+    await app?.close();
+  });
+
+  it('an unknown host gets 404 LB_ERR_NO_ROUTE naming the host and path, and nothing is forwarded', async () => {
+    const before = await fetch(`${lb.admin}/api/backends`).then(
+      (r) => r.json() as Promise<{ backends: Array<{ requests: number }> }>,
+    );
+    const res = await get(lb, 'nobody.localhost', '/some/where?q=1');
+    expect(res.status).toBe(404);
+    const body = res.body as { code: string; message: string };
+    expect(body.code).toBe('LB_ERR_NO_ROUTE');
+    expect(body.message).toContain('"nobody.localhost"');
+    expect(body.message).toContain('"/some/where"');
+    const after = await fetch(`${lb.admin}/api/backends`).then(
+      (r) => r.json() as Promise<{ backends: Array<{ requests: number }> }>,
+    );
+    expect(after.backends[0]!.requests).toBe(before.backends[0]!.requests);
+    expect((await get(lb, 'only.localhost', '/')).status).toBe(200);
+  });
+});
