@@ -30,6 +30,8 @@ const backend = (id: string, extra: Partial<BackendView> = {}): BackendView => (
 interface ServerState {
   mode: string;
   token: string | undefined;
+  /** ADMIN_READS_NEED_TOKEN: reads of /api/* but /api/info need the token too. */
+  readsNeedToken?: boolean;
   autoscaler: boolean;
   down: boolean;
   events: unknown[];
@@ -64,7 +66,8 @@ beforeEach(() => {
       const auth = (init?.headers as Record<string, string> | undefined)?.authorization;
       const body = init?.body ? JSON.parse(String(init.body)) : undefined;
       server.calls.push({ method, path: url, auth, body });
-      if (method !== 'GET' && server.token && auth !== `Bearer ${server.token}`) {
+      const guarded = method !== 'GET' || (server.readsNeedToken === true && url !== '/api/info');
+      if (guarded && server.token && auth !== `Bearer ${server.token}`) {
         return json(401, {
           statusCode: 401,
           code: 'LB_ERR_UNAUTHORIZED',
@@ -193,6 +196,19 @@ describe('dashboard', () => {
     fireEvent.click(screen.getByText('Use token'));
     await waitFor(() => expect(server.mode).toBe('round-robin'));
     expect(server.calls.find((c) => c.method === 'PUT' && c.auth === 'Bearer secret')).toBeTruthy();
+    expect(sessionStorage.getItem('headroom-admin-token')).toBe('secret');
+  });
+
+  it('ADMIN_READS_NEED_TOKEN: the first read 401 asks for the token, and the reads then carry it', async () => {
+    server.token = 'secret';
+    server.readsNeedToken = true;
+    render(<App />);
+    const input = await screen.findByLabelText('token');
+    expect(screen.queryByText('backend-a')).toBeNull();
+    fireEvent.change(input, { target: { value: 'secret' } });
+    fireEvent.click(screen.getByText('Use token'));
+    await screen.findByText('backend-a');
+    expect(server.calls.find((c) => c.path === '/api/backends' && c.auth === 'Bearer secret')).toBeTruthy();
     expect(sessionStorage.getItem('headroom-admin-token')).toBe('secret');
   });
 

@@ -78,6 +78,31 @@ export function App() {
     }
   }, [ids]);
 
+  // ADMIN_READS_NEED_TOKEN: the polled reads answer 401 until the token is given; ask once per
+  // failed poll (the error a submitted token answers stays on screen until the next poll)
+  const readError =
+    backends.error instanceof ApiError && backends.error.status === 401 ? backends.error : undefined;
+  const handledReadError = useRef<unknown>(undefined);
+  const [refreshBackends, refreshHistory, refreshEvents] = [
+    backends.refresh,
+    history.refresh,
+    events.refresh,
+  ];
+  useEffect(() => {
+    if (!readError || authRetry || handledReadError.current === readError) return;
+    handledReadError.current = readError;
+    const hadToken = tokenStore.get() !== null;
+    tokenStore.clear();
+    setAuthRetry({
+      retry: async () => {
+        refreshBackends();
+        refreshHistory();
+        refreshEvents();
+      },
+      rejected: hadToken,
+    });
+  }, [readError, authRetry, refreshBackends, refreshHistory, refreshEvents]);
+
   const unreachable = backends.error instanceof ApiError && backends.error.status === 0;
   const rows = (history.data?.points ?? []).slice(-appConfig.chartSeconds);
   const list = backends.data?.backends ?? [];

@@ -44,7 +44,8 @@ async function call<S extends z.ZodType>(
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   const token = tokenStore.get();
-  if (token && method !== 'GET') headers.authorization = `Bearer ${token}`;
+  // on reads too: with ADMIN_READS_NEED_TOKEN the balancer asks for it on every /api read
+  if (token) headers.authorization = `Bearer ${token}`;
   let res: Response;
   try {
     res = await fetch(`${appConfig.apiBase}${path}`, {

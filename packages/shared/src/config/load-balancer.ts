@@ -38,6 +38,10 @@ export const loadBalancerConfigSchema = z
         secret: true,
       },
     ),
+    ADMIN_READS_NEED_TOKEN: env.bool(
+      false,
+      'With a token (ADMIN_TOKEN or ADMIN_TOKEN_FILE): reads need it too: every GET of /api/* (backend addresses, stats, events, the autoscaler passthrough) but /api/info, and /metrics (give Prometheus the token as a bearer credential). /healthz and the dashboard page stay open; the dashboard asks for the token.',
+    ),
     ADMIN_TOKEN_FILE: env.optionalString(
       'When ADMIN_TOKEN is unset: a file holding the token, read at start; when absent it is created with a generated token, logged once as `admin token generated` (compose keeps it in a named volume). ADMIN_TOKEN wins.',
     ),
@@ -249,6 +253,12 @@ export const loadBalancerConfigSchema = z
         code: 'custom',
         path: ['TLS_PORT'],
         message: `TLS_PORT must differ from PORT (${cfg.PORT})`,
+      });
+    if (cfg.ADMIN_READS_NEED_TOKEN && cfg.ADMIN_TOKEN === undefined && cfg.ADMIN_TOKEN_FILE === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ADMIN_READS_NEED_TOKEN'],
+        message: 'reads can only need a token that exists: set ADMIN_TOKEN or ADMIN_TOKEN_FILE',
       });
     if (
       cfg.ADMIN_HOST !== undefined &&

@@ -11,7 +11,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { ADMIN_ERRORS, UnauthorizedError } from '../errors.js';
-import { isMutating, tokenMatches } from './admin-auth.js';
+import { needsToken, tokenMatches } from './admin-auth.js';
 import type { AdminContext } from './admin-context.js';
 import { backendsRoutes } from './backends-routes.js';
 import { infoRoutes } from './info-routes.js';
@@ -71,19 +71,27 @@ export async function createAdminServer(ctx: AdminContext): Promise<FastifyInsta
   app.get('/healthz', async (_req, reply) =>
     ctx.shuttingDown() ? reply.status(503).send({ status: 'shutting-down' }) : { status: 'ok' },
   );
-  app.get('/metrics', async (_req, reply) =>
+  const token = ctx.config.ADMIN_TOKEN;
+  const reads = ctx.config.ADMIN_READS_NEED_TOKEN;
+  const guard = async (req: {
+    method: string;
+    url: string;
+    headers: { authorization?: string | undefined };
+  }) => {
+    if (
+      token !== undefined &&
+      needsToken(req.method, req.url, reads) &&
+      !tokenMatches(req.headers.authorization, token)
+    )
+      throw new UnauthorizedError();
+  };
+  app.get('/metrics', { onRequest: guard }, async (_req, reply) =>
     reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()),
   );
 
   await app.register(async (api) => {
     await api.register(rateLimit, { max: ctx.config.ADMIN_RATE_LIMIT, timeWindow: 60_000 });
-    const token = ctx.config.ADMIN_TOKEN;
-    if (token !== undefined) {
-      api.addHook('onRequest', async (req) => {
-        if (isMutating(req.method) && !tokenMatches(req.headers.authorization, token))
-          throw new UnauthorizedError();
-      });
-    }
+    if (token !== undefined) api.addHook('onRequest', guard);
     await api.register(backendsRoutes, { ctx });
     await api.register(infoRoutes, { ctx });
   });

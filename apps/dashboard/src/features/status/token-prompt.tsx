@@ -27,7 +27,7 @@ export function TokenPrompt({
         <p>
           {rejected
             ? 'The balancer rejected the token (401). Check ADMIN_TOKEN and try again.'
-            : 'This balancer requires an admin token for changes (401). It is kept for this browser session only.'}
+            : 'This balancer requires an admin token for changes, or for every read with ADMIN_READS_NEED_TOKEN (401). It is kept for this browser session only.'}
         </p>
         <p className="hint">
           The token is the balancer's <code>ADMIN_TOKEN</code>. The compose stack without one generates it on
