@@ -97,7 +97,8 @@ try {
   });
   await waitHealthy(`${adminUrl}/healthz`, 'load balancer');
   start('autoscaler', {
-    HOST: host,
+    // its admin API (pause, wake) stays on loopback without a token, like the balancer's
+    HOST: env.ADMIN_TOKEN || env.ADMIN_TOKEN_FILE ? host : '127.0.0.1',
     ADMIN_PORT: autoscalerPort,
     RUNTIME: 'local',
     SERVICE: 'backend',
