@@ -175,9 +175,15 @@ export const CALC_CASES: CalcCase[] = [
   },
 ];
 
-/** horizontal_test.go TestNormalizeDesiredReplicas: the scale-down window (5 min) over past recommendations. */
+/**
+ * horizontal_test.go TestNormalizeDesiredReplicas (legacy: a 5-minute scale-down window) and
+ * TestNormalizeDesiredReplicasWithBehavior (behavior: a scale-up and a scale-down window each).
+ */
 export interface StabilizeCase {
   name: string;
+  /** Stabilization windows in seconds (legacy: 0 up, 300 down). */
+  upWindowS?: number;
+  downWindowS?: number;
   /** Past recommendations: [replicas, seconds ago]. */
   history: [number, number][];
   /** The count running when the new recommendation comes (the last one acted on). */
@@ -229,6 +235,140 @@ export const STABILIZE_CASES: StabilizeCase[] = [
     current: 5,
     recommendation: 3,
     hpa: 5,
+  },
+  // TestNormalizeDesiredReplicasWithBehavior
+  {
+    name: 'empty recommendations for scaling down',
+    history: [],
+    current: 100,
+    recommendation: 5,
+    hpa: 5,
+    upWindowS: 0,
+    downWindowS: 0,
+  },
+  {
+    name: 'simple scale down stabilization',
+    history: [
+      [4, 120],
+      [5, 60],
+    ],
+    current: 100,
+    recommendation: 3,
+    hpa: 5,
+    upWindowS: 0,
+    downWindowS: 180,
+  },
+  {
+    name: 'simple scale up stabilization',
+    history: [
+      [4, 120],
+      [5, 60],
+    ],
+    current: 1,
+    recommendation: 7,
+    hpa: 4,
+    upWindowS: 300,
+    downWindowS: 0,
+  },
+  {
+    name: 'no scale down stabilization',
+    history: [
+      [1, 120],
+      [2, 60],
+    ],
+    current: 100,
+    recommendation: 3,
+    hpa: 3,
+    upWindowS: 300,
+    downWindowS: 0,
+  },
+  {
+    name: 'no scale up stabilization',
+    history: [
+      [4, 120],
+      [5, 60],
+    ],
+    current: 1,
+    recommendation: 3,
+    hpa: 3,
+    upWindowS: 0,
+    downWindowS: 300,
+  },
+  {
+    name: 'no scale down stabilization, reuse recommendation element',
+    history: [
+      [10, 600],
+      [9, 540],
+    ],
+    current: 100,
+    recommendation: 3,
+    hpa: 3,
+    upWindowS: 0,
+    downWindowS: 0,
+  },
+  {
+    name: 'no scale up stabilization, reuse recommendation element',
+    history: [
+      [10, 600],
+      [9, 540],
+    ],
+    current: 1,
+    recommendation: 100,
+    hpa: 100,
+    upWindowS: 0,
+    downWindowS: 0,
+  },
+  {
+    name: 'scale down stabilization, reuse one of obsolete recommendation element',
+    history: [
+      [10, 600],
+      [4, 60],
+      [5, 120],
+      [9, 540],
+    ],
+    current: 100,
+    recommendation: 3,
+    hpa: 5,
+    upWindowS: 0,
+    downWindowS: 180,
+  },
+  {
+    name: 'scale up stabilization, reuse one of obsolete recommendation element',
+    history: [
+      [10, 6000],
+      [6, 60],
+      [5, 120],
+      [9, 180],
+    ],
+    current: 1,
+    recommendation: 100,
+    hpa: 5,
+    upWindowS: 300,
+    downWindowS: 0,
+  },
+  {
+    name: 'scale up and down stabilization, do not scale up when prenormalized rec goes down',
+    history: [
+      [2, 6000],
+      [3, 180],
+    ],
+    current: 2,
+    recommendation: 1,
+    hpa: 2,
+    upWindowS: 300,
+    downWindowS: 300,
+  },
+  {
+    name: 'scale up and down stabilization, do not scale down when prenormalized rec goes up',
+    history: [
+      [2, 6000],
+      [1, 180],
+    ],
+    current: 2,
+    recommendation: 3,
+    hpa: 2,
+    upWindowS: 300,
+    downWindowS: 300,
   },
 ];
 

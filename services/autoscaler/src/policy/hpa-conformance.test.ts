@@ -31,11 +31,18 @@ describe('HPA replica calculator cases (replica_calculator_test.go)', () => {
   });
 });
 
-describe('HPA stabilization cases (horizontal_test.go TestNormalizeDesiredReplicas)', () => {
+describe('HPA stabilization cases (horizontal_test.go TestNormalizeDesiredReplicas[WithBehavior])', () => {
   const NOW = 1_000_000_000;
   it.each(STABILIZE_CASES.map((c) => [c.name, c] as const))('%s', (_name, c) => {
     const history = c.history.map(([replicas, ago]) => ({ at: NOW - ago * 1000, replicas }));
-    const r = stabilize(history, c.recommendation, c.current, NOW, 0, 5 * 60_000);
+    const r = stabilize(
+      history,
+      c.recommendation,
+      c.current,
+      NOW,
+      (c.upWindowS ?? 0) * 1000,
+      (c.downWindowS ?? 300) * 1000,
+    );
     expect(r.replicas).toBe(c.hpa);
   });
 });
