@@ -5,7 +5,7 @@
 // generated one in a volume), the backends' limits and labels, pinned third-party images.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { LB_LABELS } from '@headroom/shared';
+import { LB_LABELS, OWNER_LABELS, OWNER_VALUE } from '@headroom/shared';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { composeCommand } from '../src/compose-command.js';
@@ -222,5 +222,40 @@ describe('deploy/docker-compose.yml', () => {
     const example = readFileSync(envFile, 'utf8');
     const listed = new Set([...example.matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1]));
     expect([...used].filter((v) => !listed.has(v))).toEqual([]);
+  });
+
+  it('passes every variable .env.example lists (what deploy/.env can set) to the compose file', () => {
+    // README: deploy/.env sets what .env.example lists; a listed variable nothing reads would be a lie
+    const used = new Set(
+      [...readFileSync(composeFile, 'utf8').matchAll(/\$\{([A-Z0-9_]+)/g)].map((m) => m[1]),
+    );
+    // read by compose itself, not interpolated; STACK_NAME is docker-stack.yml's (Swarm)
+    const composeOwn = new Set(['COMPOSE_PROJECT_NAME', 'STACK_NAME']);
+    const listed = [...readFileSync(envFile, 'utf8').matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1] as string);
+    expect(listed.filter((v) => !used.has(v) && !composeOwn.has(v))).toEqual([]);
+  });
+
+  it('turns scale to zero on with one setting, MIN_REPLICAS=0: an idle window, a wake URL, backends the autoscaler may stop', () => {
+    const off = (parse(config({}).stdout) as { services: Record<string, Service> }).services;
+    expect(off.autoscaler?.environment?.MIN_REPLICAS).toBe('2');
+    const res = config({ MIN_REPLICAS: '0' });
+    expect(res.status).toBe(0);
+    const s = (parse(res.stdout) as { services: Record<string, Service> }).services;
+    const as = s.autoscaler?.environment ?? {};
+    expect(as.MIN_REPLICAS).toBe('0');
+    // MIN_REPLICAS=0 without an idle window is refused at start (a restart loop): compose gives one
+    expect(Number(as.SCALE_TO_ZERO_AFTER_MS)).toBeGreaterThanOrEqual(1000);
+    expect(as.LB_ADMIN_URL).toMatch(/^http:\/\/load-balancer:8081/);
+    // the balancer holds requests for a sleeping service and wakes the autoscaler
+    expect(s['load-balancer']?.environment?.AUTOSCALER_URL).toBe('http://autoscaler:8082');
+    // compose's backends are the autoscaler's to stop: the sleep can stop every one of them
+    const labels = s.backend?.labels ?? {};
+    expect(labels[OWNER_LABELS.managedBy]).toBe(OWNER_VALUE);
+    expect(labels[OWNER_LABELS.service]).toBe(as.SERVICE);
+    expect(labels[LB_LABELS.service]).toBe(as.SERVICE);
+    const idle = config({ MIN_REPLICAS: '0', SCALE_TO_ZERO_AFTER_MS: '60000', BACKEND_SERVICE: 'web' });
+    const t = (parse(idle.stdout) as { services: Record<string, Service> }).services;
+    expect(t.autoscaler?.environment?.SCALE_TO_ZERO_AFTER_MS).toBe('60000');
+    expect(t.backend?.labels?.[OWNER_LABELS.service]).toBe('web');
   });
 });

@@ -15,7 +15,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LB_LABELS, OWNER_LABELS, OWNER_VALUE } from '@headroom/shared';
+import { LB_LABELS, OWNER_LABELS, OWNER_VALUE, replicaIndex } from '@headroom/shared';
 import { removeLabelled, requireDocker, waitFor } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeCommand } from '../../src/compose-command.js';
@@ -336,10 +336,12 @@ describe('deploy/docker-compose.yml end to end, from no deploy/.env', () => {
     try {
       const replica = await waitFor(
         () => {
-          const owned = ownedContainers('running');
-          return owned.length > 0
-            ? docker('inspect', '-f', '{{.Name}}', owned[0] as string).replace(/^\//, '')
-            : undefined;
+          // compose's own backends carry the ownership labels too (scale to zero may stop them):
+          // the added replica is the one named <service>-<n>
+          const added = ownedContainers('running')
+            .map((id) => docker('inspect', '-f', '{{.Name}}', id).replace(/^\//, ''))
+            .filter((name) => replicaIndex(stack.service, name) !== undefined);
+          return added[0];
         },
         {
           timeoutMs: 180_000,
