@@ -26,6 +26,10 @@ export interface RunningPrometheus {
   dir: string;
   output(): string;
   stop(): Promise<void>;
+  /** Stops the process only (SIGTERM), keeping its port and storage: Prometheus gone, as in an outage. */
+  halt(): Promise<void>;
+  /** Starts it again after halt(), on the same port with the same storage, and waits until ready. */
+  restart(): Promise<void>;
   /** Instant query; returns the parsed `data.result`. */
   query(promql: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>>;
 }
@@ -49,42 +53,53 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Run
     opts.scrapeConfigsYaml,
   ].join('\n');
   writeFileSync(join(dir, 'prometheus.yml'), config);
-  const child: ChildProcess = spawn(
-    PROMETHEUS_BIN,
-    [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--storage.tsdb.retention.time=1h',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
   let out = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let child: ChildProcess;
+  let exited: Promise<void>;
+  const launch = () => {
+    child = spawn(
+      PROMETHEUS_BIN,
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--storage.tsdb.retention.time=1h',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const c = child;
+    exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
+  };
   const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
+  const halt = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(t);
     }
+  };
+  const stop = async () => {
+    await halt();
     rmSync(dir, { recursive: true, force: true });
   };
-  try {
-    await waitFor(
+  const ready = () =>
+    waitFor(
       async () => {
         if (child.exitCode !== null) throw new Error(`prometheus exited: ${out.slice(-2000)}`);
         return (await fetch(`${url}/-/ready`)).ok;
       },
       { timeoutMs: 30_000, message: 'prometheus ready' },
     );
+  launch();
+  try {
+    await ready();
   } catch (err) {
     await stop();
     throw err;
@@ -95,6 +110,12 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Run
     dir,
     output: () => out,
     stop,
+    halt,
+    async restart() {
+      await halt();
+      launch();
+      await ready();
+    },
     async query(promql) {
       const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
       const body = (await res.json()) as { status: string; error?: string; data?: { result: [] } };

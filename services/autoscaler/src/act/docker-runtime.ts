@@ -83,10 +83,15 @@ export class DockerRuntime implements ReplicaActor {
     throw new Error('no free replica name after 5 attempts');
   }
 
-  async startKept(replica: ReplicaRecord): Promise<string> {
+  async startKept(replica: ReplicaRecord, why: 'wake' | 'adopt' = 'wake'): Promise<string> {
     try {
       await this.engineOf(replica.host).docker.getContainer(replica.id).start();
-      this.o.logger.info({ replica: replica.name }, 'kept replica started (wake)');
+      this.o.logger.info(
+        { replica: replica.name },
+        why === 'wake'
+          ? 'kept replica started (wake)'
+          : 'adopted a replica created but never started (an earlier autoscaler stopped between create and start): started',
+      );
     } catch (err) {
       // 304: already started meanwhile
       if ((err as { statusCode?: number }).statusCode !== 304) throw err;

@@ -8,8 +8,11 @@ export interface ReplicaActor {
   readonly kind: 'docker' | 'swarm' | 'local';
   /** Creates and starts one replica of `service` on `host`; returns its name. */
   create(service: string, host: string, template: ReplicaTemplate | undefined): Promise<string>;
-  /** Starts the stopped container a sleep kept; returns its name. */
-  startKept(replica: ReplicaRecord): Promise<string>;
+  /**
+   * Starts the stopped container a sleep kept (`wake`), or one an earlier autoscaler created and
+   * never started (`adopt`); returns its name.
+   */
+  startKept(replica: ReplicaRecord, why?: 'wake' | 'adopt'): Promise<string>;
   /** Drains (when `drain`), stops, and removes an owned replica, or keeps it stopped (`keep`). */
   remove(replica: ReplicaRecord, opts: { drain: boolean; keep: boolean }): Promise<void>;
   /** Swarm: sets the service's count (Swarm picks the tasks). */

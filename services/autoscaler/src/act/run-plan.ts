@@ -74,6 +74,23 @@ async function runStep(
         );
       }
       return false;
+    case 'adopt':
+      try {
+        await actor.startKept(step.replica, 'adopt');
+        out.adopted.push(step.replica.name);
+      } catch (err) {
+        logger.warn(
+          { replica: step.replica.name, err: (err as Error).message },
+          'a replica created but never started could not start: removing it',
+        );
+        try {
+          await actor.remove(step.replica, { drain: false, keep: false });
+          out.reaped.push(step.replica.name);
+        } catch {
+          // the next tick plans it again
+        }
+      }
+      return false;
     case 'announce':
       if (!announcer) return false;
       if (step.state === 'awake') {

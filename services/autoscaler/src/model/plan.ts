@@ -8,6 +8,11 @@ export type PlanStep =
   /** Remove an owned replica found dead (it is replaced through the normal count). */
   | { do: 'reap'; replica: ReplicaRecord }
   /**
+   * Start an owned replica an earlier autoscaler created and never started (killed between the
+   * two calls); one that cannot start is removed, and replaced through the normal count.
+   */
+  | { do: 'adopt'; replica: ReplicaRecord }
+  /**
    * Tell the balancer the service sleeps (before the last replicas drain, so it holds requests)
    * or is awake again. A refused `sleeping` with `required` stops the plan: nothing is removed.
    */
@@ -41,6 +46,8 @@ export interface ActOutcome {
   added: string[];
   removed: string[];
   reaped: string[];
+  /** Replicas created and never started by an earlier autoscaler, started now. */
+  adopted: string[];
   /** The step that failed (the plan stopped there) and why. */
   failed?: { step: string; detail: string } | undefined;
   /** A required `announce sleeping` was refused: nothing was removed. */
@@ -50,5 +57,5 @@ export interface ActOutcome {
 }
 
 export function emptyOutcome(): ActOutcome {
-  return { added: [], removed: [], reaped: [], notCreatedOn: [] };
+  return { added: [], removed: [], reaped: [], adopted: [], notCreatedOn: [] };
 }

@@ -28,6 +28,11 @@ export interface ReplicaRecord {
   idleAfter?: string | undefined;
   /** Its labels (containers and Swarm services): where `autoscale.*` settings are read from. */
   labels?: Readonly<Record<string, string>> | undefined;
+  /**
+   * Docker: created and never started. Only an autoscaler stopped between its create and start
+   * calls (SIGKILL, a crash) leaves one; the next one adopts it (plan step `adopt`).
+   */
+  neverStarted?: boolean | undefined;
 }
 
 /** Thrown by an observer or an actor when no engine answers (the whole runtime is gone). */

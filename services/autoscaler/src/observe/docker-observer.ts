@@ -219,6 +219,7 @@ function toRecord(l: Listed, service: string): ReplicaRecord {
     backendId: c.Id.slice(0, 12),
     idleAfter: labels[LB_LABELS.idleAfter],
     labels,
+    neverStarted: c.State === 'created',
   };
 }
 

@@ -94,3 +94,38 @@ describe('one ledger for every service of a tick', () => {
     expect(b.hosts.map((h) => h.cpuBooked)).toEqual([4, 4]);
   });
 });
+
+describe('a replica created and never started (an autoscaler killed between create and start)', () => {
+  const stranded = (owned: boolean): ReplicaRecord => ({
+    ...running('s', 2),
+    id: 's2',
+    owned,
+    state: 'starting',
+    neverStarted: true,
+  });
+  const planWith = (replicas: ReplicaRecord[], dryRun = false) =>
+    planService({
+      service: 's',
+      runtime: 'docker',
+      intent: { kind: 'scale', desired: 2 },
+      why: 'test',
+      replicas,
+      template,
+      request: { cpu: 0.5, memory: 0 },
+      hosts: [host('h1', 0)],
+      settings: { cpuOvercommit: 1, memoryReserve: 0, diskReserve: 0 },
+      deaths: [],
+      now: 0,
+      keepOneOnSleep: false,
+      dryRun,
+    }).plan.steps.map((s) => `${s.do}${'replica' in s ? ` ${s.replica.name}` : ''}`);
+
+  it.each<[string, ReplicaRecord[], boolean, string[]]>([
+    // it counts as the second replica: adopted (started), and nothing new is created
+    ['owned: adopted, no create in its place', [running('s', 1), stranded(true)], false, ['adopt s-2']],
+    ["someone else's: never touched", [running('s', 1), stranded(false)], false, []],
+    ['dry run: nothing', [running('s', 1), stranded(true)], true, []],
+  ])('%s', (_name, replicas, dryRun, steps) => {
+    expect(planWith(replicas, dryRun)).toEqual(steps);
+  });
+});

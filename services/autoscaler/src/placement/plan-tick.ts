@@ -10,7 +10,7 @@ import { recentDeaths } from './crash-backoff.js';
 import { book, type HostState, type PlacementSettings, type ReplicaRequest, unbook } from './host-state.js';
 import { localCapacityShortfall } from './local-host.js';
 import { creationBackoff, exhaustedDetail, placeReplicas } from './plan.js';
-import { deadReplicas, keptContainer, pickVictims } from './victims.js';
+import { deadReplicas, keptContainer, pickVictims, strandedReplicas } from './victims.js';
 
 export interface PlanInput {
   service: string;
@@ -49,6 +49,7 @@ export function planService(input: PlanInput): PlanResult {
   if (input.dryRun) return { plan, hosts, deaths };
 
   if (input.runtime !== 'swarm') {
+    for (const r of strandedReplicas(input.replicas)) plan.steps.push({ do: 'adopt', replica: r });
     const dead = deadReplicas(input.replicas, input.keepOneOnSleep);
     for (const r of dead) plan.steps.push({ do: 'reap', replica: r });
     if (dead.length > 0) deaths = [...deaths, ...dead.map(() => now)];

@@ -23,6 +23,16 @@ export function keptContainer<T extends ReplicaRecord>(replicas: readonly T[]): 
     .sort((a, b) => (a.index ?? Number.MAX_SAFE_INTEGER) - (b.index ?? Number.MAX_SAFE_INTEGER))[0];
 }
 
+/**
+ * Owned replicas created and never started: an autoscaler killed between its create and start
+ * calls left them. A create is followed by its start within one step and ticks are serialized,
+ * so at planning time every such container is a leftover, counted as a replica and serving
+ * nothing until it is started (adopted).
+ */
+export function strandedReplicas<T extends ReplicaRecord>(replicas: readonly T[]): T[] {
+  return replicas.filter((r) => r.owned && r.neverStarted === true);
+}
+
 /** Owned replicas that died: removed, and replaced through the normal count. A kept one waits for a wake. */
 export function deadReplicas<T extends ReplicaRecord>(replicas: readonly T[], keepOneOnSleep: boolean): T[] {
   const kept = keepOneOnSleep ? keptContainer(replicas) : undefined;
