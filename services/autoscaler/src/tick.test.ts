@@ -85,6 +85,8 @@ function step(s: PlanStep): string {
   switch (s.do) {
     case 'reap':
       return `reap ${s.replica.name}`;
+    case 'adopt':
+      return `adopt ${s.replica.name}`;
     case 'announce':
       return `announce ${s.state}`;
     case 'start-kept':

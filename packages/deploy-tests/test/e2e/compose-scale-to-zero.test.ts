@@ -23,12 +23,6 @@ import { repoPath } from '../../src/repo-files.js';
 import { type StackEnv, stackEnv } from '../../src/stack-env.js';
 
 const SERVICES = ['load-balancer', 'autoscaler', 'backend', 'prometheus'];
-const IMAGES = [
-  'headroom/load-balancer:latest',
-  'headroom/autoscaler:latest',
-  'headroom/backend:latest',
-  'headroom/prometheus:local',
-];
 const [cli, ...cliArgs] = composeCommand();
 let stack: StackEnv;
 let envDir = '';
@@ -83,24 +77,23 @@ async function decisions() {
 
 beforeAll(async () => {
   requireDocker();
-  // what `up` would otherwise build (minutes): made here only when missing, the documented way
-  const missing = IMAGES.filter(
-    (i) => spawnSync('docker', ['image', 'inspect', i], { stdio: 'ignore' }).status,
-  );
-  let baseImage = 'headroom/node-base:24';
-  if (missing.length > 0) {
-    const prep = execFileSync('bash', [repoPath('deploy/offline-prep.sh')], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    baseImage = lines(prep).at(-1) as string;
-  }
-  stack = await stackEnv({ BASE_IMAGE: baseImage, BACKEND_CPUS: '0.25', AUTOSCALER_INTERVAL_MS: '1000' });
+  // the documented preparation of an offline machine (idempotent); its last line is the base image
+  const prep = execFileSync('bash', [repoPath('deploy/offline-prep.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  stack = await stackEnv({
+    BASE_IMAGE: lines(prep).at(-1) as string,
+    BACKEND_CPUS: '0.25',
+    AUTOSCALER_INTERVAL_MS: '1000',
+  });
   delete stack.env.ADMIN_TOKEN;
   delete stack.env.GRAFANA_ADMIN_PASSWORD;
   // deploy/.env: the one setting, and an idle window short enough for a test
   envDir = mkdtempSync(join(tmpdir(), 'hr-s2z-compose-'));
   writeFileSync(join(envDir, '.env'), 'MIN_REPLICAS=0\nSCALE_TO_ZERO_AFTER_MS=4000\n');
+  // the images of this checkout (layer cache hits when .ci/run or another test built them)
+  compose('build', 'load-balancer', 'autoscaler', 'backend');
   compose('up', '-d', ...SERVICES);
   await waitFor(async () => (await backends()).backends.filter((b) => b.state === 'healthy').length === 2, {
     timeoutMs: 120_000,
