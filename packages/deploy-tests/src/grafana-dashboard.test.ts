@@ -126,6 +126,10 @@ describe('the service variable', () => {
   it('filters every query over a per-service series', () => {
     const perService = new Set([
       ...withHistogramSeries([LB_METRICS.requests, LB_METRICS.requestDuration, LB_METRICS.backendScore]),
+      AUTOSCALER_METRICS.currentReplicas,
+      AUTOSCALER_METRICS.readyReplicas,
+      AUTOSCALER_METRICS.desiredReplicas,
+      AUTOSCALER_METRICS.scaleEvents,
       ...Object.values(RECORDED_SERIES),
       'process_resident_memory_bytes',
       BACKEND_METRICS.memoryLimit,
