@@ -219,6 +219,8 @@ function apply(): void {
         usage.forget(id);
       }),
   });
+  // hold-and-wake: a service with no backend and nothing known of it holds its requests
+  for (const u of services.units()) u.hold.setBackends(services.backendCount(u.key));
   for (const id of diff.removed) {
     const spec = previous.get(id);
     transitions.record({

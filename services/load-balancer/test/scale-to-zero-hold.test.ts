@@ -110,6 +110,30 @@ describe('scale to zero: hold and wake', () => {
     expect(metrics).toMatch(/headroom_lb_held_requests_total\{service="default",outcome="released"\} 1/);
   });
 
+  it('no backend and no known state (MIN_REPLICAS=0 before the autoscaler’s first tick): held and woken, not a 503', async () => {
+    autoscaler = await fakeAutoscaler();
+    // nothing announced, no sleep scan (static discovery), no backend
+    const running = await startLb({ BACKENDS: '', WAKE_URL: autoscaler.url, ADMIN_TOKEN: TOKEN });
+    lb = running;
+    backend = await echoServer('first');
+    wakeStartsBackend(backend, running, autoscaler);
+    const res = await fetch(`${running.proxy}/first`);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { name: string }).name).toBe('first');
+    expect(autoscaler.calls[0]?.held).toBe(1);
+    expect(running.proc.output()).not.toContain('LB_ERR_NO_BACKEND');
+    const s = await service(running.admin);
+    expect(s.state).toBe('awake');
+  });
+
+  it('without hold-and-wake configured, no backend is still a 503 at once', async () => {
+    const running = await startLb({ BACKENDS: '' });
+    lb = running;
+    const res = await fetch(`${running.proxy}/x`);
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { code: string }).code).toBe('LB_ERR_NO_BACKEND');
+  });
+
   it('50 concurrent held clients all succeed, in one wake', async () => {
     const running = await sleepingLb();
     backend = await echoServer('woken');

@@ -17,6 +17,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { sendProxyError } from '../proxy/proxy-error.js';
 import { type Held, HoldQueue, retryAfterSeconds, wantsWaitingPage } from './hold-queue.js';
 import {
+  holds,
   initialStatus,
   nextStatus,
   SERVICE_REASONS,
@@ -73,6 +74,7 @@ export class HoldController {
   private status: ServiceStatus;
   private readonly queue: HoldQueue<Parked>;
   private idleAfterMs: number | null = null;
+  private backends = 0;
   private calls: WakeCalls = NO_WAKE_CALLS;
   private wakeTimer: NodeJS.Timeout | null = null;
   private deadlineTimer: NodeJS.Timeout | null = null;
@@ -89,6 +91,8 @@ export class HoldController {
     this.fetchFn = deps.fetch ?? fetch;
     this.wake = settings.wake ?? DEFAULT_WAKE_SETTINGS;
     this.status = initialStatus(this.now());
+    // nothing known and no backend yet: hold from the start (setBackends lifts it)
+    this.holding = this.enabled && holds(this.status, this.backends);
     this.queue = new HoldQueue(settings.maxRequests, settings.timeoutMs);
     this.metrics = deps.metrics ?? (deps.registry ? createHoldMetrics(deps.registry, () => [this]) : null);
   }
@@ -108,6 +112,15 @@ export class HoldController {
 
   get held(): number {
     return this.queue.size;
+  }
+
+  /**
+   * How many backends the service has (any state), after each set. Before the first call it has
+   * none: with hold-and-wake on, a request that arrives before anything is known is held.
+   */
+  setBackends(count: number): void {
+    this.backends = count;
+    this.holding = this.enabled && holds(this.status, count);
   }
 
   setIdleAfter(ms: number | null): void {
@@ -131,7 +144,7 @@ export class HoldController {
     const after = nextStatus(before, e, this.now());
     if (after === before) return;
     this.status = after;
-    this.holding = after.state !== 'awake' && this.enabled;
+    this.holding = this.enabled && holds(after, this.backends);
     const released = after.state === 'awake' ? this.queue.size : 0;
     this.deps.logger.info(
       {
@@ -169,7 +182,7 @@ export class HoldController {
 
   /** The proxy calls this instead of forwarding while `holding` is true. */
   hold(req: IncomingMessage, res: ServerResponse, resume: Resume): void {
-    this.event({ kind: 'request' });
+    this.event({ kind: 'request', backends: this.backends });
     if (wantsWaitingPage(req.headers.accept, this.settings.htmlPage)) {
       this.askWake(1);
       this.metrics?.total.inc({ service: this.settings.serviceName, outcome: 'page' });

@@ -36,6 +36,11 @@ const table: [ServiceState, ServiceEvent, ServiceState, ServiceReasonCode | null
   ['sleeping', { kind: 'request' }, 'waking', 'RequestHeld'],
   ['waking', { kind: 'request' }, 'waking', null],
   ['awake', { kind: 'request' }, 'awake', null],
+  // nothing known since start and no backend: held, and the service woken (MIN_REPLICAS=0
+  // before the autoscaler's first tick)
+  ['awake', { kind: 'request', backends: 0 }, 'waking', 'RequestWithoutBackend'],
+  ['awake', { kind: 'request', backends: 2 }, 'awake', null],
+  ['sleeping', { kind: 'request', backends: 0 }, 'waking', 'RequestHeld'],
   ['waking', { kind: 'health-pass', backend: 'b1' }, 'awake', 'FirstHealthPass'],
   // started by hand (docker start) while sleeping
   ['sleeping', { kind: 'health-pass', backend: 'b1' }, 'awake', 'FirstHealthPass'],
@@ -81,6 +86,16 @@ describe('nextStatus', () => {
 
   it('holds only when not awake', () => {
     expect([holds(at('awake')), holds(at('sleeping')), holds(at('waking'))]).toEqual([false, true, true]);
+  });
+
+  it('holds when awake only by default and with no backend; a known awake state answers at once', () => {
+    expect(holds(at('awake', 'Started'), 0)).toBe(true);
+    expect(holds(at('awake', 'Started'), 1)).toBe(false);
+    expect(holds(at('awake', 'AutoscalerSaidAwake'), 0)).toBe(false);
+    expect(holds(at('awake', 'FirstHealthPass'), 0)).toBe(false);
+    // known awake (the autoscaler aborted a sleep): a request with no backend is not held
+    const aborted = at('awake', 'AutoscalerSaidAwake');
+    expect(nextStatus(aborted, { kind: 'request', backends: 0 }, 1)).toBe(aborted);
   });
 
   it('every reason has a message', () => {

@@ -11,6 +11,8 @@ export const SERVICE_REASONS = {
   DiscoveredAsleep:
     'discovery sees the service with no running replica (stopped labeled containers, or 0 Swarm replicas)',
   RequestHeld: 'a request was held: asking the autoscaler to wake the service',
+  RequestWithoutBackend:
+    'a request arrived with no backend and no known state (before any announcement, sleep scan or health pass): held, asking the autoscaler to wake the service',
   FirstHealthPass: 'a backend passed its first health check: releasing the held requests',
 } as const;
 export type ServiceReasonCode = keyof typeof SERVICE_REASONS;
@@ -34,8 +36,11 @@ export type ServiceEvent =
    * service's stopped containers (docker) or the service spec at 0 replicas (swarm).
    */
   | { readonly kind: 'discovered'; readonly running: number; readonly asleep: boolean }
-  /** The proxy received a request it could hold. */
-  | { readonly kind: 'request' }
+  /**
+   * The proxy received a request it could hold; `backends`: how many the service has in its
+   * pool (any state), when the caller knows.
+   */
+  | { readonly kind: 'request'; readonly backends?: number }
   /** A backend went from unknown/unhealthy to healthy (its first pass since it appeared). */
   | { readonly kind: 'health-pass'; readonly backend: string };
 
@@ -50,7 +55,10 @@ export function initialStatus(now: number): ServiceStatus {
  *   replica still draining after the announcement must not flip it back to awake;
  * - only a health pass makes it awake from sleeping/waking (a started container that does not
  *   answer yet cannot take the held requests);
- * - a request turns sleeping into waking (one wake call); waking stays waking until a pass.
+ * - a request turns sleeping into waking (one wake call); waking stays waking until a pass;
+ * - so does a request to a service with no backend while nothing is known of it (the balancer
+ *   just started: with MIN_REPLICAS=0 the autoscaler may not have announced its sleep yet, and
+ *   a 503 there would be a failed first request that a wake would have served).
  */
 export function nextStatus(s: ServiceStatus, e: ServiceEvent, now: number): ServiceStatus {
   switch (e.kind) {
@@ -62,15 +70,24 @@ export function nextStatus(s: ServiceStatus, e: ServiceEvent, now: number): Serv
     case 'discovered':
       return s.state === 'awake' && e.running === 0 && e.asleep ? to('sleeping', 'DiscoveredAsleep', now) : s;
     case 'request':
-      return s.state === 'sleeping' ? to('waking', 'RequestHeld', now) : s;
+      if (s.state === 'sleeping') return to('waking', 'RequestHeld', now);
+      return unknownAndEmpty(s, e.backends) ? to('waking', 'RequestWithoutBackend', now) : s;
     case 'health-pass':
       return s.state === 'awake' ? s : to('awake', 'FirstHealthPass', now, e.backend);
   }
 }
 
-/** Requests are held (not answered 503 at once) only while the service has no replica to serve them. */
-export function holds(s: ServiceStatus): boolean {
-  return s.state !== 'awake';
+/**
+ * Requests are held (not answered 503 at once) only while the service has no replica to serve
+ * them: asleep or waking, or with no backend at all while nothing is known of it yet.
+ */
+export function holds(s: ServiceStatus, backends?: number): boolean {
+  return s.state !== 'awake' || unknownAndEmpty(s, backends);
+}
+
+/** Awake only by default (nothing said or seen since start) and no backend in the pool. */
+function unknownAndEmpty(s: ServiceStatus, backends: number | undefined): boolean {
+  return s.state === 'awake' && s.reason === 'Started' && backends === 0;
 }
 
 function to(state: ServiceState, reason: ServiceReasonCode, since: number, detail?: string): ServiceStatus {
