@@ -1,8 +1,10 @@
 // Kubernetes HPA conformance cases, as data (issue #25). Restated from kubernetes/kubernetes,
 // pkg/controller/podautoscaler/replica_calculator_test.go (TestReplicaCalc*, the stored v2beta2-era
-// version 00067268) and horizontal_test.go (TestNormalizeDesiredReplicas,
-// TestConvertDesiredReplicasWithRules); Apache-2.0, © The Kubernetes Authors. The numbers are
-// theirs; the mapping to Headroom's terms is ours:
+// version 00067268) and horizontal_test.go (TestNormalizeDesiredReplicas and
+// TestNormalizeDesiredReplicasWithBehavior from stored version 003e8629;
+// TestConvertDesiredReplicasWithRules from an older stored version, before HPAScaleToZero: the
+// newer one expects 0 for a minimum of 0, which Headroom reaches by a sleep, not by this rule);
+// Apache-2.0, © The Kubernetes Authors. The numbers are theirs; the mapping to Headroom's terms is ours:
 // - a pod is a replica; a pod's CPU request is the replica's limit, so a pod's utilization is
 //   level / request (every pod there has two containers with the same request and level: the ratio
 //   is the same);
