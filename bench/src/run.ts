@@ -13,6 +13,11 @@ import { type AutoscalerResult, autoscalerReaction } from './scenarios/autoscale
 import { type BalancingResult, balancing, type ConfigResult } from './scenarios/balancing.js';
 import { type FootprintResult, footprint } from './scenarios/footprint.js';
 import { type OverheadResult, proxyOverhead } from './scenarios/proxy-overhead.js';
+import {
+  REACTION_STAGES,
+  type ReactionBreakdownResult,
+  reactionBreakdown,
+} from './scenarios/reaction-breakdown.js';
 import { type RoutingResult, routing, TLS_MINIMAL } from './scenarios/routing.js';
 import { type ScaleToZeroResult, scaleToZero } from './scenarios/scale-to-zero.js';
 import { SIGNAL_SCENARIOS, type SignalResult, type SignalScenario, signals } from './scenarios/signals.js';
@@ -24,6 +29,7 @@ const SCENARIOS = [
   'noisy-neighbour',
   ...SIGNAL_SCENARIOS,
   'autoscaler',
+  'autoscaler-reaction',
   'footprint',
   'scale-to-zero',
   'routing',
@@ -34,6 +40,7 @@ type AnyResult =
   | BalancingResult
   | SignalResult
   | AutoscalerResult
+  | ReactionBreakdownResult
   | FootprintResult
   | ScaleToZeroResult
   | RoutingResult
@@ -97,6 +104,14 @@ function svgFor(name: Scenario, result: AnyResult): string {
           },
         ],
         [{ x: r.phases.stepSeconds, label: `load back to ${r.lowRps} req/s` }],
+      );
+    }
+    case 'autoscaler-reaction': {
+      const r = result as ReactionBreakdownResult;
+      return barChart(
+        `Load step to new replica serving: each stage's end, s after the step (median of ${r.runs.length})`,
+        's',
+        REACTION_STAGES.map((stage) => ({ label: stage, value: r.medianAt[stage] ?? 0 })),
       );
     }
     case 'footprint': {
@@ -165,6 +180,8 @@ async function runScenario(name: Scenario): Promise<AnyResult> {
       return signals(name as SignalScenario, runs, secondsOverride ?? 12);
     case 'autoscaler':
       return autoscalerReaction();
+    case 'autoscaler-reaction':
+      return reactionBreakdown(runs, process.env.REACTION_PRESET === 'before' ? 'before' : 'shipped');
     case 'footprint':
       return footprint(secondsOverride ?? 15);
     case 'scale-to-zero':
@@ -383,6 +400,49 @@ function renderDocs(): string {
       `Failed requests over the whole run: ${r.failedTotal} of ${r.requestsTotal}.`,
       '',
       `![autoscaler](../bench/results/${as.file.replace('.json', '.svg')})`,
+      '',
+    );
+  }
+  // the latest run of each preset: the breakdown before the shorter intervals, and as shipped
+  const reactionRuns = (preset: ReactionBreakdownResult['preset']) =>
+    existsSync(resultsDir)
+      ? readdirSync(resultsDir)
+          .filter((f) => f.endsWith('-autoscaler-reaction.json'))
+          .sort()
+          .map((file) => ({ file, data: JSON.parse(readFileSync(join(resultsDir, file), 'utf8')) }))
+          .filter((x) => (x.data.result as ReactionBreakdownResult).preset === preset)
+          .at(-1)
+      : undefined;
+  const rbBefore = reactionRuns('before');
+  const rb = reactionRuns('shipped') ?? rbBefore;
+  if (rb) {
+    const r = rb.data.result as ReactionBreakdownResult;
+    const cell = (x: ReactionBreakdownResult, i: number) => {
+      const end = x.medianAt[REACTION_STAGES[i]!];
+      const prev = i === 0 ? 0 : x.medianAt[REACTION_STAGES[i - 1]!];
+      return end === null ? '—' : `${f1(end)} (+${f1(prev === null ? end : end - prev)})`;
+    };
+    const row = (x: ReactionBreakdownResult, date: string) =>
+      `| ${x.preset} (${date.slice(0, 16)}Z, ${x.runs.length} runs): balancer scraped every ${x.scrape.balancerSeconds} s, backends ${x.scrape.backendsSeconds} s, rules ${x.scrape.evaluationSeconds} s, tick ${x.intervalMs === null ? 'default (2 s)' : `${x.intervalMs / 1000} s`} | ${REACTION_STAGES.map((_, i) => cell(x, i)).join(' | ')} |`;
+    out.push(
+      '### Where the reaction time goes',
+      '',
+      `${rb.data.date} · \`${rb.data.command}\` · ${rb.data.machine}`,
+      '',
+      `The same parts as above, only the step (\`bench/src/scenarios/reaction-breakdown.ts\`): each run starts from one replica and a fresh autoscaler, 10 s at ${r.lowRps} req/s, then ${r.stepRps} req/s. Each stage's end in seconds after the step, median over the runs, with its own share in brackets: signal = the recorded CPU crosses target × (1 + tolerance) (scrape interval, rule evaluation, rate window); decide = the scale-up decision (the tick); create / start = the container created / running; health = the balancer's first passed check; serve = its first answer through the balancer (slow start, the picker). \`before\` (\`REACTION_PRESET=before\`) is every interval at 5 s, as shipped until this change; \`shipped\` is prometheus/prometheus.yml's intervals and the autoscaler's defaults.`,
+      '',
+      `| configuration | ${REACTION_STAGES.join(' | ')} |`,
+      `|---|${REACTION_STAGES.map(() => '---').join('|')}|`,
+      ...(rbBefore && rbBefore !== rb
+        ? [row(rbBefore.data.result as ReactionBreakdownResult, rbBefore.data.date)]
+        : []),
+      row(r, rb.data.date),
+      '',
+      '| target | figure | verdict |',
+      '|---|---|---|',
+      `| a load step to the new replica serving ≤ 6 s on Docker (median of ${r.runs.length}, ${r.preset}) | ${f1(r.medianReactionSeconds)} s (runs: ${r.runs.map((x) => f1(x.at.serve)).join(', ')}) | ${verdict(r.medianReactionSeconds !== null && r.medianReactionSeconds <= 6)} |`,
+      '',
+      `![autoscaler-reaction](../bench/results/${rb.file.replace('.json', '.svg')})`,
       '',
     );
   }
