@@ -6,6 +6,7 @@ import type { PlanStep } from './model/plan.js';
 import type { ReplicaRecord } from './model/replica.js';
 import type { ReplicaTemplate } from './model/replica-template.js';
 import { scaledServices } from './observe/docker-observer.js';
+import { serviceView } from './observe/observer.js';
 import type { HostState } from './placement/host-state.js';
 import { planService } from './placement/plan-tick.js';
 import {
@@ -309,5 +310,58 @@ describe('which services are scaled (observe/docker-observer.ts scaledServices)'
         configured,
       ),
     ).toEqual(expected);
+  });
+});
+
+describe("the balancer's sleep view of a service (observe/observer.ts serviceView)", () => {
+  const view = (name: string) => ({
+    name,
+    state: 'awake' as const,
+    since: '1970-01-01T00:00:00.000Z',
+    held: 0,
+    lastRequestAt: null,
+    idleAfterMs: null,
+  });
+  const backend = (service: string) => ({ service }) as never;
+  it.each<[string, Parameters<typeof serviceView>[0], string, string | undefined]>([
+    [
+      'per-service views: its own',
+      { mode: 'round-robin', backends: [], services: [view('a'), view('b')] },
+      'b',
+      'b',
+    ],
+    [
+      'per-service views: none for it',
+      { mode: 'round-robin', backends: [], services: [view('a')] },
+      'c',
+      undefined,
+    ],
+    [
+      'one view that names it',
+      { mode: 'round-robin', backends: [backend('x')], service: view('web') },
+      'web',
+      'web',
+    ],
+    [
+      'one view, every backend ours',
+      { mode: 'round-robin', backends: [backend('web')], service: view('default') },
+      'web',
+      'default',
+    ],
+    [
+      "one view, another service's backends too",
+      { mode: 'round-robin', backends: [backend('web'), backend('api')], service: view('api') },
+      'web',
+      undefined,
+    ],
+    [
+      'one unnamed view, no backends (asleep)',
+      { mode: 'round-robin', backends: [], service: view('default') },
+      'web',
+      'default',
+    ],
+    ['no view', { mode: 'round-robin', backends: [] }, 'web', undefined],
+  ])('%s', (_n, list, service, expected) => {
+    expect(serviceView(list, service)?.name).toBe(expected);
   });
 });

@@ -58,9 +58,12 @@ export function serviceView(list: BackendList | undefined, service: string): Ser
   if (list.services) return list.services.find((s) => s.name === service);
   const one = list.service;
   if (!one) return undefined;
-  // A one-service balancer: its service is ours when it names it, or when it has no name of its own.
+  // A one-service balancer: its view is ours when it names our service, or when every backend it
+  // has is ours (or it has none and no name of its own). Never another service's: a service must
+  // not sleep on someone else's traffic.
+  if (one.name === service) return one;
   const ours =
-    list.backends.some((b) => b.service === service) || one.name === service || one.name === 'default';
+    list.backends.length > 0 ? list.backends.every((b) => b.service === service) : one.name === 'default';
   return ours ? one : undefined;
 }
 
