@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   isEnabled,
+  LB_LABELS,
   parseAutoscaleLabels,
   parsePort,
   parsePositiveNumber,
+  parseRouteLabels,
   parseSticky,
   replicaIndex,
   replicaName,
@@ -64,6 +66,23 @@ describe('labels', () => {
     if (bad === null) expect(r.ok).toBe(true);
     else expect(r.ok ? null : r.error.label).toBe(bad);
   });
+  it('parses lb.tls.redirect with the route labels, naming the label when it is bad', () => {
+    expect(parseRouteLabels({ [LB_LABELS.tlsRedirect]: 'true' })).toEqual({
+      hosts: [],
+      path: undefined,
+      strip: false,
+      tlsRedirect: true,
+    });
+    expect(parseRouteLabels({ [LB_LABELS.tlsRedirect]: 'false' })).toEqual({
+      hosts: [],
+      path: undefined,
+      strip: false,
+    });
+    expect(parseRouteLabels({ [LB_LABELS.tlsRedirect]: 'sometimes' })).toBe(
+      'lb.tls.redirect: expected true or false, got "sometimes"',
+    );
+  });
+
   it('names the metrics the targets are for', () => {
     const r = parseAutoscaleLabels({ 'autoscale.target.cpu': '0.7', 'autoscale.target.concurrency': '20' });
     expect(r.ok && r.value.targets).toEqual([

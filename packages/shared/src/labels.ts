@@ -285,6 +285,8 @@ export interface RouteLabels {
   hosts: string[];
   path?: string | undefined;
   strip: boolean;
+  /** lb.tls.redirect=true: the service's plain-HTTP requests get a 308 to https. */
+  tlsRedirect?: boolean | undefined;
 }
 
 /** Decodes the route labels; an error string names the label. */
@@ -296,5 +298,7 @@ export function parseRouteLabels(labels: Record<string, string>): RouteLabels | 
   const strip = parseBoolean(labels[LB_LABELS.pathStrip]);
   if (typeof strip === 'string') return `${LB_LABELS.pathStrip}: ${strip}`;
   if (strip === true && path === undefined) return `${LB_LABELS.pathStrip}=true needs ${LB_LABELS.path}`;
-  return { hosts, path, strip: strip === true };
+  const tlsRedirect = parseBoolean(labels[LB_LABELS.tlsRedirect]);
+  if (typeof tlsRedirect === 'string') return `${LB_LABELS.tlsRedirect}: ${tlsRedirect}`;
+  return { hosts, path, strip: strip === true, ...(tlsRedirect === true ? { tlsRedirect } : {}) };
 }

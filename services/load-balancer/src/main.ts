@@ -309,6 +309,7 @@ const handler = new ProxyHandler({
   retries: config.RETRIES,
   tunnel: { connectTimeoutMs: config.CONNECT_TIMEOUT_MS, responseTimeoutMs: config.RESPONSE_TIMEOUT_MS },
   trustedProxies: new TrustedProxies(config.TRUSTED_PROXIES),
+  tlsRedirectPort: config.TLS_REDIRECT_PORT,
 });
 const proxyServer = createProxyServer(handler, { headersTimeoutMs: config.CLIENT_HEADER_TIMEOUT_MS });
 let proxyPort = config.PORT;

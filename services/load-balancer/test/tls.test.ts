@@ -5,6 +5,7 @@
 // the previous certificate in use, and wrong-protocol clients get a close or a 400, not a hang.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { Agent, request } from 'node:https';
 import { type AddressInfo, createServer as createNetServer, connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,8 @@ import { installPair, makeCa, type TestCa } from './tls-certs.js';
 let ca: TestCa;
 let dir: string;
 let backend: TestServer;
+/** The service `secure` (host secure.test, lb.tls.redirect=true); `backend` is the catch-all. */
+let secure: TestServer;
 let lb: RunningLb;
 let tlsPort: number;
 const serials: Record<string, string> = {};
@@ -65,6 +68,27 @@ function get(host: string, agent?: Agent): Promise<{ status: number; body: strin
   });
 }
 
+/** One request on an open TLS connection; resolves with the response head and what came with it. */
+function ask(socket: TLSSocket, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const onData = (d: Buffer) => {
+      text += d.toString();
+      const end = text.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const length = /content-length: (\d+)/i.exec(text.slice(0, end))?.[1];
+      // the whole response: its content-length, or the last chunk of a chunked body
+      if (length !== undefined ? text.length >= end + 4 + Number(length) : text.endsWith('0\r\n\r\n')) {
+        socket.off('data', onData);
+        resolve(text);
+      }
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+    socket.write(`GET ${path} HTTP/1.1\r\nhost: a.test\r\n\r\n`);
+  });
+}
+
 beforeAll(async () => {
   ca = makeCa();
   dir = mkdtempSync(join(tmpdir(), 'hr-tls-certs-'));
@@ -72,7 +96,7 @@ beforeAll(async () => {
     a: ['a.test'],
     b: ['b.test', '*.b.test'],
     exact: ['api.b.test'],
-    default: ['fallback.test'],
+    default: ['fallback.test', 'secure.test'],
   };
   for (const [name, names] of Object.entries(pairs)) {
     const leaf = ca.leaf(names);
@@ -84,19 +108,22 @@ beforeAll(async () => {
   new WebSocketServer({ server: backend.server }).on('connection', (ws, req) => {
     ws.on('message', (m) => ws.send(`${req.headers['x-forwarded-proto']} ${String(m)}`));
   });
+  secure = await echoServer('secure');
   tlsPort = await freePort();
   lb = await startLb({
-    BACKENDS: backend.url,
+    BACKENDS: `${backend.url},${secure.url}#service=secure&host=secure.test&redirect=true`,
+    TLS_REDIRECT_PORT: String(tlsPort),
     TLS_PORT: String(tlsPort),
     TLS_CERT_DIR: dir,
     CLIENT_HEADER_TIMEOUT_MS: '1000',
   });
-  await waitHealthy(lb.admin, 1);
+  await waitHealthy(lb.admin, 2);
 });
 
 afterAll(async () => {
   await lb?.stop();
   await backend?.close();
+  await secure?.close();
 });
 
 describe('certificate selection', () => {
@@ -163,6 +190,9 @@ describe('reload', () => {
       );
       s.once('error', reject);
     });
+    // one request on it now: an idle connection that never sent one would be closed by the
+    // header timeout (CLIENT_HEADER_TIMEOUT_MS), a keep-alive one that did is not
+    expect(await ask(old, '/before')).toMatch(/^HTTP\/1\.1 200/);
     const agent = new Agent({ keepAlive: true, maxSockets: 4 });
     let stop = false;
     let ok = 0;
@@ -199,16 +229,7 @@ describe('reload', () => {
     expect(tookMs).toBeLessThan(5_000);
     // the old connection still has the old certificate and still answers
     expect(old.getPeerCertificate().serialNumber).toBe(serials.a);
-    const answer = await new Promise<string>((resolve, reject) => {
-      let text = '';
-      old.on('data', (d: Buffer) => {
-        text += d.toString();
-        if (text.includes('\r\n\r\n')) resolve(text);
-      });
-      old.once('error', reject);
-      old.write('GET /old HTTP/1.1\r\nhost: a.test\r\n\r\n');
-    });
-    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    expect(await ask(old, '/old')).toMatch(/^HTTP\/1\.1 200/);
     old.destroy();
     serials.a = next.serial;
   });
@@ -246,6 +267,45 @@ describe('reload', () => {
     });
     await new Promise((r) => setTimeout(r, 1_500)); // past the settle time
     expect(lb.proc.output().slice(before)).not.toMatch(/a\.(crt|key) not loaded/);
+  });
+});
+
+/** One plain-HTTP GET to the balancer's plain port with this Host. */
+function plainGet(host: string, path: string): Promise<{ status: number; location?: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: '127.0.0.1', port: Number(new URL(lb.proxy).port), path, headers: { host }, agent: false },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          body += d;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, body }));
+      },
+    );
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+describe('lb.tls.redirect', () => {
+  it('plain HTTP to a service with lb.tls.redirect=true gets a 308 to the https URL, which serves it', async () => {
+    const res = await plainGet('secure.test:8080', '/x?y=1');
+    expect(res.status).toBe(308);
+    expect(res.location).toBe(`https://secure.test:${tlsPort}/x?y=1`);
+    const followed = await get('secure.test');
+    expect(followed.status).toBe(200);
+    expect((JSON.parse(followed.body) as { name: string }).name).toBe('secure');
+  });
+
+  it('another service on the same plain port is served as before, and an ACME challenge is not redirected', async () => {
+    const other = await plainGet('other.test', '/x');
+    expect(other.status).toBe(200);
+    expect((JSON.parse(other.body) as { name: string }).name).toBe('echo');
+    const acme = await plainGet('secure.test', '/.well-known/acme-challenge/token-1');
+    expect(acme.status).toBe(200);
+    expect((JSON.parse(acme.body) as { name: string }).name).toBe('secure');
   });
 });
 

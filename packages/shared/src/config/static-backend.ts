@@ -1,7 +1,8 @@
 // One BACKENDS entry (DISCOVERY=static): a base URL, optionally naming its service and routes
 // in the fragment, which never reaches the backend:
 //   http://127.0.0.1:9001#service=shop&host=shop.localhost&host=www.shop.localhost&path=/api&strip=true
-// The keys mean what the lb.service, lb.host, lb.path and lb.path.strip labels mean.
+// The keys mean what the lb.service, lb.host, lb.path and lb.path.strip labels mean, and
+// `redirect=true` what lb.tls.redirect=true means.
 import { parseBoolean, parseHostList, parsePathPrefix, type RouteLabels } from '../labels.js';
 
 export interface StaticBackendEntry {
@@ -11,7 +12,7 @@ export interface StaticBackendEntry {
   routes?: RouteLabels | undefined;
 }
 
-const KEYS = new Set(['service', 'host', 'path', 'strip']);
+const KEYS = new Set(['service', 'host', 'path', 'strip', 'redirect']);
 
 /** Parses one entry; a string is the reason it is bad, naming the entry. */
 export function parseStaticBackend(raw: string): StaticBackendEntry | string {
@@ -27,7 +28,7 @@ export function parseStaticBackend(raw: string): StaticBackendEntry | string {
   if (hash < 0) return { url: base };
   const params = new URLSearchParams(raw.slice(hash + 1));
   for (const key of params.keys())
-    if (!KEYS.has(key)) return `"${raw}": unknown key "${key}" (service, host, path, strip)`;
+    if (!KEYS.has(key)) return `"${raw}": unknown key "${key}" (service, host, path, strip, redirect)`;
   const service = params.get('service') ?? undefined;
   if (service !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/.test(service))
     return `"${raw}": service "${service}" (letters, digits, _ . -)`;
@@ -38,6 +39,11 @@ export function parseStaticBackend(raw: string): StaticBackendEntry | string {
   const strip = parseBoolean(params.get('strip') ?? undefined);
   if (typeof strip === 'string') return `"${raw}": strip ${strip}`;
   if (strip === true && path === undefined) return `"${raw}": strip=true needs a path`;
-  const routes = hosts.length > 0 || path !== undefined ? { hosts, path, strip: strip === true } : undefined;
+  const redirect = parseBoolean(params.get('redirect') ?? undefined);
+  if (typeof redirect === 'string') return `"${raw}": redirect ${redirect}`;
+  const routes =
+    hosts.length > 0 || path !== undefined || redirect === true
+      ? { hosts, path, strip: strip === true, ...(redirect === true ? { tlsRedirect: true } : {}) }
+      : undefined;
   return { url: base, ...(service === undefined ? {} : { service }), ...(routes ? { routes } : {}) };
 }

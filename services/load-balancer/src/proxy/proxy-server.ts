@@ -18,6 +18,7 @@ import type { Affinity, BalancerCore } from '../balancing/balancer-core.js';
 import type { HoldController } from '../hold/hold-controller.js';
 import { type Route, stripPrefix } from '../routing/route-table.js';
 import type { RequestRecorder } from '../telemetry/request-recorder.js';
+import { httpsRedirect } from '../tls/redirect.js';
 import { Exchange, type ExchangeDeps } from './exchange.js';
 import { readCookie, upstreamRequestHeaders } from './forward-headers.js';
 import { rawProxyError, sendProxyError } from './proxy-error.js';
@@ -31,7 +32,11 @@ import type { UpstreamPools } from './upstream-pools.js';
 /** What the proxy needs of the services: a route per request, and the route's service. */
 export interface ServiceRouter {
   route(host: string | undefined, url: string): Route | undefined;
-  unitOf(route: Route): { readonly core: BalancerCore; readonly hold: HoldController } | undefined;
+  unitOf(
+    route: Route,
+  ):
+    | { readonly core: BalancerCore; readonly hold: HoldController; readonly tlsRedirect?: boolean }
+    | undefined;
 }
 
 export interface ProxyDeps {
@@ -45,6 +50,8 @@ export interface ProxyDeps {
   tunnel: TunnelSettings;
   /** TRUSTED_PROXIES: peers whose X-Forwarded-* are kept; default: nobody. */
   trustedProxies?: TrustedProxies | undefined;
+  /** lb.tls.redirect: the https port a 308 names (TLS_REDIRECT_PORT; 443 is left out). */
+  tlsRedirectPort?: number;
 }
 
 /** The 404 of a request no route matches: never forwarded. Host and path are quoted, capped. */
@@ -95,6 +102,34 @@ export class ProxyHandler {
     return undefined;
   }
 
+  /** TLS to this balancer, or to a trusted proxy in front of it that says so (X-Forwarded-Proto: https). */
+  private cameOverTls(req: IncomingMessage): boolean {
+    if ((req.socket as { encrypted?: boolean }).encrypted === true) return true;
+    return (
+      req.headers['x-forwarded-proto'] === 'https' &&
+      this.deps.trustedProxies?.has(req.socket.remoteAddress) === true
+    );
+  }
+
+  /**
+   * lb.tls.redirect=true, plain HTTP: a 308 to the same URL over https; false when the
+   * request is to be served as usual (an ACME HTTP-01 challenge, which must stay plain).
+   */
+  private redirected(req: IncomingMessage, res: ServerResponse, url: string): boolean {
+    const d = httpsRedirect(req.headers.host, url, this.deps.tlsRedirectPort ?? 443);
+    if (d.kind === 'forward') return false;
+    if (d.kind === 'redirect') {
+      res.writeHead(308, { location: d.location, 'content-length': '0' });
+      res.end();
+    } else
+      sendProxyError(
+        res,
+        'badRequest',
+        'this service is served over https only, and the Host header cannot be redirected to',
+      );
+    return true;
+  }
+
   /**
    * The request handler of every listener (plain HTTP, TLS): route, then hold or forward.
    * Per request: one route lookup (a Map get and a short prefix scan, no allocation).
@@ -109,6 +144,8 @@ export class ProxyHandler {
       sendNoRoute(res, req.headers.host, url);
       return;
     }
+    // lb.tls.redirect: before the hold, so a redirect never wakes a sleeping service
+    if (unit.tlsRedirect === true && !this.cameOverTls(req) && this.redirected(req, res, url)) return;
     // the warm path's whole cost of scale to zero: one number assignment and one boolean check
     const hold = unit.hold;
     hold.lastRequestAt = Date.now();
@@ -193,6 +230,16 @@ export class ProxyHandler {
     if (route === undefined || unit === undefined) {
       this.deps.recorder.noRoute(req.method ?? 'GET');
       socket.end(rawProxyError('noRoute', noRouteMessage(req.headers.host, url)));
+      return;
+    }
+    if (unit.tlsRedirect === true && !this.cameOverTls(req)) {
+      // browsers do not follow a redirect of a WebSocket handshake, but a client that does gets the https URL
+      const d = httpsRedirect(req.headers.host, url, this.deps.tlsRedirectPort ?? 443);
+      socket.end(
+        d.kind === 'redirect'
+          ? `HTTP/1.1 308 Permanent Redirect\r\nlocation: ${d.location}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`
+          : rawProxyError('badRequest', 'this service is served over https only'),
+      );
       return;
     }
     // an open WebSocket is traffic: the service is not idle

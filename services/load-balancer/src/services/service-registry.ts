@@ -29,6 +29,11 @@ export interface ServiceUnit {
   readonly key: string;
   readonly core: Balancer;
   readonly hold: HoldController;
+  /**
+   * lb.tls.redirect=true on any of its backends (kept while it has none, like its routes):
+   * its plain-HTTP requests get a 308 to https. Set by the registry; read on the hot path.
+   */
+  tlsRedirect?: boolean;
 }
 
 /** '' (no lb.service) is shown, and addressed in the admin API, as "default". */
@@ -140,6 +145,7 @@ export class ServiceRegistry {
     const e = this.ensure(key);
     if (e.backends.length === 0 && routes !== undefined) {
       e.rules = rulesOf(key, [{ routes } as BackendSpec]);
+      e.unit.tlsRedirect = routes.tlsRedirect === true;
       this.rebuild();
     }
     return e.unit;
@@ -169,7 +175,10 @@ export class ServiceRegistry {
       // a backend that moved to another service leaves this unit and joins that one
       const d = e.unit.core.setBackends(part, now);
       e.backends = part;
-      if (part.length > 0) e.rules = rulesOf(key, part);
+      if (part.length > 0) {
+        e.rules = rulesOf(key, part);
+        e.unit.tlsRedirect = part.some((b) => b.routes?.tlsRedirect === true);
+      }
       for (const s of part) this.byBackend.set(s.id, e);
       added.push(...d.added);
       removed.push(...d.removed);
