@@ -26,7 +26,7 @@ export const loadBalancerConfigSchema = z
     ),
     BACKENDS: env.backendList(
       '',
-      'Static backends, comma-separated base URLs (DISCOVERY=static). Empty is valid. Each may name its service and routes after a `#`: `http://127.0.0.1:9001#service=shop&host=shop.localhost&path=/api&strip=true` (`host` repeats for several; the keys mean what lb.service, lb.host, lb.path and lb.path.strip mean).',
+      'Static backends, comma-separated base URLs (DISCOVERY=static). Empty is valid. Each may name its service and routes after a `#`: `http://127.0.0.1:9001#service=shop&host=shop.localhost&path=/api&strip=true` (`host` repeats for several; the keys mean what lb.service, lb.host, lb.path and lb.path.strip mean; `redirect=true` what lb.tls.redirect=true means).',
     ),
     BALANCER_MODE: env.oneOf(BALANCER_MODES)(
       'resource-aware',
