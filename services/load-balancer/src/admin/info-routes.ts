@@ -48,9 +48,9 @@ export const infoRoutes: FastifyPluginAsync<{ ctx: AdminContext }> = async (app,
       rps: w.requests / w.seconds,
       errorRate: w.requests > 0 ? w.errors / w.requests : 0,
       latencyMs: {
-        p50: quantileOf(w.hist, w.requests, 0.5),
-        p90: quantileOf(w.hist, w.requests, 0.9),
-        p99: quantileOf(w.hist, w.requests, 0.99),
+        p50: quantileOf(w.hist, w.answered, 0.5),
+        p90: quantileOf(w.hist, w.answered, 0.9),
+        p99: quantileOf(w.hist, w.answered, 0.99),
       },
       totals: {
         requests: ctx.stats.totalRequests,

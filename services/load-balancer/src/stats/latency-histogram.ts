@@ -15,10 +15,17 @@ export function bucketUpperMs(b: number): number {
   return MIN_MS * GROWTH ** b;
 }
 
-/** q-quantile (0..1) of the counts, as the bucket's upper bound; null when empty. */
+/**
+ * q-quantile (0..1) of the counts, as the bucket's upper bound; null ("no data") when there is
+ * no sample. `total` must be the counts' sum: a total above it (requests without a latency)
+ * would rank past the last sample; the sum caps it rather than answering the top bucket.
+ */
 export function quantileOf(counts: Uint32Array, total: number, q: number): number | null {
-  if (total === 0) return null;
-  const rank = Math.max(1, Math.ceil(q * total));
+  let sum = 0;
+  for (let b = 0; b < counts.length; b++) sum += counts[b]!;
+  const n = Math.min(total, sum);
+  if (n === 0) return null;
+  const rank = Math.max(1, Math.ceil(q * n));
   let seen = 0;
   for (let b = 0; b < counts.length; b++) {
     seen += counts[b]!;

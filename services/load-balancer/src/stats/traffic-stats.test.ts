@@ -36,4 +36,27 @@ describe('TrafficStats', () => {
     for (let t = 2; t < 8; t++) s.tick(t * 1000, 'latency', []);
     expect(s.history()).toHaveLength(3);
   });
+
+  it('latency counts only answered requests: immediate 503s are no data, never the top bucket', () => {
+    const s = new TrafficStats(10, 0);
+    for (let i = 0; i < 100; i++) s.recordUnrouted();
+    s.tick(1000, 'round-robin', []);
+    expect(s.history()[0]).toMatchObject({ rps: 100, errors: 100, p50: null, p99: null });
+    expect(s.window()).toMatchObject({ requests: 100, answered: 0 });
+    // ten answered at ~5 ms among ninety 503s: the quantiles are of the ten
+    for (let i = 0; i < 10; i++) s.record('a', 5, false);
+    for (let i = 0; i < 90; i++) s.recordUnrouted();
+    s.tick(2000, 'round-robin', []);
+    const p = s.history()[1]!;
+    expect(p.p99!).toBeGreaterThanOrEqual(5);
+    expect(p.p99!).toBeLessThan(6);
+    const w = s.window();
+    expect(quantileOf(w.hist, w.answered, 0.99)!).toBeLessThan(6);
+  });
+  it('quantileOf caps a total above the samples instead of answering the top bucket', () => {
+    const counts = new Uint32Array(200);
+    counts[bucketOf(5)] = 10;
+    expect(quantileOf(counts, 100, 0.99)!).toBeLessThan(6);
+    expect(quantileOf(new Uint32Array(200), 100, 0.5)).toBeNull();
+  });
 });

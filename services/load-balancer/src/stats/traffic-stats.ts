@@ -1,6 +1,9 @@
 // Per-second traffic accounting for /api/stats and the dashboard's charts: a ring of
 // one-second buckets (requests, errors, latency histogram) overall and per backend.
-// `now` is passed in; the caller ticks it once a second.
+// `now` is passed in; the caller ticks it once a second. Latency quantiles count only the
+// requests that have a latency (answered through a backend): a request answered without one
+// (503 no backend, 404 no route) is a request and an error, never a latency sample, or the
+// quantile would run off the histogram's end and read as its top bucket (~100 s).
 import type { BalancerMode, HistoryPoint } from '@headroom/shared';
 import { BUCKETS, bucketOf, quantileOf } from './latency-histogram.js';
 
@@ -8,12 +11,21 @@ interface Bucket {
   second: number;
   requests: number;
   errors: number;
+  /** Requests with a latency sample in `hist` (answered through a backend). */
+  answered: number;
   hist: Uint32Array;
   perBackend: Map<string, { requests: number; errors: number; hist: Uint32Array }>;
 }
 
 function emptyBucket(second: number): Bucket {
-  return { second, requests: 0, errors: 0, hist: new Uint32Array(BUCKETS), perBackend: new Map() };
+  return {
+    second,
+    requests: 0,
+    errors: 0,
+    answered: 0,
+    hist: new Uint32Array(BUCKETS),
+    perBackend: new Map(),
+  };
 }
 
 export interface BackendSnapshot {
@@ -42,6 +54,7 @@ export class TrafficStats {
     const b = this.current;
     const bucket = bucketOf(latencyMs);
     b.requests++;
+    b.answered++;
     b.hist[bucket]!++;
     this.totalRequests++;
     let pb = b.perBackend.get(backendId);
@@ -77,8 +90,8 @@ export class TrafficStats {
       t: done.second * 1000,
       rps: done.requests,
       errors: done.errors,
-      p50: quantileOf(done.hist, done.requests, 0.5),
-      p99: quantileOf(done.hist, done.requests, 0.99),
+      p50: quantileOf(done.hist, done.answered, 0.5),
+      p99: quantileOf(done.hist, done.answered, 0.99),
       mode,
       backends: {},
     };
@@ -107,6 +120,8 @@ export class TrafficStats {
     seconds: number;
     requests: number;
     errors: number;
+    /** Requests with a latency sample in `hist`: the quantiles' total. */
+    answered: number;
     hist: Uint32Array;
     perBackend: Map<string, { requests: number; errors: number; hist: Uint32Array }>;
   } {
@@ -114,9 +129,11 @@ export class TrafficStats {
     const perBackend = new Map<string, { requests: number; errors: number; hist: Uint32Array }>();
     let requests = 0;
     let errors = 0;
+    let answered = 0;
     for (const b of this.ring) {
       requests += b.requests;
       errors += b.errors;
+      answered += b.answered;
       for (let i = 0; i < BUCKETS; i++) hist[i]! += b.hist[i]!;
       for (const [id, pb] of b.perBackend) {
         let acc = perBackend.get(id);
@@ -129,7 +146,7 @@ export class TrafficStats {
         for (let i = 0; i < BUCKETS; i++) acc.hist[i]! += pb.hist[i]!;
       }
     }
-    return { seconds: Math.max(1, this.ring.length), requests, errors, hist, perBackend };
+    return { seconds: Math.max(1, this.ring.length), requests, errors, answered, hist, perBackend };
   }
 
   /** Requests per second of one backend over the window. */

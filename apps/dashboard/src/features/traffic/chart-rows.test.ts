@@ -1,6 +1,6 @@
 import type { HistoryPoint } from '@headroom/shared/contracts';
 import { describe, expect, it } from 'vitest';
-import { chartSeries } from './chart-rows';
+import { chartSeries, latencyNote } from './chart-rows';
 
 const at = (second: number) => new Date(2026, 0, 1, 12, 0, second).getTime();
 const be = (name: string, rps: number, share: number, cpu: number | null, effectiveWeight = 1) => ({
@@ -77,5 +77,21 @@ describe('chartSeries', () => {
       point(1, { backends: { a: be('new', 1, 1, 0) } }),
     ]);
     expect(names.a).toBe('new');
+  });
+});
+
+describe('latencyNote', () => {
+  it.each([
+    ['answered seconds: draw the chart', [point(0), point(1, { p50: null, p99: null })], null],
+    [
+      'only immediate 503s: no data, not a number',
+      [point(0, { p50: null, p99: null, errors: 10 })],
+      /no request was answered/,
+    ],
+    ['no traffic at all', [point(0, { rps: 0, p50: null, p99: null })], /no traffic yet/],
+  ] as Array<[string, HistoryPoint[], RegExp | null]>)('%s', (_name, points, want) => {
+    const note = latencyNote(points);
+    if (want === null) expect(note).toBeNull();
+    else expect(note).toMatch(want);
   });
 });

@@ -46,3 +46,15 @@ export function chartSeries(points: readonly HistoryPoint[]): ChartSeries {
   });
   return { ids, names, rows, modeChanges };
 }
+
+/**
+ * The latency chart's "no data" note: latency is measured on answered requests only, so a
+ * history whose seconds carry no latency (only immediate 503s, or no traffic) says so instead
+ * of drawing a line. null when at least one second has a latency.
+ */
+export function latencyNote(points: readonly HistoryPoint[]): string | null {
+  if (points.some((p) => p.p50 !== null || p.p99 !== null)) return null;
+  return points.some((p) => p.rps > 0)
+    ? 'No data: no request was answered by a backend yet (latency counts answered requests only).'
+    : 'No data: no traffic yet.';
+}

@@ -14,11 +14,11 @@ import {
   YAxis,
 } from 'recharts';
 import { MODE_LABELS } from '../mode/mode-switch';
-import { type BackendMeasure, type ChartSeries, chartSeries } from './chart-rows';
+import { type BackendMeasure, type ChartSeries, chartSeries, latencyNote } from './chart-rows';
 
 const COLORS = ['#2563eb', '#16a34a', '#dc2626', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777'];
 
-function line(dataKey: string, name: string, color: string) {
+function line(dataKey: string, name: string, color: string, connectNulls = true) {
   return (
     <Line
       key={dataKey}
@@ -28,7 +28,7 @@ function line(dataKey: string, name: string, color: string) {
       stroke={color}
       dot={false}
       isAnimationActive={false}
-      connectNulls
+      connectNulls={connectNulls}
     />
   );
 }
@@ -54,6 +54,7 @@ function perBackend(series: ChartSeries, measure: BackendMeasure) {
 export function TrafficCharts({ points }: { points: HistoryPoint[] }) {
   if (points.length === 0) return <p className="note">No traffic history yet.</p>;
   const series = chartSeries(points);
+  const noLatency = latencyNote(points);
   const chart = (title: string, yAxis: ReactElement, lines: ReactElement[]) => (
     <Chart title={title}>
       <LineChart data={series.rows}>
@@ -74,7 +75,20 @@ export function TrafficCharts({ points }: { points: HistoryPoint[] }) {
         line('rps', 'requests/s', '#2563eb'),
         line('errors', 'errors/s', '#dc2626'),
       ])}
-      {chart('Latency (ms)', <YAxis />, [line('p50', 'p50', '#16a34a'), line('p99', 'p99', '#dc2626')])}
+      {/* a second without an answered request is a gap (no data), not a zero or a top bucket */}
+      {noLatency === null ? (
+        chart('Latency (ms)', <YAxis />, [
+          line('p50', 'p50', '#16a34a', false),
+          line('p99', 'p99', '#dc2626', false),
+        ])
+      ) : (
+        <section className="chart">
+          <h3>Latency (ms)</h3>
+          <p className="note" role="status">
+            {noLatency}
+          </p>
+        </section>
+      )}
       {chart('Requests per second by backend', <YAxis allowDecimals={false} />, perBackend(series, 'rps'))}
       {chart('CPU by backend (% of its limit)', percentAxis, perBackend(series, 'cpu'))}
       {chart('Share of traffic (%)', percentAxis, perBackend(series, 'share'))}
