@@ -28,6 +28,26 @@ function engineHandle(id: number, i: number): Engine {
         return false;
       }
     },
+    restart: async () => {
+      let pid = 0;
+      try {
+        pid = Number(readFileSync(join(dir, 'dockerd.pid'), 'utf8'));
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // not running: just start it
+      }
+      await waitFor(() => pid === 0 || !alive(pid), {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+        message: `dockerd of ${engineName(id, i)} stops`,
+      });
+      startEngineProcess(id, i);
+      await waitFor(() => spawnSync('docker', ['-H', unixHost, 'info'], { stdio: 'ignore' }).status === 0, {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+        message: `dockerd of ${engineName(id, i)} answers again`,
+      });
+    },
   };
 }
 

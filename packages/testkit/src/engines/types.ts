@@ -50,6 +50,12 @@ export interface Engine {
   kill(): void;
   /** Whether its dockerd is running. */
   running(): boolean;
+  /**
+   * dockerd restarted as an operator or an upgrade does it: SIGTERM (it stops its containers),
+   * then started again on the same data, sockets and address; resolves once it answers.
+   * Containers with a restart policy come back (with new published ports unless fixed).
+   */
+  restart(): Promise<void>;
 }
 
 export interface EngineCluster {
