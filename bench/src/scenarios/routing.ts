@@ -79,8 +79,17 @@ function alternate(
     const order = targets.map((_, i) => targets[(i + run) % targets.length]!);
     for (const [name, url] of order) {
       for (const [shape, headers] of Object.entries(shapes)) {
-        wrkMaxRate(url, connections, 1, headers); // warm up: pools, JIT, session caches
-        const r = wrkMaxRate(url, connections, seconds, headers);
+        let r: MaxRate;
+        try {
+          wrkMaxRate(url, connections, 1, headers); // warm up: pools, JIT, session caches
+          r = wrkMaxRate(url, connections, seconds, headers);
+        } catch (err) {
+          // a failed round (wrk could not connect) is reported and left out, not the whole run
+          process.stdout.write(
+            `  ${label} run ${run + 1}/${runs} ${name} ${shape}: failed (${String(err).split('\n')[0]})\n`,
+          );
+          continue;
+        }
         samples[shape] ??= {};
         const list = samples[shape][name] ?? [];
         samples[shape][name] = list;
@@ -155,7 +164,7 @@ async function tlsPart(runs: number, seconds: number, connections: number): Prom
       keepAlive,
       handshakes: m['new handshake']!,
       missing,
-      vsMinimal: keepAlive.headroom!.rps / keepAlive[TLS_MINIMAL]!.rps,
+      vsMinimal: (keepAlive.headroom?.rps ?? Number.NaN) / (keepAlive[TLS_MINIMAL]?.rps ?? Number.NaN),
     };
   } finally {
     for (const stop of stops.reverse()) await stop();
