@@ -295,7 +295,12 @@ describe('which services are scaled (observe/docker-observer.ts scaledServices)'
       undefined,
       ['a'],
     ],
-    ['both', [{ 'lb.service': 'a', 'autoscale.enable': 'true' }], 'api', ['api', 'a']],
+    [
+      "SERVICE set: only it, another autoscaler's labelled service left alone",
+      [{ 'lb.service': 'a', 'autoscale.enable': 'true' }],
+      'api',
+      ['api'],
+    ],
     ["nothing at all: today's default", [{ 'lb.service': 'x' }], undefined, ['backend']],
     [
       'our replicas count by their owner label',

@@ -14,7 +14,7 @@ export const autoscalerConfigSchema = z.object({
     'docker (containers), swarm (a Swarm service) or local (child processes).',
   ),
   SERVICE: env.optionalString(
-    'A service scaled with these settings (its lb.service label value, or the Swarm service name), labelled or not. Every service whose containers (or Swarm service) carry autoscale.enable=true is scaled too, with its autoscale.* labels over these defaults. Unset and no labelled service: backend.',
+    'The one service to scale (its lb.service label value, or the Swarm service name), labelled or not, its autoscale.* labels over these defaults. Unset: every service whose containers (or Swarm service) carry autoscale.enable=true; none labelled: backend.',
   ),
   MIN_REPLICAS: env.int(0, 1000)(
     1,

@@ -31,7 +31,7 @@ describe('parseConfig', () => {
     expect(as.MIN_REPLICAS).toBe(1);
     expect(as.MAX_REPLICAS).toBe(10);
     expect(as.TARGET_CPU_UTILIZATION).toBe(0.6);
-    expect(as.INTERVAL_MS).toBe(5000);
+    expect(as.INTERVAL_MS).toBe(2000);
     expect(as.ADMIN_PORT).toBe(8082);
   });
 

@@ -69,18 +69,23 @@ export function serviceOf(labels: Readonly<Record<string, string>>): string | un
   return labels[OWNER_LABELS.service] ?? labels[LB_LABELS.service];
 }
 
-/** Pure: the services to scale, from every container's labels (SERVICE first when set). */
+/**
+ * Pure: the services to scale. SERVICE, when set, is the only one (its labels still give its
+ * settings), as LB_SERVICE filters the balancer: two autoscalers on one engine, each with its
+ * SERVICE, never scale each other's services. Unset: every service whose containers carry
+ * `autoscale.enable=true`, else today's default single service.
+ */
 export function scaledServices(
   containers: readonly { labels: Readonly<Record<string, string>> }[],
   configured: string | undefined,
 ): string[] {
+  if (configured !== undefined) return [configured];
   const out = new Set<string>();
-  if (configured !== undefined) out.add(configured);
   for (const c of containers) {
     const s = serviceOf(c.labels);
     if (s !== undefined && isEnabled(c.labels[AUTOSCALE_LABELS.enable])) out.add(s);
   }
-  // Neither SERVICE nor a label: today's default single service.
+  // No label: today's default single service.
   if (out.size === 0) out.add(DEFAULT_SERVICE);
   return [...out];
 }

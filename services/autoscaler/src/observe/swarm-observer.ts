@@ -36,7 +36,7 @@ export class SwarmObserver implements RuntimeObserver {
 
   constructor(
     private readonly engine: Engine,
-    /** SERVICE: scaled whether labelled or not; undefined: labelled services only. */
+    /** SERVICE: the only service scaled, labelled or not (see scaledServices); undefined: the labelled ones. */
     private readonly service: string | undefined,
   ) {}
 
@@ -55,7 +55,8 @@ export class SwarmObserver implements RuntimeObserver {
     }
     const byName = new Map<string, Docker.Service | undefined>();
     if (this.service !== undefined) byName.set(this.service, undefined);
-    for (const s of labelled) if (s.Spec?.Name) byName.set(s.Spec.Name, s);
+    for (const s of labelled)
+      if (s.Spec?.Name && (this.service === undefined || s.Spec.Name === this.service)) byName.set(s.Spec.Name, s);
     if (byName.size === 0) byName.set('backend', undefined);
     const services: ServiceRecords[] = [];
     for (const [name, spec] of byName) {
