@@ -56,7 +56,8 @@ export class SwarmObserver implements RuntimeObserver {
     const byName = new Map<string, Docker.Service | undefined>();
     if (this.service !== undefined) byName.set(this.service, undefined);
     for (const s of labelled)
-      if (s.Spec?.Name && (this.service === undefined || s.Spec.Name === this.service)) byName.set(s.Spec.Name, s);
+      if (s.Spec?.Name && (this.service === undefined || s.Spec.Name === this.service))
+        byName.set(s.Spec.Name, s);
     if (byName.size === 0) byName.set('backend', undefined);
     const services: ServiceRecords[] = [];
     for (const [name, spec] of byName) {
