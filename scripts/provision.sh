@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes a fresh Debian machine ready for the full test suite: the Docker engine and
 # Compose v1 (docker.io, docker-compose), Prometheus with promtool and node-exporter, Chromium for the
-# dashboard's browser tests, HAProxy/NGINX/Caddy/wrk for the benchmarks, a static busybox for
+# dashboard's browser tests, slowhttptest for the slow-client test, HAProxy/NGINX/Caddy/wrk for the benchmarks, a static busybox for
 # the offline base image. Idempotent; fails loudly when a step fails.
 set -euo pipefail
 
@@ -23,6 +23,8 @@ command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v caddy >/dev/null 2>&1 || need+=(caddy)
+# slow-client attacks against the proxy (services/load-balancer/test/slowhttptest.test.ts)
+command -v slowhttptest >/dev/null 2>&1 || need+=(slowhttptest)
 [[ -x /bin/busybox ]] && ! ldd /bin/busybox >/dev/null 2>&1 || need+=(busybox-static)
 
 if ((${#need[@]} > 0)); then

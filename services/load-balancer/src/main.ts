@@ -307,6 +307,7 @@ const handler = new ProxyHandler({
   recorder,
   logger,
   retries: config.RETRIES,
+  clientIdleMs: config.CLIENT_IDLE_TIMEOUT_MS,
   tunnel: { connectTimeoutMs: config.CONNECT_TIMEOUT_MS, responseTimeoutMs: config.RESPONSE_TIMEOUT_MS },
   trustedProxies: new TrustedProxies(config.TRUSTED_PROXIES),
   tlsRedirectPort: config.TLS_REDIRECT_PORT,

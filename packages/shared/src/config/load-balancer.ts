@@ -92,6 +92,10 @@ export const loadBalancerConfigSchema = z
       10_000,
       'Time a client has to send its request headers (slowloris); over it the connection is closed (408).',
     ),
+    CLIENT_IDLE_TIMEOUT_MS: env.int(0, 3_600_000)(
+      60_000,
+      'Time a client may stall while it sends a request body or reads a response (slow body, slow read); over it the connection is closed. 0 disables.',
+    ),
     TLS_PORT: env.optionalInt(
       0,
       65535,

@@ -25,7 +25,16 @@ const EXCHANGE = Symbol('headroom.exchange');
 type WithExchange = ServerResponse & { [EXCHANGE]?: Exchange };
 
 function onClientDrain(this: WithExchange): void {
+  // reading again: no longer a stalled client
+  this.socket?.setTimeout(0);
+  this.off('timeout', onClientStalled);
   this[EXCHANGE]?.resume();
+}
+
+/** A slow reader: reset, not closed. A close would leave the kernel trickling the send buffer's
+ * megabytes to it at its pace, the connection open as long as the attack wants. */
+function onClientStalled(this: WithExchange): void {
+  this.socket?.resetAndDestroy();
 }
 
 function onClientClose(this: WithExchange): void {
@@ -39,6 +48,8 @@ export interface ExchangeDeps {
   recorder: RequestRecorder;
   /** Called once per request when the client connection's response is closed (finished or not). */
   closed: () => void;
+  /** A client that reads nothing of the response for this long is cut (slow read; 0: never). */
+  clientIdleMs: number;
 }
 
 export class Exchange implements Dispatcher.DispatchHandler {
@@ -117,6 +128,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (!this.ctx.res.write(chunk)) {
       controller.pause();
+      // slow read: the socket times out (and is destroyed) unless the client drains it in time
+      if (this.deps.clientIdleMs > 0) {
+        this.ctx.res.socket?.setTimeout(this.deps.clientIdleMs);
+        this.ctx.res.once('timeout', onClientStalled);
+      }
       this.ctx.res.once('drain', onClientDrain);
     }
   }

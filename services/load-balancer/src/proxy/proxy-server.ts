@@ -46,6 +46,8 @@ export interface ProxyDeps {
   recorder: RequestRecorder;
   logger: Logger;
   retries: number;
+  /** A client stalled this long sending its body or reading the response is cut (0: never). */
+  clientIdleMs?: number;
   /** WebSocket (Upgrade) tunnels: TCP/TLS connect timeout, then the time to the upgrade answer. */
   tunnel: TunnelSettings;
   /** TRUSTED_PROXIES: peers whose X-Forwarded-* are kept; default: nobody. */
@@ -72,7 +74,11 @@ export class ProxyHandler {
 
   constructor(readonly deps: ProxyDeps) {
     // built once: the per-request objects share them, so a request allocates no closure
-    this.exchangeDeps = { recorder: deps.recorder, closed: () => this.requestClosed() };
+    this.exchangeDeps = {
+      recorder: deps.recorder,
+      closed: () => this.requestClosed(),
+      clientIdleMs: deps.clientIdleMs ?? 0,
+    };
     this.retryDeps = { pools: deps.pools, recorder: deps.recorder, retries: deps.retries };
   }
 
@@ -218,6 +224,12 @@ export class ProxyHandler {
       headers['x-forwarded-prefix'] = route.path;
     }
     const ctx = new RequestContext(req, res, core, this.affinityOf(core, req), headers, path, route.service);
+    // slow body (R-U-Dead-Yet): the client socket times out while the body is still coming
+    const idle = this.exchangeDeps.clientIdleMs;
+    if (idle > 0 && ctx.hasBody && !req.complete) {
+      req.socket.setTimeout(idle);
+      req.once('end', clearClientIdle);
+    }
     const exchange = new Exchange(ctx, this.exchangeDeps);
     new RetryHandler(ctx, exchange, this.retryDeps).start();
   }
@@ -252,6 +264,11 @@ export class ProxyHandler {
       trustedProxies: this.deps.trustedProxies,
     });
   };
+}
+
+/** The body has arrived: the connection may be quiet again (a long poll waits on the backend, not the client). */
+function clearClientIdle(this: IncomingMessage): void {
+  this.socket.setTimeout(0);
 }
 
 export interface ProxyServerSettings {
