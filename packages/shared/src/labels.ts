@@ -50,6 +50,11 @@ export const TRAEFIK_LABELS = {
   routerPrefix: 'traefik.http.routers.',
   /** Prefix of `traefik.http.services.<name>.loadbalancer.server.port`. */
   servicePrefix: 'traefik.http.services.',
+  /** After `traefik.http.routers.<name>`: the router's rule, and the service it sends to. */
+  routerRule: 'rule',
+  routerService: 'service',
+  /** After `traefik.http.services.<name>.`: the container port. */
+  servicePort: 'loadbalancer.server.port',
 } as const;
 
 /** Labels that put a service under the autoscaler (one set per service, like a KEDA ScaledObject). */
@@ -251,7 +256,7 @@ export function hostRuleError(host: string): string | undefined {
   if (h.length === 0) return `"${host}" is not a host name`;
   if (h.includes('*'))
     return `"${host}": a wildcard is only allowed as the whole first label (*.example.com)`;
-  if (/[^\x21-\x7e]/.test(h)) return `"${host}": only ASCII host names (write an IDN as xn--…)`;
+  if (/[^ -~]/.test(h) && !/\s/.test(h)) return `"${host}": only ASCII host names (write an IDN as xn--…)`;
   if (!/^(\[[0-9a-f:.]+\]|[a-z0-9._-]+|[0-9a-f:.]+)$/i.test(h)) return `"${host}" is not a host name`;
   return undefined;
 }

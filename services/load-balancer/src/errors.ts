@@ -17,6 +17,11 @@ export const UnknownBackendError = createError<[string]>(
   'no backend with id "%s"',
   404,
 );
+export const UnknownServiceError = createError<[string]>(
+  'LB_ERR_UNKNOWN_SERVICE',
+  'no service named "%s" (GET /api/services lists them)',
+  404,
+);
 export const NotRemovableError = createError<[string, string]>(
   'LB_ERR_NOT_REMOVABLE',
   'backend "%s" comes from %s discovery: stop the container (or drain it) instead',

@@ -21,7 +21,7 @@ import { applyBackendSet } from './discovery/apply-backends.js';
 import type { BackendSet, BackendSource, BackendSpec } from './discovery/backend-set.js';
 import { createDockerSource } from './discovery/docker-source.js';
 import { MultiEngineSource, parseEngineAddress } from './discovery/multi-engine-source.js';
-import type { SleepScan } from './discovery/sleep-scan.js';
+import type { ServiceScan, SleepScan } from './discovery/sleep-scan.js';
 import { StaticSource } from './discovery/static-source.js';
 import { createSwarmSource } from './discovery/swarm-source.js';
 import { HttpProber } from './health/http-prober.js';
@@ -170,6 +170,15 @@ if (config.DISCOVERY !== 'static' && config.BACKENDS.length > 0)
     `BACKENDS is ignored with DISCOVERY=${config.DISCOVERY}; set DISCOVERY=static to use it, or register backends with POST /api/backends`,
   );
 // scale to zero: no running replica and stopped labeled containers (or a Swarm spec at 0) = sleeping
+// one engine: every service sleeps and wakes on its own (a stopped service keeps its routes);
+// with DOCKER_HOSTS or Swarm the merged scan speaks for the default service, as before
+function servicesScanned(scans: ReadonlyMap<string, ServiceScan>): void {
+  for (const [key, scan] of scans) {
+    const unit = services.declare(key, scan.routes);
+    unit.hold.setIdleAfter(scan.idleAfterMs);
+    unit.hold.event({ kind: 'discovered', running: scan.running, asleep: scan.stopped > 0 });
+  }
+}
 function sleepScanned(scan: SleepScan): void {
   defaultUnit.hold.setIdleAfter(scan.idleAfterMs);
   defaultUnit.hold.event({ kind: 'discovered', running: scan.running, asleep: scan.stopped > 0 });
@@ -188,7 +197,7 @@ const engines =
 const discovered: BackendSource | undefined =
   engines ??
   (config.DISCOVERY === 'docker'
-    ? createDockerSource(config, logger, undefined, { onScan: sleepScanned })
+    ? createDockerSource(config, logger, undefined, { onServiceScans: servicesScanned })
     : config.DISCOVERY === 'swarm'
       ? createSwarmSource(config, logger, undefined, sleepScanned)
       : undefined);

@@ -2,6 +2,7 @@
 // their service and routes in BACKENDS): host and path in, the right app out; the catch-all;
 // a stripped prefix with X-Forwarded-Prefix; 404 LB_ERR_NO_ROUTE, never forwarded.
 import { request } from 'node:http';
+import type { ServiceSummary } from '@headroom/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { echoServer, type RunningLb, startLb, type TestServer, waitHealthy } from './lb-fixtures.js';
 
@@ -118,5 +119,72 @@ describe('no route', () => {
     );
     expect(after.backends[0]!.requests).toBe(before.backends[0]!.requests);
     expect((await get(lb, 'only.localhost', '/')).status).toBe(200);
+  });
+});
+
+describe('admin: services', () => {
+  const TOKEN = 'routes-test-token';
+  let a: TestServer;
+  let b: TestServer;
+  let lb: RunningLb;
+  beforeAll(async () => {
+    [a, b] = await Promise.all([echoServer('a'), echoServer('b')]);
+    lb = await startLb({
+      METRICS_SOURCE: 'none',
+      ADMIN_TOKEN: TOKEN,
+      BALANCER_MODE: 'round-robin',
+      BACKENDS: `${a.url}#service=alpha&host=alpha.localhost,${b.url}#service=beta&path=/beta&strip=true`,
+    });
+    await waitHealthy(lb.admin, 2);
+  });
+  afterAll(async () => {
+    await lb?.stop();
+    await Promise.all([a?.close(), b?.close()]);
+  });
+  const put = (path: string, body: unknown, token?: string) =>
+    fetch(`${lb.admin}${path}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+  const services = async () =>
+    ((await (await fetch(`${lb.admin}/api/services`)).json()) as { services: ServiceSummary[] }).services;
+
+  it('GET /api/services: each service with its routes, mode, state and backends', async () => {
+    const list = await services();
+    const byName = new Map(list.map((s) => [s.name, s]));
+    expect(byName.get('alpha')).toMatchObject({
+      routes: [{ host: 'alpha.localhost', path: '/', strip: false }],
+      mode: 'round-robin',
+      state: 'awake',
+      backends: 1,
+      healthy: 1,
+    });
+    expect(byName.get('beta')).toMatchObject({
+      routes: [{ host: '', path: '/beta', strip: true }],
+      backends: 1,
+    });
+  });
+
+  it('GET /api/backends?service= lists that service only', async () => {
+    const r = (await (await fetch(`${lb.admin}/api/backends?service=beta`)).json()) as {
+      backends: Array<{ name: string; service: string }>;
+    };
+    expect(r.backends.map((x) => x.service)).toEqual(['beta']);
+  });
+
+  it('PUT /api/services/:name/mode switches one service; bad input 400 with details; token required', async () => {
+    expect((await put('/api/services/alpha/mode', { mode: 'latency' })).status).toBe(401);
+    const bad = await put('/api/services/alpha/mode', { mode: 'fastest' }, TOKEN);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { details?: unknown }).details).toBeDefined();
+    expect((await put('/api/services/nope/mode', { mode: 'latency' }, TOKEN)).status).toBe(404);
+    expect((await put('/api/services/alpha/mode', { mode: 'latency' }, TOKEN)).status).toBe(200);
+    const modes = new Map((await services()).map((s) => [s.name, s.mode]));
+    expect(modes.get('alpha')).toBe('latency');
+    expect(modes.get('beta')).toBe('round-robin');
+    // PUT /api/mode still sets every service
+    expect((await put('/api/mode', { mode: 'least-connections' }, TOKEN)).status).toBe(200);
+    expect(new Set((await services()).map((s) => s.mode))).toEqual(new Set(['least-connections']));
   });
 });

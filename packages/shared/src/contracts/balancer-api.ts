@@ -92,8 +92,13 @@ export const serviceViewSchema = z.object({
   since: z.string(),
   /** Requests held now, waiting for a replica (0 unless waking/sleeping). */
   held: z.number().int().nonnegative(),
-  /** When the proxy last received a request for it (ms since epoch); null: none since start. */
+  /**
+   * When the proxy last received a request for it (ms since epoch); null: none since start.
+   * While a WebSocket session is open: now (an open session is traffic).
+   */
   lastRequestAt: z.number().nullable(),
+  /** WebSocket (Upgrade) sessions open now. */
+  openSessions: z.number().int().nonnegative().optional(),
   /** The idle window from the `lb.idle.after` label, when the replicas carry one (ms). */
   idleAfterMs: z.number().int().positive().nullable(),
 });
@@ -130,6 +135,32 @@ export const backendListSchema = z.object({
   services: z.array(serviceViewSchema).optional(),
 });
 export type BackendList = z.infer<typeof backendListSchema>;
+
+/** One route of the route table, as GET /api/services shows it. */
+export const routeViewSchema = z.object({
+  /** '' = any host; `*.example.com` = one label under it. */
+  host: z.string(),
+  path: z.string(),
+  strip: z.boolean(),
+});
+export type RouteView = z.infer<typeof routeViewSchema>;
+
+/** GET /api/services: every service with its routes, mode, sleep state and backends. */
+export const serviceSummarySchema = z.object({
+  /** lb.service value; "default" for unlabelled backends. */
+  name: z.string(),
+  routes: z.array(routeViewSchema),
+  mode: balancerModeSchema,
+  /** Scale to zero: awake, waking or sleeping. */
+  state: serviceStateSchema,
+  backends: z.number().int().nonnegative(),
+  healthy: z.number().int().nonnegative(),
+});
+export type ServiceSummary = z.infer<typeof serviceSummarySchema>;
+export const serviceListSchema = z.object({ services: z.array(serviceSummarySchema) });
+export type ServiceList = z.infer<typeof serviceListSchema>;
+/** GET /api/backends?service=: only that service's backends. */
+export const backendsQuerySchema = z.object({ service: z.string().min(1).max(200).optional() }).strict();
 
 export const modeResponseSchema = z.object({ mode: balancerModeSchema, modes: z.array(balancerModeSchema) });
 export const setModeBodySchema = z.object({ mode: balancerModeSchema }).strict();

@@ -15,6 +15,7 @@ import { needsToken, tokenMatches } from './admin-auth.js';
 import type { AdminContext } from './admin-context.js';
 import { backendsRoutes } from './backends-routes.js';
 import { infoRoutes } from './info-routes.js';
+import { servicesRoutes } from './services-routes.js';
 
 const DEFAULT_DASHBOARD = fileURLToPath(new URL('../../../../apps/dashboard/dist', import.meta.url));
 
@@ -94,6 +95,7 @@ export async function createAdminServer(ctx: AdminContext): Promise<FastifyInsta
     if (token !== undefined) api.addHook('onRequest', guard);
     await api.register(backendsRoutes, { ctx });
     await api.register(infoRoutes, { ctx });
+    await api.register(servicesRoutes, { ctx });
   });
 
   const dashboard = ctx.config.DASHBOARD_DIR ?? DEFAULT_DASHBOARD;

@@ -1,6 +1,7 @@
 // /api/backends: list, register, remove (drain first), drain/undrain, weight, CPU toggle.
 import {
   addBackendBodySchema,
+  backendsQuerySchema,
   cpuToggleBodySchema,
   drainWaitQuerySchema,
   serviceStateBodySchema,
@@ -9,6 +10,7 @@ import {
 import type { FastifyPluginAsync } from 'fastify';
 import { request } from 'undici';
 import { NotRemovableError, UnknownBackendError, UpstreamCallError } from '../errors.js';
+import { DEFAULT_SERVICE_NAME } from '../services/service-registry.js';
 import type { AdminContext } from './admin-context.js';
 import { validate } from './validate.js';
 
@@ -23,12 +25,17 @@ export const backendsRoutes: FastifyPluginAsync<{ ctx: AdminContext }> = async (
   };
   const view = (id: string) => ctx.views().find((v) => v.id === id);
 
-  app.get('/api/backends', async () => {
+  // ?service=<name>: that service's backends and sleep state (an autoscaler scaling one service
+  // asks for its own); without: every backend, and the default service's state
+  app.get('/api/backends', async (req) => {
+    const { service: name } = validate(backendsQuerySchema, req.query ?? {}, 'query');
     const engines = ctx.engines?.();
-    const service = ctx.service?.view();
+    const unit = name === undefined ? undefined : ctx.services?.byName(name);
+    const key = unit?.key ?? (name === DEFAULT_SERVICE_NAME ? '' : name);
+    const service = name === undefined ? ctx.service?.view() : unit?.hold.view();
     return {
-      mode: ctx.core.mode,
-      backends: ctx.views(),
+      mode: unit?.core.mode ?? ctx.core.mode,
+      backends: key === undefined ? ctx.views() : ctx.views().filter((v) => v.service === key),
       ...(engines ? { engines } : {}),
       ...(service ? { service } : {}),
     };
@@ -38,7 +45,13 @@ export const backendsRoutes: FastifyPluginAsync<{ ctx: AdminContext }> = async (
   // requests arriving meanwhile are held, not failed), or `awake` when it aborts one
   app.put('/api/service/state', async (req) => {
     const body = validate(serviceStateBodySchema, req.body, 'body');
-    const service = ctx.service;
+    // a named service the balancer has not seen yet gets its unit now: the sleep is kept for it
+    const named =
+      body.service === undefined || !ctx.services
+        ? undefined
+        : (ctx.services.byName(body.service) ??
+          ctx.services.declare(body.service === DEFAULT_SERVICE_NAME ? '' : body.service, undefined));
+    const service = named?.hold ?? ctx.service;
     if (!service) throw new Error('no service state in this balancer');
     service.event(
       body.state === 'sleeping'

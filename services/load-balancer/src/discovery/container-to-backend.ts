@@ -1,16 +1,9 @@
 // Pure: a container record and the balancer's own situation → a BackendSpec, or the
 // reason it is skipped. A bad label skips only that container.
-import {
-  isEnabled,
-  LB_LABELS,
-  parsePort,
-  parsePositiveNumber,
-  parseRouteLabels,
-  parseSticky,
-} from '@headroom/shared';
-import { chooseHealthCheck } from '../model/health-check.js';
+import { LB_LABELS } from '@headroom/shared';
 import type { BackendSpec } from './backend-set.js';
 import type { ContainerRecord } from './container-record.js';
+import { decodeLabels } from './label-decoder.js';
 
 export interface DiscoveryContext {
   /** Only containers whose lb.service equals this (LB_SERVICE). */
@@ -27,41 +20,29 @@ export interface DiscoveryContext {
   publishedHost: string;
 }
 
-export type ContainerDecision = { spec: BackendSpec } | { skip: string };
+/** A skip with `bad`: a label the user must fix (logged as a warning, once). */
+export type ContainerDecision = { spec: BackendSpec } | { skip: string; bad?: boolean };
 
 export function containerToBackend(c: ContainerRecord, ctx: DiscoveryContext): ContainerDecision {
-  const l = c.labels;
-  if (!isEnabled(l[LB_LABELS.enable])) return { skip: `${LB_LABELS.enable} is not true` };
+  const decoded = decodeLabels(c.labels, { path: ctx.healthPath, status: ctx.healthStatus });
+  if ('skip' in decoded) return decoded;
+  const d = decoded.labels;
   if (!c.running) return { skip: 'not running' };
-  const service = l[LB_LABELS.service] ?? '';
+  const service = d.service ?? '';
   if (ctx.service !== undefined && service !== ctx.service)
     return { skip: `${LB_LABELS.service} is "${service}", not "${ctx.service}"` };
-
-  const port = parsePort(l[LB_LABELS.port]);
-  if (typeof port === 'string') return { skip: `${LB_LABELS.port}: ${port}` };
-  let containerPort = port;
+  let containerPort = d.port;
   if (containerPort === undefined) {
     if (c.exposedPorts.length !== 1) {
       return {
-        skip: `no ${LB_LABELS.port} label and ${c.exposedPorts.length} exposed ports (need exactly one)`,
+        skip: `no ${d.origin === 'lb' ? LB_LABELS.port : 'loadbalancer.server.port'} label and ${c.exposedPorts.length} exposed ports (need exactly one)`,
+        bad: true,
       };
     }
     containerPort = c.exposedPorts[0]!;
   }
-  const weight = parsePositiveNumber(l[LB_LABELS.weight]);
-  if (typeof weight === 'string') return { skip: `${LB_LABELS.weight}: ${weight}` };
-  const slowStart = parsePositiveNumber(l[LB_LABELS.slowStart], true);
-  if (typeof slowStart === 'string') return { skip: `${LB_LABELS.slowStart}: ${slowStart}` };
-  const sticky = parseSticky(l[LB_LABELS.sticky], l[LB_LABELS.stickyCookie]);
-  if (typeof sticky === 'string') return { skip: `${LB_LABELS.sticky}: ${sticky}` };
-  const check = chooseHealthCheck(
-    { path: l[LB_LABELS.healthPath], status: l[LB_LABELS.healthStatus] },
-    { path: ctx.healthPath, status: ctx.healthStatus },
-  );
-  if (typeof check === 'string')
-    return { skip: `${LB_LABELS.healthPath}/${LB_LABELS.healthStatus}: ${check}` };
-  const routes = parseRouteLabels(l);
-  if (typeof routes === 'string') return { skip: routes };
+  const { check, weight, sticky, routes } = d;
+  const slowStart = d.slowStartMs;
 
   const usePublished =
     ctx.addressMode === 'published' || (ctx.addressMode === 'auto' && ctx.ownNetworks.length === 0);
@@ -72,7 +53,7 @@ export function containerToBackend(c: ContainerRecord, ctx: DiscoveryContext): C
       return { skip: `port ${containerPort} is not published (the balancer runs outside Docker)` };
     url = `http://${ctx.publishedHost}:${hostPort}`;
   } else {
-    const wanted = l[LB_LABELS.network] ?? ctx.network;
+    const wanted = d.network ?? ctx.network;
     const names = Object.keys(c.networks);
     const net = wanted ?? names.find((n) => ctx.ownNetworks.includes(n)) ?? names[0];
     const ip = net === undefined ? undefined : c.networks[net];
@@ -91,7 +72,7 @@ export function containerToBackend(c: ContainerRecord, ctx: DiscoveryContext): C
       url,
       name: c.name,
       service,
-      routes,
+      routes: routes.length > 0 ? routes : undefined,
       source: 'docker',
       healthPath: check.kind === 'http' ? check.path : undefined,
       healthStatus: check.kind === 'http' ? check.status : undefined,

@@ -4,14 +4,14 @@
 // the safety net; a lost engine means: keep the last set, reconnect with backoff.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { LB_LABELS, type LoadBalancerConfig, type Logger } from '@headroom/shared';
+import { LB_LABELS, type LoadBalancerConfig, type Logger, TRAEFIK_LABELS } from '@headroom/shared';
 import type { BackendSet, BackendSource, BackendSpec } from './backend-set.js';
 import { backoffMs } from './backoff.js';
 import { recordFromInspect } from './container-record.js';
 import { containerToBackend, type DiscoveryContext } from './container-to-backend.js';
 import { type EngineApi, EngineClient, targetFromDockerHost } from './engine-api.js';
 import { onJsonLines } from './json-lines.js';
-import { isStopped, type SleepScan, scanForSleep } from './sleep-scan.js';
+import { isStopped, type ServiceScan, type SleepScan, scanByService, scanForSleep } from './sleep-scan.js';
 
 const RELIST_EVENTS = new Set([
   'start',
@@ -55,6 +55,8 @@ export interface DockerSourceOptions {
   onReachability?: (reachable: boolean, why?: string) => void;
   /** Scale to zero: after each list, the service's running and stopped labeled containers. */
   onScan?: (scan: SleepScan) => void;
+  /** Scale to zero per service: after each list, every service's running and stopped containers. */
+  onServiceScans?: (scans: ReadonlyMap<string, ServiceScan>) => void;
 }
 
 export class DockerSource implements BackendSource {
@@ -70,6 +72,7 @@ export class DockerSource implements BackendSource {
   private ownNetworks: string[] = [];
   private skipped = new Map<string, string>();
   private scan: SleepScan | undefined;
+  private serviceScans: Map<string, ServiceScan> | undefined;
 
   constructor(
     private readonly docker: EngineApi,
@@ -172,6 +175,7 @@ export class DockerSource implements BackendSource {
         }
         // after the set: a started container is a backend before the scan says it runs
         if (this.scan) this.options.onScan?.(this.scan);
+        if (this.serviceScans) this.options.onServiceScans?.(this.serviceScans);
       } while (this.relistPending && !this.stopped);
     } finally {
       this.relistRunning = false;
@@ -181,8 +185,15 @@ export class DockerSource implements BackendSource {
   private async list(): Promise<BackendSpec[]> {
     // all: true, so a service the autoscaler put to sleep (its containers stopped, not
     // removed) is known as sleeping, also by a balancer started while it sleeps
-    const all = await this.docker.listContainers({ all: true, filters: { label: [`${LB_LABELS.enable}`] } });
-    this.scan = scanForSleep(all, this.config.LB_SERVICE);
+    // Traefik-labelled containers too (read when they have no lb.* label); the engine ANDs label filters
+    const [own, traefik] = await Promise.all([
+      this.docker.listContainers({ all: true, filters: { label: [`${LB_LABELS.enable}`] } }),
+      this.docker.listContainers({ all: true, filters: { label: [`${TRAEFIK_LABELS.enable}`] } }),
+    ]);
+    const ids = new Set(own.map((s) => s.Id));
+    const all = [...own, ...traefik.filter((s) => !ids.has(s.Id))];
+    this.scan = scanForSleep(own, this.config.LB_SERVICE);
+    this.serviceScans = scanByService(all, this.config.LB_SERVICE);
     const summaries = all.filter((s) => !isStopped(s.State));
     const ctx: DiscoveryContext = {
       service: this.config.LB_SERVICE,
@@ -229,7 +240,10 @@ export class DockerSource implements BackendSource {
         this.skipped.delete(name);
       } else if (this.skipped.get(name) !== decision.skip) {
         this.skipped.set(name, decision.skip);
-        this.logger.info({ container: name, reason: decision.skip }, 'container skipped');
+        // a label to fix is a warning (once per container and reason); the rest is information
+        if (decision.bad)
+          this.logger.warn({ container: name, reason: decision.skip }, 'container skipped: bad label');
+        else this.logger.info({ container: name, reason: decision.skip }, 'container skipped');
       }
     }
     specs.sort((a, b) => a.name.localeCompare(b.name));

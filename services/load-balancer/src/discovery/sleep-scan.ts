@@ -2,7 +2,8 @@
 // pure. A service is asleep when discovery finds its stopped containers (the docker runtime
 // keeps one stopped for a fast start) and no running one; a balancer restarted while it
 // sleeps knows so from the list alone. The idle window comes from `lb.idle.after`.
-import { isEnabled, LB_LABELS } from '@headroom/shared';
+import { isEnabled, LB_LABELS, type RouteLabels } from '@headroom/shared';
+import { decodeLabels } from './label-decoder.js';
 
 export interface ContainerSummary {
   readonly State?: string;
@@ -96,4 +97,42 @@ export function parseIdleAfter(raw: string | undefined): number | null {
   if (raw === undefined || !/^\d+$/.test(raw.trim())) return null;
   const n = Number(raw.trim());
   return Number.isSafeInteger(n) && n > 0 ? n : null;
+}
+
+/** One service's part of a container list: its sleep facts, and the routes its containers declare. */
+export interface ServiceScan extends SleepScan {
+  /** The routes of its containers (lb.host / lb.path or Traefik's), so a sleeping service keeps them. */
+  readonly routes: readonly RouteLabels[];
+}
+
+/**
+ * Every service of a container list (lb.enable=true, or Traefik-only), by lb.service value
+ * ('' unlabelled): each sleeps and wakes on its own. `service` (LB_SERVICE): only that one.
+ */
+export function scanByService(
+  summaries: readonly ContainerSummary[],
+  service: string | undefined,
+): Map<string, ServiceScan> {
+  const out = new Map<
+    string,
+    { running: number; stopped: number; idleAfterMs: number | null; routes: RouteLabels[] }
+  >();
+  for (const s of summaries) {
+    const labels = s.Labels ?? {};
+    const decoded = decodeLabels(labels, {});
+    if ('skip' in decoded) continue;
+    const key = decoded.labels.service ?? '';
+    if (service !== undefined && key !== service) continue;
+    let e = out.get(key);
+    if (e === undefined) {
+      e = { running: 0, stopped: 0, idleAfterMs: null, routes: [] };
+      out.set(key, e);
+    }
+    if (isStopped(s.State)) e.stopped++;
+    else e.running++;
+    const idle = parseIdleAfter(labels[LB_LABELS.idleAfter]);
+    if (idle !== null) e.idleAfterMs = e.idleAfterMs === null ? idle : Math.min(e.idleAfterMs, idle);
+    if (e.routes.length === 0) e.routes.push(...decoded.labels.routes);
+  }
+  return out;
 }

@@ -30,7 +30,7 @@ export function staticSpec(reg: StaticRegistration, defaults: HealthCheckDefault
     url,
     name: reg.name ?? new URL(url).host,
     service: reg.service ?? '',
-    routes: reg.routes,
+    routes: reg.routes ? [reg.routes] : undefined,
     source: 'static',
     healthPath: check.kind === 'http' ? check.path : undefined,
     healthStatus: check.kind === 'http' ? check.status : undefined,

@@ -13,21 +13,13 @@
 // sent to a task that is stopping. Tasks on a node the manager reports `down` leave too; the
 // health checks take them out sooner when the node dies before the manager notices.
 // A lost manager keeps the last set and reconnects with backoff, as with Docker.
-import {
-  isEnabled,
-  LB_LABELS,
-  type LoadBalancerConfig,
-  type Logger,
-  parsePort,
-  parsePositiveNumber,
-  parseSticky,
-} from '@headroom/shared';
-import { chooseHealthCheck } from '../model/health-check.js';
+import { LB_LABELS, type LoadBalancerConfig, type Logger } from '@headroom/shared';
 import type { BackendSet, BackendSource, BackendSpec } from './backend-set.js';
 import { backoffMs } from './backoff.js';
 import { dockerClient } from './docker-source.js';
 import type { EngineApi } from './engine-api.js';
 import { onJsonLines } from './json-lines.js';
+import { decodeLabels } from './label-decoder.js';
 import { type SleepScan, scanSwarmForSleep } from './sleep-scan.js';
 
 /** After an event, re-list this often for SETTLE_MS: the orchestrator acts after the event. */
@@ -101,26 +93,22 @@ export function tasksToBackends(
   service: SwarmService,
   tasks: SwarmTask[],
   ctx: SwarmContext,
-): { specs: BackendSpec[]; skip?: string } {
+): { specs: BackendSpec[]; skip?: string; bad?: boolean } {
   const labels = service.Spec?.Labels ?? {};
   const name = service.Spec?.Name ?? service.ID;
-  if (!isEnabled(labels[LB_LABELS.enable])) return { specs: [], skip: 'not enabled' };
-  const svc = labels[LB_LABELS.service] ?? name;
+  // the same decoder as Docker discovery: a bad label is a skip the source logs, never dropped silently
+  const decoded = decodeLabels(labels, { path: ctx.healthPath, status: ctx.healthStatus });
+  if ('skip' in decoded) return { specs: [], skip: decoded.skip, bad: decoded.bad };
+  const d = decoded.labels;
+  const svc = d.service ?? name;
   if (ctx.service !== undefined && svc !== ctx.service) return { specs: [], skip: 'other service' };
-  const port = parsePort(labels[LB_LABELS.port]);
-  if (port === undefined || typeof port === 'string')
-    return { specs: [], skip: `${LB_LABELS.port} is required on Swarm services` };
-  const weight = parsePositiveNumber(labels[LB_LABELS.weight]);
-  const sticky = parseSticky(labels[LB_LABELS.sticky], labels[LB_LABELS.stickyCookie]);
-  const check = chooseHealthCheck(
-    { path: labels[LB_LABELS.healthPath], status: labels[LB_LABELS.healthStatus] },
-    { path: ctx.healthPath, status: ctx.healthStatus },
-  );
-  if (typeof check === 'string')
-    return { specs: [], skip: `${LB_LABELS.healthPath}/${LB_LABELS.healthStatus}: ${check}` };
+  const port = d.port;
+  if (port === undefined)
+    return { specs: [], skip: `${LB_LABELS.port} is required on Swarm services`, bad: true };
+  const { weight, sticky, check, routes } = d;
   const nano = service.Spec?.TaskTemplate?.Resources?.Limits?.NanoCPUs;
   const mem = service.Spec?.TaskTemplate?.Resources?.Limits?.MemoryBytes;
-  const wanted = labels[LB_LABELS.network] ?? ctx.network;
+  const wanted = d.network ?? ctx.network;
   const specs: BackendSpec[] = [];
   for (const t of tasks) {
     if (t.ServiceID !== service.ID || !taskInRotation(t, ctx.nodes).in) continue;
@@ -137,13 +125,15 @@ export function tasksToBackends(
       url: `http://${ip}:${port}`,
       name: `${name}.${t.Slot ?? t.ID.slice(0, 6)}`,
       service: svc,
+      routes: routes.length > 0 ? routes : undefined,
       source: 'swarm',
       healthPath: check.kind === 'http' ? check.path : undefined,
       healthStatus: check.kind === 'http' ? check.status : undefined,
-      weight: typeof weight === 'number' ? weight : undefined,
+      weight,
+      slowStartMs: d.slowStartMs,
       cpuLimit: nano ? nano / 1e9 : undefined,
       memoryLimit: mem || undefined,
-      sticky: typeof sticky === 'string' ? { kind: 'none' } : sticky,
+      sticky,
       node: t.NodeID,
       nodeName: t.NodeID === undefined ? undefined : ctx.nodes?.get(t.NodeID)?.name,
     });
@@ -206,6 +196,8 @@ export class SwarmSource implements BackendSource {
   private relistPending = false;
   private relistRunning = false;
   private attempt = 0;
+  /** Service name → the bad-label reason last logged for it. */
+  private readonly skipped = new Map<string, string>();
   private lastEventAt: number | undefined;
 
   constructor(
@@ -320,16 +312,23 @@ export class SwarmSource implements BackendSource {
     );
     const out: BackendSpec[] = [];
     for (const s of services) {
-      out.push(
-        ...tasksToBackends(s, tasks, {
-          network: this.config.DOCKER_NETWORK,
-          ownNetworks: [],
-          healthPath: this.config.HEALTH_PATH,
-          healthStatus: this.config.HEALTH_STATUS,
-          service: this.config.LB_SERVICE,
-          nodes: nodeMap,
-        }).specs,
-      );
+      const r = tasksToBackends(s, tasks, {
+        network: this.config.DOCKER_NETWORK,
+        ownNetworks: [],
+        healthPath: this.config.HEALTH_PATH,
+        healthStatus: this.config.HEALTH_STATUS,
+        service: this.config.LB_SERVICE,
+        nodes: nodeMap,
+      });
+      out.push(...r.specs);
+      // a label the user must fix: one warning per service and reason, not one per list
+      const name = s.Spec?.Name ?? s.ID;
+      if (r.bad && r.skip !== undefined) {
+        if (this.skipped.get(name) !== r.skip) {
+          this.skipped.set(name, r.skip);
+          this.logger.warn({ service: name, reason: r.skip }, 'swarm service skipped: bad label');
+        }
+      } else this.skipped.delete(name);
     }
     this.logLeaving(tasks, new Set(out.map((s) => s.id)), nodeMap);
     return {

@@ -4,6 +4,7 @@
 // held requests in arrival order on the first health pass. The decisions are the pure
 // service-state, hold-queue and wake-plan modules; this only keeps timers and sockets.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import {
   LB_METRICS,
   type Logger,
@@ -14,7 +15,7 @@ import {
   type WakeBody,
 } from '@headroom/shared';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { sendProxyError } from '../proxy/proxy-error.js';
+import { rawProxyError, sendProxyError } from '../proxy/proxy-error.js';
 import { type Held, HoldQueue, retryAfterSeconds, wantsWaitingPage } from './hold-queue.js';
 import {
   holds,
@@ -35,12 +36,34 @@ import {
 } from './wake-plan.js';
 
 export type Resume = (req: IncomingMessage, res: ServerResponse) => void;
+/** A held WebSocket (Upgrade) request, released: tunnelled as usual. */
+export type ResumeUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
+/** A held request: a plain one (res) or an upgrade (socket + head), each with its resume. */
 interface Parked {
   readonly req: IncomingMessage;
-  readonly res: ServerResponse;
-  readonly resume: Resume;
+  readonly res: ServerResponse | null;
+  readonly resume: Resume | null;
+  readonly socket: Duplex | null;
+  readonly head: Buffer | null;
+  readonly resumeUpgrade: ResumeUpgrade | null;
   onClose: (() => void) | null;
+}
+
+/** What a held request's close is watched on: its response, or the upgrade's socket. */
+function closeTarget(p: Parked): ServerResponse | Duplex {
+  return (p.res ?? p.socket)!;
+}
+
+function resumeParked(p: Parked): void {
+  if (p.res !== null) p.resume!(p.req, p.res);
+  else p.resumeUpgrade!(p.req, p.socket!, p.head!);
+}
+
+function rejectParked(p: Parked, kind: HoldErrorKind, message: string, retryAfter: number): void {
+  if (p.res !== null) reject(p.res, kind, message, retryAfter);
+  else if (p.socket !== null && p.socket.writable)
+    p.socket.end(rawProxyError(kind, message).replace('\r\n\r\n', `\r\nretry-after: ${retryAfter}\r\n\r\n`));
 }
 
 export interface HoldSettings {
@@ -71,6 +94,8 @@ export class HoldController {
   lastRequestAt = 0;
   /** Hot path: true while requests must be held (not awake and hold is on). */
   holding = false;
+  /** Open WebSocket (Upgrade) sessions: while any is open the service is not idle. */
+  private sessions = 0;
   private status: ServiceStatus;
   private readonly queue: HoldQueue<Parked>;
   private idleAfterMs: number | null = null;
@@ -133,9 +158,21 @@ export class HoldController {
       state: this.status.state,
       since: new Date(this.status.since).toISOString(),
       held: this.queue.size,
-      lastRequestAt: this.lastRequestAt === 0 ? null : this.lastRequestAt,
+      // an open WebSocket is traffic as long as it lasts: the service is never idle under one
+      lastRequestAt: this.sessions > 0 ? this.now() : this.lastRequestAt === 0 ? null : this.lastRequestAt,
+      openSessions: this.sessions,
       idleAfterMs: this.idleAfterMs,
     };
+  }
+
+  sessionOpened(): void {
+    this.sessions++;
+    this.lastRequestAt = this.now();
+  }
+
+  sessionClosed(): void {
+    if (this.sessions > 0) this.sessions--;
+    this.lastRequestAt = this.now();
   }
 
   /** Feeds one event to the state machine; logs a change once, with its reason. */
@@ -189,7 +226,7 @@ export class HoldController {
       writeWaitingPage(res, retryAfterSeconds(this.settings.timeoutMs));
       return;
     }
-    const parked: Parked = { req, res, resume, onClose: null };
+    const parked: Parked = { req, res, resume, socket: null, head: null, resumeUpgrade: null, onClose: null };
     const r = this.queue.admit(parked, this.now());
     if (!r.ok) {
       this.metrics?.total.inc({ service: this.settings.serviceName, outcome: 'overflow' });
@@ -211,16 +248,52 @@ export class HoldController {
     this.askWake();
   }
 
+  /**
+   * A WebSocket (any Upgrade) while `holding`: held like a request (it wakes the service), then
+   * tunnelled on the first health pass; 503 with Retry-After on overflow or deadline.
+   */
+  holdUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, resume: ResumeUpgrade): void {
+    this.event({ kind: 'request' });
+    const parked: Parked = {
+      req,
+      res: null,
+      resume: null,
+      socket,
+      head,
+      resumeUpgrade: resume,
+      onClose: null,
+    };
+    const r = this.queue.admit(parked, this.now());
+    if (!r.ok) {
+      this.metrics?.total.inc({ service: this.settings.serviceName, outcome: 'overflow' });
+      rejectParked(
+        parked,
+        'holdFull',
+        `${this.settings.maxRequests} requests already held while the service wakes (HOLD_MAX_REQUESTS)`,
+        1,
+      );
+      return;
+    }
+    const held = r.held;
+    parked.onClose = () => {
+      if (this.queue.remove(held))
+        this.metrics?.total.inc({ service: this.settings.serviceName, outcome: 'client-gone' });
+    };
+    socket.once('close', parked.onClose);
+    this.armDeadline();
+    this.askWake();
+  }
+
   private release(): void {
     const all = this.queue.drain();
     this.disarmDeadline();
     const now = this.now();
     for (const h of all) {
       const p = h.item;
-      if (p.onClose) p.res.off('close', p.onClose);
+      if (p.onClose) closeTarget(p).off('close', p.onClose);
       this.metrics?.total.inc({ service: this.settings.serviceName, outcome: 'released' });
       this.metrics?.duration.observe({ service: this.settings.serviceName }, (now - h.heldAt) / 1000);
-      p.resume(p.req, p.res);
+      resumeParked(p);
     }
   }
 
@@ -246,10 +319,10 @@ export class HoldController {
     const retry = retryAfterSeconds(this.settings.timeoutMs);
     for (const h of this.queue.expire(this.now())) {
       const p = h.item;
-      if (p.onClose) p.res.off('close', p.onClose);
+      if (p.onClose) closeTarget(p).off('close', p.onClose);
       this.metrics?.total.inc({ service: this.settings.serviceName, outcome: 'timeout' });
-      reject(
-        p.res,
+      rejectParked(
+        p,
         'holdTimeout',
         `the service did not wake within HOLD_TIMEOUT_MS (${this.settings.timeoutMs} ms)`,
         retry,
@@ -313,8 +386,8 @@ export class HoldController {
   stop(): void {
     for (const h of this.queue.drain()) {
       const p = h.item;
-      if (p.onClose) p.res.off('close', p.onClose);
-      reject(p.res, 'holdShutdown', 'the balancer is shutting down', 1);
+      if (p.onClose) closeTarget(p).off('close', p.onClose);
+      rejectParked(p, 'holdShutdown', 'the balancer is shutting down', 1);
     }
     this.disarmDeadline();
     if (this.wakeTimer) clearTimeout(this.wakeTimer);

@@ -17,7 +17,7 @@ export interface BackendSpec {
    * The routes its service answers (lb.host, lb.path, lb.path.strip, or the Traefik import);
    * absent or empty: neither label, the service is the catch-all (any host, every path).
    */
-  routes?: RouteLabels | undefined;
+  routes?: readonly RouteLabels[] | undefined;
   source: 'docker' | 'swarm' | 'static';
   /** Path of the active HTTP health check; undefined: a TCP connect (health/health-check.ts). */
   healthPath?: string | undefined;

@@ -234,7 +234,10 @@ export class ProxyHandler {
     new RetryHandler(ctx, exchange, this.retryDeps).start();
   }
 
-  /** WebSocket (and any Upgrade) requests: routed like requests, then a tunnel to the picked backend. */
+  /**
+   * WebSocket (and any Upgrade) requests: routed like requests, count as traffic (the service
+   * is not idle), held and waking the service while it sleeps, then a tunnel to the picked backend.
+   */
   readonly upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = req.url ?? '/';
     const route = this.deps.services.route(req.headers.host, url);
@@ -254,16 +257,44 @@ export class ProxyHandler {
       );
       return;
     }
-    // an open WebSocket is traffic: the service is not idle
-    unit.hold.lastRequestAt = Date.now();
-    openTunnel(req, socket, head, this.affinityOf(unit.core, req), route, {
-      core: unit.core,
+    const hold = unit.hold;
+    hold.lastRequestAt = Date.now();
+    if (hold.holding) {
+      hold.holdUpgrade(req, socket, head, this.resumeUpgrade);
+      return;
+    }
+    this.tunnel(req, socket, head, unit, route);
+  };
+
+  /** A held upgrade, released: routed again, then tunnelled. */
+  private readonly resumeUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const url = req.url ?? '/';
+    const route = this.deps.services.route(req.headers.host, url);
+    const unit = route === undefined ? undefined : this.deps.services.unitOf(route);
+    if (route === undefined || unit === undefined) {
+      socket.end(rawProxyError('noRoute', noRouteMessage(req.headers.host, url)));
+      return;
+    }
+    this.tunnel(req, socket, head, unit, route);
+  };
+
+  private tunnel(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    unit: { readonly core: BalancerCore; readonly hold: HoldController },
+    route: Route,
+  ): void {
+    const core = unit.core;
+    openTunnel(req, socket, head, this.affinityOf(core, req), route, {
+      core,
+      activity: unit.hold,
       recorder: this.deps.recorder,
       logger: this.deps.logger,
       tunnel: this.deps.tunnel,
       trustedProxies: this.deps.trustedProxies,
     });
-  };
+  }
 }
 
 /** The body has arrived: the connection may be quiet again (a long poll waits on the backend, not the client). */

@@ -31,6 +31,13 @@ export interface TunnelDeps {
   logger: Logger;
   tunnel: TunnelSettings;
   trustedProxies?: TrustedProxies | undefined;
+  /** Told when the session opens and when it ends: an open WebSocket keeps its service awake. */
+  activity?: SessionActivity | undefined;
+}
+
+export interface SessionActivity {
+  sessionOpened(): void;
+  sessionClosed(): void;
 }
 
 const REPLY_503 = 'HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
@@ -115,6 +122,7 @@ export function openTunnel(
     // the backend's answer to the upgrade: the handshake is over, the session begins
     phase = 'open';
     upstream.setTimeout(0);
+    deps.activity?.sessionOpened();
     const status = Number(first.toString('latin1', 9, 12));
     record(status >= 500 ? 'http-5xx' : 'success', Number.isFinite(status) ? status : 0);
     socket.write(first);
@@ -136,9 +144,17 @@ export function openTunnel(
     socket.destroy();
   });
   socket.on('error', () => upstream.destroy());
+  let ended = false;
+  const sessionEnded = () => {
+    if (ended || phase !== 'open') return;
+    ended = true;
+    deps.activity?.sessionClosed();
+  };
+  upstream.once('close', sessionEnded);
   socket.on('close', () => {
     // the client left before the backend answered: not the backend's failure
     if (phase !== 'open') record('aborted', 0);
+    sessionEnded();
     upstream.destroy();
   });
 }

@@ -58,9 +58,10 @@ interface Entry {
 function rulesOf(key: string, backends: readonly BackendSpec[]): RouteRule[] {
   const rules: RouteRule[] = [];
   for (const b of backends) {
-    const r: RouteLabels | undefined = b.routes;
-    if (r === undefined || (r.hosts.length === 0 && r.path === undefined)) continue;
-    rules.push(...serviceRules(key, r.hosts, r.path, r.strip));
+    for (const r of b.routes ?? []) {
+      if (r.hosts.length === 0 && r.path === undefined) continue;
+      rules.push(...serviceRules(key, r.hosts, r.path, r.strip));
+    }
   }
   return rules.length > 0 ? rules : serviceRules(key, [], undefined, false);
 }
@@ -141,11 +142,11 @@ export class ServiceRegistry {
    * A service seen without a running backend (its stopped containers, a Swarm service at 0):
    * it gets a unit, and its routes when it has none from backends.
    */
-  declare(key: string, routes: RouteLabels | undefined): ServiceUnit {
+  declare(key: string, routes: readonly RouteLabels[] | undefined): ServiceUnit {
     const e = this.ensure(key);
-    if (e.backends.length === 0 && routes !== undefined) {
+    if (e.backends.length === 0 && routes !== undefined && e.rules === undefined) {
       e.rules = rulesOf(key, [{ routes } as BackendSpec]);
-      e.unit.tlsRedirect = routes.tlsRedirect === true;
+      e.unit.tlsRedirect = routes.some((r) => r.tlsRedirect === true);
       this.rebuild();
     }
     return e.unit;
@@ -177,7 +178,7 @@ export class ServiceRegistry {
       e.backends = part;
       if (part.length > 0) {
         e.rules = rulesOf(key, part);
-        e.unit.tlsRedirect = part.some((b) => b.routes?.tlsRedirect === true);
+        e.unit.tlsRedirect = part.some((b) => b.routes?.some((r) => r.tlsRedirect === true) === true);
       }
       for (const s of part) this.byBackend.set(s.id, e);
       added.push(...d.added);
