@@ -369,6 +369,8 @@ const ticker = setInterval(() => {
       .runtime(now)
       .map((r) => ({ id: r.spec.id, name: r.spec.name, cpu: r.cpu, effectiveWeight: r.effectiveWeight })),
   );
+  // slow-start windows that ended: reported within 250 ms (the core has no clock of its own)
+  for (const u of services.units()) u.core.tick(now);
 }, 250);
 ticker.unref();
 

@@ -300,6 +300,9 @@ export const BACKEND_TRANSITIONS = [
   'weight-changed',
   'drained',
   'removed',
+  /** Slow start began (the backend ramps to its full weight) and ended. */
+  'slow-start',
+  'full-weight',
 ] as const;
 
 /** One backend state change, with its reason code (a closed set: the metric's `reason` label) and text. */

@@ -45,7 +45,9 @@ export type TransitionTo =
   | 'undrained'
   | 'weight-changed'
   | 'drained'
-  | 'removed';
+  | 'removed'
+  | 'slow-start'
+  | 'full-weight';
 
 /** Why, as a closed set (a metric label); `reason` says it for people. */
 export type TransitionCode =
@@ -57,7 +59,9 @@ export type TransitionCode =
   | 'weight-set'
   | 'drain-complete'
   | 'drain-timeout'
-  | 'left-discovery';
+  | 'left-discovery'
+  | 'slow-start-began'
+  | 'slow-start-ended';
 
 export interface BackendTransition {
   id: string;
@@ -140,6 +144,8 @@ export interface BalancerCore {
    * it queued behind estimates the backend's own service time.
    */
   end(slot: number, now: number, latencyMs: number, outcome: Outcome, ahead?: number): void;
+  /** Reports the slow-start windows that ended by `now` (called on a timer: the core has no clock). */
+  tick(now: number): void;
   /** Active health check result; `immediate`: a fail that takes the backend out without HEALTH_FALL. */
   reportHealth(id: string, ok: boolean, now: number, reason?: string, immediate?: boolean): void;
   setDraining(id: string, draining: boolean, now?: number): boolean;

@@ -24,6 +24,8 @@ import {
   applyHealthCheck,
   applyOutcome,
   applyWeight,
+  beginRamp,
+  endRamp,
   type HealthRules,
   stateOf,
 } from './health-state.js';
@@ -277,7 +279,14 @@ export class Balancer implements BalancerCore {
 
   reportHealth(id: string, ok: boolean, now: number, reason?: string, immediate?: boolean): void {
     const s = this.byId.get(id);
-    if (s) this.emit(applyHealthCheck(s, ok, now, this.rules, reason, immediate));
+    if (!s) return;
+    const t = applyHealthCheck(s, ok, now, this.rules, reason, immediate);
+    this.emit(t);
+    if (t?.to === 'healthy') this.emit(beginRamp(s, now, s.spec.slowStartMs ?? this.opts.slowStartMs));
+  }
+
+  tick(now: number): void {
+    for (const s of this.slots) if (s.rampUntil !== null) this.emit(endRamp(s, now));
   }
 
   setDraining(id: string, draining: boolean, now = 0): boolean {

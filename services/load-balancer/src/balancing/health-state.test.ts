@@ -1,7 +1,15 @@
 // The transition table: one event applied to a slot in a given state gives this change (or none).
 import { describe, expect, it } from 'vitest';
 import { spec } from './balancer-sim.test-helper.js';
-import { applyDrain, applyHealthCheck, applyOutcome, applyWeight, type HealthRules } from './health-state.js';
+import {
+  applyDrain,
+  applyHealthCheck,
+  applyOutcome,
+  applyWeight,
+  beginRamp,
+  endRamp,
+  type HealthRules,
+} from './health-state.js';
 import { createSlot, type Slot } from './slot.js';
 
 const rules: HealthRules = { healthRise: 2, healthFall: 2, ejectAfterFailures: 3, ejectCooldownMs: 10_000 };
@@ -128,5 +136,60 @@ describe('health-state transitions', () => {
     expect(s.ejectedUntil).toBe(10_000);
     expect(applyHealthCheck(s, true, 5000, rules)).toBeNull();
     expect(applyHealthCheck(s, true, 10_000, rules)?.to).toBe('healthy');
+  });
+
+  it('Docker unhealthy (immediate) takes a healthy slot out at the first failure', () => {
+    const s = slot({ healthy: true, everHealthy: true });
+    const t = applyHealthCheck(s, false, 5, rules, 'Docker HEALTHCHECK reports unhealthy', true);
+    expect(t).toMatchObject({
+      to: 'unhealthy',
+      reason: 'health check failed: Docker HEALTHCHECK reports unhealthy',
+    });
+  });
+});
+
+describe('slow-start transitions', () => {
+  // [what, slot before, window ms, now for end] → begin transition?, end transition at `now`?
+  const rows: Array<[string, Partial<Slot>, number, number, string | null, string | null]> = [
+    [
+      'a healthy slot with a window ramps, and the end is reported once over',
+      { healthy: true, since: 100 },
+      1000,
+      1100,
+      'slow-start',
+      'full-weight',
+    ],
+    ['not over yet: no end', { healthy: true, since: 100 }, 1000, 1099, 'slow-start', null],
+    ['no window (SLOW_START_MS=0): nothing', { healthy: true, since: 100 }, 0, 5000, null, null],
+    [
+      'left rotation during the ramp: the end is silent',
+      { healthy: false, since: 100 },
+      1000,
+      1100,
+      null,
+      null,
+    ],
+  ];
+  it.each(rows)('%s', (_name, state, windowMs, endAt, begin, end) => {
+    const s = slot(state);
+    const b = beginRamp(s, 100, windowMs);
+    expect(b?.to ?? null).toBe(begin);
+    if (b) {
+      expect(b.code).toBe('slow-start-began');
+      expect(b.reason).toContain(`over ${windowMs} ms`);
+    }
+    const e = endRamp(s, endAt);
+    expect(e?.to ?? null).toBe(end);
+    if (e) {
+      expect(e.code).toBe('slow-start-ended');
+      expect(endRamp(s, endAt + 1000)).toBeNull(); // once
+    }
+  });
+  it('a slot that goes unhealthy mid-ramp ends it without an event', () => {
+    const s = slot({ healthy: true, since: 0 });
+    beginRamp(s, 0, 1000);
+    s.healthy = false;
+    expect(endRamp(s, 2000)).toBeNull();
+    expect(s.rampUntil).toBeNull();
   });
 });

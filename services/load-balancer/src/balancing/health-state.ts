@@ -4,6 +4,7 @@
 import type { BackendState } from '@headroom/shared';
 import type { BackendTransition, Outcome, TransitionCode, TransitionTo } from './balancer-core.js';
 import type { Slot } from './slot.js';
+import { SLOW_START_FLOOR } from './slow-start.js';
 
 export interface HealthRules {
   healthRise: number;
@@ -127,4 +128,40 @@ export function applyWeight(s: Slot, weight: number, now: number): BackendTransi
   s.override = weight;
   if (before === weight) return null;
   return transition(s, stateOf(s), 'weight-changed', 'weight-set', `weight ${before} → ${weight}`, now);
+}
+
+/**
+ * A backend that became healthy starts its slow-start ramp (SLOW_START_MS, or lb.slowstart):
+ * reported, so a user can see why a new backend takes a small share at first. No window: nothing.
+ */
+export function beginRamp(s: Slot, now: number, windowMs: number): BackendTransition | null {
+  if (!(windowMs > 0) || !s.healthy) {
+    s.rampUntil = null;
+    return null;
+  }
+  s.rampUntil = now + windowMs;
+  return transition(
+    s,
+    stateOf(s),
+    'slow-start',
+    'slow-start-began',
+    `slow start: ramping from ${Math.round(SLOW_START_FLOOR * 100)} % to its full weight over ${windowMs} ms`,
+    now,
+  );
+}
+
+/** The ramp's end, once, when its window is over; a backend that left rotation meanwhile ends silently. */
+export function endRamp(s: Slot, now: number): BackendTransition | null {
+  if (s.rampUntil === null || now < s.rampUntil) return null;
+  const window = s.rampUntil - s.since;
+  s.rampUntil = null;
+  if (!s.healthy || s.draining) return null;
+  return transition(
+    s,
+    stateOf(s),
+    'full-weight',
+    'slow-start-ended',
+    `slow start over after ${window} ms: full weight`,
+    now,
+  );
 }

@@ -29,6 +29,8 @@ export interface Slot {
   draining: boolean;
   /** Start of the current slow-start ramp. */
   since: number;
+  /** End of the slow-start window in progress (its end is reported once); null: none. */
+  rampUntil: number | null;
   joinedAt: number;
   // traffic
   inFlight: number;
@@ -93,6 +95,7 @@ export function createSlot(
     consecutiveFailures: 0,
     draining: false,
     since: now,
+    rampUntil: null,
     joinedAt: now,
     inFlight: 0,
     requests: 0,
