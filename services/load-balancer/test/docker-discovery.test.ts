@@ -1,7 +1,7 @@
 // Docker discovery against the real engine: a labelled container started by the test
 // appears, passes its health check and takes traffic within a second or so; its CPU
 // limit sets its weight; its stats stream feeds resource-aware mode; stopping it
-// removes it. Needs the Docker engine (.ci/run provisions it).
+// removes it; the admin API will not remove it (409). Needs the Docker engine (.ci/run provisions it).
 import { execFileSync } from 'node:child_process';
 import { backendListSchema, LB_LABELS } from '@headroom/shared';
 import { BASE_IMAGE, ensureBaseImage, removeLabelled, requireDocker, waitFor } from '@headroom/testkit';
@@ -78,6 +78,11 @@ describe('docker discovery (real engine)', () => {
     expect(tookMs).toBeLessThan(5000);
     const [a] = await list();
     expect(a).toMatchObject({ name: `${SERVICE}-a`, source: 'docker', service: SERVICE, state: 'healthy' });
+    // the README's admin table: only a registered backend can be removed through the API
+    const del = await fetch(`${lb.admin}/api/backends/${a!.id}`, { method: 'DELETE' });
+    expect(del.status).toBe(409);
+    expect(((await del.json()) as { code: string }).code).toBe('LB_ERR_NOT_REMOVABLE');
+    expect((await list()).map((b) => b.state)).toEqual(['healthy']);
 
     run(`${SERVICE}-b`, lbLabels, ['--cpus', '2']);
     await waitFor(async () => (await list()).filter((b) => b.state === 'healthy').length === 2, {
