@@ -494,7 +494,7 @@ function renderDocs(): string {
       '',
     );
     out.push(
-      `One trivial backend; each proxy terminates TLS with the same P-256 certificate (TLS 1.3 negotiated); wrk, 1 thread, ${r.connections} connections, ${r.seconds} s per run after a 1 s warm-up, targets in a rotating order, median of ${r.runs} runs. *Keep-alive*: connections reused; *new handshake*: \`Connection: close\` on every request, so each one is a full handshake (wrk does not resume sessions).`,
+      `One trivial backend; each proxy terminates TLS with the same P-256 certificate; wrk, 1 thread, ${r.connections} connections, ${r.seconds} s per run after a 1 s warm-up, targets in a rotating order, median of ${r.runs} runs. *Keep-alive*: connections reused; *new handshake*: \`Connection: close\` on every request, so each one is a full handshake (wrk does not resume sessions).`,
       '',
       '| target | keep-alive req/s | p50 ms | p99 ms | new handshakes/s | p99 ms | errors |',
       '|---|---|---|---|---|---|---|',
