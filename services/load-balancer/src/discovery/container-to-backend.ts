@@ -81,6 +81,7 @@ export function containerToBackend(c: ContainerRecord, ctx: DiscoveryContext): C
       memoryLimit: c.memoryBytes > 0 ? c.memoryBytes : undefined,
       sticky,
       slowStartMs: slowStart,
+      timeoutBodyMs: d.timeoutBodyMs,
       containerId: c.id,
       dockerHealth: c.health,
     },

@@ -131,6 +131,7 @@ export function tasksToBackends(
       healthStatus: check.kind === 'http' ? check.status : undefined,
       weight,
       slowStartMs: d.slowStartMs,
+      timeoutBodyMs: d.timeoutBodyMs,
       cpuLimit: nano ? nano / 1e9 : undefined,
       memoryLimit: mem || undefined,
       sticky,
