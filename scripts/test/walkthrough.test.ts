@@ -5,7 +5,7 @@
 // SCALE_DOWN_WINDOW_MS), as README says.
 //   (a) steady load; CPU stress on one backend (POST /api/backends/:id/cpu/toggle on the
 //       balancer's admin port) moves most of its share to the others within 5 s, and p99
-//       stays within 3× of before (2× on a quiet machine; the figures are printed);
+//       stays within 3× of before (the figures are printed);
 //   (b) a sustained load step makes the autoscaler add a replica that serves traffic within 15 s;
 //   (c) when the load stops, the replica is drained and removed after the scale-down window,
 //       and no request of the whole run failed.
@@ -81,7 +81,7 @@ describe('README walkthrough on the embedded stack', () => {
     }
   });
 
-  it('(a) CPU stress on one backend moves most of its share to the others within 5 s; p99 stays within 2×', async () => {
+  it('(a) CPU stress on one backend moves most of its share to the others within 5 s; p99 stays within 3×', async () => {
     // resource-aware ignores a backend's capacity for its first 10 s of metrics
     await sleep(10_000);
     const base0 = load.now();
@@ -144,7 +144,7 @@ describe('README walkthrough on the embedded stack', () => {
       },
     });
     expect(shareAfter).toBeLessThan(shareBefore / 2);
-    // README's 2× is what a quiet machine shows (the figures above, printed every run); p99 of
+    // 2× is what a quiet machine showed (the figures above, printed every run); p99 of
     // ~120 samples is nearly their maximum, and a busy CI machine pushed it to 2.1× once: the
     // bound here is 3×, which still fails when the share does not move (the stressed backend's
     // answers are several times slower)
