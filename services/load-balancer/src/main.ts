@@ -16,8 +16,8 @@ import {
 } from '@headroom/shared';
 import type { AdminContext } from './admin/admin-context.js';
 import { createAdminServer } from './admin/admin-server.js';
+import { applyBackendSet } from './backends/apply.js';
 import { createBalancer } from './balancing/balancer.js';
-import { applyBackendSet } from './discovery/apply-backends.js';
 import type { BackendSet, BackendSource, BackendSpec } from './discovery/backend-set.js';
 import { createDockerSource } from './discovery/docker-source.js';
 import { MultiEngineSource, parseEngineAddress } from './discovery/multi-engine-source.js';

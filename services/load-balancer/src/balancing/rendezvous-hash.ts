@@ -2,29 +2,12 @@
 // eligible set so that a backend leaving moves only the keys it owned; the weighted form
 // (score = −ln(u)/w, lowest wins) keeps shares proportional to weight.
 
-/** FNV-1a 32-bit of a string. */
-export function fnv1a(text: string, seed = 0x811c9dc5): number {
-  let h = seed >>> 0;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  // final avalanche (murmur3 fmix32) so that similar keys spread
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b) >>> 0;
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35) >>> 0;
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+import { fnv1a } from '../model/short-hash.js';
+
+export { affinityToken, fnv1a } from '../model/short-hash.js';
 
 /** Weighted rendezvous score of (key, backend): lower wins. */
 export function rendezvousScore(key: string, backendId: string, weight: number): number {
   const u = (fnv1a(backendId, fnv1a(key)) + 0.5) / 4294967296;
   return -Math.log(u) / weight;
-}
-
-/** Opaque affinity-cookie value for a backend (no internal address leaks to clients). */
-export function affinityToken(backendId: string): string {
-  return fnv1a(backendId).toString(36);
 }

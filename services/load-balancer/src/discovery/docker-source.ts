@@ -193,7 +193,7 @@ export class DockerSource implements BackendSource {
     const ids = new Set(own.map((s) => s.Id));
     const all = [...own, ...traefik.filter((s) => !ids.has(s.Id))];
     this.scan = scanForSleep(own, this.config.LB_SERVICE);
-    this.serviceScans = scanByService(all, this.config.LB_SERVICE);
+    this.serviceScans = scanByService(all, this.config.LB_SERVICE, this.config.DOCKER_NETWORK);
     const summaries = all.filter((s) => !isStopped(s.State));
     const ctx: DiscoveryContext = {
       service: this.config.LB_SERVICE,

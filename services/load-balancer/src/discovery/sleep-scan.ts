@@ -8,6 +8,7 @@ import { decodeLabels } from './label-decoder.js';
 export interface ContainerSummary {
   readonly State?: string;
   readonly Labels?: Record<string, string> | null;
+  readonly NetworkSettings?: { readonly Networks?: Record<string, unknown> | null } | null;
 }
 
 export interface SleepScan {
@@ -112,6 +113,8 @@ export interface ServiceScan extends SleepScan {
 export function scanByService(
   summaries: readonly ContainerSummary[],
   service: string | undefined,
+  /** DOCKER_NETWORK: a container not on it is not discovered, so it is no service either. */
+  network?: string | undefined,
 ): Map<string, ServiceScan> {
   const out = new Map<
     string,
@@ -119,6 +122,7 @@ export function scanByService(
   >();
   for (const s of summaries) {
     const labels = s.Labels ?? {};
+    if (network !== undefined && s.NetworkSettings?.Networks?.[network] === undefined) continue;
     const decoded = decodeLabels(labels, {});
     if ('skip' in decoded) continue;
     const key = decoded.labels.service ?? '';

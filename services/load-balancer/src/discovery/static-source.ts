@@ -1,8 +1,8 @@
 // Static discovery: the BACKENDS list plus backends registered at run time through the
 // admin API (how the local runtime and process-based setups add replicas).
 import type { RouteLabels, StaticBackendEntry } from '@headroom/shared';
-import { affinityToken } from '../balancing/rendezvous-hash.js';
 import { chooseHealthCheck, type HealthCheckDefaults } from '../model/health-check.js';
+import { affinityToken } from '../model/short-hash.js';
 import type { BackendSet, BackendSource, BackendSpec } from './backend-set.js';
 
 export interface StaticRegistration {

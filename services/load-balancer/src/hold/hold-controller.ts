@@ -16,6 +16,7 @@ import {
 } from '@headroom/shared';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { rawProxyError, sendProxyError } from '../proxy/proxy-error.js';
+import { DEFAULT_SERVICE_NAME } from '../services/service-registry.js';
 import { type Held, HoldQueue, retryAfterSeconds, wantsWaitingPage } from './hold-queue.js';
 import {
   holds,
@@ -352,7 +353,12 @@ export class HoldController {
   private async sendWake(): Promise<void> {
     const held = this.queue.size;
     this.calls = wakeSent(held, this.now(), this.calls);
-    const body: WakeBody = { held: Math.max(1, held), reason: 'WakeOnRequest' };
+    // one autoscaler may scale many services: the wake names which (the default service needs no name)
+    const body: WakeBody = {
+      held: Math.max(1, held),
+      reason: 'WakeOnRequest',
+      ...(this.settings.serviceName === DEFAULT_SERVICE_NAME ? {} : { service: this.settings.serviceName }),
+    };
     let ok = false;
     try {
       const res = await this.fetchFn(`${this.settings.wakeUrl}/api/wake`, {

@@ -5,9 +5,9 @@
 import type { Logger } from '@headroom/shared';
 import type { BalancerCore } from '../balancing/balancer-core.js';
 import type { HttpProber } from '../health/http-prober.js';
+import type { BackendSet, BackendSpec } from '../model/backend-spec.js';
 import type { UpstreamPools } from '../proxy/upstream-pools.js';
 import type { ResourceSource } from '../resources/resource-sample.js';
-import type { BackendSet, BackendSpec } from './backend-set.js';
 
 export interface SetConsumers {
   core: Pick<BalancerCore, 'setBackends'>;
