@@ -5,13 +5,20 @@
 // any request still dialled at the old address after the change settled, is the
 // balancer's doing. Needs the Docker engine.
 import { execFileSync } from 'node:child_process';
-import { backendListSchema, LB_LABELS } from '@headroom/shared';
-import { BASE_IMAGE, ensureBaseImage, removeLabelled, requireDocker, waitFor } from '@headroom/testkit';
+import { backendListSchema } from '@headroom/shared';
+import {
+  ensureBaseImage,
+  lbLabels,
+  removeRun,
+  requireDocker,
+  runNodeScript,
+  TEST_RUN_LABEL,
+  waitFor,
+} from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningLb, startLb } from './lb-fixtures.js';
 
 const SERVICE = `lbaddr-${process.pid}`;
-const MARK = 'headroom.test';
 // Docker lists a container's networks sorted by name: "aa-" comes before "zz-"
 const FIRST = `aa-${SERVICE}`;
 const LATER = `zz-${SERVICE}`;
@@ -26,7 +33,7 @@ const ipOn = (container: string, network: string) =>
 beforeAll(() => {
   requireDocker();
   ensureBaseImage();
-  removeLabelled(MARK, SERVICE);
+  removeRun(SERVICE);
   removeNetworks();
 });
 
@@ -39,35 +46,16 @@ function removeNetworks(): void {
 }
 afterAll(async () => {
   await lb?.stop();
-  removeLabelled(MARK, SERVICE);
+  removeRun(SERVICE);
   removeNetworks();
 });
 
 describe('address change through the engine', () => {
   it('a container that gets a new address under the same id is served there, without a failed request', async () => {
-    docker('network', 'create', '--label', `${MARK}=${SERVICE}`, LATER);
-    docker('network', 'create', '--label', `${MARK}=${SERVICE}`, FIRST);
+    docker('network', 'create', '--label', `${TEST_RUN_LABEL}=${SERVICE}`, LATER);
+    docker('network', 'create', '--label', `${TEST_RUN_LABEL}=${SERVICE}`, FIRST);
     const name = `${SERVICE}-a`;
-    docker(
-      'run',
-      '-d',
-      '--name',
-      name,
-      '--network',
-      LATER,
-      '--label',
-      `${MARK}=${SERVICE}`,
-      '--label',
-      `${LB_LABELS.enable}=true`,
-      '--label',
-      `${LB_LABELS.service}=${SERVICE}`,
-      '--label',
-      `${LB_LABELS.port}=3000`,
-      BASE_IMAGE,
-      'node',
-      '-e',
-      SERVER,
-    );
+    runNodeScript({ run: SERVICE, name, network: LATER, labels: lbLabels(SERVICE), script: SERVER });
     const before = ipOn(name, LATER);
     lb = await startLb({
       DISCOVERY: 'docker',

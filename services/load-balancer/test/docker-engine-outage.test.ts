@@ -1,19 +1,20 @@
-// The engine goes away and comes back: the balancer keeps serving its last known
-// backends, reconnects with backoff, and resyncs what changed meanwhile. The outage is
-// a socket proxy in front of the real /var/run/docker.sock that the test closes and
-// reopens (the real engine cannot be restarted under other tests).
-import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backendListSchema, LB_LABELS } from '@headroom/shared';
-import { BASE_IMAGE, ensureBaseImage, removeLabelled, requireDocker, waitFor } from '@headroom/testkit';
+import {
+  ensureBaseImage,
+  lbLabels,
+  removeRun,
+  requireDocker,
+  runNodeScript,
+  waitFor,
+} from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningLb, startLb } from './lb-fixtures.js';
 
 const SERVICE = `lbout-${process.pid}`;
-const MARK = 'headroom.test';
 const SOCK = join(tmpdir(), `headroom-docker-${process.pid}.sock`);
 const SERVER = `require('node:http').createServer((q, s) => { s.setHeader('x-backend-instance', process.env.NAME); s.end('ok'); }).listen(3000)`;
 
@@ -52,30 +53,14 @@ function stopSocketProxy(): Promise<void> {
 }
 
 function run(name: string): void {
-  execFileSync('docker', [
-    'run',
-    '-d',
-    '--name',
+  runNodeScript({
+    run: SERVICE,
     name,
-    '--label',
-    `${MARK}=${SERVICE}`,
-    '-e',
-    `NAME=${name}`,
-    '-p',
-    '127.0.0.1::3000',
-    '--label',
-    `${LB_LABELS.enable}=true`,
-    '--label',
-    `${LB_LABELS.service}=${SERVICE}`,
-    '--label',
-    `${LB_LABELS.port}=3000`,
-    '--label',
-    `${LB_LABELS.healthPath}=/`,
-    BASE_IMAGE,
-    'node',
-    '-e',
-    SERVER,
-  ]);
+    labels: lbLabels(SERVICE, 3000, { [LB_LABELS.healthPath]: '/' }),
+    env: { NAME: name },
+    publish: ['127.0.0.1::3000'],
+    script: SERVER,
+  });
 }
 
 let lb: RunningLb;
@@ -88,7 +73,7 @@ const names = async () =>
 beforeAll(async () => {
   requireDocker();
   ensureBaseImage();
-  removeLabelled(MARK, SERVICE);
+  removeRun(SERVICE);
   await startSocketProxy();
   lb = await startLb({
     DISCOVERY: 'docker',
@@ -103,7 +88,7 @@ afterAll(async () => {
   await lb?.stop();
   await stopSocketProxy();
   rmSync(SOCK, { force: true });
-  removeLabelled(MARK, SERVICE);
+  removeRun(SERVICE);
 });
 
 describe('docker engine outage', () => {

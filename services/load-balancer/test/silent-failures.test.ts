@@ -8,13 +8,19 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  LB_LABELS,
   type LoadBalancerConfig,
   type Logger,
   loadBalancerConfigSchema,
   parseConfig,
 } from '@headroom/shared';
-import { BASE_IMAGE, ensureBaseImage, removeLabelled, requireDocker, waitFor } from '@headroom/testkit';
+import {
+  ensureBaseImage,
+  lbLabels,
+  removeRun,
+  requireDocker,
+  runNodeScript,
+  waitFor,
+} from '@headroom/testkit';
 import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BackendSet, BackendSpec } from '../src/discovery/backend-set.js';
@@ -101,19 +107,18 @@ describe('prometheus resource source', () => {
 });
 
 const SERVICE = `lbinspect-${process.pid}`;
-const MARK = 'headroom.test';
 const SOCK = join(tmpdir(), `headroom-inspect-${process.pid}.sock`);
 
 describe('docker discovery when inspect fails', () => {
   afterAll(() => {
-    removeLabelled(MARK, SERVICE);
+    removeRun(SERVICE);
     rmSync(SOCK, { force: true });
   });
 
   it('keeps a known container through a failing inspect (500), with a warning; a lost stats stream is a warn', async () => {
     requireDocker();
     ensureBaseImage();
-    removeLabelled(MARK, SERVICE);
+    removeRun(SERVICE);
     let failInspect = false;
     // cut the first stats stream after its first second
     let cutStats = false;
@@ -157,26 +162,12 @@ describe('docker discovery when inspect fails', () => {
     const sets: BackendSet[] = [];
     const source = createDockerSource(config, logger, new Docker({ socketPath: SOCK }));
     try {
-      const id = execFileSync('docker', [
-        'run',
-        '-d',
-        '--label',
-        `${MARK}=${SERVICE}`,
-        '--label',
-        `${LB_LABELS.enable}=true`,
-        '--label',
-        `${LB_LABELS.service}=${SERVICE}`,
-        '--label',
-        `${LB_LABELS.port}=3000`,
-        '-p',
-        '127.0.0.1::3000',
-        BASE_IMAGE,
-        'node',
-        '-e',
-        "require('node:http').createServer((q, s) => s.end('ok')).listen(3000)",
-      ])
-        .toString()
-        .trim();
+      const { id } = runNodeScript({
+        run: SERVICE,
+        labels: lbLabels(SERVICE),
+        publish: ['127.0.0.1::3000'],
+        script: "require('node:http').createServer((q, s) => s.end('ok')).listen(3000)",
+      });
       await source.start((set) => sets.push(set));
       await waitFor(() => sets.at(-1)?.some((s) => s.containerId === id) === true, { timeoutMs: 10_000 });
       failInspect = true;
