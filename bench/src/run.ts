@@ -496,21 +496,29 @@ function renderDocs(): string {
     out.push(
       `One trivial backend; each proxy terminates TLS with the same P-256 certificate; wrk, 1 thread, ${r.connections} connections, ${r.seconds} s per run after a 1 s warm-up, targets in a rotating order, median of ${r.runs} runs. *Keep-alive*: connections reused; *new handshake*: \`Connection: close\` on every request, so each one is a full handshake (wrk does not resume sessions).`,
       '',
-      '| target | keep-alive req/s | p50 ms | p99 ms | new handshakes/s | p99 ms | errors |',
-      '|---|---|---|---|---|---|---|',
+      '| target | keep-alive req/s | p50 ms | p99 ms | CPU µs per request | new handshakes/s | p99 ms | CPU µs per handshake | errors |',
+      '|---|---|---|---|---|---|---|---|---|',
     );
     for (const [name, m] of Object.entries(r.tls.keepAlive)) {
       const h = r.tls.handshakes[name];
       out.push(
-        `| ${name} | ${m.rps.toFixed(0)} | ${f1(m.p50)} | ${f1(m.p99)} | ${h ? h.rps.toFixed(0) : 'n/a'} | ${f1(h?.p99)} | ${m.errors + (h?.errors ?? 0)} |`,
+        `| ${name} | ${m.rps.toFixed(0)} | ${f1(m.p50)} | ${f1(m.p99)} | ${r.tls.cpuUs ? f1(r.tls.cpuUs[name]) : 'n/a'} | ${h ? h.rps.toFixed(0) : 'n/a'} | ${f1(h?.p99)} | ${r.tls.handshakeCpuUs ? f1(r.tls.handshakeCpuUs[name]) : 'n/a'} | ${m.errors + (h?.errors ?? 0)} |`,
       );
     }
+    out.push(
+      '',
+      '*CPU µs per request*: the CPU time the proxy process (NGINX: master and worker) spent during the measured run, over the requests wrk completed; on a machine shared with other work it compares the proxies more fairly than requests per wall-clock second.',
+    );
     out.push('');
     if (r.tls.missing.length) out.push(`Missing here: ${r.tls.missing.join(', ')}.`, '');
     out.push('| target | figure | verdict |', '|---|---|---|');
     out.push(
       `| TLS keep-alive req/s ≥ 0.9× ${TLS_MINIMAL} | ${r.tls.vsMinimal.toFixed(2)}× | ${verdict(r.tls.vsMinimal >= 0.9)} |`,
     );
+    if (r.tls.cpuVsMinimal !== undefined)
+      out.push(
+        `| the same per CPU second (its CPU per request over Headroom's) | ${r.tls.cpuVsMinimal.toFixed(2)}× | ${verdict(r.tls.cpuVsMinimal >= 0.9)} |`,
+      );
     if ('skipped' in r.plain)
       out.push(
         `| plain-HTTP req/s with 50 services and 200 routes ≥ 0.95× one service | skipped: ${r.plain.skipped} | — |`,

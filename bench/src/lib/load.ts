@@ -8,6 +8,8 @@ import { Agent, request } from 'undici';
 
 export interface MaxRate {
   rps: number;
+  /** Requests completed in the run (wrk's count), when known. */
+  requests?: number;
   p50: number;
   p99: number;
   errors: number;
@@ -37,12 +39,13 @@ export function wrkMaxRate(
     url,
   ]).toString();
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
   const p50 = ms(/ 50%\s+(\S+)/.exec(out)?.[1] ?? '');
   const p99 = ms(/ 99%\s+(\S+)/.exec(out)?.[1] ?? '');
   const errors =
     Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) +
     Number(/Socket errors:.*?timeout (\d+)/.exec(out)?.[1] ?? 0);
-  return { rps, p50, p99, errors };
+  return { rps, requests, p50, p99, errors };
 }
 
 /** Fixed offered rate with autocannon (`overallRate`); latency percentiles in ms. */

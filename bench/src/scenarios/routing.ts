@@ -20,6 +20,7 @@ import { startHaproxy } from '../competitors/haproxy.js';
 import { startMinimalProxy } from '../competitors/minimal-proxy.js';
 import { startNginx } from '../competitors/nginx.js';
 import { makeBenchCert } from '../lib/bench-cert.js';
+import { treeCpuSeconds } from '../lib/cpu.js';
 import { type MaxRate, median, wrkMaxRate } from '../lib/load.js';
 import {
   freePort,
@@ -42,8 +43,14 @@ export interface RoutingResult {
     keepAlive: Record<string, MaxRate>;
     handshakes: Record<string, MaxRate>;
     missing: string[];
+    /** Keep-alive: CPU microseconds each target's process spent per request (median of the runs). */
+    cpuUs?: Record<string, number>;
+    /** The same with a new handshake per request. */
+    handshakeCpuUs?: Record<string, number>;
     /** Headroom's keep-alive req/s over the minimal node:https proxy's. */
     vsMinimal: number;
+    /** Headroom's keep-alive requests per CPU second over the minimal proxy's (its CPU per request over Headroom's). */
+    cpuVsMinimal?: number;
   };
   plain:
     | { services: number; routes: number; single: MaxRate; routed: MaxRate; ratio: number }
@@ -65,24 +72,38 @@ export async function routing(runs: number, seconds: number, connections = 32): 
   return { connections, seconds, runs, tls, plain, lookup };
 }
 
+/** A target: its name, URL and the process whose CPU time it spends (with its children). */
+type Target = [name: string, url: string, pid: number];
+
+interface Medians {
+  /** Per shape, per target. */
+  rates: Record<string, Record<string, MaxRate>>;
+  /** Per shape, per target: CPU microseconds the target's process spent per request (median of the runs). */
+  cpuUs: Record<string, Record<string, number>>;
+}
+
 /** wrk rounds with `targets` taking turns in a rotating order; medians per target and per shape. */
 function alternate(
-  targets: Array<[string, string]>,
+  targets: Target[],
   shapes: Record<string, string[]>,
   runs: number,
   seconds: number,
   connections: number,
   label: string,
-): Record<string, Record<string, MaxRate>> {
+): Medians {
   const samples: Record<string, Record<string, MaxRate[]>> = {};
+  const cpu: Record<string, Record<string, number[]>> = {};
   for (let run = 0; run < runs; run++) {
     const order = targets.map((_, i) => targets[(i + run) % targets.length]!);
-    for (const [name, url] of order) {
+    for (const [name, url, pid] of order) {
       for (const [shape, headers] of Object.entries(shapes)) {
         let r: MaxRate;
+        let cpuSeconds: number;
         try {
           wrkMaxRate(url, connections, 1, headers); // warm up: pools, JIT, session caches
+          const before = treeCpuSeconds(pid);
           r = wrkMaxRate(url, connections, seconds, headers);
+          cpuSeconds = treeCpuSeconds(pid) - before;
         } catch (err) {
           // a failed round (wrk could not connect) is reported and left out, not the whole run
           process.stdout.write(
@@ -94,24 +115,32 @@ function alternate(
         const list = samples[shape][name] ?? [];
         samples[shape][name] = list;
         list.push(r);
+        const us = r.requests ? (cpuSeconds * 1e6) / r.requests : Number.NaN;
+        cpu[shape] ??= {};
+        cpu[shape][name] = [...(cpu[shape][name] ?? []), us];
         process.stdout.write(
-          `  ${label} run ${run + 1}/${runs} ${name} ${shape}: ${r.rps.toFixed(0)} req/s\n`,
+          `  ${label} run ${run + 1}/${runs} ${name} ${shape}: ${r.rps.toFixed(0)} req/s, ${us.toFixed(0)} µs CPU per request\n`,
         );
       }
     }
   }
-  const out: Record<string, Record<string, MaxRate>> = {};
+  const rates: Record<string, Record<string, MaxRate>> = {};
   for (const [shape, byTarget] of Object.entries(samples)) {
-    out[shape] = {};
+    rates[shape] = {};
     for (const [name, list] of Object.entries(byTarget))
-      out[shape][name] = {
+      rates[shape][name] = {
         rps: median(list.map((s) => s.rps)),
         p50: median(list.map((s) => s.p50)),
         p99: median(list.map((s) => s.p99)),
         errors: list.reduce((a, s) => a + s.errors, 0),
       };
   }
-  return out;
+  const cpuUs: Record<string, Record<string, number>> = {};
+  for (const [shape, byTarget] of Object.entries(cpu)) {
+    cpuUs[shape] = {};
+    for (const [name, list] of Object.entries(byTarget)) cpuUs[shape][name] = median(list);
+  }
+  return { rates, cpuUs };
 }
 
 async function tlsPart(runs: number, seconds: number, connections: number): Promise<RoutingResult['tls']> {
@@ -131,24 +160,24 @@ async function tlsPart(runs: number, seconds: number, connections: number): Prom
     await waitFor(async () => (await healthyBackends(lb.admin)) === 1, { timeoutMs: 10_000 });
     const headroom = `https://127.0.0.1:${tlsPort}`;
     await waitFor(async () => (await probe(headroom)) === 200, { timeoutMs: 10_000 });
-    const targets: Array<[string, string]> = [['headroom', headroom]];
+    const targets: Target[] = [['headroom', headroom, lb.pid]];
     const missing: string[] = [];
     const minimal = await startMinimalProxy(backend.url, cert);
-    targets.push([TLS_MINIMAL, minimal.url]);
+    targets.push([TLS_MINIMAL, minimal.url, minimal.pid]);
     stops.push(() => minimal.stop());
     const haproxy = await startHaproxy([backend.url], 'roundrobin', cert);
     if (haproxy) {
-      targets.push(['haproxy (1 thread)', haproxy.url]);
+      targets.push(['haproxy (1 thread)', haproxy.url, haproxy.pid]);
       stops.push(() => haproxy.stop());
     } else missing.push('haproxy');
     const nginx = await startNginx([backend.url], 'round_robin', cert);
     if (nginx) {
-      targets.push(['nginx (1 worker)', nginx.url]);
+      targets.push(['nginx (1 worker)', nginx.url, nginx.pid]);
       stops.push(() => nginx.stop());
     } else missing.push('nginx');
     const caddy = await startCaddy(backend.url, cert);
     if (caddy) {
-      targets.push(['caddy (GOMAXPROCS=1)', caddy.url]);
+      targets.push(['caddy (GOMAXPROCS=1)', caddy.url, caddy.pid]);
       stops.push(() => caddy.stop());
     } else missing.push('caddy');
     const m = alternate(
@@ -159,12 +188,16 @@ async function tlsPart(runs: number, seconds: number, connections: number): Prom
       connections,
       'routing tls',
     );
-    const keepAlive = m['keep-alive']!;
+    const keepAlive = m.rates['keep-alive']!;
+    const cpuUs = m.cpuUs['keep-alive'] ?? {};
     return {
       keepAlive,
-      handshakes: m['new handshake']!,
+      handshakes: m.rates['new handshake']!,
+      cpuUs,
+      handshakeCpuUs: m.cpuUs['new handshake'] ?? {},
       missing,
       vsMinimal: (keepAlive.headroom?.rps ?? Number.NaN) / (keepAlive[TLS_MINIMAL]?.rps ?? Number.NaN),
+      cpuVsMinimal: (cpuUs[TLS_MINIMAL] ?? Number.NaN) / (cpuUs.headroom ?? Number.NaN),
     };
   } finally {
     for (const stop of stops.reverse()) await stop();
@@ -212,15 +245,15 @@ async function plainRoutingPart(
     const host = `app${SERVICES / 2}-${HOSTS_PER_SERVICE - 1}.bench.test`;
     const m = alternate(
       [
-        ['single service', single.proxy],
-        [`${SERVICES} services, ${SERVICES * HOSTS_PER_SERVICE} routes`, routed.proxy],
+        ['single service', single.proxy, single.pid],
+        [`${SERVICES} services, ${SERVICES * HOSTS_PER_SERVICE} routes`, routed.proxy, routed.pid],
       ],
       { plain: [`Host: ${host}`] },
       runs,
       seconds,
       connections,
       'routing plain',
-    ).plain!;
+    ).rates.plain!;
     const one = m['single service']!;
     const many = m[`${SERVICES} services, ${SERVICES * HOSTS_PER_SERVICE} routes`]!;
     if (many.errors > 0)
