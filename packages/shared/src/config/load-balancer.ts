@@ -59,7 +59,7 @@ export const loadBalancerConfigSchema = z
       "Several engines to discover containers on, comma-separated (unix:///path or tcp://host:port, as the autoscaler's DOCKER_HOSTS); a published port of a tcp:// engine is reached at that host. Default: DOCKER_SOCKET only.",
     ),
     DOCKER_NETWORK: env.optionalString(
-      'Network to reach containers on; default: one shared with the balancer, else any.',
+      'Network to reach containers on; default: one shared with the balancer. A balancer in a container skips a container on none of its own networks (it could not reach it); outside Docker, any.',
     ),
     DOCKER_ADDRESS: env.oneOf(DOCKER_ADDRESS_MODES)(
       'auto',

@@ -91,6 +91,16 @@ describe('containerToBackend', () => {
       true,
     );
   });
+  it.each<[string, readonly string[], Record<string, string>, string | undefined]>([
+    ['on a network of its own only', ['appnet'], { [LB_LABELS.network]: 'other' }, 'not attached to'],
+    ['no network shared, none named', ['elsewhere'], {}, 'not attached to'],
+    ['host networking reaches every bridge', ['host'], { [LB_LABELS.network]: 'other' }, undefined],
+    ['a shared one named', ['appnet', 'other'], { [LB_LABELS.network]: 'other' }, undefined],
+  ])('a container on no network the balancer is attached to is skipped: %s', (_n, own, labels, skip) => {
+    const d = containerToBackend(c({}, labels), { ...ctx, ownNetworks: own, addressMode: 'network' });
+    if (skip === undefined) expect('spec' in d).toBe(true);
+    else expect('skip' in d && d.skip).toContain(skip);
+  });
   it('uses the published port when the balancer runs outside Docker', () => {
     const d = containerToBackend(base, { ...ctx, ownNetworks: [] });
     expect('spec' in d && d.spec.url).toBe('http://127.0.0.1:49153');
@@ -111,7 +121,7 @@ describe('containerToBackend', () => {
           [LB_LABELS.network]: 'other',
         },
       ),
-      ctx,
+      { ...ctx, ownNetworks: ['appnet', 'other'] },
     );
     expect('spec' in d && d.spec).toMatchObject({
       url: 'http://10.0.0.7:8080',

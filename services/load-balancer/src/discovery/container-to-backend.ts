@@ -58,6 +58,13 @@ export function containerToBackend(c: ContainerRecord, ctx: DiscoveryContext): C
     const net = wanted ?? names.find((n) => ctx.ownNetworks.includes(n)) ?? names[0];
     const ip = net === undefined ? undefined : c.networks[net];
     if (!ip) return { skip: wanted ? `not attached to network "${wanted}"` : 'no network address' };
+    // A balancer in a container reaches only the networks it is attached to (bridge networks are
+    // isolated from each other): a container on none of them would only ever fail its checks,
+    // and as an unrouted service it would take the catch-all's unknown hosts (a 503 instead of
+    // the 404). Two stacks on one engine keep to their own apps. Host networking reaches every
+    // bridge, so it is not filtered.
+    if (ctx.ownNetworks.length > 0 && !ctx.ownNetworks.includes('host') && !ctx.ownNetworks.includes(net!))
+      return { skip: `on network "${net}", which this balancer is not attached to` };
     url = `http://${ip}:${containerPort}`;
   }
   const cpuLimit =
