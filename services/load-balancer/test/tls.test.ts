@@ -4,7 +4,7 @@
 // to new handshakes within 5 s while a keep-alive load sees no failure, a bad pair leaves
 // the previous certificate in use, and wrong-protocol clients get a close or a 400, not a hang.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { Agent, request } from 'node:https';
 import { type AddressInfo, createServer as createNetServer, connect as netConnect } from 'node:net';
@@ -124,6 +124,7 @@ afterAll(async () => {
   await lb?.stop();
   await backend?.close();
   await secure?.close();
+  for (const d of [dir, ca?.dir]) if (d) rmSync(d, { recursive: true, force: true });
 });
 
 describe('certificate selection', () => {
