@@ -13,6 +13,8 @@ const host = env.HOST ?? '127.0.0.1';
 const proxyPort = env.PORT ?? '8080';
 const adminPort = env.ADMIN_PORT ?? '8081';
 const autoscalerPort = env.AUTOSCALER_PORT ?? '8082';
+// a second app beside the autoscaled one, to show routes: /docs goes to it (prefix stripped)
+const docsPort = env.DOCS_PORT ?? '8083';
 const replicas = env.REPLICAS ?? '3';
 const shown = host === '0.0.0.0' ? 'localhost' : host;
 const adminUrl = `http://${shown}:${adminPort}`;
@@ -81,12 +83,15 @@ process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
 try {
+  start('backend', { HOST: '127.0.0.1', PORT: docsPort, INSTANCE_ID: 'docs' });
+  await waitHealthy(`http://127.0.0.1:${docsPort}/health`, 'docs backend');
   start('load-balancer', {
     HOST: host,
     PORT: proxyPort,
     ADMIN_PORT: adminPort,
     DISCOVERY: 'static',
-    BACKENDS: '',
+    // the docs app owns /docs; the autoscaled backends (registered without routes) are the catch-all
+    BACKENDS: `http://127.0.0.1:${docsPort}#service=docs&path=/docs&strip=true`,
     METRICS_SOURCE: 'backend',
     // the stress backend answers /health (503 while it shuts down): keep the HTTP check,
     // not the balancer's TCP default
@@ -115,6 +120,7 @@ try {
       `  Headroom is up (embedded: ${replicas} local backends, no Docker)`,
       `  dashboard   ${adminUrl}/`,
       `  proxy       http://${shown}:${proxyPort}/   (try: curl http://${shown}:${proxyPort}/load?ms=50)`,
+      `  second app  http://${shown}:${proxyPort}/docs/   (its own service and pool; routes: ${adminUrl}/api/services)`,
       `  autoscaler  ${autoscalerUrl}/api/status`,
       '  Ctrl-C stops everything.',
       '',

@@ -128,8 +128,6 @@ const services = new ServiceRegistry(
   config.BALANCER_MODE,
   config.LB_SERVICE ?? '',
 );
-/** The service a single-service set-up has (LB_SERVICE, else unlabelled): scans and PUT /api/service/state. */
-const defaultUnit = services.unit(services.defaultKey)!;
 const pools = new UpstreamPools({
   connections: config.MAX_CONNECTIONS_PER_BACKEND,
   connectTimeoutMs: config.CONNECT_TIMEOUT_MS,
@@ -180,8 +178,9 @@ function servicesScanned(scans: ReadonlyMap<string, ServiceScan>): void {
   }
 }
 function sleepScanned(scan: SleepScan): void {
-  defaultUnit.hold.setIdleAfter(scan.idleAfterMs);
-  defaultUnit.hold.event({ kind: 'discovered', running: scan.running, asleep: scan.stopped > 0 });
+  const hold = services.defaultUnit().hold;
+  hold.setIdleAfter(scan.idleAfterMs);
+  hold.event({ kind: 'discovered', running: scan.running, asleep: scan.stopped > 0 });
 }
 // DOCKER_HOSTS: one watch per engine, merged; otherwise the one engine of DOCKER_SOCKET/DOCKER_HOST.
 const engines =
@@ -355,7 +354,11 @@ const ctx: AdminContext = {
   shuttingDown: () => shuttingDown,
   events: transitions,
   engines: engines ? () => engines.engines() : undefined,
-  service: defaultUnit.hold,
+  // calls that name no service (an autoscaler of one service) mean the default one
+  service: {
+    view: () => services.defaultUnit().hold.view(),
+    event: (e) => services.defaultUnit().hold.event(e),
+  },
   services,
 };
 const admin = await createAdminServer(ctx);

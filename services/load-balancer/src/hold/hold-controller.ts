@@ -285,6 +285,11 @@ export class HoldController {
     this.askWake();
   }
 
+  /** This service lost its routes: every held request goes back to the proxy to be routed again. */
+  rehome(): void {
+    setImmediate(() => this.release());
+  }
+
   private release(): void {
     const all = this.queue.drain();
     this.disarmDeadline();

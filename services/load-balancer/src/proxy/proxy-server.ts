@@ -191,7 +191,11 @@ export class ProxyHandler {
     return true;
   }
 
-  /** A held request, released: routed again (its service's routes may have changed meanwhile). */
+  /**
+   * A held request, released: routed again (its service's routes may have changed meanwhile,
+   * e.g. the default catch-all handed over to a named service), then held there if that
+   * service is not awake or has no healthy backend yet.
+   */
   private readonly resume = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     const route = this.deps.services.route(req.headers.host, url);
@@ -199,6 +203,13 @@ export class ProxyHandler {
     if (route === undefined || unit === undefined) {
       this.deps.recorder.noRoute(req.method ?? 'GET');
       sendNoRoute(res, req.headers.host, url);
+      return;
+    }
+    const hold = unit.hold;
+    if (!hold.holding && !unit.core.runtime(Date.now()).some((r) => r.state === 'healthy'))
+      hold.event({ kind: 'request', backends: 0 });
+    if (hold.holding) {
+      hold.hold(req, res, this.resume);
       return;
     }
     this.forward(req, res, unit.core, route, url);

@@ -104,6 +104,18 @@ export class ServiceRegistry {
     return this.entries.get(key)?.unit;
   }
 
+  /**
+   * The service a caller means when it names none (an autoscaler of one service, GET
+   * /api/backends without ?service=): LB_SERVICE, else the unlabelled one while it has backends
+   * or is alone, else the only named service.
+   */
+  defaultUnit(): ServiceUnit {
+    const own = this.entries.get(this.defaultKey)!;
+    if (this.defaultKey !== '' || own.backends.length > 0) return own.unit;
+    const others = [...this.entries.values()].filter((e) => e !== own);
+    return others.length === 1 ? others[0]!.unit : own.unit;
+  }
+
   /** By admin name ("default" is the unlabelled service). */
   byName(name: string): ServiceUnit | undefined {
     return (
@@ -209,6 +221,10 @@ export class ServiceRegistry {
     }
     const { table, conflicts } = buildRouteTable(rules, this.currentTable);
     this.currentTable = table;
+    // a service left without a route (the default catch-all once a named service appears)
+    // hands its held requests back to the proxy, which routes them again
+    const owners = new Set(table.routes.map((r) => r.service));
+    for (const [key, e] of this.entries) if (!owners.has(key) && e.unit.hold.held > 0) e.unit.hold.rehome();
     for (const c of conflicts) {
       const id = `${c.host} ${c.path} ${c.kept} ${c.dropped}`;
       if (this.logged.has(id)) continue;
