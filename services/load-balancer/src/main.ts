@@ -191,12 +191,34 @@ const engines =
         logger,
         metrics.registry,
         sleepScanned,
+        containerStopping,
       )
     : undefined;
+// `docker stop` (or a kill): drain the container while its stop grace runs, instead of
+// sending it requests until it exits; lifted if it starts again (a restart keeps its id)
+const drainedForStop = new Set<string>();
+function containerStopping(containerId: string, stopping: boolean, why: string): void {
+  for (const spec of current.values()) {
+    if (spec.containerId !== containerId) continue;
+    if (stopping && !drainedForStop.has(spec.id)) {
+      drainedForStop.add(spec.id);
+      services.setDraining(spec.id, true, Date.now(), why);
+    } else if (!stopping && drainedForStop.delete(spec.id))
+      services.setDraining(
+        spec.id,
+        false,
+        Date.now(),
+        `container ${spec.name} started again: back in rotation`,
+      );
+  }
+}
 const discovered: BackendSource | undefined =
   engines ??
   (config.DISCOVERY === 'docker'
-    ? createDockerSource(config, logger, undefined, { onServiceScans: servicesScanned })
+    ? createDockerSource(config, logger, undefined, {
+        onServiceScans: servicesScanned,
+        onStopping: containerStopping,
+      })
     : config.DISCOVERY === 'swarm'
       ? createSwarmSource(config, logger, undefined, sleepScanned)
       : undefined);
@@ -227,6 +249,7 @@ function apply(): void {
         usage.forget(id);
       }),
   });
+  for (const id of drainedForStop) if (!merged.has(id)) drainedForStop.delete(id);
   // hold-and-wake: a service with no backend and nothing known of it holds its requests
   for (const u of services.units()) u.hold.setBackends(services.backendCount(u.key));
   for (const id of diff.removed) {

@@ -150,7 +150,7 @@ export interface BalancerCore {
   tick(now: number): void;
   /** Active health check result; `immediate`: a fail that takes the backend out without HEALTH_FALL. */
   reportHealth(id: string, ok: boolean, now: number, reason?: string, immediate?: boolean): void;
-  setDraining(id: string, draining: boolean, now?: number): boolean;
+  setDraining(id: string, draining: boolean, now?: number, why?: string): boolean;
   setMetrics(id: string, cpu: number | null, mem: number | null, at: number): void;
   setWeight(id: string, weight: number, now?: number): boolean;
   inFlight(id: string): number;

@@ -297,10 +297,10 @@ export class Balancer implements BalancerCore {
     for (const s of this.slots) if (s.rampUntil !== null) this.emit(endRamp(s, now));
   }
 
-  setDraining(id: string, draining: boolean, now = 0): boolean {
+  setDraining(id: string, draining: boolean, now = 0, why?: string): boolean {
     const s = this.byId.get(id);
     if (!s) return false;
-    this.emit(applyDrain(s, draining, now));
+    this.emit(applyDrain(s, draining, now, why));
     return true;
   }
 

@@ -114,13 +114,21 @@ export function applyOutcome(
   );
 }
 
-export function applyDrain(s: Slot, draining: boolean, now: number): BackendTransition | null {
+/** `why`: who asked, for people (default: a drain requested through the admin API). */
+export function applyDrain(s: Slot, draining: boolean, now: number, why?: string): BackendTransition | null {
   if (s.draining === draining) return null;
   const from = stateOf(s);
   s.draining = draining;
   return draining
-    ? transition(s, from, 'draining', 'drain-requested', 'drain requested: no new requests', now)
-    : transition(s, from, 'undrained', 'undrain-requested', `undrain requested: back to ${stateOf(s)}`, now);
+    ? transition(s, from, 'draining', 'drain-requested', why ?? 'drain requested: no new requests', now)
+    : transition(
+        s,
+        from,
+        'undrained',
+        'undrain-requested',
+        why ?? `undrain requested: back to ${stateOf(s)}`,
+        now,
+      );
 }
 
 export function applyWeight(s: Slot, weight: number, now: number): BackendTransition | null {

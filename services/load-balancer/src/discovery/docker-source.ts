@@ -12,6 +12,7 @@ import { containerToBackend, type DiscoveryContext } from './container-to-backen
 import { type EngineApi, EngineClient, targetFromDockerHost } from './engine-api.js';
 import { onJsonLines } from './json-lines.js';
 import { isStopped, type ServiceScan, type SleepScan, scanByService, scanForSleep } from './sleep-scan.js';
+import { type ContainerEvent, stopDecision } from './stop-event.js';
 
 const RELIST_EVENTS = new Set([
   'start',
@@ -57,6 +58,11 @@ export interface DockerSourceOptions {
   onScan?: (scan: SleepScan) => void;
   /** Scale to zero per service: after each list, every service's running and stopped containers. */
   onServiceScans?: (scans: ReadonlyMap<string, ServiceScan>) => void;
+  /**
+   * A container is stopping (`docker stop`'s signal, a kill): drain it while its stop grace
+   * runs; `stopping: false` when it runs again (a restart).
+   */
+  onStopping?: (containerId: string, stopping: boolean, why: string) => void;
 }
 
 export class DockerSource implements BackendSource {
@@ -108,8 +114,11 @@ export class DockerSource implements BackendSource {
         filters: { type: ['container', 'network'] },
       })) as NodeJS.ReadableStream;
       this.events = stream;
-      onJsonLines<{ Action?: string; status?: string }>(stream, (ev) => {
+      onJsonLines<ContainerEvent>(stream, (ev) => {
         const action = (ev.Action ?? ev.status ?? '').split(':')[0]!;
+        const stop = stopDecision(ev);
+        if (stop.kind === 'stopping') this.options.onStopping?.(stop.containerId, true, stop.why);
+        else if (stop.kind === 'running') this.options.onStopping?.(stop.containerId, false, 'started');
         if (RELIST_EVENTS.has(action) || action === 'health_status') this.requestRelist();
       });
       const lost = (why: string) => {

@@ -6,7 +6,7 @@
 import { LB_METRICS, type LoadBalancerConfig, type Logger } from '@headroom/shared';
 import { Gauge, type Registry } from 'prom-client';
 import type { BackendSet, BackendSource } from './backend-set.js';
-import { DockerSource } from './docker-source.js';
+import { DockerSource, type DockerSourceOptions } from './docker-source.js';
 import { type EngineApi, EngineClient } from './engine-api.js';
 import { mergeScans, type SleepScan } from './sleep-scan.js';
 
@@ -72,6 +72,7 @@ export class MultiEngineSource implements BackendSource {
     private readonly logger: Logger,
     registry?: Registry,
     onScan?: (scan: SleepScan) => void,
+    onStopping?: DockerSourceOptions['onStopping'],
   ) {
     this.scans = engines.map(() => null);
     const up = registry
@@ -95,6 +96,7 @@ export class MultiEngineSource implements BackendSource {
         state,
         source: new DockerSource(e.docker, config, logger.child({ engine: e.id }), {
           publishedHost: e.publishedHost,
+          onStopping,
           onScan: (scan) => {
             this.scans[i] = scan;
             const merged = mergeScans(this.scans);

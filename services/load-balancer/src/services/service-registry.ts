@@ -252,8 +252,8 @@ export class ServiceRegistry {
     this.byBackend.get(id)?.unit.core.reportHealth(id, ok, now, reason, immediate);
   }
 
-  setDraining(id: string, draining: boolean, now = 0): boolean {
-    return this.byBackend.get(id)?.unit.core.setDraining(id, draining, now) ?? false;
+  setDraining(id: string, draining: boolean, now = 0, why?: string): boolean {
+    return this.byBackend.get(id)?.unit.core.setDraining(id, draining, now, why) ?? false;
   }
 
   setMetrics(id: string, cpu: number | null, mem: number | null, at: number): void {
