@@ -48,6 +48,20 @@ export const LB_METRICS = {
   /** Time from a request being held to its release to a replica. */
   holdDuration: 'headroom_lb_hold_duration_seconds',
   /**
+   * The service queue (issue #26): requests waiting now for a backend under its concurrency
+   * limit, per `service`. The autoscaler counts them as demand (GET /api/backends `queue`).
+   */
+  queueDepth: 'headroom_lb_queue_depth',
+  /** Time a request waited in the service queue before a backend took it, per `service`. */
+  queueWait: 'headroom_lb_queue_wait_seconds',
+  /**
+   * Requests that left the queue without a backend, per `service` and `reason`: full,
+   * predicted-wait, timeout (503 + Retry-After), client-gone, shutdown.
+   */
+  queueShed: 'headroom_lb_queue_shed_total',
+  /** Each backend's concurrency limit now (lb.maxconn, else the adaptive one). */
+  backendLimit: 'headroom_lb_backend_concurrency_limit',
+  /**
    * Per replica (labels `service`, `replica`, `backend`), needing nothing from the app: the
    * integral of its in-flight requests over time, a counter whose rate() is the time-averaged
    * concurrency over the window (Knative's average concurrent requests), from dispatch to last byte.

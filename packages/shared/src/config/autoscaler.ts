@@ -77,7 +77,7 @@ export const autoscalerConfigSchema = z.object({
     'PromQL override: per-replica requests per second; default: what the balancer served each replica.',
   ),
   PROMQL_CONCURRENCY: env.optionalString(
-    'PromQL override: per-replica requests in flight; default: what the balancer measured, averaged over 5 s (15 s where the balancer is scraped only every 5 s).',
+    'PromQL override: per-replica requests in flight; default: what the balancer measured, averaged over 5 s (15 s where the balancer is scraped only every 5 s), plus the service’s queued and held requests shared by its replicas.',
   ),
   ADMIN_PORT: env.listenPort(8082, 'Admin API and /metrics.'),
   HOST: env.optionalString(

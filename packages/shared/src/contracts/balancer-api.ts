@@ -74,6 +74,23 @@ export const discoveryEngineSchema = z.object({
 export type DiscoveryEngine = z.infer<typeof discoveryEngineSchema>;
 
 /**
+ * The service queue (issue #26): requests waiting for a backend with room under its limit.
+ * The autoscaler counts `depth` as demand: a service with requests waiting scales out even
+ * while its CPU reading lags. (Held requests of a sleeping service are counted by the
+ * service's `held`, and enter this queue when released.)
+ */
+export const queueViewSchema = z.object({
+  /** Requests waiting now. */
+  depth: z.number().int().nonnegative(),
+  /** QUEUE_TIMEOUT_MS and QUEUE_MAX in force. */
+  timeoutMs: z.number().int().positive(),
+  max: z.number().int().positive(),
+  /** Requests shed since start, by reason (full, predicted-wait, timeout). */
+  shed: z.record(z.string(), z.number().int().nonnegative()),
+});
+export type QueueView = z.infer<typeof queueViewSchema>;
+
+/**
  * Scale to zero (issue #19): the balanced service's state. `awake`: it has replicas (healthy
  * or not). `sleeping`: it was put to sleep (stopped containers with lb labels, a Swarm service
  * at 0 replicas, or the autoscaler said so with PUT /api/service/state) and has none.
@@ -133,6 +150,8 @@ export const backendListSchema = z.object({
    * service's sleep view here first, then `service` when it names that service.
    */
   services: z.array(serviceViewSchema).optional(),
+  /** The service queue: what waits for a backend (the autoscaler's queued demand). */
+  queue: queueViewSchema.optional(),
 });
 export type BackendList = z.infer<typeof backendListSchema>;
 

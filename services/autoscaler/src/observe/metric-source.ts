@@ -2,10 +2,11 @@
 // without PROMETHEUS_URL on any runtime, the balancer's own view of its backends (the embedded
 // default: in-flight, rate, CPU and memory it measures for any app). The balancer view is read
 // from the tick's one GET /api/backends; no source here calls the balancer itself.
-import type { BackendView } from '@headroom/shared';
+import type { BackendList, BackendView } from '@headroom/shared';
 import type { PrometheusClient } from '../clients/prometheus-client.js';
 import type { ScaleMetric } from '../policy/policy-types.js';
 import { type QueryOverrides, queryFor } from './queries.js';
+import { queuedDemand } from './queued-demand.js';
 import type { SeriesResult } from './series.js';
 
 export interface SourceContext {
@@ -13,6 +14,8 @@ export interface SourceContext {
   backends?: readonly BackendView[] | undefined;
   /** Why the balancer gave no view this tick. */
   balancerError?: string | undefined;
+  /** The whole GET /api/backends answer (services' held requests and queue). */
+  list?: BackendList | undefined;
 }
 
 export interface MetricSource {
@@ -62,6 +65,8 @@ export class BalancerSource implements MetricSource {
         // rate and in-flight are the proxy's own, current by construction
         ageMs: metric === 'cpu' || metric === 'memory' ? (b.metricsAgeMs ?? undefined) : undefined,
       }));
-    return { ok: true, series };
+    // requests waiting (queued, held) are concurrency the backends could not take yet (issue #26)
+    const queued = metric === 'concurrency' ? queuedDemand(ctx.list, service) : 0;
+    return { ok: true, series, ...(queued > 0 ? { queued } : {}) };
   }
 }

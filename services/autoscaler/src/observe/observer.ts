@@ -88,7 +88,7 @@ export class Observer {
       return { kind: 'engine-unavailable', at: now, error: err.message };
     }
     const states = list ? new Map(list.backends.map((b) => [b.id, b.state] as const)) : undefined;
-    const ctx: SourceContext = { backends: list?.backends, balancerError };
+    const ctx: SourceContext = { backends: list?.backends, balancerError, list };
     const services = await Promise.all(
       runtime.services.map(async (s): Promise<ServiceObservation> => {
         const census = await takeCensus(s.records, states, this.o.probe ?? probeHealth);

@@ -39,6 +39,16 @@ export function findReplica(
   return undefined;
 }
 
+/**
+ * The per-replica values with `queued` spread evenly over them, so that their sum is in-flight +
+ * queued (what the policy's ceil(current × mean / target) then scales on).
+ */
+export function spreadQueued(values: readonly number[], queued: number): number[] {
+  if (!(queued > 0) || values.length === 0) return [...values];
+  const share = queued / values.length;
+  return values.map((v) => v + share);
+}
+
 export function toReading(
   metric: ScaleMetric,
   target: number,
@@ -67,6 +77,7 @@ export function toReading(
     }
     values.push(s.value);
   }
-  if (values.length > 0) return { metric, target, values };
+  // queued requests count as demand, shared by the replicas that reported (issue #26)
+  if (values.length > 0) return { metric, target, values: spreadQueued(values, result.queued ?? 0) };
   return { metric, target, values: [], missing: stale > 0 ? 'stale' : bad > 0 ? 'nan' : 'empty' };
 }

@@ -9,4 +9,11 @@ export interface Series {
   ageMs?: number | undefined;
 }
 
-export type SeriesResult = { ok: true; series: Series[] } | { ok: false; why: MissingWhy; detail: string };
+export type SeriesResult =
+  | {
+      ok: true;
+      series: Series[];
+      /** Demand no replica holds yet (requests queued or held at the balancer), spread over the replicas. */
+      queued?: number | undefined;
+    }
+  | { ok: false; why: MissingWhy; detail: string };
