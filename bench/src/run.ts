@@ -1,6 +1,7 @@
 // `pnpm bench [scenario…]`: runs the scenarios, writes bench/results/<date>-<scenario>.json
 // and .svg, and rewrites docs/benchmarks.md from the latest result of every scenario.
-// Env: BENCH_RUNS (default 3), BENCH_SECONDS (default per scenario; for soak, default 600).
+// Env: BENCH_RUNS (default 3), BENCH_SECONDS (default per scenario; for soak, default 600);
+// BENCH_HEAP_CONNECTIONS (heap-cap, default 10000).
 // `pnpm soak` is `pnpm bench soak`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { barChart, lineChart } from './lib/svg.js';
 import { type AutoscalerResult, autoscalerReaction } from './scenarios/autoscaler-reaction.js';
 import { type BalancingResult, balancing, type ConfigResult } from './scenarios/balancing.js';
 import { type FootprintResult, footprint } from './scenarios/footprint.js';
+import { type HeapCapResult, heapCap } from './scenarios/heap-cap.js';
 import { type OverheadResult, proxyOverhead } from './scenarios/proxy-overhead.js';
 import {
   REACTION_STAGES,
@@ -31,6 +33,7 @@ const SCENARIOS = [
   'autoscaler',
   'autoscaler-reaction',
   'footprint',
+  'heap-cap',
   'scale-to-zero',
   'routing',
   'soak',
@@ -42,6 +45,7 @@ type AnyResult =
   | AutoscalerResult
   | ReactionBreakdownResult
   | FootprintResult
+  | HeapCapResult
   | ScaleToZeroResult
   | RoutingResult
   | SoakResult;
@@ -150,6 +154,18 @@ function svgFor(name: Scenario, result: AnyResult): string {
         })),
       );
     }
+    case 'heap-cap': {
+      const r = result as HeapCapResult;
+      return barChart(
+        `Balancer peak memory at ${r.connections} connections over ${r.services} services, by old-space cap`,
+        'MiB',
+        r.rows.map((x) => ({
+          label: `--max-old-space-size=${x.capMiB}`,
+          value: x.peakRssMiB,
+          note: `(heap ${x.peakHeapUsedMiB.toFixed(0)} MiB, GC ${x.gcSeconds.toFixed(1)} s, ${x.rps.toFixed(0)} req/s)`,
+        })),
+      );
+    }
     case 'soak': {
       const r = result as SoakResult;
       return lineChart(
@@ -184,6 +200,9 @@ async function runScenario(name: Scenario): Promise<AnyResult> {
       return reactionBreakdown(runs, process.env.REACTION_PRESET === 'before' ? 'before' : 'shipped');
     case 'footprint':
       return footprint(secondsOverride ?? 15);
+    case 'heap-cap':
+      // BENCH_HEAP_CONNECTIONS: fewer than the issue's 10,000 where the load generator cannot hold them
+      return heapCap(secondsOverride ?? 20, [96, 192], Number(process.env.BENCH_HEAP_CONNECTIONS ?? 10_000));
     case 'scale-to-zero':
       return scaleToZero(Math.max(5, runs));
     case 'routing':
@@ -574,6 +593,27 @@ function renderDocs(): string {
       );
     out.push(`![footprint](../bench/results/${fp.file.replace('.json', '.svg')})`, '');
   }
+  const hc = latest('heap-cap');
+  if (hc) {
+    const r = hc.data.result as HeapCapResult;
+    out.push(
+      `### The balancer's heap cap at ${r.connections.toLocaleString('en')} connections (\`pnpm bench heap-cap\`)`,
+      '',
+      `${hc.data.date} · \`${hc.data.command}\` · ${hc.data.machine}`,
+      '',
+      `${r.services} services behind host routes, ${r.backendsPerService} backends each (one small node:http process serving every port), autocannon holding ${r.connections} keep-alive connections spread evenly over the ${r.services} hosts, requests back to back, for ${r.seconds} s; the balancer started fresh with each \`--max-old-space-size\` (semi-spaces 8 MiB, as the image). Heap and old space: the peaks of 500 ms samples of its /metrics; GC: seconds of pauses during the load.`,
+      '',
+      '| old-space cap | ran through | req/s | errors | peak RSS MiB | peak heap in use MiB | peak old space MiB | GC s |',
+      '|---|---|---|---|---|---|---|---|',
+      ...r.rows.map(
+        (x) =>
+          `| ${x.capMiB} MiB | ${x.survived ? 'yes' : `**no** (${x.exit})`} | ${x.rps.toFixed(0)} | ${x.errors} | ${f1(x.peakRssMiB)} | ${f1(x.peakHeapUsedMiB)} | ${f1(x.peakOldSpaceMiB)} | ${x.gcSeconds.toFixed(1)} |`,
+      ),
+      '',
+      `![heap-cap](../bench/results/${hc.file.replace('.json', '.svg')})`,
+      '',
+    );
+  }
   if (sk) {
     const r = sk.data.result as SoakResult;
     const growth = r.rssEndMiB - r.rssMiddleMiB;
@@ -582,7 +622,11 @@ function renderDocs(): string {
       '',
       `${sk.data.date} · \`${sk.data.command}\` · ${sk.data.machine}`,
       '',
-      `${(r.seconds / 60).toFixed(0)} minutes at ${r.rate} req/s open-loop (\`/load?ms=2\` on stress backends), two stable backends; every ${r.churnSeconds} s a new backend is registered through the admin API and the oldest added one is removed, alternately drained (DELETE) and killed (SIGKILL with requests in flight); the balancing mode rotates every fourth churn. ${r.added} added, ${r.removedGracefully} drained and removed, ${r.killed} killed, ${r.modeSwitches} mode switches.`,
+      `${(r.seconds / 60).toFixed(0)} minutes at ${r.rate} req/s open-loop (\`/load?ms=2\` on stress backends), two stable backends; every ${r.churnSeconds} s a new backend is registered through the admin API and the oldest added one is removed, alternately drained (DELETE) and killed (SIGKILL with requests in flight); the balancing mode rotates every fourth churn. ${r.added} added, ${r.removedGracefully} drained and removed, ${r.killed} killed, ${r.modeSwitches} mode switches.${
+        r.services
+          ? ` Besides the default service, ${r.services} services behind host routes (half of them also behind a stripped \`/api\` prefix), two small backends each; the requests go round the ${r.services + 1} services, ${r.tlsSent} of them (every fourth) over the TLS listener; every churn a routed service also gets a backend through the admin API with its routes and, once each has one, loses its oldest added one (${r.routedAdded} added, ${r.routedRemoved} removed).`
+          : ''
+      }`,
       '',
       '| requests | failed | p50 ms | p99 ms | RSS 2nd third MiB | RSS last third MiB |',
       '|---|---|---|---|---|---|',

@@ -5,10 +5,18 @@
 // forgotten) and the hard way (SIGKILL with requests in flight, DELETE afterwards). The
 // balancing mode rotates every fourth churn (every minute at the default 15 s). Every failed request is counted with its reason;
 // the balancer's resident memory is sampled every 5 s.
+// Issue #27: `services` more services behind host routes (half of them also behind a path
+// prefix, stripped), two small backends each (plain node:http servers in this process: the
+// balancer's memory is what is measured, not the backends'), a quarter of all requests over
+// the TLS listener, and churn on them too: every churn one routed service gets a new backend
+// through the admin API (with its routes) and loses its oldest added one (DELETE).
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type RunningBackend, startBackend } from '@headroom/testkit';
 import { Agent, request } from 'undici';
+import { makeBenchCert } from '../lib/bench-cert.js';
 import { quantile } from '../lib/load.js';
-import { healthyBackends, setMode, startHeadroom, waitFor } from '../lib/procs.js';
+import { freePort, healthyBackends, setMode, startHeadroom, waitFor } from '../lib/procs.js';
 import { rssMiB, slope } from '../lib/rss.js';
 
 const MODES = ['resource-aware', 'least-connections', 'latency', 'round-robin'] as const;
@@ -38,7 +46,34 @@ export interface SoakResult {
   heap: Array<[number, number]>;
   /** Slope of the per-minute minimum of heap in use after warm-up, MiB per 10 min: the live set's trend. */
   heapFloorSlopeMiBPer10Min: number;
+  /** Routed services besides the default one (0 in results before issue #27). */
+  services?: number;
+  /** Requests sent over the TLS listener. */
+  tlsSent?: number;
+  /** Backends added to and removed from routed services through the admin API. */
+  routedAdded?: number;
+  routedRemoved?: number;
 }
+
+/** A small backend in this process: "ok" to everything (the TCP health check connects). */
+async function tinyBackend(): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    res.setHeader('content-type', 'text/plain');
+    res.end('ok');
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+const svcName = (k: number) => `soak${k}`;
+const svcHost = (k: number) => `soak${k}.soak.test`;
+/** Odd services sit behind a path prefix too (stripped before forwarding). */
+const svcRoutes = (k: number) =>
+  k % 2 === 1 ? { hosts: [svcHost(k)], path: '/api', strip: true } : { hosts: [svcHost(k)] };
+const svcFragment = (k: number) =>
+  `#service=${svcName(k)}&host=${svcHost(k)}${k % 2 === 1 ? '&path=/api&strip=true' : ''}`;
 
 async function heapUsedMiB(adminUrl: string): Promise<number> {
   const text = await (await fetch(`${adminUrl}/metrics`)).text();
@@ -64,15 +99,38 @@ async function admin(base: string, method: string, path: string, body?: unknown)
 const listBackends = async (base: string) =>
   ((await (await admin(base, 'GET', '/api/backends')).json()) as BackendsBody).backends;
 
-export async function soak(seconds: number, rate = 100, churnSeconds = 15): Promise<SoakResult> {
+export async function soak(
+  seconds: number,
+  rate = 100,
+  churnSeconds = 15,
+  services = 10,
+): Promise<SoakResult> {
   const stable = await Promise.all([1, 2].map((i) => startBackend({ instance: `soak-stable-${i}` })));
+  const tiny: Server[] = [];
+  const routed: string[] = [];
+  for (let k = 0; k < services; k++) {
+    for (let j = 0; j < 2; j++) {
+      const b = await tinyBackend();
+      tiny.push(b.server);
+      routed.push(`${b.url}${svcFragment(k)}`);
+    }
+  }
+  const cert = makeBenchCert();
+  const tlsPort = await freePort();
   const lb = await startHeadroom({
     DISCOVERY: 'static',
-    BACKENDS: stable.map((b) => b.url).join(','),
+    BACKENDS: [...stable.map((b) => b.url), ...routed].join(','),
     METRICS_SOURCE: 'backend',
     BALANCER_MODE: MODES[0],
     HEALTH_INTERVAL_MS: '500',
+    TLS_PORT: String(tlsPort),
+    TLS_CERT_DIR: cert.dir,
   });
+  const tlsBase = `https://127.0.0.1:${tlsPort}`;
+  const routedChurn: Array<{ server: Server; id: string; service: number }> = [];
+  let tlsSent = 0;
+  let routedAdded = 0;
+  let routedRemoved = 0;
   const churn: Array<{ backend: RunningBackend; id: string }> = [];
   const failures: Record<string, number> = {};
   const latencies: number[] = [];
@@ -88,12 +146,24 @@ export async function soak(seconds: number, rate = 100, churnSeconds = 15): Prom
     failures[why] = (failures[why] ?? 0) + 1;
   };
   try {
-    await waitFor(async () => (await healthyBackends(lb.admin)) === 2, { timeoutMs: 15_000 });
+    await waitFor(async () => (await healthyBackends(lb.admin)) === 2 + 2 * services, { timeoutMs: 30_000 });
     const agent = new Agent({ connections: 256, headersTimeout: 10_000, bodyTimeout: 10_000 });
+    // the bench certificate is self-signed: this client is not what is tested
+    const tlsAgent = new Agent({
+      connections: 64,
+      headersTimeout: 10_000,
+      bodyTimeout: 10_000,
+      connect: { rejectUnauthorized: false },
+    });
     const start = performance.now();
     const endAt = start + seconds * 1000;
+    let crashed: string | undefined;
     const rssTimer = setInterval(() => {
       const t = (performance.now() - start) / 1000;
+      if (lb.proc.child.exitCode !== null || lb.proc.child.signalCode !== null) {
+        crashed ??= `the balancer exited (${lb.proc.child.exitCode ?? lb.proc.child.signalCode}) at ${t.toFixed(0)} s:\n${lb.proc.output().slice(-3000)}`;
+        return;
+      }
       rss.push([t, rssMiB(lb.pid)]);
       heapUsedMiB(lb.admin)
         .then((v) => heap.push([t, v]))
@@ -110,7 +180,16 @@ export async function soak(seconds: number, rate = 100, churnSeconds = 15): Prom
         const wait = due - performance.now();
         if (wait > 1) await new Promise((r) => setTimeout(r, wait));
         sent++;
-        const p: Promise<void> = request(`${lb.proxy}/load?ms=2`, { dispatcher: agent })
+        // request i: the default service (stress backends) or routed service k, every 4th over TLS
+        const k = (i % (services + 1)) - 1;
+        const tls = i % 4 === 3;
+        if (tls) tlsSent++;
+        const base = tls ? tlsBase : lb.proxy;
+        const path = k < 0 ? '/load?ms=2' : k % 2 === 1 ? `/api/r${i % 7}` : `/r${i % 7}`;
+        const p: Promise<void> = request(`${base}${path}`, {
+          dispatcher: tls ? tlsAgent : agent,
+          ...(k < 0 ? {} : { headers: { host: svcHost(k) } }),
+        })
           .then(async (res) => {
             await res.body.dump();
             if (res.statusCode === 200) {
@@ -160,6 +239,35 @@ export async function soak(seconds: number, rate = 100, churnSeconds = 15): Prom
             await admin(lb.admin, 'DELETE', `/api/backends/${old.id}`);
           }
         }
+        if (services > 0) {
+          // a routed service gets a new backend with its routes, and loses its oldest added one
+          const k = tick % services;
+          const b = await tinyBackend();
+          const view = (await (
+            await admin(lb.admin, 'POST', '/api/backends', {
+              url: b.url,
+              service: svcName(k),
+              routes: svcRoutes(k),
+            })
+          ).json()) as { id: string };
+          routedChurn.push({ server: b.server, id: view.id, service: k });
+          routedAdded++;
+          await waitFor(
+            async () => (await listBackends(lb.admin)).some((x) => x.id === view.id && x.state === 'healthy'),
+            { timeoutMs: 10_000, message: `${view.id} healthy` },
+          );
+          if (routedChurn.length > services) {
+            const old = routedChurn.shift()!;
+            await admin(lb.admin, 'DELETE', `/api/backends/${old.id}`);
+            await waitFor(async () => !(await listBackends(lb.admin)).some((x) => x.id === old.id), {
+              timeoutMs: 30_000,
+              message: `${old.id} drained and removed`,
+            });
+            old.server.closeAllConnections();
+            old.server.close();
+            routedRemoved++;
+          }
+        }
         if (tick % 4 === 0) {
           await setMode(lb.admin, MODES[modeSwitches % MODES.length]!);
           modeSwitches++;
@@ -169,8 +277,10 @@ export async function soak(seconds: number, rate = 100, churnSeconds = 15): Prom
 
     await Promise.all([load, churner]);
     clearInterval(rssTimer);
+    if (crashed) throw new Error(crashed);
     rss.push([(performance.now() - start) / 1000, rssMiB(lb.pid)]);
     await agent.close();
+    await tlsAgent.close();
 
     const settled = rss.filter(([t]) => t >= seconds / 5);
     const third = (k: number) =>
@@ -203,9 +313,17 @@ export async function soak(seconds: number, rate = 100, churnSeconds = 15): Prom
       rssEndMiB: third(2),
       heap,
       heapFloorSlopeMiBPer10Min: slope(floors) * 600,
+      services,
+      tlsSent,
+      routedAdded,
+      routedRemoved,
     };
   } finally {
     await lb.stop();
     await Promise.all([...stable, ...churn.map((c) => c.backend)].map((b) => b.stop()));
+    for (const server of [...tiny, ...routedChurn.map((c) => c.server)]) {
+      server.closeAllConnections();
+      server.close();
+    }
   }
 }

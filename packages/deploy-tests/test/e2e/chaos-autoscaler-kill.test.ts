@@ -5,8 +5,6 @@
 // leaves it. A new autoscaler on the engine's own socket must then adopt what the first made:
 // both replicas running, named <service>-1 and -2, no container left behind in "created", and no
 // third one created in place of the stranded one.
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,18 +12,22 @@ import { join } from 'node:path';
 import { autoscalerStatusSchema, LB_LABELS, OWNER_LABELS, OWNER_VALUE } from '@headroom/shared';
 import {
   freePort,
+  hostDocker,
+  lbLabels,
   removeLabelled,
+  removeRun,
   requireDocker,
+  runLabelled,
   type ServiceProcess,
-  spawnService,
+  startAutoscaler,
+  testRunId,
   waitFor,
 } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const IMAGE = 'headroom/backend:latest';
-const run = randomBytes(3).toString('hex');
-const SERVICE = `chaos-kill-${run}`;
-const MARK = 'headroom-test.chaos';
+const run = testRunId('chaos-kill');
+const SERVICE = `${run}-web`;
 const socket = join(tmpdir(), `hr-chaos-kill-${run}.sock`);
 
 let first: ServiceProcess | undefined;
@@ -34,7 +36,7 @@ let interceptor: Server | undefined;
 const open = new Set<Socket>();
 const starts: string[] = [];
 
-const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
+const docker = hostDocker;
 /** Every container of the service: name and Docker state, sorted by name. */
 const containers = () =>
   docker('ps', '-a', '--filter', `label=${LB_LABELS.service}=${SERVICE}`, '--format', '{{.Names}} {{.State}}')
@@ -92,47 +94,38 @@ async function startInterceptor(onSecondStart: () => void): Promise<Server> {
 }
 
 async function autoscaler(dockerSocket: string): Promise<{ proc: ServiceProcess; url: string }> {
-  const port = await freePort();
   const closed = await freePort();
-  const proc = spawnService('autoscaler', {
-    LOG_LEVEL: 'info',
-    RUNTIME: 'docker',
-    SERVICE,
-    DOCKER_SOCKET: dockerSocket,
-    // no metrics here: the scale-out is MIN_REPLICAS' (TooFewReplicas), which holds without data
-    PROMETHEUS_URL: `http://127.0.0.1:${closed}`,
-    MIN_REPLICAS: '3',
-    MAX_REPLICAS: '4',
-    INTERVAL_MS: '500',
-    CPU_OVERCOMMIT: '16',
-    ADMIN_PORT: String(port),
-    HOST: '127.0.0.1',
-    STOP_GRACE_SECONDS: '1',
-  });
-  return { proc, url: `http://127.0.0.1:${port}` };
+  const proc = await startAutoscaler(
+    {
+      LOG_LEVEL: 'info',
+      RUNTIME: 'docker',
+      SERVICE,
+      DOCKER_SOCKET: dockerSocket,
+      // no metrics here: the scale-out is MIN_REPLICAS' (TooFewReplicas), which holds without data
+      PROMETHEUS_URL: `http://127.0.0.1:${closed}`,
+      MIN_REPLICAS: '3',
+      MAX_REPLICAS: '4',
+      INTERVAL_MS: '500',
+      CPU_OVERCOMMIT: '16',
+      STOP_GRACE_SECONDS: '1',
+    },
+    // the first one may be killed before its admin API answers
+    { waitReady: false },
+  );
+  return { proc, url: proc.admin };
 }
 
 beforeAll(() => {
   requireDocker();
-  execFileSync('docker', ['image', 'inspect', IMAGE], { stdio: 'ignore' });
+  hostDocker('image', 'inspect', IMAGE);
   // the template the autoscaler copies (compose's or a user's own container: not owned)
-  docker(
-    'run',
-    '-d',
-    '--name',
-    `${SERVICE}-tmpl`,
-    '--cpus',
-    '0.1',
-    '-l',
-    `${MARK}=${run}`,
-    '-l',
-    `${LB_LABELS.enable}=true`,
-    '-l',
-    `${LB_LABELS.service}=${SERVICE}`,
-    '-l',
-    `${LB_LABELS.port}=3000`,
-    IMAGE,
-  );
+  runLabelled({
+    run,
+    name: `${SERVICE}-tmpl`,
+    image: IMAGE,
+    labels: lbLabels(SERVICE),
+    flags: ['--cpus', '0.1'],
+  });
 });
 
 afterAll(async () => {
@@ -141,7 +134,7 @@ afterAll(async () => {
   for (const s of open) s.destroy();
   await new Promise((r) => (interceptor ? interceptor.close(r) : r(undefined)));
   rmSync(socket, { force: true });
-  removeLabelled(MARK, run);
+  removeRun(run);
   removeLabelled(OWNER_LABELS.service, SERVICE);
 });
 

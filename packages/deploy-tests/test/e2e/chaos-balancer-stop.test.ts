@@ -6,7 +6,7 @@
 // grace does not hold the exit beyond it.
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { freePort, type ServiceProcess, spawnService, waitFor } from '@headroom/testkit';
+import { type ServiceProcess, startBalancer, waitFor } from '@headroom/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const GRACE_MS = 8_000;
@@ -42,26 +42,20 @@ afterEach(async () => {
   lb = undefined;
 });
 
-async function startBalancer(): Promise<ServiceProcess> {
-  proxyPort = await freePort();
-  const adminPort = await freePort();
-  const proc = spawnService('load-balancer', {
-    PORT: String(proxyPort),
-    ADMIN_PORT: String(adminPort),
-    HOST: '127.0.0.1',
+/** The real balancer in front of the slow upstream, serving through the proxy. */
+async function balancer(): Promise<ServiceProcess> {
+  const proc = await startBalancer({
     DISCOVERY: 'static',
     BACKENDS: upstreamUrl,
     HEALTH_INTERVAL_MS: '500',
     SHUTDOWN_GRACE_MS: String(GRACE_MS),
     LOG_LEVEL: 'info',
   });
-  await waitFor(
-    async () => {
-      if (proc.child.exitCode !== null) throw new Error(`balancer exited: ${proc.output()}`);
-      return (await get('/slow?ms=0', 2_000)).status === 200;
-    },
-    { timeoutMs: 20_000, message: 'balancer serving' },
-  );
+  proxyPort = proc.port;
+  await waitFor(async () => (await get('/slow?ms=0', 2_000)).status === 200, {
+    timeoutMs: 20_000,
+    message: 'balancer serving',
+  });
   return proc;
 }
 
@@ -95,7 +89,7 @@ function get(path: string, deadlineMs: number): Promise<Outcome> {
 
 describe('chaos: the balancer stopped under load', () => {
   it('finishes every request in flight within SHUTDOWN_GRACE_MS, then exits 0; new connections are refused, not hung', async () => {
-    lb = await startBalancer();
+    lb = await balancer();
     const proc = lb;
     // 12 requests in flight, 3 s each (a quarter of them keep arriving while the rest wait)
     const inFlight = Array.from({ length: 12 }, () => get('/slow?ms=3000', 20_000));
@@ -126,7 +120,7 @@ describe('chaos: the balancer stopped under load', () => {
   });
 
   it('does not wait past SHUTDOWN_GRACE_MS for a request longer than it', async () => {
-    lb = await startBalancer();
+    lb = await balancer();
     const proc = lb;
     const long = get(`/slow?ms=${GRACE_MS * 4}`, GRACE_MS * 5);
     await new Promise((r) => setTimeout(r, 500));

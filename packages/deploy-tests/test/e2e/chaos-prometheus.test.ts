@@ -8,8 +8,6 @@
 // no load would drop to 1 at once (SCALE_DOWN_WINDOW_MS=0). When Prometheus is back on the same
 // port it reads the metrics again and acts on them: the load stopped, it scales in. No request
 // fails meanwhile: Prometheus is not on the request path.
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   type AutoscalerStatus,
@@ -20,22 +18,26 @@ import {
 } from '@headroom/shared';
 import {
   dockerSdScrapeConfig,
-  freePort,
+  hostDocker,
+  lbLabels,
   type RunningPrometheus,
   removeLabelled,
+  removeRun,
   requireDocker,
+  runLabelled,
   type ServiceProcess,
-  spawnService,
+  startAutoscaler,
+  startBalancer,
   startPrometheus,
+  testRunId,
   waitFor,
 } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoPath } from '../../src/repo-files.js';
 
 const IMAGE = 'headroom/backend:latest';
-const run = randomBytes(3).toString('hex');
-const SERVICE = `chaos-prom-${run}`;
-const MARK = 'headroom-test.chaos';
+const run = testRunId('chaos-prom');
+const SERVICE = `${run}-web`;
 const OUTAGE_MS = 15_000;
 
 let prom: RunningPrometheus | undefined;
@@ -44,9 +46,8 @@ let scaler: ServiceProcess | undefined;
 let proxy = '';
 let scalerUrl = '';
 
-const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
 const running = () =>
-  docker('ps', '-q', '--filter', `label=${LB_LABELS.service}=${SERVICE}`, '--filter', 'status=running')
+  hostDocker('ps', '-q', '--filter', `label=${LB_LABELS.service}=${SERVICE}`, '--filter', 'status=running')
     .split('\n')
     .filter(Boolean).length;
 
@@ -90,38 +91,21 @@ function loadWorkers(n: number, ms: number, pauseMs: number) {
 
 beforeAll(async () => {
   requireDocker();
-  execFileSync('docker', ['image', 'inspect', IMAGE], { stdio: 'ignore' });
-  docker(
-    'run',
-    '-d',
-    '--name',
-    `${SERVICE}-tmpl`,
-    '--cpus',
-    '0.5',
+  hostDocker('image', 'inspect', IMAGE);
+  runLabelled({
+    run,
+    name: `${SERVICE}-tmpl`,
+    image: IMAGE,
+    labels: lbLabels(SERVICE),
     // the balancer runs on the host: it reaches a replica at a published port
-    '-p',
-    '127.0.0.1::3000',
-    '-l',
-    `${MARK}=${run}`,
-    '-l',
-    `${LB_LABELS.enable}=true`,
-    '-l',
-    `${LB_LABELS.service}=${SERVICE}`,
-    '-l',
-    `${LB_LABELS.port}=3000`,
-    IMAGE,
-  );
+    publish: ['127.0.0.1::3000'],
+    flags: ['--cpus', '0.5'],
+  });
   prom = await startPrometheus({
     scrapeConfigsYaml: dockerSdScrapeConfig(SERVICE),
     rules: [readFileSync(repoPath('prometheus/rules/headroom.rules.yml'), 'utf8')],
   });
-  const [port, adminPort, scalerPort] = [await freePort(), await freePort(), await freePort()];
-  proxy = `http://127.0.0.1:${port}`;
-  scalerUrl = `http://127.0.0.1:${scalerPort}`;
-  lb = spawnService('load-balancer', {
-    PORT: String(port),
-    ADMIN_PORT: String(adminPort),
-    HOST: '127.0.0.1',
+  const balancer = await startBalancer({
     DISCOVERY: 'docker',
     LB_SERVICE: SERVICE,
     HEALTH_INTERVAL_MS: '500',
@@ -131,12 +115,14 @@ beforeAll(async () => {
     HEALTH_FALL: '3',
     LOG_LEVEL: 'info',
   });
-  scaler = spawnService('autoscaler', {
+  lb = balancer;
+  proxy = balancer.proxy;
+  const autoscaler = await startAutoscaler({
     LOG_LEVEL: 'info',
     RUNTIME: 'docker',
     SERVICE,
     PROMETHEUS_URL: prom.url,
-    LB_ADMIN_URL: `http://127.0.0.1:${adminPort}`,
+    LB_ADMIN_URL: balancer.admin,
     MIN_REPLICAS: '1',
     MAX_REPLICAS: '2',
     TARGET_CPU_UTILIZATION: '0.5',
@@ -144,10 +130,10 @@ beforeAll(async () => {
     SCALE_DOWN_WINDOW_MS: '0',
     // other tests' containers book this shared engine's CPU: this test is not about capacity
     CPU_OVERCOMMIT: '16',
-    ADMIN_PORT: String(scalerPort),
-    HOST: '127.0.0.1',
     STOP_GRACE_SECONDS: '1',
   });
+  scaler = autoscaler;
+  scalerUrl = autoscaler.admin;
   // the autoscaler reads a real CPU figure for the one replica before anything is stopped
   await waitFor(
     async () => {
@@ -167,7 +153,7 @@ afterAll(async () => {
   await scaler?.stop();
   await lb?.stop();
   await prom?.stop();
-  removeLabelled(MARK, run);
+  removeRun(run);
   removeLabelled(OWNER_LABELS.service, SERVICE);
 });
 
