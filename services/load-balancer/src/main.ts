@@ -35,6 +35,7 @@ import { ReplicaUsage } from './resources/replica-usage.js';
 import type { PublishSample } from './resources/resource-sample.js';
 import { displayName, ServiceRegistry } from './services/service-registry.js';
 import { TrafficStats } from './stats/traffic-stats.js';
+import { AccessLog } from './telemetry/access-log.js';
 import { BusyClock } from './telemetry/busy-clock.js';
 import { createMetrics } from './telemetry/metrics.js';
 import { RequestRecorder } from './telemetry/request-recorder.js';
@@ -334,6 +335,7 @@ function views(): BackendView[] {
 let shuttingDown = false;
 const handler = new ProxyHandler({
   services,
+  accessLog: config.ACCESS_LOG === 'off' ? undefined : new AccessLog(config.ACCESS_LOG),
   pools,
   recorder,
   logger,

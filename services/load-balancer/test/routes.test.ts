@@ -3,6 +3,7 @@
 // a stripped prefix with X-Forwarded-Prefix; 404 LB_ERR_NO_ROUTE, never forwarded.
 import { request } from 'node:http';
 import type { ServiceSummary } from '@headroom/shared';
+import { waitFor } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { echoServer, type RunningLb, startLb, type TestServer, waitHealthy } from './lb-fixtures.js';
 
@@ -186,5 +187,48 @@ describe('admin: services', () => {
     // PUT /api/mode still sets every service
     expect((await put('/api/mode', { mode: 'least-connections' }, TOKEN)).status).toBe(200);
     expect(new Set((await services()).map((s) => s.mode))).toEqual(new Set(['least-connections']));
+  });
+});
+
+describe('ACCESS_LOG', () => {
+  let app: TestServer;
+  let lb: RunningLb;
+  beforeAll(async () => {
+    app = await echoServer('logged');
+    lb = await startLb({
+      METRICS_SOURCE: 'none',
+      ACCESS_LOG: 'json',
+      BACKENDS: `${app.url}#service=logged&host=logged.localhost`,
+    });
+    await waitHealthy(lb.admin, 1);
+  });
+  afterAll(async () => {
+    await lb?.stop();
+    await app?.close();
+  });
+
+  it('json: one line per request with service, backend, status, duration, bytes and retries', async () => {
+    const ok = await get(lb, 'logged.localhost', '/some/path?x=1');
+    expect(ok.status).toBe(200);
+    expect((await get(lb, 'nobody.localhost', '/')).status).toBe(404);
+    const lines = () =>
+      lb.proc
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('"duration_ms"'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    await waitFor(() => lines().length >= 2, { timeoutMs: 5000, message: 'two access log lines' });
+    const [served, unrouted] = lines();
+    expect(served).toMatchObject({
+      service: 'logged',
+      method: 'GET',
+      path: '/some/path?x=1',
+      status: 200,
+      retries: 0,
+    });
+    expect(served!.backend).toMatch(/^s-/);
+    expect(served!.bytes).toBeGreaterThan(0);
+    expect(served!.duration_ms).toBeGreaterThan(0);
+    expect(unrouted).toMatchObject({ service: '', backend: '', status: 404, host: 'nobody.localhost' });
   });
 });

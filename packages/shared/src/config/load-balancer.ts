@@ -65,6 +65,10 @@ export const loadBalancerConfigSchema = z
       'auto',
       'How to reach containers: network (container IP), published (host port), auto (network when the balancer runs in Docker).',
     ),
+    ACCESS_LOG: env.oneOf(['off', 'json', 'common'] as const)(
+      'off',
+      'One line per proxied request on stdout (service, backend, status, duration, bytes, retries): json, or common (Common Log Format plus those fields).',
+    ),
     LB_SERVICE: env.optionalString('Only balance containers whose lb.service label equals this.'),
     RESYNC_INTERVAL_MS: env.int(1000, 3_600_000)(
       30_000,

@@ -9,6 +9,7 @@ import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type { Outcome } from '../balancing/balancer-core.js';
+import type { AccessLog } from '../telemetry/access-log.js';
 import type { RequestRecorder } from '../telemetry/request-recorder.js';
 import { downstreamResponseHeaders } from './forward-headers.js';
 import { sendProxyError } from './proxy-error.js';
@@ -50,6 +51,8 @@ export interface ExchangeDeps {
   closed: () => void;
   /** A client that reads nothing of the response for this long is cut (slow read; 0: never). */
   clientIdleMs: number;
+  /** ACCESS_LOG: one line per answered request; undefined when off. */
+  accessLog?: AccessLog | undefined;
 }
 
 export class Exchange implements Dispatcher.DispatchHandler {
@@ -79,6 +82,19 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const end = ctx.headersAt > 0 ? ctx.headersAt : performance.now();
     if (ctx.pick !== undefined)
       this.deps.recorder.requestDone(ctx.pick, ctx.method, status, end - ctx.startedAt, failed);
+    const log = this.deps.accessLog;
+    if (log !== undefined)
+      log.request(
+        ctx.service,
+        ctx.pick?.id ?? '',
+        ctx.method,
+        ctx.req.url ?? '/',
+        ctx.req.headers.host,
+        status,
+        performance.now() - ctx.startedAt,
+        ctx.bytes,
+        ctx.attempt,
+      );
   }
 
   /** The response is closed: finished, or the client left before it was complete. */
@@ -126,6 +142,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.ctx.bytes += chunk.length;
     if (!this.ctx.res.write(chunk)) {
       controller.pause();
       // slow read: the socket times out (and is destroyed) unless the client drains it in time

@@ -17,6 +17,7 @@ import type { Logger } from '@headroom/shared';
 import type { Affinity, BalancerCore } from '../balancing/balancer-core.js';
 import type { HoldController } from '../hold/hold-controller.js';
 import { type Route, stripPrefix } from '../routing/route-table.js';
+import type { AccessLog } from '../telemetry/access-log.js';
 import type { RequestRecorder } from '../telemetry/request-recorder.js';
 import { httpsRedirect } from '../tls/redirect.js';
 import { Exchange, type ExchangeDeps } from './exchange.js';
@@ -40,6 +41,8 @@ export interface ServiceRouter {
 }
 
 export interface ProxyDeps {
+  /** ACCESS_LOG: one line per answered request; undefined when off. */
+  accessLog?: AccessLog | undefined;
   /** Routes by host and path to a service, each with its own balancer and hold queue. */
   services: ServiceRouter;
   pools: UpstreamPools;
@@ -78,6 +81,7 @@ export class ProxyHandler {
       recorder: deps.recorder,
       closed: () => this.requestClosed(),
       clientIdleMs: deps.clientIdleMs ?? 0,
+      accessLog: deps.accessLog,
     };
     this.retryDeps = { pools: deps.pools, recorder: deps.recorder, retries: deps.retries };
   }
@@ -147,6 +151,7 @@ export class ProxyHandler {
     const unit = route === undefined ? undefined : this.deps.services.unitOf(route);
     if (route === undefined || unit === undefined) {
       this.deps.recorder.noRoute(req.method ?? 'GET');
+      this.deps.accessLog?.request('', '', req.method ?? 'GET', url, req.headers.host, 404, 0, 0, 0);
       sendNoRoute(res, req.headers.host, url);
       return;
     }

@@ -26,6 +26,8 @@ export class RequestContext {
   /** An attempt has begun in the core and not ended yet. */
   attemptOpen = false;
   controller: Dispatcher.DispatchController | undefined = undefined;
+  /** Response body bytes sent to the client (the access log). */
+  bytes = 0;
   /** Status sent to the client (0 until sent). */
   status = 0;
   /** performance.now() at the final attempt's response headers (0 until then). */
