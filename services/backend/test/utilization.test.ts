@@ -4,16 +4,17 @@
 import os from 'node:os';
 import { BACKEND_METRICS, backendListSchema } from '@headroom/shared';
 import {
+  freePort,
   type RunningBackend,
-  type RunningBalancer,
+  type ServiceProcess,
+  spawnService,
   startBackend,
-  startBalancer,
   waitFor,
 } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let be: RunningBackend;
-let lb: RunningBalancer;
+let lb: ServiceProcess;
 let proxy = '';
 let admin = '';
 
@@ -30,14 +31,18 @@ async function cpuInBalancer(): Promise<number | null> {
 
 beforeAll(async () => {
   be = await startBackend({ instance: 'saturated-1' });
-  lb = await startBalancer({
+  const [p, a] = [await freePort(), await freePort()];
+  proxy = `http://127.0.0.1:${p}`;
+  admin = `http://127.0.0.1:${a}`;
+  lb = spawnService('load-balancer', {
+    HOST: '127.0.0.1',
+    PORT: String(p),
+    ADMIN_PORT: String(a),
     DISCOVERY: 'static',
     BACKENDS: be.url,
     METRICS_SOURCE: 'backend',
     METRICS_INTERVAL_MS: '500',
   });
-  proxy = lb.proxy;
-  admin = lb.admin;
   await waitFor(async () => (await cpuInBalancer()) !== null, {
     timeoutMs: 15_000,
     message: `balancer reads the backend's metrics: ${lb.output()}`,

@@ -2,7 +2,9 @@
 // errors are typed (@fastify/error); the proxy port's own answers (PROXY_ERRORS: never a
 // backend's) all go through one writer, proxy/proxy-error.ts, with the same JSON shape
 // {statusCode, code, error, message}. docs/errors.md explains each code (errors-doc.test.ts
-// keeps the two in step).
+// keeps the two in step). The service queue's
+// answers (overload, and the scale-to-zero hold, which is the same queue: proxy/admission.ts)
+// are 503 with Retry-After: PROXY_ERRORS.overloaded and the hold codes.
 import createError from '@fastify/error';
 import { BALANCER_API_CODES } from '@headroom/shared';
 
@@ -75,6 +77,12 @@ export const PROXY_ERRORS = {
   holdTimeout: { code: 'LB_ERR_HOLD_TIMEOUT', status: 503 },
   /** Scale to zero: the balancer is shutting down; held requests are answered, not cut. */
   holdShutdown: { code: 'LB_ERR_HOLD_SHUTDOWN', status: 503 },
+  /**
+   * Overload (issue #26): every backend is at its concurrency limit and the request cannot
+   * wait: the service queue is full (QUEUE_MAX), its predicted wait is past QUEUE_TIMEOUT_MS,
+   * or it waited that long. With Retry-After and X-Headroom-Shed (the reason).
+   */
+  overloaded: { code: 'LB_ERR_OVERLOADED', status: 503 },
 } as const satisfies Record<string, { code: string; status: number }>;
 
 export type ProxyErrorKind = keyof typeof PROXY_ERRORS;

@@ -26,6 +26,7 @@ import { StaticSource } from './discovery/static-source.js';
 import { createSwarmSource } from './discovery/swarm-source.js';
 import { HttpProber } from './health/http-prober.js';
 import { createHoldMetrics, HoldController } from './hold/hold-controller.js';
+import { Admission } from './proxy/admission.js';
 import { createProxyServer, ProxyHandler } from './proxy/proxy-server.js';
 import { TrustedProxies } from './proxy/trusted-proxies.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
@@ -93,6 +94,26 @@ const recorder = new RequestRecorder(stats, metrics, busy);
 // start) and its own sleep state and hold queue
 const services = new ServiceRegistry(
   (key, mode) => {
+    // the service queue (issue #26): its requests wait here when every backend is at its
+    // concurrency limit; held requests (scale to zero) enter it when released
+    const queue: Admission = new Admission(
+      {
+        timeoutMs: config.QUEUE_TIMEOUT_MS,
+        max: config.QUEUE_MAX,
+        service: displayName(key),
+      },
+      {
+        core: {
+          pick: (...args) => core.pick(...args),
+          hasEligible: () => core.hasEligible(),
+        },
+        // the handler is built below; these run only once requests arrive
+        pickFor: (req, waiting) => handler.pickFor(core, req, waiting),
+        go: (req, res, pick) => handler.dequeued(req, res, core, queue, pick),
+        logger,
+        registry: metrics.registry,
+      },
+    );
     const hold = new HoldController(
       {
         timeoutMs: config.HOLD_TIMEOUT_MS,
@@ -106,6 +127,7 @@ const services = new ServiceRegistry(
     );
     const core = createBalancer({
       mode,
+      limits: { min: config.LIMIT_MIN, max: config.LIMIT_MAX },
       cpuWeight: config.SCORE_CPU_WEIGHT,
       memoryWeight: config.SCORE_MEMORY_WEIGHT,
       metricsStaleMs: config.METRICS_STALE_MS,
@@ -123,7 +145,7 @@ const services = new ServiceRegistry(
         if (t.to === 'healthy') hold.event({ kind: 'health-pass', backend: t.name });
       },
     });
-    return { key, core, hold };
+    return { key, core, hold, queue };
   },
   logger,
   config.BALANCER_MODE,
@@ -327,6 +349,8 @@ function views(): BackendView[] {
     serviceMs: r.serviceMs,
     pressure: r.pressure,
     signals: r.signals,
+    limit: r.limit,
+    limitSource: r.limitSource,
     sticky: r.spec.sticky,
     node: r.spec.nodeName ?? r.spec.node,
   }));
@@ -384,6 +408,7 @@ const ctx: AdminContext = {
     view: () => services.defaultUnit().hold.view(),
     event: (e) => services.defaultUnit().hold.event(e),
   },
+  queue: { view: () => services.defaultUnit().queue.view() },
   services,
 };
 const admin = await createAdminServer(ctx);
@@ -467,7 +492,11 @@ async function shutdown(signal: string): Promise<void> {
   tls?.server.close();
   tls?.server.closeIdleConnections();
   tls?.store.stop();
-  for (const u of services.units()) u.hold.stop();
+  for (const u of services.units()) {
+    u.hold.stop();
+    // what waits at the limits gets its 503 now, not after the grace period
+    u.queue.stop();
+  }
   await handler.idle();
   await Promise.allSettled([
     admin.close(),

@@ -13,6 +13,7 @@ import { createBalancer } from '../src/balancing/balancer.js';
 import type { BackendSpec } from '../src/discovery/backend-set.js';
 import { HttpProber } from '../src/health/http-prober.js';
 import { HoldController } from '../src/hold/hold-controller.js';
+import { Admission } from '../src/proxy/admission.js';
 import { createProxyServer, ProxyHandler } from '../src/proxy/proxy-server.js';
 import { UpstreamPools } from '../src/proxy/upstream-pools.js';
 import { buildRouteTable, serviceRules } from '../src/routing/route-table.js';
@@ -82,7 +83,16 @@ describe('a backend whose address changes under the same id', () => {
     );
     const resources = { update: () => undefined, stop: async () => undefined };
     const recorder = new RequestRecorder(stats, metrics);
-    // one service, the catch-all, with hold off (no wake URL)
+    // one service, the catch-all, with hold off (no wake URL), and its queue
+    const queue: Admission = new Admission(
+      { timeoutMs: 2000, max: 100, service: 'default' },
+      {
+        core,
+        pickFor: (req, waiting) => handler.pickFor(core, req, waiting),
+        go: (req, res, pick) => handler.dequeued(req, res, core, queue, pick),
+        logger,
+      },
+    );
     const hold = new HoldController(
       {
         timeoutMs: 1000,
@@ -95,8 +105,8 @@ describe('a backend whose address changes under the same id', () => {
       { logger },
     );
     const table = buildRouteTable(serviceRules('', [], undefined, false)).table;
-    const handler = new ProxyHandler({
-      services: { route: (host, url) => table.lookup(host, url), unitOf: () => ({ core, hold }) },
+    const handler: ProxyHandler = new ProxyHandler({
+      services: { route: (host, url) => table.lookup(host, url), unitOf: () => ({ core, hold, queue }) },
       pools,
       recorder,
       logger,

@@ -114,6 +114,23 @@ export const loadBalancerConfigSchema = z
       'The https port a 308 from lb.tls.redirect=true names (the published TLS port; 443 is left out of the URL).',
     ),
     MAX_CONNECTIONS_PER_BACKEND: env.int(1, 100_000)(128, 'Keep-alive pool size per backend.'),
+    // Overload control (issue #26): the defaults protect a service with nothing configured
+    LIMIT_MIN: env.int(1, 100_000)(
+      2,
+      'Lowest adaptive concurrency limit per backend (requests it may hold at once; the rest wait in the service queue).',
+    ),
+    LIMIT_MAX: env.int(1, 100_000)(
+      128,
+      'Highest adaptive concurrency limit per backend; lb.maxconn on a container pins a static one instead.',
+    ),
+    QUEUE_TIMEOUT_MS: env.int(10, 600_000)(
+      2_000,
+      'Longest a request waits in the service queue when every backend is at its limit; past it, or when the predicted wait is longer: 503 + Retry-After (LB_ERR_OVERLOADED).',
+    ),
+    QUEUE_MAX: env.int(1, 1_000_000)(
+      1_000,
+      'Requests waiting in the service queue at once; one more: 503 + Retry-After (LB_ERR_OVERLOADED).',
+    ),
 
     HEALTH_INTERVAL_MS: env.int(100, 3_600_000)(2_000, 'Active health check interval.'),
     HEALTH_TIMEOUT_MS: env.int(10, 600_000)(1_000, 'Active health check timeout.'),
@@ -236,6 +253,12 @@ export const loadBalancerConfigSchema = z
       if (problem)
         ctx.addIssue({ code: 'custom', path: ['DOCKER_HOSTS'], message: `"${address}": ${problem}` });
     }
+    if (cfg.LIMIT_MIN > cfg.LIMIT_MAX)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LIMIT_MIN'],
+        message: `LIMIT_MIN (${cfg.LIMIT_MIN}) is above LIMIT_MAX (${cfg.LIMIT_MAX})`,
+      });
     if (cfg.NODE_CPU_QUERY !== undefined && cfg.PROMETHEUS_URL === undefined)
       ctx.addIssue({
         code: 'custom',

@@ -112,6 +112,19 @@ describe('parseConfig', () => {
     expect(err.message).toContain(reason);
   });
 
+  // overload control (issue #26): limits and queue settings are checked at start
+  it.each([
+    [{ LIMIT_MIN: '8', LIMIT_MAX: '4' }, 'LIMIT_MIN', 'LIMIT_MIN (8) is above LIMIT_MAX (4)'],
+    [{ LIMIT_MIN: '0' }, 'LIMIT_MIN', 'LIMIT_MIN="0"'],
+    [{ QUEUE_TIMEOUT_MS: 'soon' }, 'QUEUE_TIMEOUT_MS', 'QUEUE_TIMEOUT_MS="soon"'],
+    [{ QUEUE_MAX: '-1' }, 'QUEUE_MAX', 'QUEUE_MAX="-1"'],
+  ])('overload settings %o exit with one line naming %s', (env, field, reason) => {
+    const err = issuesOf(() => parseConfig('load-balancer', loadBalancerConfigSchema, env));
+    expect(err.issues.map((i) => i.field)).toEqual([field]);
+    expect(err.message.split('\n')).toHaveLength(2);
+    expect(err.message).toContain(reason);
+  });
+
   it('TLS is off by default and on with a port and a directory', () => {
     expect(parseConfig('load-balancer', loadBalancerConfigSchema, {}).TLS_PORT).toBeUndefined();
     const on = parseConfig('load-balancer', loadBalancerConfigSchema, {

@@ -53,6 +53,9 @@ export const backendViewSchema = z.object({
   pressure: z.number().nullable().optional(),
   /** What resource-aware mode steers this backend by now; without fresh metrics: in-flight and latency only. */
   signals: z.array(z.enum(['in-flight', 'latency', 'capacity', 'headroom'])).optional(),
+  /** Requests it may hold at once now (issue #26): `lb.maxconn`, else the adaptive limit. */
+  limit: z.number().int().positive().optional(),
+  limitSource: z.enum(['adaptive', 'static']).optional(),
   sticky: stickySchema,
   /** Swarm discovery: the node the task runs on (its hostname, else its id); absent otherwise. */
   node: z.string().optional(),
@@ -174,6 +177,8 @@ export const serviceSummarySchema = z.object({
   state: serviceStateSchema,
   backends: z.number().int().nonnegative(),
   healthy: z.number().int().nonnegative(),
+  /** Its service queue (issue #26): what waits for a backend under its limit (queued demand). */
+  queue: queueViewSchema.optional(),
 });
 export type ServiceSummary = z.infer<typeof serviceSummarySchema>;
 export const serviceListSchema = z.object({ services: z.array(serviceSummarySchema) });

@@ -3,6 +3,7 @@ import type { BackendView, DiscoveryEngine, LoadBalancerConfig, Logger } from '@
 import type { BackendSpec } from '../discovery/backend-set.js';
 import type { StaticRegistration } from '../discovery/static-source.js';
 import type { HoldController } from '../hold/hold-controller.js';
+import type { Admission } from '../proxy/admission.js';
 import type { ServiceRegistry } from '../services/service-registry.js';
 import type { TrafficStats } from '../stats/traffic-stats.js';
 import type { LbMetrics } from '../telemetry/metrics.js';
@@ -32,4 +33,6 @@ export interface AdminContext {
   engines?: (() => DiscoveryEngine[]) | undefined;
   /** Scale to zero: the balanced service's state (GET /api/backends `service`, PUT /api/service/state). */
   service?: Pick<HoldController, 'view' | 'event'>;
+  /** The default service's queue (GET /api/backends `queue`: depth, held, shed counts). */
+  queue?: Pick<Admission, 'view'>;
 }

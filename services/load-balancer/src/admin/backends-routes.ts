@@ -33,11 +33,14 @@ export const backendsRoutes: FastifyPluginAsync<{ ctx: AdminContext }> = async (
     const unit = name === undefined ? undefined : ctx.services?.byName(name);
     const key = unit?.key ?? (name === DEFAULT_SERVICE_NAME ? '' : name);
     const service = name === undefined ? ctx.service?.view() : unit?.hold.view();
+    // the service queue (issue #26): the autoscaler counts what waits as demand
+    const queue = name === undefined ? ctx.queue?.view() : unit?.queue.view();
     return {
       mode: unit?.core.mode ?? ctx.core.mode,
       backends: key === undefined ? ctx.views() : ctx.views().filter((v) => v.service === key),
       ...(engines ? { engines } : {}),
       ...(service ? { service } : {}),
+      ...(queue ? { queue } : {}),
     };
   });
 

@@ -15,6 +15,7 @@ export function serviceSummaries(services: ServiceRegistry, now: number): Servic
     state: u.hold.state,
     backends: services.backendCount(u.key),
     healthy: u.core.runtime(now).filter((r) => r.state === 'healthy').length,
+    queue: u.queue.view(),
   }));
 }
 

@@ -29,8 +29,6 @@ export interface Pick {
   readonly url: string;
   /** Set when the response must (re)write the affinity cookie to this value. */
   readonly setCookie: string | undefined;
-  /** lb.timeout.body of the backend's service: its response and body idle timeout (ms, 0: none). */
-  readonly timeoutMs?: number | undefined;
 }
 
 export type Outcome = 'success' | 'http-5xx' | 'connect-error' | 'timeout' | 'aborted';
@@ -115,7 +113,7 @@ export interface BalancerOptions {
   ejectCooldownMs: number;
   healthRise: number;
   healthFall: number;
-  /** LIMIT_MIN/LIMIT_MAX of the adaptive concurrency limit; default 1..128. */
+  /** LIMIT_MIN/LIMIT_MAX of the adaptive concurrency limit; default 2..128. */
   limits?: LimitSettings | undefined;
   /** Uniform [0,1); Math.random in production, seeded in tests. */
   random: () => number;

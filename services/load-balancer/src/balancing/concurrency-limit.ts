@@ -17,9 +17,10 @@
 //   its latency turns up; its limit does not grow (Gradient2's rule), or an idle backend's
 //   limit would climb to the ceiling and mean nothing when the burst comes.
 // - loss: a failed or timed-out answer takes 10 % off (AIMD back-off, research §4.1).
-// Fixed point for a backend that serves one request at a time: recent ≈ 2 × no-load at a
-// limit of about 2.5 (one in service, one or two ready), so it never idles between answers
-// and the rest of the queue stays in the balancer. A backend that serves requests in
+// Fixed point for a backend that serves one request at a time: a limit of 2-3 (one in
+// service, one or two ready), so it never idles between answers and the rest of the queue stays in
+// the balancer. LIMIT_MIN defaults to 2 for the same reason: at 1 a backend idles for every
+// hand-off between the proxy and it, which on a loaded host costs more than the answer. A backend that serves requests in
 // parallel keeps a flat latency as its limit grows, so the limit grows until it does not.
 // `lb.maxconn` pins the limit instead (staticLimit); nothing here runs then.
 // Pure: plain data in and out, no clock, no I/O. Mutates the one record it is given (the
@@ -49,6 +50,8 @@ export const RTT_TOLERANCE = 1.5;
 export const SMOOTHING = 0.2;
 /** Weight of one answer in the recent latency. */
 export const RECENT_WEIGHT = 0.25;
+/** An idle answer faster than the no-load estimate moves it this far. */
+export const NO_LOAD_FALL = 0.2;
 /** An idle answer slower than the no-load estimate moves it this far: a real slowdown is learned in ~20. */
 export const NO_LOAD_RISE = 0.05;
 /** Answers without an idle one before the limit is held at 1 to measure the no-load latency again. */
@@ -85,9 +88,12 @@ export function observeAnswer(
   const x = Math.max(0.01, latencyMs);
   st.recentMs = st.recentMs === null ? x : st.recentMs + RECENT_WEIGHT * (x - st.recentMs);
   if (ahead === 0) {
-    // down fast (a lower idle answer is the better measurement), up slowly (one slow answer is not a slowdown)
+    // down faster than up (a lower idle answer is the better measurement, one slow answer is
+    // not a slowdown), but not to the minimum: one lucky answer would read every other as queueing
     st.noLoadMs =
-      st.noLoadMs === null ? x : st.noLoadMs + (x < st.noLoadMs ? 0.5 : NO_LOAD_RISE) * (x - st.noLoadMs);
+      st.noLoadMs === null
+        ? x
+        : st.noLoadMs + (x < st.noLoadMs ? NO_LOAD_FALL : NO_LOAD_RISE) * (x - st.noLoadMs);
     st.sinceNoLoad = 0;
   } else st.sinceNoLoad++;
   if (st.noLoadMs === null) return;

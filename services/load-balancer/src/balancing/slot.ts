@@ -69,7 +69,7 @@ export interface Slot {
 /** Before the balancer indexes a new slot (tests build slots without one): accounts nothing. */
 const UNOWNED: SlotAccounting = { begin: () => 0, end: () => {} };
 
-export const DEFAULT_LIMITS: LimitSettings = { min: 1, max: 128 };
+export const DEFAULT_LIMITS: LimitSettings = { min: 2, max: 128 };
 
 export function createSlot(
   spec: BackendSpec,

@@ -83,6 +83,20 @@ describe('containerToBackend', () => {
     });
     expect('skip' in d && d.skip).toContain('needs an HTTP check');
   });
+  // lb.maxconn pins the concurrency limit; a bad value keeps the container, with the adaptive
+  // limit and one warning naming the label (docker-source logs it with the container's name)
+  it.each([
+    ['8', 8, undefined],
+    ['0', undefined, 'lb.maxconn "0" must be at least 1: the adaptive concurrency limit applies'],
+    ['-4', undefined, 'lb.maxconn "-4" is not a whole number: the adaptive concurrency limit applies'],
+    ['lots', undefined, 'lb.maxconn "lots" is not a whole number: the adaptive concurrency limit applies'],
+  ])('lb.maxconn=%s → limit %s, warning %s', (value, maxConn, warning) => {
+    const d = containerToBackend(c({}, { [LB_LABELS.maxconn]: value }), ctx);
+    if (!('spec' in d)) throw new Error(`skipped: ${d.skip}`);
+    expect(d.spec.maxConn).toBe(maxConn);
+    expect(d.warning).toBe(warning);
+  });
+
   it('filters by LB_SERVICE', () => {
     expect('skip' in containerToBackend(c({}, { [LB_LABELS.service]: 'a' }), { ...ctx, service: 'b' })).toBe(
       true,

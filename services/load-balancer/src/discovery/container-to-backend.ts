@@ -20,8 +20,11 @@ export interface DiscoveryContext {
   publishedHost: string;
 }
 
-/** A skip with `bad`: a label the user must fix (logged as a warning, once). */
-export type ContainerDecision = { spec: BackendSpec } | { skip: string; bad?: boolean };
+/**
+ * A skip with `bad`: a label the user must fix (logged as a warning, once). A spec with
+ * `warning`: a label was ignored but the container is balanced (a bad lb.maxconn), said once.
+ */
+export type ContainerDecision = { spec: BackendSpec; warning?: string } | { skip: string; bad?: boolean };
 
 export function containerToBackend(c: ContainerRecord, ctx: DiscoveryContext): ContainerDecision {
   const decoded = decodeLabels(c.labels, { path: ctx.healthPath, status: ctx.healthStatus });
@@ -88,9 +91,10 @@ export function containerToBackend(c: ContainerRecord, ctx: DiscoveryContext): C
       memoryLimit: c.memoryBytes > 0 ? c.memoryBytes : undefined,
       sticky,
       slowStartMs: slowStart,
-      timeoutBodyMs: d.timeoutBodyMs,
+      maxConn: d.maxConn,
       containerId: c.id,
       dockerHealth: c.health,
     },
+    ...(d.warning ? { warning: d.warning } : {}),
   };
 }

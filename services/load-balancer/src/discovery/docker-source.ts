@@ -77,6 +77,8 @@ export class DockerSource implements BackendSource {
   private attempt = 0;
   private ownNetworks: string[] = [];
   private skipped = new Map<string, string>();
+  /** Containers balanced with a label ignored (lb.maxconn): said once per container and reason. */
+  private warned = new Map<string, string>();
   private scan: SleepScan | undefined;
   private serviceScans: Map<string, ServiceScan> | undefined;
 
@@ -247,6 +249,11 @@ export class DockerSource implements BackendSource {
       if ('spec' in decision) {
         specs.push(decision.spec);
         this.skipped.delete(name);
+        if (decision.warning === undefined) this.warned.delete(name);
+        else if (this.warned.get(name) !== decision.warning) {
+          this.warned.set(name, decision.warning);
+          this.logger.warn({ container: name, reason: decision.warning }, 'container label ignored');
+        }
       } else if (this.skipped.get(name) !== decision.skip) {
         this.skipped.set(name, decision.skip);
         // a label to fix is a warning (once per container and reason); the rest is information

@@ -14,6 +14,7 @@ import {
   type StickyPolicy,
   TRAEFIK_LABELS,
 } from '@headroom/shared';
+import { parseMaxConn } from '../balancing/concurrency-limit.js';
 import { chooseHealthCheck, type HealthCheck, type HealthCheckDefaults } from '../model/health-check.js';
 import { traefikImport } from './traefik-rule.js';
 
@@ -24,13 +25,15 @@ export interface DecodedLabels {
   port: number | undefined;
   weight: number | undefined;
   slowStartMs: number | undefined;
-  /** lb.timeout.body: the service's response and body idle timeout in ms (0: none); undefined: the global ones. */
-  timeoutBodyMs: number | undefined;
   sticky: StickyPolicy;
   check: HealthCheck;
   /** Empty: neither lb.host nor lb.path (the service is the catch-all). */
   routes: RouteLabels[];
   network: string | undefined;
+  /** lb.maxconn: a static concurrency limit per backend; undefined: the adaptive limit. */
+  maxConn: number | undefined;
+  /** A label that was ignored without skipping the container (a bad lb.maxconn): logged once. */
+  warning: string | undefined;
   /** Where they came from: the container's lb.* labels, or its Traefik labels. */
   origin: 'lb' | 'traefik';
 }
@@ -58,11 +61,12 @@ export function decodeLabels(labels: Record<string, string>, defaults: HealthChe
         port: t.port,
         weight: undefined,
         slowStartMs: undefined,
-        timeoutBodyMs: undefined,
         sticky: { kind: 'none' },
         check,
         routes: t.routes,
         network: undefined,
+        maxConn: undefined,
+        warning: undefined,
         origin: 'traefik',
       },
     };
@@ -76,8 +80,6 @@ export function decodeLabels(labels: Record<string, string>, defaults: HealthChe
   if (typeof slowStart === 'string') return { skip: `${LB_LABELS.slowStart}: ${slowStart}`, bad: true };
   const sticky = parseSticky(labels[LB_LABELS.sticky], labels[LB_LABELS.stickyCookie]);
   if (typeof sticky === 'string') return { skip: `${LB_LABELS.sticky}: ${sticky}`, bad: true };
-  const timeoutBody = parsePositiveNumber(labels[LB_LABELS.timeoutBody], true);
-  if (typeof timeoutBody === 'string') return { skip: `${LB_LABELS.timeoutBody}: ${timeoutBody}`, bad: true };
   const check = chooseHealthCheck(
     { path: labels[LB_LABELS.healthPath], status: labels[LB_LABELS.healthStatus] },
     defaults,
@@ -86,6 +88,8 @@ export function decodeLabels(labels: Record<string, string>, defaults: HealthChe
     return { skip: `${LB_LABELS.healthPath}/${LB_LABELS.healthStatus}: ${check}`, bad: true };
   const routes = parseRouteLabels(labels);
   if (typeof routes === 'string') return { skip: routes, bad: true };
+  // a bad lb.maxconn does not take the container out: the adaptive limit applies, and the log says why
+  const maxConn = parseMaxConn(labels[LB_LABELS.maxconn]);
   const service = labels[LB_LABELS.service];
   return {
     labels: {
@@ -93,13 +97,17 @@ export function decodeLabels(labels: Record<string, string>, defaults: HealthChe
       port,
       weight,
       slowStartMs: slowStart,
-      timeoutBodyMs: timeoutBody === undefined ? undefined : Math.round(timeoutBody),
       sticky,
       check,
       // lb.tls.redirect rides on the route labels: kept even without a host or path
       routes:
         routes.hosts.length > 0 || routes.path !== undefined || routes.tlsRedirect === true ? [routes] : [],
       network: labels[LB_LABELS.network],
+      maxConn: typeof maxConn === 'number' ? maxConn : undefined,
+      warning:
+        typeof maxConn === 'object'
+          ? `${LB_LABELS.maxconn} ${maxConn.invalid}: the adaptive concurrency limit applies`
+          : undefined,
       origin: 'lb',
     },
   };

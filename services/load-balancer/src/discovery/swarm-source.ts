@@ -131,7 +131,8 @@ export function tasksToBackends(
       healthStatus: check.kind === 'http' ? check.status : undefined,
       weight,
       slowStartMs: d.slowStartMs,
-      timeoutBodyMs: d.timeoutBodyMs,
+      // a bad lb.maxconn leaves the adaptive limit (the Docker source logs it per container)
+      maxConn: d.maxConn,
       cpuLimit: nano ? nano / 1e9 : undefined,
       memoryLimit: mem || undefined,
       sticky,

@@ -71,6 +71,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     ctx.attemptOpen = false;
     const end = ctx.headersAt > 0 ? ctx.headersAt : performance.now();
     this.deps.recorder.attemptEnded(ctx.pick, ctx.ahead, Date.now(), end - ctx.attemptStartedAt, outcome);
+    // a backend has one request less in flight: its service's oldest waiting request may go now
+    ctx.queue?.completed();
   }
 
   /** The client's request has its outcome: recorded once, whatever the attempts. */

@@ -14,12 +14,13 @@ import {
 } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@headroom/shared';
-import type { Affinity, BalancerCore } from '../balancing/balancer-core.js';
+import type { Affinity, BalancerCore, Pick as Choice } from '../balancing/balancer-core.js';
 import type { HoldController } from '../hold/hold-controller.js';
 import { type Route, stripPrefix } from '../routing/route-table.js';
 import type { AccessLog } from '../telemetry/access-log.js';
 import type { RequestRecorder } from '../telemetry/request-recorder.js';
 import { httpsRedirect } from '../tls/redirect.js';
+import type { Admission } from './admission.js';
 import { Exchange, type ExchangeDeps } from './exchange.js';
 import { readCookie, upstreamRequestHeaders } from './forward-headers.js';
 import { rawProxyError, sendProxyError } from './proxy-error.js';
@@ -33,10 +34,13 @@ import type { UpstreamPools } from './upstream-pools.js';
 /** What the proxy needs of the services: a route per request, and the route's service. */
 export interface ServiceRouter {
   route(host: string | undefined, url: string): Route | undefined;
-  unitOf(
-    route: Route,
-  ):
-    | { readonly core: BalancerCore; readonly hold: HoldController; readonly tlsRedirect?: boolean }
+  unitOf(route: Route):
+    | {
+        readonly core: BalancerCore;
+        readonly hold: HoldController;
+        readonly queue: Admission;
+        readonly tlsRedirect?: boolean;
+      }
     | undefined;
 }
 
@@ -164,8 +168,37 @@ export class ProxyHandler {
       hold.hold(req, res, this.resume);
       return;
     }
-    this.forward(req, res, unit.core, route, url);
+    // the service queue (issue #26): a backend with room under its limit, or wait (null)
+    const queue = unit.queue;
+    const pick = queue.enter(req, res);
+    if (pick !== null) this.forward(req, res, unit.core, route, url, pick, queue);
   };
+
+  /** A first attempt's pick for `req` in `core` (its affinity), with `waiting` others in its service's queue. */
+  pickFor(core: BalancerCore, req: IncomingMessage, waiting: number): Choice | undefined {
+    return core.pick(Date.now(), this.affinityOf(core, req), undefined, waiting);
+  }
+
+  /**
+   * A request that waited in `queue` at the limits, dispatched to `pick`: routed again for
+   * its prefix (its service's routes may have changed meanwhile).
+   */
+  dequeued(
+    req: IncomingMessage,
+    res: ServerResponse,
+    core: BalancerCore,
+    queue: Admission,
+    pick: Choice | undefined,
+  ): void {
+    const url = req.url ?? '/';
+    const route = this.deps.services.route(req.headers.host, url);
+    if (route === undefined) {
+      this.deps.recorder.noRoute(req.method ?? 'GET');
+      sendNoRoute(res, req.headers.host, url);
+      return;
+    }
+    this.forward(req, res, core, route, url, pick, queue);
+  }
 
   /** The request-head checks (request-checks.ts): answers the request itself and returns false, or adjusts it to forward. */
   private accept(req: IncomingMessage, res: ServerResponse): boolean {
@@ -199,7 +232,8 @@ export class ProxyHandler {
   /**
    * A held request, released: routed again (its service's routes may have changed meanwhile,
    * e.g. the default catch-all handed over to a named service), then held there if that
-   * service is not awake or has no healthy backend yet.
+   * service is not awake or has no healthy backend yet; else into its service's queue like
+   * any request, so a woken replica gets no more at once than its limit.
    */
   private readonly resume = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
@@ -217,7 +251,8 @@ export class ProxyHandler {
       hold.hold(req, res, this.resume);
       return;
     }
-    this.forward(req, res, unit.core, route, url);
+    const pick = unit.queue.enter(req, res);
+    if (pick !== null) this.forward(req, res, unit.core, route, url, pick, unit.queue);
   };
 
   private forward(
@@ -226,6 +261,8 @@ export class ProxyHandler {
     core: BalancerCore,
     route: Route,
     url: string,
+    pick: Choice | undefined,
+    queue: Admission,
   ): void {
     this.inFlightRequests++;
     const headers = upstreamRequestHeaders(req.headers, {
@@ -239,7 +276,16 @@ export class ProxyHandler {
       // what the backend needs to build its own URLs (Traefik's stripprefix does the same)
       headers['x-forwarded-prefix'] = route.path;
     }
-    const ctx = new RequestContext(req, res, core, this.affinityOf(core, req), headers, path, route.service);
+    const ctx = new RequestContext(
+      req,
+      res,
+      core,
+      this.affinityOf(core, req),
+      headers,
+      path,
+      route.service,
+      queue,
+    );
     // slow body (R-U-Dead-Yet): the client socket times out while the body is still coming
     const idle = this.exchangeDeps.clientIdleMs;
     if (idle > 0 && ctx.hasBody && !req.complete) {
@@ -247,7 +293,7 @@ export class ProxyHandler {
       req.once('end', clearClientIdle);
     }
     const exchange = new Exchange(ctx, this.exchangeDeps);
-    new RetryHandler(ctx, exchange, this.retryDeps).start();
+    new RetryHandler(ctx, exchange, this.retryDeps).start(pick);
   }
 
   /**

@@ -2,10 +2,12 @@
 // the upstream headers and dispatch options, reused by every attempt), every backend slot
 // tried so far, and the attempt in progress. Plain data: the Exchange streams and reports
 // from it, the RetryHandler decides from it.
+
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type { Affinity, BalancerCore, Pick } from '../balancing/balancer-core.js';
+import type { Admission } from './admission.js';
 
 export class RequestContext {
   readonly method: string;
@@ -47,6 +49,8 @@ export class RequestContext {
     path: string,
     /** The request's service (lb.service value; '' unlabelled). */
     readonly service: string,
+    /** The service's queue (issue #26): told when an attempt ends, so a waiting request can go. */
+    readonly queue?: Admission,
   ) {
     this.method = req.method ?? 'GET';
     const length = req.headers['content-length'];

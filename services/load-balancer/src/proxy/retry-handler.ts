@@ -27,13 +27,10 @@ export class RetryHandler implements Dispatcher.DispatchHandler {
     private readonly deps: RetryDeps,
   ) {}
 
-  /** First attempt: the core's pick, or 503 when no backend is eligible at all. */
-  start(): void {
+  /** First attempt: to `pick` (the service queue's), or 503 when no backend is eligible at all. */
+  start(pick: Choice | undefined): void {
     const ctx = this.ctx;
     const now = Date.now();
-    // every backend at its concurrency limit: until the service queue takes such requests
-    // (proxy/admission.ts), go over the limit as before limits existed
-    const pick = ctx.core.pick(now, ctx.affinity) ?? ctx.core.pick(now, ctx.affinity, []);
     if (pick === undefined) {
       ctx.settled = true;
       ctx.status = 503;
@@ -51,13 +48,7 @@ export class RetryHandler implements Dispatcher.DispatchHandler {
     ctx.ahead = this.deps.recorder.attemptStarted(pick, now);
     ctx.attemptStartedAt = performance.now();
     ctx.attemptOpen = true;
-    // lb.timeout.body (SSE, long-poll): the service's own response and body idle timeout instead
-    // of the pool's RESPONSE_TIMEOUT_MS and BODY_TIMEOUT_MS; an object only for those services
-    const options =
-      pick.timeoutMs === undefined
-        ? ctx.options
-        : { ...ctx.options, headersTimeout: pick.timeoutMs, bodyTimeout: pick.timeoutMs };
-    this.deps.pools.get(pick.id, pick.url).dispatch(options, this);
+    this.deps.pools.get(pick.id, pick.url).dispatch(ctx.options, this);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {

@@ -68,6 +68,8 @@ export function upgradeRequestHead(req: IncomingMessage, trusted?: TrustedProxie
 
 type Phase = 'connecting' | 'handshake' | 'open';
 
+const NO_TRIES: readonly number[] = [];
+
 export function openTunnel(
   req: IncomingMessage,
   socket: Duplex,
@@ -79,7 +81,9 @@ export function openTunnel(
   const { core, recorder, tunnel } = deps;
   const method = req.method ?? 'GET';
   const now = Date.now();
-  const pick = core.pick(now, affinity);
+  // a tunnel does not queue (issue #26): its upgrade goes over a full backend's limit rather
+  // than wait behind requests (an empty `tried` lifts the limit)
+  const pick = core.pick(now, affinity, NO_TRIES);
   if (!pick) {
     recorder.unrouted(method, route?.service);
     socket.end(REPLY_503);

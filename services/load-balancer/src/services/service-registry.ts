@@ -15,6 +15,7 @@ import type { Balancer } from '../balancing/balancer.js';
 import type { BackendRuntime, BackendTransition } from '../balancing/balancer-core.js';
 import type { HoldController } from '../hold/hold-controller.js';
 import type { BackendSet, BackendSpec } from '../model/backend-spec.js';
+import type { Admission } from '../proxy/admission.js';
 import {
   buildRouteTable,
   EMPTY_TABLE,
@@ -34,6 +35,8 @@ export interface ServiceUnit {
    * its plain-HTTP requests get a 308 to https. Set by the registry; read on the hot path.
    */
   tlsRedirect?: boolean;
+  /** Its one queue (issue #26): requests wait here at the limits and while it sleeps or wakes. */
+  readonly queue: Admission;
 }
 
 /** '' (no lb.service) is shown, and addressed in the admin API, as "default". */
