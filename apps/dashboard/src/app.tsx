@@ -12,6 +12,8 @@ import { TransitionsTimeline } from './features/events/transitions-timeline';
 import { GrafanaPanels } from './features/grafana/grafana-panels';
 import { ModeSwitch } from './features/mode/mode-switch';
 import { ServiceState } from './features/service/service-state';
+import { serviceOfBackend } from './features/services/route-label';
+import { ServicesPanel } from './features/services/services-panel';
 import { ConnectionBanner } from './features/status/connection-banner';
 import { TokenPrompt } from './features/status/token-prompt';
 import { TrafficCharts } from './features/traffic/traffic-charts';
@@ -24,6 +26,8 @@ export function App() {
   const backends = usePolling(api.backends, every);
   const history = usePolling(api.history, every);
   const events = usePolling(api.events, every * 2);
+  const services = usePolling(api.services, every * 2);
+  const [selected, setSelected] = useState<string>();
   const autoscalerOn = info.data?.autoscaler != null;
   const asStatus = usePolling(api.autoscalerStatus, every * 2, autoscalerOn);
   const asDecisions = usePolling(api.autoscalerDecisions, every * 2, autoscalerOn);
@@ -50,7 +54,10 @@ export function App() {
     run(async () => {
       setPendingMode(mode);
       try {
-        await api.setMode(mode);
+        // one service picked: its own mode (PUT /api/services/:name/mode); else every service's
+        if (selected === undefined) await api.setMode(mode);
+        else await api.setServiceMode(selected, mode);
+        services.refresh();
         backends.refresh();
         history.refresh();
       } finally {
@@ -105,7 +112,10 @@ export function App() {
 
   const unreachable = backends.error instanceof ApiError && backends.error.status === 0;
   const rows = (history.data?.points ?? []).slice(-appConfig.chartSeconds);
-  const list = backends.data?.backends ?? [];
+  const all = backends.data?.backends ?? [];
+  const list = selected === undefined ? all : all.filter((b) => serviceOfBackend(b) === selected);
+  const selectedMode = services.data?.services.find((s) => s.name === selected)?.mode;
+  const shownMode = selected === undefined ? backends.data?.mode : selectedMode;
   const healthy = list.filter((b) => b.state === 'healthy').length;
 
   return (
@@ -120,7 +130,7 @@ export function App() {
           </span>{' '}
           <ServiceState service={backends.data?.service} />
         </div>
-        <ModeSwitch mode={backends.data?.mode} pending={pendingMode} onChange={(m) => void changeMode(m)} />
+        <ModeSwitch mode={shownMode} pending={pendingMode} onChange={(m) => void changeMode(m)} />
       </header>
       <ConnectionBanner unreachable={unreachable} />
       {message ? (
@@ -142,8 +152,13 @@ export function App() {
       ) : null}
 
       <section className="card">
+        <h2>Services and routes</h2>
+        <ServicesPanel services={services.data?.services} selected={selected} onSelect={setSelected} />
+      </section>
+
+      <section className="card">
         <div className="card-head">
-          <h2>Backends</h2>
+          <h2>Backends{selected === undefined ? '' : ` of ${selected}`}</h2>
           <BurstButton run={run} />
         </div>
         <div className="backends-with-timeline">

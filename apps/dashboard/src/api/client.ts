@@ -11,6 +11,7 @@ import {
   decisionListSchema,
   historySchema,
   modeResponseSchema,
+  serviceListSchema,
   statsSchema,
 } from '@headroom/shared/contracts';
 import type { z } from 'zod';
@@ -70,6 +71,9 @@ export const api = {
   history: () => call('GET', '/api/stats/history', historySchema),
   stats: () => call('GET', '/api/stats', statsSchema),
   setMode: (mode: BalancerMode) => call('PUT', '/api/mode', modeResponseSchema, { mode }),
+  services: () => call('GET', '/api/services', serviceListSchema),
+  setServiceMode: (service: string, mode: BalancerMode) =>
+    call('PUT', `/api/services/${encodeURIComponent(service)}/mode`, modeResponseSchema, { mode }),
   cpuState: (id: string) => call('GET', `/api/backends/${encodeURIComponent(id)}/cpu`, cpuStateSchema),
   toggleCpu: (id: string) =>
     call('POST', `/api/backends/${encodeURIComponent(id)}/cpu/toggle`, cpuStateSchema, {}),

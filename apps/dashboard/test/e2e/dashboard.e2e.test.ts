@@ -47,7 +47,10 @@ beforeAll(async () => {
     PORT: String(port),
     ADMIN_PORT: String(adminPort),
     DISCOVERY: 'static',
-    BACKENDS: backends.map((b) => b.url).join(','),
+    // two services: the first two backends are the catch-all, the third answers blog.localhost
+    BACKENDS: backends
+      .map((b, i) => (i === 2 ? `${b.url}#service=blog&host=blog.localhost` : b.url))
+      .join(','),
     METRICS_SOURCE: 'backend',
     METRICS_INTERVAL_MS: '500',
     SLOW_START_MS: '0',
@@ -176,5 +179,32 @@ describe('dashboard in Chromium', () => {
     }
     mkdirSync(artifacts, { recursive: true });
     await page.screenshot({ path: `${artifacts}/dashboard-${width}.png`, fullPage: true });
+  });
+
+  it('shows the route table and narrows the page to the service picked', async () => {
+    await page.setViewportSize({ width: 1440, height: 1400 });
+    await page.goto(`${admin}/`);
+    const blog = page.getByTestId('service-blog');
+    await blog.getByText('blog.localhost/').waitFor({ timeout: 15_000 });
+    await page.getByTestId('service-default').getByText('catch-all').waitFor();
+    expect(await blog.locator('td.num').textContent()).toBe('1/1');
+    await page.getByLabel('Service').selectOption('blog');
+    await page.getByRole('heading', { name: 'Backends of blog' }).waitFor();
+    expect(await page.locator('table.backends tbody tr').count()).toBe(1);
+    // the mode switch now acts on that service alone
+    await page.getByRole('button', { name: 'Round-robin' }).click();
+    const modes = async () =>
+      Object.fromEntries(
+        (
+          (await (await fetch(`${admin}/api/services`)).json()) as {
+            services: { name: string; mode: string }[];
+          }
+        ).services.map((s) => [s.name, s.mode]),
+      );
+    await waitFor(async () => (await modes()).blog === 'round-robin', { timeoutMs: 5000 });
+    expect((await modes()).default).not.toBe('round-robin');
+    await page.waitForSelector('[data-mode="round-robin"][aria-pressed="true"]');
+    await page.getByLabel('Service').selectOption('');
+    expect(await page.locator('table.backends tbody tr').count()).toBe(3);
   });
 });
