@@ -126,6 +126,31 @@ describe('scale to zero: hold and wake', () => {
     expect(s.state).toBe('awake');
   });
 
+  it('held by the default catch-all, then handed to the named service the wake registered: that service’s last request', async () => {
+    // a one-service set-up without LB_SERVICE: the autoscaler (SERVICE=web) registers its
+    // replica under its name, which takes over the catch-all; the held request moves with it
+    autoscaler = await fakeAutoscaler();
+    const running = await startLb({ BACKENDS: '', WAKE_URL: autoscaler.url, ADMIN_TOKEN: TOKEN });
+    lb = running;
+    const b = await echoServer('web-1');
+    backend = b;
+    autoscaler.onWake = () =>
+      void fetch(`${running.admin}/api/backends`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ url: b.url, name: 'web-1', service: 'web' }),
+      });
+    const t0 = Date.now();
+    const res = await fetch(`${running.proxy}/first`);
+    expect(res.status).toBe(200);
+    const list = backendListSchema.parse(
+      await (await fetch(`${running.admin}/api/backends?service=web`)).json(),
+    );
+    // the autoscaler's idle window counts from here: null read as "never used" before the fix
+    expect(list.service?.name).toBe('web');
+    expect(list.service?.lastRequestAt ?? 0).toBeGreaterThanOrEqual(t0);
+  });
+
   it('without hold-and-wake configured, no backend is still a 503 at once', async () => {
     const running = await startLb({ BACKENDS: '' });
     lb = running;

@@ -23,6 +23,7 @@ import {
   decisionListSchema,
   LB_LABELS,
   LB_METRICS,
+  METRIC_LABELS,
   type ServiceView,
 } from '@headroom/shared';
 import {
@@ -53,6 +54,8 @@ const RUN = `s2z-${process.pid}`;
 const MARK_ENV = 'HEADROOM_E2E_RUN';
 
 interface Stack {
+  /** The scaled service (SERVICE; the balancer's LB_SERVICE on docker). */
+  service: string;
   proxy: string;
   admin: string;
   scalerAdmin: string;
@@ -60,8 +63,8 @@ interface Stack {
   scaler: ServiceProcess | undefined;
 }
 
-function emptyStack(): Stack {
-  return { proxy: '', admin: '', scalerAdmin: '', lb: undefined, scaler: undefined };
+function emptyStack(service: string): Stack {
+  return { service, proxy: '', admin: '', scalerAdmin: '', lb: undefined, scaler: undefined };
 }
 
 /** Both processes' last output, for a failing case. */
@@ -124,13 +127,22 @@ async function decisions(scalerAdmin: string): Promise<Decision[]> {
     .decisions;
 }
 
-/** The balancer's held-request counter for one outcome (released, timeout, ...). */
-async function heldTotal(admin: string, outcome: string): Promise<number> {
-  const text = await (await fetch(`${admin}/metrics`)).text();
-  const m = new RegExp(`^${LB_METRICS.heldTotal}\\{[^}]*outcome="${outcome}"[^}]*\\} (\\S+)$`, 'm').exec(
-    text,
-  );
-  return m ? Number(m[1]) : 0;
+/**
+ * The balancer's held-request counter of the service under test for one outcome (released,
+ * timeout, ...). The series carry `service` since the per-service pools: another service's
+ * series (the default catch-all's, which may hold the very first request before the named
+ * service takes over its route) must not be read for it.
+ */
+async function heldTotal(s: Stack, outcome: string): Promise<number> {
+  const text = await (await fetch(`${s.admin}/metrics`)).text();
+  const series = new RegExp(`^${LB_METRICS.heldTotal}\\{([^}]*)\\} (\\S+)$`, 'gm');
+  let total = 0;
+  for (const m of text.matchAll(series)) {
+    const labels = m[1] ?? '';
+    if (labels.includes(`outcome="${outcome}"`) && labels.includes(`${METRIC_LABELS.service}="${s.service}"`))
+      total += Number(m[2]);
+  }
+  return total;
 }
 
 interface Shot {
@@ -198,13 +210,13 @@ async function idleToSleeping(s: Stack): Promise<ServiceView> {
 /** 2: asleep; one request is held (not failed), the autoscaler woken, and it is served. */
 async function firstRequestHeldThenServed(s: Stack): Promise<void> {
   await untilState(s.admin, 'sleeping');
-  const released = await heldTotal(s.admin, 'released');
+  const released = await heldTotal(s, 'released');
   const t0 = Date.now();
   const r = await shoot(`${s.proxy}/load?ms=1`);
   process.stdout.write(`  first request after a sleep: ${r.status} in ${r.ms} ms\n`);
   expect(r.status, r.body).toBe(200);
   // it went through the hold queue: released to the woken replica
-  expect(await heldTotal(s.admin, 'released')).toBe(released + 1);
+  expect(await heldTotal(s, 'released')).toBe(released + 1);
   const wake = (await decisions(s.scalerAdmin)).find(
     (d) => d.reason === 'WakeOnRequest' && d.current === 0 && Date.parse(d.at) >= t0,
   );
@@ -216,16 +228,16 @@ async function firstRequestHeldThenServed(s: Stack): Promise<void> {
 /** 3: BURST clients arriving at once at a sleeping service all get 200. */
 async function burstAtSleepingService(s: Stack): Promise<void> {
   await untilState(s.admin, 'sleeping');
-  const released = await heldTotal(s.admin, 'released');
+  const released = await heldTotal(s, 'released');
   const results = await Promise.all(Array.from({ length: BURST }, () => shoot(`${s.proxy}/load?ms=1`)));
   const failed = results.filter((r) => r.status !== 200);
   const replicas = (await view(s.admin)).backends.length;
   process.stdout.write(
     `  burst: ${BURST - failed.length}/${BURST} ok, slowest ${Math.max(...results.map((r) => r.ms))} ms, ` +
-      `${(await heldTotal(s.admin, 'released')) - released} released from the hold, ${replicas} backends after\n`,
+      `${(await heldTotal(s, 'released')) - released} released from the hold, ${replicas} backends after\n`,
   );
   expect(failed).toEqual([]);
-  expect(await heldTotal(s.admin, 'released')).toBeGreaterThan(released);
+  expect(await heldTotal(s, 'released')).toBeGreaterThan(released);
 }
 
 interface TaggedShot extends Shot {
@@ -303,14 +315,14 @@ async function deadlineWithAutoscalerStopped(s: Stack): Promise<void> {
   expect((JSON.parse(r.body) as { code?: string }).code).toBe('LB_ERR_HOLD_TIMEOUT');
   // held until the deadline, not refused at once
   expect(r.ms).toBeGreaterThanOrEqual(HOLD_TIMEOUT_MS - 100);
-  expect(await heldTotal(s.admin, 'timeout')).toBeGreaterThanOrEqual(1);
+  expect(await heldTotal(s, 'timeout')).toBeGreaterThanOrEqual(1);
 }
 
 // ---- docker runtime -------------------------------------------------------------------------
 
 describe('scale to zero end to end, docker runtime (real balancer + real autoscaler)', () => {
   const SERVICE = `${RUN}-docker`;
-  const s = emptyStack();
+  const s = emptyStack(SERVICE);
   let prom: RunningPrometheus | undefined;
   let scalerEnv: Record<string, string> = {};
   let keptId = '';
@@ -493,7 +505,7 @@ function markedPids(): number[] {
 
 describe('scale to zero end to end, local runtime (real balancer + real autoscaler)', () => {
   const SERVICE = `${RUN}-local`;
-  const s = emptyStack();
+  const s = emptyStack(SERVICE);
   let replicaUrls: string[] = [];
 
   beforeAll(async () => {

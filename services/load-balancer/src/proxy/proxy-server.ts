@@ -245,6 +245,10 @@ export class ProxyHandler {
       return;
     }
     const hold = unit.hold;
+    // traffic for the service it lands in: a request the default catch-all held and then handed
+    // to the named service that took over its routes is that service's last request (its idle
+    // window counts from it), not only the default one's
+    hold.lastRequestAt = Date.now();
     if (!hold.holding && !unit.core.runtime(Date.now()).some((r) => r.state === 'healthy'))
       hold.event({ kind: 'request', backends: 0 });
     if (hold.holding) {
