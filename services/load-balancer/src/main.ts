@@ -17,6 +17,8 @@ import {
 import type { AdminContext } from './admin/admin-context.js';
 import { createAdminServer } from './admin/admin-server.js';
 import { applyBackendSet } from './backends/apply.js';
+import { mergeSets } from './backends/merge.js';
+import { backendView } from './backends/view.js';
 import { createBalancer } from './balancing/balancer.js';
 import type { BackendSet, BackendSource, BackendSpec } from './discovery/backend-set.js';
 import { createDockerSource } from './discovery/docker-source.js';
@@ -250,8 +252,7 @@ let staticSet: BackendSet = [];
 let current = new Map<string, BackendSpec>();
 
 function apply(): void {
-  const merged = new Map<string, BackendSpec>();
-  for (const spec of [...discoveredSet, ...staticSet]) if (!merged.has(spec.id)) merged.set(spec.id, spec);
+  const merged = mergeSets(discoveredSet, staticSet);
   const previous = current;
   const now = Date.now();
   const before = new Map(services.runtime(now).map((r) => [r.spec.id, r.state]));
@@ -326,34 +327,7 @@ function removeStatic(id: string): 'removing' | 'not-found' | 'not-removable' {
 }
 
 function views(): BackendView[] {
-  const now = Date.now();
-  return services.runtime(now).map((r) => ({
-    id: r.spec.id,
-    url: r.spec.url,
-    name: r.spec.name,
-    service: r.spec.service,
-    source: r.spec.source,
-    state: r.state,
-    stateReason: r.stateReason,
-    inFlight: r.inFlight,
-    requests: r.requests,
-    errors: r.errors,
-    rps: stats.backendRps(r.spec.id),
-    cpu: r.cpu,
-    mem: r.mem,
-    score: r.score,
-    metricsAgeMs: r.metricsAgeMs,
-    latencyMs: r.latencyMs,
-    weight: r.weight,
-    effectiveWeight: r.effectiveWeight,
-    serviceMs: r.serviceMs,
-    pressure: r.pressure,
-    signals: r.signals,
-    limit: r.limit,
-    limitSource: r.limitSource,
-    sticky: r.spec.sticky,
-    node: r.spec.nodeName ?? r.spec.node,
-  }));
+  return services.runtime(Date.now()).map((r) => backendView(r, stats.backendRps(r.spec.id)));
 }
 
 let shuttingDown = false;

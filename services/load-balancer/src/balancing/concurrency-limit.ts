@@ -118,16 +118,4 @@ function clamp(limit: number, s: LimitSettings): number {
   return Math.min(s.max, Math.max(s.min, limit));
 }
 
-/**
- * `lb.maxconn` as written on a container: a whole number ≥ 1, or why it is not (the caller
- * logs it once, naming the container, and the adaptive limit applies). undefined: not set.
- */
-export function parseMaxConn(value: string | undefined): number | undefined | { invalid: string } {
-  if (value === undefined) return undefined;
-  const v = value.trim();
-  if (!/^\d+$/.test(v)) return { invalid: `"${value}" is not a whole number` };
-  const n = Number(v);
-  if (n < 1) return { invalid: `"${value}" must be at least 1` };
-  if (!Number.isSafeInteger(n)) return { invalid: `"${value}" is too large` };
-  return n;
-}
+export { parseMaxConn } from '../model/max-conn.js';

@@ -14,8 +14,8 @@ import {
   type StickyPolicy,
   TRAEFIK_LABELS,
 } from '@headroom/shared';
-import { parseMaxConn } from '../balancing/concurrency-limit.js';
 import { chooseHealthCheck, type HealthCheck, type HealthCheckDefaults } from '../model/health-check.js';
+import { parseMaxConn } from '../model/max-conn.js';
 import { traefikImport } from './traefik-rule.js';
 
 export interface DecodedLabels {
