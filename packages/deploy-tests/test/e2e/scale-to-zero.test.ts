@@ -209,18 +209,20 @@ async function idleToSleeping(s: Stack): Promise<ServiceView> {
 
 /** 2: asleep; one request is held (not failed), the autoscaler woken, and it is served. */
 async function firstRequestHeldThenServed(s: Stack): Promise<void> {
-  await untilState(s.admin, 'sleeping');
+  const asleep = await untilState(s.admin, 'sleeping');
   const released = await heldTotal(s, 'released');
-  const t0 = Date.now();
   const r = await shoot(`${s.proxy}/load?ms=1`);
   process.stdout.write(`  first request after a sleep: ${r.status} in ${r.ms} ms\n`);
   expect(r.status, r.body).toBe(200);
   // it went through the hold queue: released to the woken replica
   expect(await heldTotal(s, 'released')).toBe(released + 1);
+  // newer than this sleep: a decision's `at` is when its tick started, and the tick that reads
+  // the held request from the balancer may have started a few ms before the request was sent;
+  // it cannot have started before the sleep was announced (ticks never overlap)
   const wake = (await decisions(s.scalerAdmin)).find(
-    (d) => d.reason === 'WakeOnRequest' && d.current === 0 && Date.parse(d.at) >= t0,
+    (d) => d.reason === 'WakeOnRequest' && d.current === 0 && Date.parse(d.at) >= Date.parse(asleep.since),
   );
-  expect(wake, 'WakeOnRequest (0 → n) in the decision log after the request').toBeDefined();
+  expect(wake, 'WakeOnRequest (0 → n) in the decision log after this sleep').toBeDefined();
   expect(wake?.desired).toBeGreaterThanOrEqual(1);
   expect((await service(s.admin)).state).toBe('awake');
 }
@@ -366,6 +368,10 @@ describe('scale to zero end to end, docker runtime (real balancer + real autosca
     await startLb(s, {
       DISCOVERY: 'docker',
       LB_SERVICE: SERVICE,
+      // the backend's readiness endpoint, as compose's lb.health.path label and ./dev start ask:
+      // without a health path the check is a TCP connect, and the image's Docker HEALTHCHECK
+      // ('starting' until its first run, 5 s after the start) keeps a woken replica out (dd797af)
+      HEALTH_PATH: '/health',
       DOCKER_ADDRESS: 'network',
       WAKE_URL: s.scalerAdmin,
     });
