@@ -115,6 +115,28 @@ describe('containerToBackend', () => {
     if (skip === undefined) expect('spec' in d).toBe(true);
     else expect('skip' in d && d.skip).toContain(skip);
   });
+  it.each<
+    [string, DiscoveryContext['addressMode'], Record<string, string>, string | undefined, string | undefined]
+  >([
+    ['container address, no path: a TCP connect', 'network', {}, undefined, undefined],
+    [
+      'published port, no path: any HTTP answer (docker-proxy accepts TCP for a dead app)',
+      'published',
+      {},
+      '/',
+      '100-599',
+    ],
+    [
+      'published port, a path: that HTTP check',
+      'published',
+      { [LB_LABELS.healthPath]: '/ready' },
+      '/ready',
+      '200-399',
+    ],
+  ])('health check: %s', (_n, addressMode, labels, path, status) => {
+    const d = containerToBackend(c({}, labels), { ...ctx, addressMode, healthPath: undefined });
+    expect('spec' in d && [d.spec.healthPath, d.spec.healthStatus]).toEqual([path, status]);
+  });
   it('uses the published port when the balancer runs outside Docker', () => {
     const d = containerToBackend(base, { ...ctx, ownNetworks: [] });
     expect('spec' in d && d.spec.url).toBe('http://127.0.0.1:49153');

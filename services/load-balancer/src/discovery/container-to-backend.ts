@@ -1,6 +1,7 @@
 // Pure: a container record and the balancer's own situation → a BackendSpec, or the
 // reason it is skipped. A bad label skips only that container.
 import { LB_LABELS } from '@headroom/shared';
+import type { HealthCheck } from '../model/health-check.js';
 import type { BackendSpec } from './backend-set.js';
 import type { ContainerRecord } from './container-record.js';
 import { decodeLabels } from './label-decoder.js';
@@ -84,8 +85,7 @@ export function containerToBackend(c: ContainerRecord, ctx: DiscoveryContext): C
       service,
       routes: routes.length > 0 ? routes : undefined,
       source: 'docker',
-      healthPath: check.kind === 'http' ? check.path : undefined,
-      healthStatus: check.kind === 'http' ? check.status : undefined,
+      ...healthOf(check, usePublished),
       weight,
       cpuLimit,
       memoryLimit: c.memoryBytes > 0 ? c.memoryBytes : undefined,
@@ -98,3 +98,22 @@ export function containerToBackend(c: ContainerRecord, ctx: DiscoveryContext): C
     ...(d.warning ? { warning: d.warning } : {}),
   };
 }
+
+/**
+ * The active check. A TCP connect (the default) proves the app listens only on the container's
+ * own address: a published port is docker-proxy's, which accepts before the app listens (and
+ * after it died), so there the default is an HTTP GET of / that any answer passes (any status:
+ * an app without /health still counts, a WebSocket-only one answering 426 too).
+ */
+function healthOf(
+  check: HealthCheck,
+  published: boolean,
+): { healthPath: string | undefined; healthStatus: string | undefined } {
+  if (check.kind === 'http') return { healthPath: check.path, healthStatus: check.status };
+  return published
+    ? { healthPath: '/', healthStatus: ANY_HTTP_ANSWER }
+    : { healthPath: undefined, healthStatus: undefined };
+}
+
+/** Every status counts: the check asks only whether the app answers HTTP. */
+export const ANY_HTTP_ANSWER = '100-599';
