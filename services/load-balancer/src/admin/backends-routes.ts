@@ -52,8 +52,10 @@ export const backendsRoutes: FastifyPluginAsync<{ ctx: AdminContext }> = async (
     const named =
       body.service === undefined || !ctx.services
         ? undefined
-        : (ctx.services.byName(body.service) ??
-          ctx.services.declare(body.service === DEFAULT_SERVICE_NAME ? '' : body.service, undefined));
+        : ctx.services.announced(
+            ctx.services.byName(body.service)?.key ??
+              (body.service === DEFAULT_SERVICE_NAME ? '' : body.service),
+          );
     const service = named?.hold ?? ctx.service;
     if (!service) throw new Error('no service state in this balancer');
     service.event(

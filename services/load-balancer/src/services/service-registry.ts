@@ -167,6 +167,24 @@ export class ServiceRegistry {
     return e.unit;
   }
 
+  /**
+   * A service an autoscaler names in PUT /api/service/state (its sleep, before any of its
+   * backends was seen). When the balancer knows no route of any service yet and has no
+   * LB_SERVICE, this is a one-service set-up whose replicas will carry that name: the named
+   * service takes the catch-all from the unnamed default at once, so its requests are held by
+   * (and wake) the service that sleeps, instead of a second, unnamed service that would stay
+   * "waking" after handing them over.
+   */
+  announced(key: string): ServiceUnit {
+    const e = this.ensure(key);
+    if (this.defaultKey !== '' || key === '' || e.rules !== undefined) return e.unit;
+    for (const other of this.entries.values()) if (other.rules !== undefined) return e.unit;
+    if (this.entries.get('')!.backends.length > 0) return e.unit;
+    e.rules = serviceRules(key, [], undefined, false);
+    this.rebuild();
+    return e.unit;
+  }
+
   /** Splits the set by service; every unit gets its part. Returns the union of the diffs. */
   setBackends(set: BackendSet, now: number): { added: string[]; removed: string[]; changed: string[] } {
     const parts = new Map<string, BackendSpec[]>();
