@@ -90,19 +90,22 @@ describe('below capacity, limits on', () => {
   );
 });
 
-it.skipIf(process.env.SIM_PRINT !== '1')('prints the table', () => {
-  const lines = [
-    '| scenario | load | mode | p50 ms | p99 ms | goodput | shed | slowest share |',
-    '|---|---|---|---|---|---|---|---|',
-  ];
-  for (const scenario of Object.keys(SIM_SCENARIOS))
-    for (const load of [0.3, 0.8, 1.2])
-      for (const mode of BALANCER_MODES) {
-        const r = run(scenario, mode, load);
-        const shed = r.shed.full + r.shed['predicted-wait'] + r.shed.timeout;
-        lines.push(
-          `| ${scenario} | ${load * 100} % | ${mode} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.goodput.toFixed(2)} | ${((shed / r.offered) * 100).toFixed(1)} % | ${(shares(r.counts).b3! * 100).toFixed(1)} % |`,
-        );
-      }
-  process.stdout.write(`${lines.join('\n')}\n`);
-});
+// The table in docs/benchmarks.md ("Overload in simulation") is a report, not a check: it is
+// registered only when asked for (SIM_PRINT=1), never reported as a skipped test.
+if (process.env.SIM_PRINT === '1')
+  it('prints the table', () => {
+    const lines = [
+      '| scenario | load | mode | p50 ms | p99 ms | goodput | shed | slowest share |',
+      '|---|---|---|---|---|---|---|---|',
+    ];
+    for (const scenario of Object.keys(SIM_SCENARIOS))
+      for (const load of [0.3, 0.8, 1.2])
+        for (const mode of BALANCER_MODES) {
+          const r = run(scenario, mode, load);
+          const shed = r.shed.full + r.shed['predicted-wait'] + r.shed.timeout;
+          lines.push(
+            `| ${scenario} | ${load * 100} % | ${mode} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.goodput.toFixed(2)} | ${((shed / r.offered) * 100).toFixed(1)} % | ${(shares(r.counts).b3! * 100).toFixed(1)} % |`,
+          );
+        }
+    process.stdout.write(`${lines.join('\n')}\n`);
+  });
