@@ -1,58 +1,36 @@
 // `pnpm start` as a user runs it: the balancer, the autoscaler in its local runtime and
 // the three backends it starts, all real processes; traffic through the proxy reaches
 // every backend, and Ctrl-C leaves nothing running.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { backendListSchema } from '@headroom/shared';
-import { freePort, repoRoot, waitFor } from '@headroom/testkit';
+import { type LocalStack, startLocalStack, waitFor } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-let stack: ChildProcess;
-let output = '';
+let stack: LocalStack;
 let proxy: string;
 let admin: string;
 
 beforeAll(async () => {
-  const [p, a, s] = [await freePort(), await freePort(), await freePort()];
-  proxy = `http://127.0.0.1:${p}`;
-  admin = `http://127.0.0.1:${a}`;
-  stack = spawn(process.execPath, [`${repoRoot}scripts/start-local.mjs`], {
-    env: {
-      ...process.env,
-      HOST: '127.0.0.1',
-      PORT: String(p),
-      ADMIN_PORT: String(a),
-      AUTOSCALER_PORT: String(s),
-      LOG_LEVEL: 'warn',
-      OPEN_BROWSER: 'false',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  stack.stdout?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  stack.stderr?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
+  stack = await startLocalStack();
+  proxy = stack.proxy;
+  admin = stack.admin;
 });
 
 afterAll(async () => {
-  if (stack.exitCode === null) {
-    stack.kill('SIGKILL');
-  }
+  await stack?.stop(0, 'SIGKILL');
 });
 
 describe('pnpm start (embedded stack)', () => {
   it('brings up three healthy backends behind the balancer', async () => {
     const list = await waitFor(
       async () => {
-        if (stack.exitCode !== null) throw new Error(`stack exited: ${output}`);
+        if (stack.child.exitCode !== null) throw new Error(`stack exited: ${stack.output()}`);
         const body = backendListSchema.parse(await (await fetch(`${admin}/api/backends`)).json());
         return body.backends.filter((b) => b.state === 'healthy').length >= 3 ? body : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 250, message: 'three healthy backends' },
     );
     expect(list.backends.length).toBe(3);
-    expect(output).toContain('Headroom is up');
+    expect(stack.output()).toContain('Headroom is up');
   });
 
   it('serves /load from every backend through the proxy', async () => {
@@ -75,8 +53,7 @@ describe('pnpm start (embedded stack)', () => {
     const ports = backendListSchema
       .parse(await (await fetch(`${admin}/api/backends`)).json())
       .backends.map((b) => b.url);
-    stack.kill('SIGINT');
-    const code = await new Promise<number | null>((resolve) => stack.once('exit', (c) => resolve(c)));
+    const code = await stack.stop(30_000, 'SIGINT');
     expect(code).toBe(0);
     for (const url of [admin, ...ports]) {
       await expect(fetch(`${url}/health`)).rejects.toThrow();

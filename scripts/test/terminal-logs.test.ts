@@ -1,38 +1,19 @@
 // `pnpm start` on a terminal prints one readable line per log event (pino-pretty), not JSON
 // (issue 15 item 5); piped, it prints JSON (walkthrough.test.ts checks that side). The
 // terminal is a real pseudo-terminal from util-linux `script`; Ctrl-C is typed into it.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { freePort, repoRoot, waitFor } from '@headroom/testkit';
+import { type LocalStack, startLocalStack, waitFor } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-let term: ChildProcess;
-let output = '';
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the colour codes pino-pretty writes
-const plain = () => output.replace(/\x1b\[[0-9;]*m/g, '').replace(/\r/g, '');
+let term: LocalStack;
+// the colour codes pino-pretty writes, then carriage returns
+const COLOURS = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+const plain = () => term.output().replace(COLOURS, '').replace(/\r/g, '');
 
 beforeAll(async () => {
-  const [p, a, s] = [await freePort(), await freePort(), await freePort()];
-  const cmd = `exec '${process.execPath}' '${repoRoot}scripts/start-local.mjs'`;
-  term = spawn('script', ['-qfec', cmd, '/dev/null'], {
-    env: {
-      ...process.env,
-      HOST: '127.0.0.1',
-      PORT: String(p),
-      ADMIN_PORT: String(a),
-      AUTOSCALER_PORT: String(s),
-      REPLICAS: '1',
-      LOG_LEVEL: 'info',
-      // whatever the caller's shell had: the terminal decides
-      LOG_PRETTY: undefined,
-      OPEN_BROWSER: 'false',
-    },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  term.stdout?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  term.stderr?.on('data', (d: Buffer) => {
-    output += d.toString();
+  term = await startLocalStack({
+    terminal: true,
+    // whatever the caller's shell had: the terminal decides
+    env: { REPLICAS: '1', LOG_LEVEL: 'info', LOG_PRETTY: undefined },
   });
   await waitFor(() => plain().includes('local replica started'), {
     timeoutMs: 60_000,
@@ -44,7 +25,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (term.exitCode === null) term.kill('SIGKILL');
+  await term?.stop(0, 'SIGKILL');
 });
 
 describe('pnpm start on a terminal', () => {
@@ -58,8 +39,8 @@ describe('pnpm start on a terminal', () => {
   });
 
   it('Ctrl-C stops it', async () => {
-    term.stdin?.write('\x03');
-    const code = await new Promise<number | null>((resolve) => term.once('exit', (c) => resolve(c)));
+    term.child.stdin?.write('\x03');
+    const code = await term.exited;
     expect(code).toBe(0);
   });
 });

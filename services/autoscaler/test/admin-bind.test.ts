@@ -51,6 +51,29 @@ describe('autoscaler admin API bind address', () => {
     }
   });
 
+  // services/autoscaler/README.md: 600 requests a minute per client, then 429 with its code
+  it('rate-limits each client to 600 requests a minute', async () => {
+    const as = await startAutoscaler(base);
+    try {
+      const statuses: number[] = [];
+      let last: Response | undefined;
+      for (let i = 0; i < 610; i++) {
+        last = await fetch(`${as.admin}/healthz`);
+        statuses.push(last.status);
+        if (last.status !== 200) break;
+        await last.arrayBuffer();
+      }
+      const ok = statuses.filter((st) => st === 200).length;
+      // the start-up readiness polls spent a few of the 600
+      expect(ok).toBeGreaterThan(580);
+      expect(ok).toBeLessThanOrEqual(600);
+      expect(last?.status).toBe(429);
+      expect(await last?.json()).toMatchObject({ statusCode: 429, code: 'AS_ERR_RATE_LIMITED' });
+    } finally {
+      await as.stop();
+    }
+  });
+
   it('a non-loopback HOST without a token is refused at start, naming HOST', async () => {
     const r = await runUntilExit('autoscaler', {
       ...base,

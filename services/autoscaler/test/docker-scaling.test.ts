@@ -13,12 +13,11 @@ import {
 } from '@headroom/shared';
 import {
   ensureBaseImage,
-  freePort,
   PROMTOOL_BIN,
   type RunningPrometheus,
   requireDocker,
   type ServiceProcess,
-  spawnService,
+  startAutoscaler,
   startPrometheus,
   waitFor,
 } from '@headroom/testkit';
@@ -43,9 +42,7 @@ let scaler: ServiceProcess | undefined;
 let adminUrl = '';
 
 async function startScaler(extra: Record<string, string> = {}): Promise<ServiceProcess> {
-  const port = await freePort();
-  adminUrl = `http://127.0.0.1:${port}`;
-  const proc = spawnService('autoscaler', {
+  const proc = await startAutoscaler({
     LOG_LEVEL: 'info',
     RUNTIME: 'docker',
     // Placement applies to the one engine too: other tests' containers book this shared 2-core
@@ -60,21 +57,13 @@ async function startScaler(extra: Record<string, string> = {}): Promise<ServiceP
     INTERVAL_MS: '500',
     SCALE_DOWN_WINDOW_MS: '3000',
     METRICS_MAX_AGE_MS: '10000',
-    ADMIN_PORT: String(port),
-    HOST: '127.0.0.1',
     ADMIN_TOKEN: TOKEN,
     LB_ADMIN_URL: lb.url,
     DRAIN_TIMEOUT_MS: '5000',
     STOP_GRACE_SECONDS: '2',
     ...extra,
   });
-  await waitFor(
-    async () => {
-      if (proc.child.exitCode !== null) throw new Error(`autoscaler exited: ${proc.output()}`);
-      return (await fetch(`${adminUrl}/healthz`)).ok;
-    },
-    { timeoutMs: 15_000, message: 'autoscaler admin up' },
-  );
+  adminUrl = proc.admin;
   return proc;
 }
 

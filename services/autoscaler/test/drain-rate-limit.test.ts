@@ -5,14 +5,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { backendListSchema, createLogger } from '@headroom/shared';
-import { freePort, type ServiceProcess, spawnService, waitFor } from '@headroom/testkit';
+import { type RunningBalancer, startBalancer, waitFor } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DrainClient } from '../src/act/drain-client.js';
 import { BalancerClient } from '../src/clients/balancer-client.js';
 
 const logger = createLogger({ service: 'drain-rate-limit-test', level: 'silent' });
 let slow: Server;
-let lb: ServiceProcess;
+let lb: RunningBalancer;
 let proxy = '';
 let admin = '';
 
@@ -23,20 +23,20 @@ beforeAll(async () => {
     else setTimeout(() => res.end('done'), 2500);
   });
   await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
-  const [port, adminPort] = [await freePort(), await freePort()];
-  lb = spawnService('load-balancer', {
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    ADMIN_PORT: String(adminPort),
-    DISCOVERY: 'static',
-    BACKENDS: `http://127.0.0.1:${(slow.address() as AddressInfo).port}`,
-    METRICS_SOURCE: 'none',
-    HEALTH_INTERVAL_MS: '200',
-    // 8 admin calls a minute: a 100 ms poll spends that in under a second
-    ADMIN_RATE_LIMIT: '8',
-  });
-  proxy = `http://127.0.0.1:${port}`;
-  admin = `http://127.0.0.1:${adminPort}`;
+  // not waited on its admin /healthz: that would spend the tiny admin rate limit
+  lb = await startBalancer(
+    {
+      DISCOVERY: 'static',
+      BACKENDS: `http://127.0.0.1:${(slow.address() as AddressInfo).port}`,
+      METRICS_SOURCE: 'none',
+      HEALTH_INTERVAL_MS: '200',
+      // 8 admin calls a minute: a 100 ms poll spends that in under a second
+      ADMIN_RATE_LIMIT: '8',
+    },
+    { waitReady: false },
+  );
+  proxy = lb.proxy;
+  admin = lb.admin;
   // healthy once a proxied request is answered (the proxy port is not rate-limited)
   await waitFor(
     async () => {

@@ -12,7 +12,7 @@ import {
   type RunningPrometheus,
   requireDocker,
   type ServiceProcess,
-  spawnService,
+  startAutoscaler,
   startPrometheus,
   waitFor,
 } from '@headroom/testkit';
@@ -37,9 +37,7 @@ let scaler: ServiceProcess | undefined;
 let adminUrl = '';
 
 async function startScaler(extra: Record<string, string> = {}): Promise<ServiceProcess> {
-  const port = await freePort();
-  adminUrl = `http://127.0.0.1:${port}`;
-  const proc = spawnService('autoscaler', {
+  const proc = await startAutoscaler({
     LOG_LEVEL: 'info',
     RUNTIME: 'docker',
     // Placement applies to the one engine too: other tests' containers book this shared 2-core
@@ -54,18 +52,10 @@ async function startScaler(extra: Record<string, string> = {}): Promise<ServiceP
     TARGET_CPU_UTILIZATION: '0.5',
     INTERVAL_MS: '400',
     SCALE_DOWN_WINDOW_MS: '0',
-    ADMIN_PORT: String(port),
-    HOST: '127.0.0.1',
     STOP_GRACE_SECONDS: '1',
     ...extra,
   });
-  await waitFor(
-    async () => {
-      if (proc.child.exitCode !== null) throw new Error(`autoscaler exited: ${proc.output()}`);
-      return (await fetch(`${adminUrl}/healthz`)).ok;
-    },
-    { timeoutMs: 15_000, message: 'autoscaler admin up' },
-  );
+  adminUrl = proc.admin;
   return proc;
 }
 

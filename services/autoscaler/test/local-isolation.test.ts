@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { BACKEND_METRICS, decisionListSchema } from '@headroom/shared';
-import { freePort, spawnService, waitFor } from '@headroom/testkit';
+import { startAutoscaler, waitFor } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStaticBalancer } from './fixtures.js';
 
@@ -25,23 +25,15 @@ function cgroupsOf(pid: number): string[] {
 
 async function startScaler(env: Record<string, string>) {
   const lb = await startStaticBalancer();
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const proc = spawnService('autoscaler', {
+  const proc = await startAutoscaler({
     LOG_LEVEL: 'info',
     RUNTIME: 'local',
     LB_ADMIN_URL: lb.url,
-    ADMIN_PORT: String(port),
-    HOST: '127.0.0.1',
     INTERVAL_MS: '300',
     STOP_GRACE_SECONDS: '2',
     ...env,
   });
-  await waitFor(async () => (await fetch(`${url}/healthz`)).ok, {
-    timeoutMs: 15_000,
-    message: `autoscaler up: ${proc.output()}`,
-  });
-  return { lb, proc, url };
+  return { lb, proc, url: proc.admin };
 }
 
 describe('a local replica under its own CPU quota (cgroup v1 here)', () => {

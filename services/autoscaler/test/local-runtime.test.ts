@@ -2,12 +2,12 @@
 // registered with the balancer's admin API; without Prometheus the CPU comes from the
 // balancer's GET /api/backends. Scale-in drains and deregisters before stopping a process.
 import { type AutoscalerStatus, autoscalerStatusSchema } from '@headroom/shared';
-import { freePort, type ServiceProcess, spawnService, waitFor } from '@headroom/testkit';
+import { type RunningAutoscaler, startAutoscaler, waitFor } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_BACKEND_SCRIPT, startStaticBalancer } from './fixtures.js';
 
 let lb: Awaited<ReturnType<typeof startStaticBalancer>>;
-let scaler: ServiceProcess | undefined;
+let scaler: RunningAutoscaler | undefined;
 let adminUrl = '';
 const SERVICE = 'local-web';
 
@@ -25,9 +25,7 @@ async function answers(url: string): Promise<boolean> {
 
 beforeAll(async () => {
   lb = await startStaticBalancer();
-  const port = await freePort();
-  adminUrl = `http://127.0.0.1:${port}`;
-  scaler = spawnService('autoscaler', {
+  scaler = await startAutoscaler({
     LOG_LEVEL: 'info',
     RUNTIME: 'local',
     SERVICE,
@@ -38,14 +36,9 @@ beforeAll(async () => {
     INTERVAL_MS: '300',
     SCALE_DOWN_WINDOW_MS: '1000',
     LB_ADMIN_URL: lb.url,
-    ADMIN_PORT: String(port),
-    HOST: '127.0.0.1',
     STOP_GRACE_SECONDS: '2',
   });
-  await waitFor(async () => (await fetch(`${adminUrl}/healthz`)).ok, {
-    timeoutMs: 15_000,
-    message: 'autoscaler up',
-  });
+  adminUrl = scaler.admin;
 });
 
 afterAll(async () => {

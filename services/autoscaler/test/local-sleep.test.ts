@@ -4,12 +4,12 @@
 // sleep (the balancer told first, then the process deregistered and stopped), and a second wake
 // starts a new one.
 import { type AutoscalerStatus, autoscalerStatusSchema, decisionListSchema } from '@headroom/shared';
-import { freePort, type ServiceProcess, spawnService, waitFor } from '@headroom/testkit';
+import { freePort, type RunningAutoscaler, runUntilExit, startAutoscaler, waitFor } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_BACKEND_SCRIPT, startStaticBalancer } from './fixtures.js';
 
 let lb: Awaited<ReturnType<typeof startStaticBalancer>>;
-let scaler: ServiceProcess | undefined;
+let scaler: RunningAutoscaler | undefined;
 let adminUrl = '';
 const SERVICE = 'local-zz';
 const TOKEN = 'zz-token';
@@ -53,12 +53,8 @@ async function wake(held: number) {
 beforeAll(async () => {
   lb = await startStaticBalancer({ scaleToZero: true });
   const port = await freePort();
-  adminUrl = `http://127.0.0.1:${port}`;
-  scaler = spawnService('autoscaler', env(port));
-  await waitFor(async () => (await fetch(`${adminUrl}/healthz`)).ok, {
-    timeoutMs: 15_000,
-    message: 'autoscaler up',
-  });
+  scaler = await startAutoscaler(env(port), { adminPort: port });
+  adminUrl = scaler.admin;
 });
 
 afterAll(async () => {
@@ -69,14 +65,10 @@ afterAll(async () => {
 describe('scale to zero, local runtime', () => {
   it('refuses MIN_REPLICAS=0 without SCALE_TO_ZERO_AFTER_MS, naming the field', async () => {
     const { SCALE_TO_ZERO_AFTER_MS: _, ...rest } = env(await freePort());
-    const bad = spawnService('autoscaler', rest);
-    await waitFor(async () => bad.child.exitCode !== null, {
-      timeoutMs: 15_000,
-      message: 'bad config exits',
-    });
-    expect(bad.child.exitCode).toBe(1);
-    expect(bad.output()).toContain('MIN_REPLICAS');
-    expect(bad.output()).toContain('SCALE_TO_ZERO_AFTER_MS');
+    const bad = await runUntilExit('autoscaler', rest);
+    expect(bad.code).toBe(1);
+    expect(bad.output).toContain('MIN_REPLICAS');
+    expect(bad.output).toContain('SCALE_TO_ZERO_AFTER_MS');
   });
 
   it('starts asleep, wakes on POST /api/wake, sleeps after the idle window, wakes again', async () => {

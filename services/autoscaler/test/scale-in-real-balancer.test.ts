@@ -8,11 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { backendListSchema, OWNER_LABELS, OWNER_VALUE } from '@headroom/shared';
 import {
   ensureBaseImage,
-  freePort,
+  type RunningBalancer,
   type RunningPrometheus,
   requireDocker,
   type ServiceProcess,
-  spawnService,
+  startAutoscaler,
+  startBalancer,
   startPrometheus,
   waitFor,
 } from '@headroom/testkit';
@@ -22,7 +23,7 @@ import { dockerSdScrapeConfig, removeRun, serviceContainers, setValue, startTemp
 const run = randomBytes(4).toString('hex');
 const SERVICE = `as-lb-${run}`;
 let prom: RunningPrometheus;
-let lb: ServiceProcess;
+let lb: RunningBalancer;
 let scaler: ServiceProcess;
 let proxy = '';
 let admin = '';
@@ -41,13 +42,7 @@ beforeAll(async () => {
   ensureBaseImage();
   prom = await startPrometheus({ scrapeConfigsYaml: dockerSdScrapeConfig(SERVICE) });
   await startTemplate(SERVICE, run, `${SERVICE}-tmpl`, '0.9');
-  const [p, a, s] = [await freePort(), await freePort(), await freePort()];
-  proxy = `http://127.0.0.1:${p}`;
-  admin = `http://127.0.0.1:${a}`;
-  lb = spawnService('load-balancer', {
-    HOST: '127.0.0.1',
-    PORT: String(p),
-    ADMIN_PORT: String(a),
+  lb = await startBalancer({
     DISCOVERY: 'docker',
     LB_SERVICE: SERVICE,
     DOCKER_ADDRESS: 'network',
@@ -55,8 +50,9 @@ beforeAll(async () => {
     HEALTH_INTERVAL_MS: '300',
     SLOW_START_MS: '0',
   });
-  await waitFor(async () => (await fetch(`${admin}/healthz`)).ok, { timeoutMs: 15_000 });
-  scaler = spawnService('autoscaler', {
+  proxy = lb.proxy;
+  admin = lb.admin;
+  scaler = await startAutoscaler({
     RUNTIME: 'docker',
     // Placement applies to the one engine too: other tests' containers book this shared 2-core
     // engine's CPU at the same time, and this test is not about capacity.
@@ -70,8 +66,6 @@ beforeAll(async () => {
     INTERVAL_MS: '500',
     SCALE_DOWN_WINDOW_MS: '3000',
     METRICS_MAX_AGE_MS: '10000',
-    ADMIN_PORT: String(s),
-    HOST: '127.0.0.1',
     LB_ADMIN_URL: admin,
     DRAIN_TIMEOUT_MS: '5000',
     STOP_GRACE_SECONDS: '2',

@@ -4,17 +4,16 @@
 import os from 'node:os';
 import { BACKEND_METRICS, backendListSchema } from '@headroom/shared';
 import {
-  freePort,
   type RunningBackend,
-  type ServiceProcess,
-  spawnService,
+  type RunningBalancer,
   startBackend,
+  startBalancer,
   waitFor,
 } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let be: RunningBackend;
-let lb: ServiceProcess;
+let lb: RunningBalancer;
 let proxy = '';
 let admin = '';
 
@@ -31,18 +30,14 @@ async function cpuInBalancer(): Promise<number | null> {
 
 beforeAll(async () => {
   be = await startBackend({ instance: 'saturated-1' });
-  const [p, a] = [await freePort(), await freePort()];
-  proxy = `http://127.0.0.1:${p}`;
-  admin = `http://127.0.0.1:${a}`;
-  lb = spawnService('load-balancer', {
-    HOST: '127.0.0.1',
-    PORT: String(p),
-    ADMIN_PORT: String(a),
+  lb = await startBalancer({
     DISCOVERY: 'static',
     BACKENDS: be.url,
     METRICS_SOURCE: 'backend',
     METRICS_INTERVAL_MS: '500',
   });
+  proxy = lb.proxy;
+  admin = lb.admin;
   await waitFor(async () => (await cpuInBalancer()) !== null, {
     timeoutMs: 15_000,
     message: `balancer reads the backend's metrics: ${lb.output()}`,

@@ -4,12 +4,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  freePort,
   type RunningBackend,
+  type RunningBalancer,
   repoRoot,
-  type ServiceProcess,
-  spawnService,
   startBackend,
+  startBalancer,
   waitFor,
 } from '@headroom/testkit';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -18,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const dist = fileURLToPath(new URL('../../dist', import.meta.url));
 const artifacts = `${repoRoot}artifacts`;
 let backends: RunningBackend[] = [];
-let lb: ServiceProcess;
+let lb: RunningBalancer;
 let admin: string;
 let proxy: string;
 let browser: Browser;
@@ -39,13 +38,7 @@ beforeAll(async () => {
     },
   );
   backends = await Promise.all([1, 2, 3].map((i) => startBackend({ instance: `dash-be-${i}` })));
-  const [port, adminPort] = [await freePort(), await freePort()];
-  admin = `http://127.0.0.1:${adminPort}`;
-  proxy = `http://127.0.0.1:${port}`;
-  lb = spawnService('load-balancer', {
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    ADMIN_PORT: String(adminPort),
+  lb = await startBalancer({
     DISCOVERY: 'static',
     // two services: the first two backends are the catch-all, the third answers blog.localhost
     BACKENDS: backends
@@ -56,7 +49,8 @@ beforeAll(async () => {
     SLOW_START_MS: '0',
     DASHBOARD_DIR: dist,
   });
-  await waitFor(async () => (await fetch(`${admin}/healthz`)).ok, { timeoutMs: 15_000 });
+  admin = lb.admin;
+  proxy = lb.proxy;
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: [

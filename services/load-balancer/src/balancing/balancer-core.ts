@@ -29,6 +29,8 @@ export interface Pick {
   readonly url: string;
   /** Set when the response must (re)write the affinity cookie to this value. */
   readonly setCookie: string | undefined;
+  /** lb.timeout.body of the backend's service: its response and body idle timeout (ms, 0: none). */
+  readonly timeoutMs?: number | undefined;
 }
 
 export type Outcome = 'success' | 'http-5xx' | 'connect-error' | 'timeout' | 'aborted';

@@ -159,7 +159,14 @@ export class Balancer implements BalancerCore {
     const meanLimit = limitCount > 0 ? limitSum / limitCount : 1;
     let sticky: StickyPolicy = { kind: 'none' };
     for (const s of this.slots) {
-      s.plainPick = { slot: s.serial, owner: this, id: s.id, url: s.spec.url, setCookie: undefined };
+      s.plainPick = {
+        slot: s.serial,
+        owner: this,
+        id: s.id,
+        url: s.spec.url,
+        setCookie: undefined,
+        timeoutMs: s.spec.timeoutBodyMs,
+      };
       s.cpuPrior = s.spec.cpuLimit !== undefined && s.spec.cpuLimit > 0 ? s.spec.cpuLimit / meanLimit : 1;
       s.baseWeight = s.spec.weight !== undefined && s.spec.weight > 0 ? s.spec.weight : s.cpuPrior;
       this.byId.set(s.id, s);
@@ -197,6 +204,7 @@ export class Balancer implements BalancerCore {
         id: chosen.id,
         url: chosen.spec.url,
         setCookie: chosen.token,
+        timeoutMs: chosen.spec.timeoutBodyMs,
       };
     }
     return chosen.plainPick;

@@ -92,6 +92,7 @@ export function containerToBackend(c: ContainerRecord, ctx: DiscoveryContext): C
       sticky,
       slowStartMs: slowStart,
       maxConn: d.maxConn,
+      timeoutBodyMs: d.timeoutBodyMs,
       containerId: c.id,
       dockerHealth: c.health,
     },

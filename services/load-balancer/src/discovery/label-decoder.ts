@@ -25,6 +25,8 @@ export interface DecodedLabels {
   port: number | undefined;
   weight: number | undefined;
   slowStartMs: number | undefined;
+  /** lb.timeout.body: the service's response and body idle timeout in ms (0: none); undefined: the global ones. */
+  timeoutBodyMs: number | undefined;
   sticky: StickyPolicy;
   check: HealthCheck;
   /** Empty: neither lb.host nor lb.path (the service is the catch-all). */
@@ -61,6 +63,7 @@ export function decodeLabels(labels: Record<string, string>, defaults: HealthChe
         port: t.port,
         weight: undefined,
         slowStartMs: undefined,
+        timeoutBodyMs: undefined,
         sticky: { kind: 'none' },
         check,
         routes: t.routes,
@@ -80,6 +83,8 @@ export function decodeLabels(labels: Record<string, string>, defaults: HealthChe
   if (typeof slowStart === 'string') return { skip: `${LB_LABELS.slowStart}: ${slowStart}`, bad: true };
   const sticky = parseSticky(labels[LB_LABELS.sticky], labels[LB_LABELS.stickyCookie]);
   if (typeof sticky === 'string') return { skip: `${LB_LABELS.sticky}: ${sticky}`, bad: true };
+  const timeoutBody = parsePositiveNumber(labels[LB_LABELS.timeoutBody], true);
+  if (typeof timeoutBody === 'string') return { skip: `${LB_LABELS.timeoutBody}: ${timeoutBody}`, bad: true };
   const check = chooseHealthCheck(
     { path: labels[LB_LABELS.healthPath], status: labels[LB_LABELS.healthStatus] },
     defaults,
@@ -97,6 +102,7 @@ export function decodeLabels(labels: Record<string, string>, defaults: HealthChe
       port,
       weight,
       slowStartMs: slowStart,
+      timeoutBodyMs: timeoutBody === undefined ? undefined : Math.round(timeoutBody),
       sticky,
       check,
       // lb.tls.redirect rides on the route labels: kept even without a host or path

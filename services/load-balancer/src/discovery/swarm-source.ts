@@ -133,6 +133,7 @@ export function tasksToBackends(
       slowStartMs: d.slowStartMs,
       // a bad lb.maxconn leaves the adaptive limit (the Docker source logs it per container)
       maxConn: d.maxConn,
+      timeoutBodyMs: d.timeoutBodyMs,
       cpuLimit: nano ? nano / 1e9 : undefined,
       memoryLimit: mem || undefined,
       sticky,

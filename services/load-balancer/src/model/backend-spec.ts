@@ -34,6 +34,11 @@ export interface BackendSpec {
   maxConn?: number | undefined;
   /** Slow-start window override in ms (lb.slowstart). */
   slowStartMs?: number | undefined;
+  /**
+   * lb.timeout.body: response and body idle timeout in ms for long streams (SSE, long-poll),
+   * instead of RESPONSE_TIMEOUT_MS and BODY_TIMEOUT_MS; 0: none. undefined: the global ones.
+   */
+  timeoutBodyMs?: number | undefined;
   /** Docker container id (full), when the backend is a container: the resource source streams its stats. */
   containerId?: string | undefined;
   /**

@@ -48,7 +48,13 @@ export class RetryHandler implements Dispatcher.DispatchHandler {
     ctx.ahead = this.deps.recorder.attemptStarted(pick, now);
     ctx.attemptStartedAt = performance.now();
     ctx.attemptOpen = true;
-    this.deps.pools.get(pick.id, pick.url).dispatch(ctx.options, this);
+    // lb.timeout.body (SSE, long-poll): the service's own response and body idle timeout instead
+    // of the pool's RESPONSE_TIMEOUT_MS and BODY_TIMEOUT_MS; an object only for those services
+    const options =
+      pick.timeoutMs === undefined
+        ? ctx.options
+        : { ...ctx.options, headersTimeout: pick.timeoutMs, bodyTimeout: pick.timeoutMs };
+    this.deps.pools.get(pick.id, pick.url).dispatch(options, this);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { mulberry32, spec } from '../balancer-sim.test-helper.js';
 import { createSlot, type Slot } from '../slot.js';
 import { PICKERS, type PickContext, type PickerSettings } from './index.js';
+import { pressureOf } from './resource-aware.js';
 
 interface SlotRow {
   weight?: number;
@@ -246,5 +247,25 @@ describe('concurrency limits', () => {
     for (const s of slots) s.limitNow = 2;
     const ctx: PickContext = { ...context(slots), limited: true, waiting };
     expect(PICKERS['resource-aware'](ctx)?.id ?? '-').toBe(expected);
+  });
+});
+
+// The README's and docs/architecture.md's pressure figures: none at a headroom score of 0.3 and
+// above, linear below it, ×1.47 at 0.16 (a pinned CPU, memory at 20 %), at most ×1.83 because
+// the score floors at 0.05; stale metrics exert none.
+describe('resource-aware pressure', () => {
+  it.each([
+    ['idle', { cpu: 0, mem: 0 }, 0, 1],
+    ['score 0.3 (the knee)', { cpu: 0.625, mem: 0 }, 0, 1],
+    ['a pinned CPU, memory at 20 % (score 0.16)', { cpu: 1, mem: 0.2 }, 0, 1 + 0.14 / 0.3],
+    ['everything full: the score floors at 0.05', { cpu: 1, mem: 1 }, 0, 1 + 0.25 / 0.3],
+    ['everything full but stale', { cpu: 1, mem: 1 }, 6000, 1],
+  ] as const)('%s', (_name, row, now, expected) => {
+    const [slot] = slotsOf([row]);
+    expect(pressureOf(slot!, { now, settings })).toBeCloseTo(expected, 6);
+  });
+  it('is at most 1.83×', () => {
+    const [slot] = slotsOf([{ cpu: 1, mem: 1 }]);
+    expect(pressureOf(slot!, { now: 0, settings })).toBeLessThan(1.84);
   });
 });
