@@ -466,11 +466,11 @@ async function shutdown(signal: string): Promise<void> {
   tls?.server.close();
   tls?.server.closeIdleConnections();
   tls?.store.stop();
-  for (const u of services.units()) {
-    u.hold.stop();
-    // what waits at the limits gets its 503 now, not after the grace period
-    u.queue.stop();
-  }
+  // Held requests (a sleeping service) get their 503 now: no wake is coming. Requests waiting at
+  // the limits were accepted like those in flight: they keep going to backends as these free up,
+  // each within its own QUEUE_TIMEOUT_MS, and the grace period bounds the whole
+  // (chaos-balancer-stop.test.ts).
+  for (const u of services.units()) u.hold.stop();
   await handler.idle();
   await Promise.allSettled([
     admin.close(),

@@ -58,8 +58,13 @@ export const NO_LOAD_RISE = 0.05;
 export const PROBE_AFTER = 250;
 /** A failed answer multiplies the limit by this. */
 export const LOSS_BACKOFF = 0.9;
-/** Where a new backend's limit starts: enough for a parallel backend's first burst, quickly cut for a serial one. */
-export const INITIAL_LIMIT = 8;
+/**
+ * Where a new backend's limit starts (Gradient2's initialLimit): enough for a parallel backend's
+ * first burst, quickly cut for a serial one. At 8, twelve concurrent 3 s requests to a new
+ * backend that serves them in parallel queued four, which then hit QUEUE_TIMEOUT_MS before the
+ * first answer could raise the limit (chaos-balancer-stop.test.ts).
+ */
+export const INITIAL_LIMIT = 20;
 
 export function initialLimit(settings: LimitSettings): LimitState {
   return {
