@@ -1,7 +1,7 @@
 // Pure: a container record and the balancer's own situation → a BackendSpec, or the
 // reason it is skipped. A bad label skips only that container.
 import { LB_LABELS } from '@headroom/shared';
-import type { HealthCheck } from '../model/health-check.js';
+import { ANY_HTTP_ANSWER, type HealthCheck } from '../model/health-check.js';
 import type { BackendSpec } from './backend-set.js';
 import type { ContainerRecord } from './container-record.js';
 import { decodeLabels } from './label-decoder.js';
@@ -115,6 +115,3 @@ function healthOf(
     ? { healthPath: '/', healthStatus: ANY_HTTP_ANSWER }
     : { healthPath: undefined, healthStatus: undefined };
 }
-
-/** Every status counts: the check asks only whether the app answers HTTP. */
-export const ANY_HTTP_ANSWER = '100-599';

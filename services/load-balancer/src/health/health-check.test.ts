@@ -1,10 +1,12 @@
 import { parseStatusRanges } from '@headroom/shared';
 import { describe, expect, it } from 'vitest';
 import {
+  ANY_HTTP_ANSWER,
   chooseHealthCheck,
   type HealthCheck,
   type HealthCheckDefaults,
   type HealthCheckInput,
+  isDefaultCheck,
 } from '../model/health-check.js';
 import { healthVerdict, httpResult, type ProbeResult } from './health-check.js';
 
@@ -117,5 +119,16 @@ describe('httpResult: status ranges', () => {
     const r = httpResult(code, status);
     expect(r.ok).toBe(ok);
     if (!r.ok) expect(r.reason).toContain(`HTTP ${code}`);
+  });
+});
+
+describe('isDefaultCheck: the checks under which Docker `starting` keeps a backend out', () => {
+  it.each<[string | undefined, string | undefined, boolean]>([
+    [undefined, undefined, true], // the TCP default
+    ['/', ANY_HTTP_ANSWER, true], // the default on a published port: any HTTP answer
+    ['/health', undefined, false], // a path the user asked for
+    ['/', '200-399', false],
+  ])('path %s, status %s → %s', (path, status, want) => {
+    expect(isDefaultCheck(path, status)).toBe(want);
   });
 });

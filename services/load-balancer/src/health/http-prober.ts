@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import type { Logger } from '@headroom/shared';
 import { Agent, request } from 'undici';
 import type { BackendSet, BackendSpec } from '../model/backend-spec.js';
-import { checkOf } from '../model/health-check.js';
+import { checkOf, isDefaultCheck } from '../model/health-check.js';
 import { healthVerdict, httpResult, type ProbeResult } from './health-check.js';
 
 export interface ProbeSettings {
@@ -92,7 +92,13 @@ export class HttpProber {
     } finally {
       this.inProgress.delete(key);
     }
-    const verdict = healthVerdict(check.kind, result, spec.dockerHealth);
+    // Docker's `starting` keeps a backend out under either default check (TCP, or any HTTP answer
+    // on a published port); an HTTP check the user asked for decides on its own
+    const verdict = healthVerdict(
+      isDefaultCheck(spec.healthPath, spec.healthStatus) ? 'tcp' : check.kind,
+      result,
+      spec.dockerHealth,
+    );
     // gone, or moved meanwhile: this result is about an address the backend no longer has
     const currentSpec = this.specs.get(spec.id);
     if (

@@ -58,3 +58,15 @@ export function checkOf(spec: {
     ? { kind: 'tcp' }
     : { kind: 'http', path: spec.healthPath, status: spec.healthStatus ?? DEFAULT_HEALTH_STATUS };
 }
+
+/**
+ * The default check on a published port (discovery/container-to-backend.ts): every status
+ * counts, the check asks only whether the app answers HTTP. Like the TCP default it is not the
+ * app's readiness, so Docker's `starting` still keeps the backend out (health/health-check.ts).
+ */
+export const ANY_HTTP_ANSWER = '100-599';
+
+/** Whether a backend's check is one of the two defaults (no health path asked for). */
+export function isDefaultCheck(healthPath: string | undefined, healthStatus: string | undefined): boolean {
+  return healthPath === undefined || (healthPath === '/' && healthStatus === ANY_HTTP_ANSWER);
+}
