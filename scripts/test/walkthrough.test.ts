@@ -36,8 +36,11 @@ let scaler = '';
 let load: OpenLoop;
 const figures: Record<string, unknown> = {};
 
+// the autoscaled service's backends: `./dev start` also runs a second app (service docs, on /docs)
 async function backends(): Promise<BackendView[]> {
-  return backendListSchema.parse(await (await fetch(`${admin}/api/backends`)).json()).backends;
+  return backendListSchema
+    .parse(await (await fetch(`${admin}/api/backends`)).json())
+    .backends.filter((b) => b.service !== 'docs');
 }
 
 /** The autoscaler's decisions since `sinceMs` (epoch), oldest first, at most `n`. */
@@ -73,6 +76,11 @@ afterAll(async () => {
 
 describe('README walkthrough on the embedded stack', () => {
   it('three healthy backends, each with 0.5 core of its own', async () => {
+    // the stack counts the second app's backend among its healthy ones: wait for all three of ours
+    await waitFor(async () => (await backends()).filter((b) => b.state === 'healthy').length === 3, {
+      timeoutMs: 30_000,
+      message: 'three healthy backends of the autoscaled service',
+    });
     const list = await backends();
     expect(list.filter((b) => b.state === 'healthy')).toHaveLength(3);
     for (const b of list) {
