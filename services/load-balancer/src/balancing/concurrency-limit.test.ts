@@ -63,16 +63,13 @@ describe('adaptive limit', () => {
     expect(st.limit).toBe(1);
   });
 
-  it('holds the limit at 1 after PROBE_AFTER answers without an idle one, until it gets one', () => {
+  it('keeps its limit when the backend never goes idle (long-lived requests), never pinned to 1', () => {
     const st = initialLimit(settings);
     observeAnswer(st, 10, 0, false, settings);
-    for (let i = 0; i < PROBE_AFTER - 1; i++) observeAnswer(st, 20, 1, false, settings);
+    for (let i = 0; i < PROBE_AFTER + 50; i++) observeAnswer(st, 20, 1, false, settings);
     expect(currentLimit(st, undefined)).toBeGreaterThan(1);
-    observeAnswer(st, 20, 1, false, settings);
-    expect(currentLimit(st, undefined)).toBe(1);
-    // the idle answer that the pin produces measures the backend afresh: the limit is back
+    // an idle answer still refreshes the no-load estimate
     observeAnswer(st, 12, 0, false, settings);
-    expect(currentLimit(st, undefined)).toBeGreaterThan(1);
     expect(st.noLoadMs).toBeGreaterThan(10);
   });
 

@@ -8,10 +8,9 @@
 //   limit   ← limit + SMOOTHING × (target − limit),   clamped to [LIMIT_MIN, LIMIT_MAX]
 //
 // - no-load latency: answers to requests dispatched to an idle backend (nothing ahead of
-//   them), so the backend's own queue is not in it. While the backend never goes idle (a
-//   full queue hands it a request the moment one ends) the estimate would go stale: after
-//   PROBE_AFTER answers without one, the limit is held at 1 until the backend drains and
-//   gives a fresh idle answer (Envoy pins to min_concurrency for its minRTT window).
+//   them), so the backend's own queue is not in it. A backend that never goes idle keeps its
+//   last estimate: pinning the limit to 1 to force an idle answer (Envoy's minRTT window)
+//   never lifts where long-lived requests keep it busy (see currentLimit).
 // - recent latency: an EWMA of every answer's latency.
 // - app-limited: a backend that got fewer than half its limit in flight has not shown where
 //   its latency turns up; its limit does not grow (Gradient2's rule), or an idle backend's
@@ -54,7 +53,7 @@ export const RECENT_WEIGHT = 0.25;
 export const NO_LOAD_FALL = 0.2;
 /** An idle answer slower than the no-load estimate moves it this far: a real slowdown is learned in ~20. */
 export const NO_LOAD_RISE = 0.05;
-/** Answers without an idle one before the limit is held at 1 to measure the no-load latency again. */
+/** Answers without an idle one after which the no-load estimate counts as stale (reported, not acted on). */
 export const PROBE_AFTER = 250;
 /** A failed answer multiplies the limit by this. */
 export const LOSS_BACKOFF = 0.9;
@@ -110,12 +109,14 @@ export function observeAnswer(
 }
 
 /**
- * Requests the backend may hold now: the static limit when one is set (lb.maxconn), else
- * the adaptive one's whole part, or 1 while a no-load measurement is due.
+ * Requests the backend may hold now: the static limit when one is set (lb.maxconn), else the
+ * adaptive one's whole part. It is never pinned to 1 to wait for an idle answer: a backend
+ * that holds long-lived requests (server-sent events, long polls, slow clients) never goes
+ * idle, so such a pin never lifted and every other request was queued and shed
+ * (slowhttptest.test.ts found it). The no-load estimate is refreshed by idle answers only.
  */
 export function currentLimit(st: LimitState, staticLimit: number | undefined): number {
   if (staticLimit !== undefined) return staticLimit;
-  if (st.sinceNoLoad >= PROBE_AFTER) return 1;
   return Math.max(1, Math.floor(st.limit));
 }
 
