@@ -4,6 +4,7 @@
 // its own project, network, ports and certificate folder; `down -v` leaves nothing behind.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,9 +31,28 @@ function compose(...args: string[]): string {
   return res.stdout;
 }
 
-async function get(host: string, path = '/'): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${proxy}${path}`, { headers: { host } });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+// node:http, not fetch: fetch drops a Host header it is given (a forbidden header name) and
+// would send the proxy's own address, which no route of the example answers
+function get(host: string, path = '/'): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(proxy);
+    const req = httpRequest({ host: u.hostname, port: u.port, path, headers: { host } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        text += c;
+      });
+      res.on('end', () => {
+        try {
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> });
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 function tlsGet(servername: string): Promise<{ status: number; san: string; instance: string }> {
