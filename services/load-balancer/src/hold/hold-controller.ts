@@ -227,26 +227,7 @@ export class HoldController {
       writeWaitingPage(res, retryAfterSeconds(this.settings.timeoutMs));
       return;
     }
-    const parked: Parked = { req, res, resume, socket: null, head: null, resumeUpgrade: null, onClose: null };
-    const r = this.queue.admit(parked, this.now());
-    if (!r.ok) {
-      this.metrics?.total.inc({ service: this.settings.serviceName, outcome: 'overflow' });
-      reject(
-        res,
-        'holdFull',
-        `${this.settings.maxRequests} requests already held while the service wakes (HOLD_MAX_REQUESTS)`,
-        1,
-      );
-      return;
-    }
-    const held = r.held;
-    parked.onClose = () => {
-      if (this.queue.remove(held))
-        this.metrics?.total.inc({ service: this.settings.serviceName, outcome: 'client-gone' });
-    };
-    res.once('close', parked.onClose);
-    this.armDeadline();
-    this.askWake();
+    this.park({ req, res, resume, socket: null, head: null, resumeUpgrade: null, onClose: null }, res);
   }
 
   /**
@@ -255,15 +236,14 @@ export class HoldController {
    */
   holdUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, resume: ResumeUpgrade): void {
     this.event({ kind: 'request' });
-    const parked: Parked = {
-      req,
-      res: null,
-      resume: null,
-      socket,
-      head,
-      resumeUpgrade: resume,
-      onClose: null,
-    };
+    this.park({ req, res: null, resume: null, socket, head, resumeUpgrade: resume, onClose: null }, socket);
+  }
+
+  /**
+   * Admits a request or an upgrade to the hold queue (503 when it is full), leaves it when its
+   * client goes (`closes` is its response or its socket), and makes sure a wake is asked for.
+   */
+  private park(parked: Parked, closes: { once(event: 'close', listener: () => void): unknown }): void {
     const r = this.queue.admit(parked, this.now());
     if (!r.ok) {
       this.metrics?.total.inc({ service: this.settings.serviceName, outcome: 'overflow' });
@@ -280,7 +260,7 @@ export class HoldController {
       if (this.queue.remove(held))
         this.metrics?.total.inc({ service: this.settings.serviceName, outcome: 'client-gone' });
     };
-    socket.once('close', parked.onClose);
+    closes.once('close', parked.onClose);
     this.armDeadline();
     this.askWake();
   }
