@@ -53,6 +53,11 @@ export const ENGINE_API_ERROR_CODE = 'LB_ERR_ENGINE_API';
 export const PROXY_ERRORS = {
   /** Malformed request: framing (CL+TE, bad chunks), Host missing, repeated or invalid. */
   badRequest: { code: 'LB_ERR_BAD_REQUEST', status: 400 },
+  /**
+   * The request path cannot be normalised (routing/request-path.ts): a `%` not followed by two
+   * hex digits. Routes are matched on the normal form, so such a path has no route to match.
+   */
+  invalidPath: { code: 'LB_ERR_INVALID_PATH', status: 400 },
   /** The client did not send its request head within HEADERS_TIMEOUT_MS. */
   requestTimeout: { code: 'LB_ERR_REQUEST_TIMEOUT', status: 408 },
   /** TRACE that reaches its last hop here (Max-Forwards: 0): not reflected. */

@@ -13,10 +13,14 @@ interface Echo {
   headers: Record<string, string>;
 }
 
-/** fetch() may not set Host: node:http does. */
+/**
+ * fetch() may not set Host: node:http does. The path goes as `path`, byte for byte: a URL
+ * string would be parsed first, which removes its dot segments before they are sent.
+ */
 function get(lb: RunningLb, host: string, path: string): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${lb.proxy}${path}`, { headers: { host } }, (res) => {
+    const { hostname, port } = new URL(lb.proxy);
+    const req = request({ hostname, port, path, headers: { host } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => {
@@ -68,6 +72,10 @@ describe('routes by host and path, one pool per service', () => {
     ['other.localhost', '/apix', /^web$/],
     ['other.localhost', '/', /^web$/],
     ['a.b.shop.localhost', '/', /^web$/],
+    // matched on the normalised path (routing/request-path.ts): what the backend will serve
+    ['other.localhost', '/api/../admin', /^web$/],
+    ['other.localhost', '/api/%2e%2e/admin', /^web$/],
+    ['other.localhost', '/%61pi/items', /^api$/],
   ])('%s %s → %s', async (host, path, app) => {
     const r = await get(lb, host, path);
     expect(r.status).toBe(200);
@@ -89,6 +97,19 @@ describe('routes by host and path, one pool per service', () => {
     expect(r.url).toBe('/items?x=1');
     expect(r.headers['x-forwarded-prefix']).toBe('/api');
     expect(((await get(lb, 'x', '/api')).body as Echo).url).toBe('/');
+  });
+
+  it('the backend receives the normalised path it was routed on; the query untouched', async () => {
+    expect(((await get(lb, 'x', '/%61pi/./%69tems/../list?x=/../%2e')).body as Echo).url).toBe(
+      '/list?x=/../%2e',
+    );
+    expect(((await get(lb, 'x', '/api/../admin?y=1')).body as Echo).url).toBe('/admin?y=1');
+  });
+
+  it('a malformed escape in the path gets 400 LB_ERR_INVALID_PATH', async () => {
+    const r = await get(lb, 'x', '/api/%zz');
+    expect(r.status).toBe(400);
+    expect((r.body as { code: string }).code).toBe('LB_ERR_INVALID_PATH');
   });
 });
 

@@ -16,6 +16,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '@headroom/shared';
 import type { Affinity, BalancerCore, Pick as Choice } from '../balancing/balancer-core.js';
 import type { HoldController } from '../hold/hold-controller.js';
+import { normaliseRequestPath } from '../routing/request-path.js';
 import { type Route, stripPrefix } from '../routing/route-table.js';
 import type { AccessLog } from '../telemetry/access-log.js';
 import type { RequestRecorder } from '../telemetry/request-recorder.js';
@@ -222,6 +223,16 @@ export class ProxyHandler {
       req.url = verdict.absolute.path;
       req.headers.host = verdict.absolute.host;
     }
+    // Routes are matched on the path in normal form (RFC 3986 §6.2.2), and that form is what
+    // the backend receives: balancer and backend must agree on which route a path belongs to,
+    // or `/api/../admin` is routed as /api and served as /admin (routing/request-path.ts).
+    const path = normaliseRequestPath(req.url ?? '/');
+    if (typeof path !== 'string') {
+      res.shouldKeepAlive = false;
+      sendProxyError(res, 'invalidPath', path.message);
+      return false;
+    }
+    req.url = path;
     if (verdict.maxForwards !== undefined) req.headers['max-forwards'] = String(verdict.maxForwards);
     // Node's server has answered 100 Continue already; undici refuses to send Expect upstream
     // (it answered the client 502 before): the body follows the head at once instead.
@@ -305,7 +316,14 @@ export class ProxyHandler {
    * is not idle), held and waking the service while it sleeps, then a tunnel to the picked backend.
    */
   readonly upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const url = req.url ?? '/';
+    // the normal form, as for requests (accept()): routed and forwarded on the same path
+    const path = normaliseRequestPath(req.url ?? '/');
+    if (typeof path !== 'string') {
+      socket.end(rawProxyError('invalidPath', path.message));
+      return;
+    }
+    req.url = path;
+    const url = path;
     const route = this.deps.services.route(req.headers.host, url);
     const unit = route === undefined ? undefined : this.deps.services.unitOf(route);
     if (route === undefined || unit === undefined) {

@@ -1,6 +1,7 @@
 // The HTTP/1.1 conformance table for the proxy as an intermediary, from the MUSTs of RFC 9110
-// (semantics) and RFC 9112 (HTTP/1.1 message syntax). Each row: the raw request bytes, what
-// the client must get, and what the backend must (or must not) receive. docs/operations.md
+// (semantics) and RFC 9112 (HTTP/1.1 message syntax), and RFC 3986 §6.2.2 for the path it
+// routes on. Each row: the raw request bytes, what the client must get, and what the backend
+// must (or must not) receive. docs/operations.md
 // ("HTTP conformance") lists the rows; http-conformance.test.ts runs them.
 
 export interface BackendExpectation {
@@ -141,6 +142,30 @@ export const ROWS: Row[] = [
     request: 'GET http://target.test/abs?x=1 HTTP/1.1\r\nHost: other.test\r\n\r\n',
     status: 200,
     backend: { requestLine: 'GET /abs?x=1 HTTP/1.1', has: { host: 'target.test' } },
+  },
+  {
+    id: 'path-dot-segments',
+    ref: 'RFC 3986 §6.2.2.3, §5.2.4',
+    must: 'dot segments are removed before routing, and the backend receives the same path the route was matched on',
+    request: `GET /a/./b/../c/%2e%2E/d?q=/../x HTTP/1.1\r\n${H}\r\n`,
+    status: 200,
+    backend: { requestLine: 'GET /a/d?q=/../x HTTP/1.1' },
+  },
+  {
+    id: 'path-escapes',
+    ref: 'RFC 3986 §6.2.2.1, §6.2.2.2',
+    must: 'escaped unreserved characters are decoded, other escapes kept with upper-case hex; the query untouched',
+    request: `GET /%7Euser/%61%2fb?q=%61%2e HTTP/1.1\r\n${H}\r\n`,
+    status: 200,
+    backend: { requestLine: 'GET /~user/a%2Fb?q=%61%2e HTTP/1.1' },
+  },
+  {
+    id: 'path-bad-escape',
+    ref: 'RFC 3986 §2.1',
+    must: 'a % not followed by two hex digits in the path: 400, never forwarded',
+    request: `GET /a/%zz HTTP/1.1\r\n${H}\r\n`,
+    status: 400,
+    backend: 'nothing',
   },
   {
     id: 'obs-fold',
