@@ -7,7 +7,13 @@
 // lowered: 0 failed requests. Without the drain (the runtime as it was) the same run cut the
 // requests in flight on the two removed tasks.
 import { createLogger, LB_LABELS } from '@headroom/shared';
-import { BASE_IMAGE, type EngineCluster, ensureBaseImage, startEngines, waitFor } from '@headroom/testkit';
+import {
+  createSwarmService,
+  type Engine,
+  type SwarmHarness,
+  startSwarmHarness,
+  waitFor,
+} from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DrainClient } from '../src/act/drain-client.js';
 import { SwarmRuntime } from '../src/act/swarm-runtime.js';
@@ -29,10 +35,9 @@ http.createServer((req, res) => {
 }).listen(3000, '0.0.0.0');
 process.on('SIGTERM', () => process.exit(0));
 `;
-const LB_IMAGE = 'headroom/load-balancer:latest';
 const logger = createLogger({ service: 'autoscaler-test', level: 'warn' });
-let cluster: EngineCluster;
-let engine: EngineCluster['engines'][number];
+let harness: SwarmHarness | undefined;
+let engine: Engine;
 let proxy = '';
 let admin = '';
 
@@ -43,32 +48,15 @@ async function backends(): Promise<Array<{ id: string; name: string; state: stri
 }
 
 function createService(replicas: number): void {
-  engine.docker(
-    'service',
-    'create',
-    '--detach',
-    '--name',
-    SERVICE,
-    '--replicas',
-    String(replicas),
-    '--network',
-    NET,
-    '--endpoint-mode',
-    'dnsrr',
+  createSwarmService(engine, {
+    name: SERVICE,
+    network: NET,
+    replicas,
     // killed at once when stopped: an app without graceful shutdown, whatever its signal handling
-    '--stop-grace-period',
-    '1ms',
-    '--label',
-    `${LB_LABELS.enable}=true`,
-    '--label',
-    `${LB_LABELS.service}=${SERVICE}`,
-    '--label',
-    `${LB_LABELS.port}=3000`,
-    BASE_IMAGE,
-    'node',
-    '-e',
-    APP,
-  );
+    flags: ['--stop-grace-period', '1ms'],
+    labels: { [LB_LABELS.enable]: 'true', [LB_LABELS.service]: SERVICE, [LB_LABELS.port]: '3000' },
+    command: ['node', '-e', APP],
+  });
 }
 
 /** Closed-loop load: `workers` clients sending /slow until stopped; failures kept. */
@@ -132,50 +120,19 @@ async function scaleInUnderLoad(rt: SwarmRuntime) {
 }
 
 beforeAll(async () => {
-  ensureBaseImage();
-  cluster = await startEngines({ count: 1, swarm: true, images: [BASE_IMAGE, LB_IMAGE] });
-  engine = cluster.engines[0]!;
-  engine.docker('network', 'create', '--driver', 'overlay', '--attachable', NET);
-  const socket = engine.unixHost.replace(/^unix:\/\//, '');
-  engine.docker(
-    'run',
-    '--detach',
-    '--name',
-    'hrsd-lb',
-    '--user',
-    '0:0',
-    '--network',
-    NET,
-    '-v',
-    `${socket}:/var/run/docker.sock`,
-    '-p',
-    '8080',
-    '-p',
-    '8081',
-    '-e',
-    'DISCOVERY=swarm',
-    '-e',
-    `DOCKER_NETWORK=${NET}`,
-    '-e',
-    `ADMIN_TOKEN=${TOKEN}`,
-    '-e',
-    'RETRIES=0',
-    '-e',
-    'HEALTH_INTERVAL_MS=500',
-    '-e',
-    'SLOW_START_MS=0',
-    LB_IMAGE,
-  );
-  const port = (p: number) => engine.docker('port', 'hrsd-lb', `${p}/tcp`).split('\n')[0]!.split(':').at(-1);
-  proxy = `http://${engine.address}:${port(8080)}`;
-  admin = `http://${engine.address}:${port(8081)}`;
-  await waitFor(async () => (await fetch(`${admin}/healthz`)).ok, {
-    timeoutMs: 30_000,
-    message: 'balancer up',
+  harness = await startSwarmHarness({
+    nodes: 1,
+    network: NET,
+    balancerName: 'hrsd-lb',
+    token: TOKEN,
+    balancerEnv: { RETRIES: '0', HEALTH_INTERVAL_MS: '500', SLOW_START_MS: '0' },
   });
+  engine = harness.manager;
+  proxy = harness.proxy;
+  admin = harness.admin;
 }, 300_000);
 
-afterAll(() => cluster?.stop());
+afterAll(() => harness?.stop());
 
 describe('Swarm scale-in drains the tasks that will go before lowering the count', () => {
   it('3 → 1 under load: the predicted tasks are drained and removed, 0 failed requests', async () => {

@@ -1,3 +1,4 @@
 export { cleanupStaleEngines } from './cleanup.js';
 export { startEngines } from './start.js';
+export * from './swarm-harness.js';
 export * from './types.js';
