@@ -1,16 +1,16 @@
 // Docker discovery: list labelled containers, translate them through the pure
 // containerToBackend, publish whole sets. The events stream triggers a re-list (bursts
 // coalesced) so a started container is published in milliseconds; a periodic resync is
-// the safety net; a lost engine means: keep the last set, reconnect with backoff.
+// the safety net; a lost engine means: keep the last set, reconnect with backoff. That
+// lifecycle is engine-watch.ts's (shared with Swarm discovery); this file says what to list.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { LB_LABELS, type LoadBalancerConfig, type Logger, TRAEFIK_LABELS } from '@headroom/shared';
-import type { BackendSet, BackendSource, BackendSpec } from './backend-set.js';
-import { backoffMs } from './backoff.js';
+import type { BackendSource, BackendSpec } from './backend-set.js';
 import { recordFromInspect } from './container-record.js';
 import { containerToBackend, type DiscoveryContext } from './container-to-backend.js';
 import { type EngineApi, EngineClient, targetFromDockerHost } from './engine-api.js';
-import { onJsonLines } from './json-lines.js';
+import { EngineWatch, type Listing } from './engine-watch.js';
 import { isStopped, type ServiceScan, type SleepScan, scanByService, scanForSleep } from './sleep-scan.js';
 import { type ContainerEvent, stopDecision } from './stop-event.js';
 
@@ -44,10 +44,6 @@ function ownContainerId(): string | undefined {
   return undefined;
 }
 
-function sameSet(a: BackendSet, b: BackendSet): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
 /** Per-engine settings when discovery watches several engines (DOCKER_HOSTS). */
 export interface DockerSourceOptions {
   /** Where a published port is reached: the tcp:// engine's host; 127.0.0.1 for a local socket. */
@@ -65,146 +61,68 @@ export interface DockerSourceOptions {
   onStopping?: (containerId: string, stopping: boolean, why: string) => void;
 }
 
-export class DockerSource implements BackendSource {
-  private publish: ((set: BackendSet) => void) | undefined;
-  private last: BackendSet | undefined;
-  private stopped = false;
-  private events: NodeJS.ReadableStream | undefined;
-  private resyncTimer: NodeJS.Timeout | undefined;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private relistPending = false;
-  private relistRunning = false;
-  private attempt = 0;
+export interface DockerListing extends Listing {
+  readonly scan: SleepScan;
+  readonly serviceScans: Map<string, ServiceScan>;
+}
+
+/** The lifecycle (events, re-lists, resync, reconnect, stop) is EngineWatch's; this says how to list. */
+export class DockerSource extends EngineWatch<ContainerEvent, DockerListing> {
+  protected readonly subject = 'docker engine';
+  protected readonly eventFilters = { type: ['container', 'network'] };
   private ownNetworks: string[] = [];
   private skipped = new Map<string, string>();
   /** Containers balanced with a label ignored (lb.maxconn): said once per container and reason. */
   private warned = new Map<string, string>();
-  private scan: SleepScan | undefined;
-  private serviceScans: Map<string, ServiceScan> | undefined;
 
   constructor(
-    private readonly docker: EngineApi,
+    docker: EngineApi,
     private readonly config: LoadBalancerConfig,
-    private readonly logger: Logger,
+    logger: Logger,
     private readonly options: DockerSourceOptions = {},
-  ) {}
-
-  /** The last set this engine published (kept while it is unreachable). */
-  lastSet(): BackendSet {
-    return this.last ?? [];
+  ) {
+    super(docker, logger, {
+      resyncIntervalMs: config.RESYNC_INTERVAL_MS,
+      onReachability: options.onReachability,
+    });
   }
 
-  async start(publish: (set: BackendSet) => void): Promise<void> {
-    this.publish = publish;
-    await this.connect();
-    this.resyncTimer = setInterval(() => this.requestRelist(), this.config.RESYNC_INTERVAL_MS);
-    this.resyncTimer.unref();
+  protected onEvent(ev: ContainerEvent): boolean {
+    const action = (ev.Action ?? ev.status ?? '').split(':')[0]!;
+    const stop = stopDecision(ev);
+    if (stop.kind === 'stopping') this.options.onStopping?.(stop.containerId, true, stop.why);
+    else if (stop.kind === 'running') this.options.onStopping?.(stop.containerId, false, 'started');
+    return RELIST_EVENTS.has(action) || action === 'health_status';
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.resyncTimer);
-    clearTimeout(this.reconnectTimer);
-    (this.events as { destroy?: () => void } | undefined)?.destroy?.();
+  protected override listed(listing: DockerListing): void {
+    this.options.onScan?.(listing.scan);
+    this.options.onServiceScans?.(listing.serviceScans);
   }
 
-  private async connect(): Promise<void> {
-    if (this.stopped) return;
-    try {
-      await this.detectOwnNetworks();
-      const stream = (await this.docker.getEvents({
-        filters: { type: ['container', 'network'] },
-      })) as NodeJS.ReadableStream;
-      this.events = stream;
-      onJsonLines<ContainerEvent>(stream, (ev) => {
-        const action = (ev.Action ?? ev.status ?? '').split(':')[0]!;
-        const stop = stopDecision(ev);
-        if (stop.kind === 'stopping') this.options.onStopping?.(stop.containerId, true, stop.why);
-        else if (stop.kind === 'running') this.options.onStopping?.(stop.containerId, false, 'started');
-        if (RELIST_EVENTS.has(action) || action === 'health_status') this.requestRelist();
-      });
-      const lost = (why: string) => {
-        if (this.events !== stream) return;
-        this.events = undefined;
-        this.scheduleReconnect(why);
-      };
-      stream.on('end', () => lost('events stream ended'));
-      stream.on('error', (err: Error) => lost(err.message));
-      await this.relist();
-      if (this.attempt > 0) this.logger.info('docker engine reachable again; resynced');
-      this.attempt = 0;
-      this.options.onReachability?.(true);
-    } catch (err) {
-      this.scheduleReconnect((err as Error).message);
-    }
-  }
-
-  private scheduleReconnect(why: string): void {
-    if (this.stopped) return;
-    const delay = backoffMs(this.attempt++, Math.random());
-    this.options.onReachability?.(false, why);
-    // keep serving the last known backends: publish nothing while the engine is away
-    this.logger.warn(
-      { why, retryInMs: delay, attempt: this.attempt },
-      'docker engine unreachable; keeping last known backends',
-    );
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => void this.connect(), delay);
-    this.reconnectTimer.unref();
-  }
-
-  private async detectOwnNetworks(): Promise<void> {
+  /** The networks this balancer's own container is on (re-read on every reconnect). */
+  protected override async beforeConnect(): Promise<void> {
     const id = ownContainerId() ?? os.hostname();
     try {
-      const info = await this.docker.getContainer(id).inspect();
+      const info = await this.engine.getContainer(id).inspect();
       this.ownNetworks = Object.keys(info.NetworkSettings?.Networks ?? {});
     } catch {
       this.ownNetworks = [];
     }
   }
 
-  private requestRelist(): void {
-    if (this.relistRunning) {
-      this.relistPending = true;
-      return;
-    }
-    void this.relist().catch((err: Error) => {
-      if (!this.events) return; // reconnect logic reports it
-      this.logger.warn({ err: err.message }, 'docker re-list failed');
-    });
-  }
-
-  private async relist(): Promise<void> {
-    this.relistRunning = true;
-    try {
-      do {
-        this.relistPending = false;
-        const set = await this.list();
-        if (!this.last || !sameSet(this.last, set)) {
-          this.last = set;
-          this.publish?.(set);
-        }
-        // after the set: a started container is a backend before the scan says it runs
-        if (this.scan) this.options.onScan?.(this.scan);
-        if (this.serviceScans) this.options.onServiceScans?.(this.serviceScans);
-      } while (this.relistPending && !this.stopped);
-    } finally {
-      this.relistRunning = false;
-    }
-  }
-
-  private async list(): Promise<BackendSpec[]> {
+  protected async list(): Promise<DockerListing> {
     // all: true, so a service the autoscaler put to sleep (its containers stopped, not
     // removed) is known as sleeping, also by a balancer started while it sleeps
     // Traefik-labelled containers too (read when they have no lb.* label); the engine ANDs label filters
     const [own, traefik] = await Promise.all([
-      this.docker.listContainers({ all: true, filters: { label: [`${LB_LABELS.enable}`] } }),
-      this.docker.listContainers({ all: true, filters: { label: [`${TRAEFIK_LABELS.enable}`] } }),
+      this.engine.listContainers({ all: true, filters: { label: [`${LB_LABELS.enable}`] } }),
+      this.engine.listContainers({ all: true, filters: { label: [`${TRAEFIK_LABELS.enable}`] } }),
     ]);
     const ids = new Set(own.map((s) => s.Id));
     const all = [...own, ...traefik.filter((s) => !ids.has(s.Id))];
-    this.scan = scanForSleep(own, this.config.LB_SERVICE);
-    this.serviceScans = scanByService(all, this.config.LB_SERVICE, this.config.DOCKER_NETWORK);
+    const scan = scanForSleep(own, this.config.LB_SERVICE);
+    const serviceScans = scanByService(all, this.config.LB_SERVICE, this.config.DOCKER_NETWORK);
     const summaries = all.filter((s) => !isStopped(s.State));
     const ctx: DiscoveryContext = {
       service: this.config.LB_SERVICE,
@@ -217,7 +135,7 @@ export class DockerSource implements BackendSource {
     };
     const infos = await Promise.all(
       summaries.map((s) =>
-        this.docker
+        this.engine
           .getContainer(s.Id)
           .inspect()
           .catch((err: { statusCode?: number; message?: string }) => ({ failed: s.Id, err })),
@@ -229,7 +147,7 @@ export class DockerSource implements BackendSource {
         // 404: removed between list and inspect, it is gone. Anything else (engine error,
         // timeout) says nothing about the container: keep what we knew of it, and say so.
         if (info.err.statusCode === 404) continue;
-        const known = this.last?.find((spec) => spec.containerId === info.failed);
+        const known = this.lastSet().find((spec) => spec.containerId === info.failed);
         this.logger.warn(
           {
             container: info.failed.slice(0, 12),
@@ -263,7 +181,7 @@ export class DockerSource implements BackendSource {
       }
     }
     specs.sort((a, b) => a.name.localeCompare(b.name));
-    return specs;
+    return { specs, scan, serviceScans };
   }
 }
 

@@ -12,13 +12,13 @@
 // the task's SIGTERM for its gossip delay (2 s with an overlay network), so nothing new is
 // sent to a task that is stopping. Tasks on a node the manager reports `down` leave too; the
 // health checks take them out sooner when the node dies before the manager notices.
-// A lost manager keeps the last set and reconnects with backoff, as with Docker.
+// A lost manager keeps the last set and reconnects with backoff, as with Docker: the lifecycle
+// is engine-watch.ts's, shared with Docker discovery; this file says what to list.
 import { LB_LABELS, type LoadBalancerConfig, type Logger } from '@headroom/shared';
-import type { BackendSet, BackendSource, BackendSpec } from './backend-set.js';
-import { backoffMs } from './backoff.js';
+import type { BackendSource, BackendSpec } from './backend-set.js';
 import { dockerClient } from './docker-source.js';
 import type { EngineApi } from './engine-api.js';
-import { onJsonLines } from './json-lines.js';
+import { EngineWatch, type Listing } from './engine-watch.js';
 import { decodeLabels } from './label-decoder.js';
 import { type SleepScan, scanSwarmForSleep } from './sleep-scan.js';
 
@@ -188,127 +188,49 @@ export function followUpDelay(
   return undefined;
 }
 
-export class SwarmSource implements BackendSource {
-  private publish: ((set: BackendSet) => void) | undefined;
-  private last: string | undefined;
-  private stopped = false;
-  private events: NodeJS.ReadableStream | undefined;
-  private resyncTimer: NodeJS.Timeout | undefined;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private followTimer: NodeJS.Timeout | undefined;
-  private relistPending = false;
-  private relistRunning = false;
-  private attempt = 0;
+export interface SwarmListing extends Listing {
+  readonly converging: boolean;
+  readonly scan: SleepScan;
+}
+
+/** The lifecycle (events, re-lists, resync, reconnect, stop) is EngineWatch's; this says how to list. */
+export class SwarmSource extends EngineWatch<EngineEvent, SwarmListing> {
+  protected readonly subject = 'swarm manager';
+  protected readonly eventFilters = { type: ['service', 'node', 'container'] };
   /** Service name → the bad-label reason last logged for it. */
   private readonly skipped = new Map<string, string>();
   private lastEventAt: number | undefined;
 
   constructor(
-    private readonly docker: EngineApi,
+    docker: EngineApi,
     private readonly config: LoadBalancerConfig,
-    private readonly logger: Logger,
-    private readonly now: () => number = Date.now,
+    logger: Logger,
+    now: () => number = Date.now,
     /** Scale to zero: after each list, the service's tasks and whether its spec is at 0 replicas. */
     private readonly onScan?: (scan: SleepScan) => void,
-  ) {}
-
-  async start(publish: (set: BackendSet) => void): Promise<void> {
-    this.publish = publish;
-    await this.connect();
-    this.resyncTimer = setInterval(() => this.requestRelist(), this.config.RESYNC_INTERVAL_MS);
-    this.resyncTimer.unref();
+    onReachability?: (reachable: boolean, why?: string) => void,
+  ) {
+    super(docker, logger, { resyncIntervalMs: config.RESYNC_INTERVAL_MS, now, onReachability });
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.resyncTimer);
-    clearTimeout(this.reconnectTimer);
-    clearTimeout(this.followTimer);
-    (this.events as { destroy?: () => void } | undefined)?.destroy?.();
+  protected onEvent(ev: EngineEvent): boolean {
+    if (!isSwarmChange(ev)) return false;
+    this.lastEventAt = this.now();
+    this.logger.debug({ type: ev.Type, action: ev.Action }, 'swarm event: re-listing');
+    return true;
   }
 
-  private async connect(): Promise<void> {
-    if (this.stopped) return;
-    try {
-      const stream = (await this.docker.getEvents({
-        filters: { type: ['service', 'node', 'container'] },
-      })) as NodeJS.ReadableStream;
-      this.events = stream;
-      onJsonLines<EngineEvent>(stream, (ev) => {
-        if (!isSwarmChange(ev)) return;
-        this.lastEventAt = this.now();
-        this.logger.debug({ type: ev.Type, action: ev.Action }, 'swarm event: re-listing');
-        this.requestRelist();
-      });
-      const lost = (why: string) => {
-        if (this.events !== stream) return;
-        this.events = undefined;
-        this.scheduleReconnect(why);
-      };
-      stream.on('end', () => lost('events stream ended'));
-      stream.on('error', (err: Error) => lost(err.message));
-      await this.relist();
-      if (this.attempt > 0) this.logger.info('swarm manager reachable again; resynced');
-      this.attempt = 0;
-    } catch (err) {
-      this.scheduleReconnect((err as Error).message);
-    }
+  /** The settle window: the orchestrator acts after the event, so re-list again shortly. */
+  protected override listed(listing: SwarmListing): void {
+    this.onScan?.(listing.scan);
+    this.relistAfter(followUpDelay(this.now(), this.lastEventAt, listing.converging));
   }
 
-  private scheduleReconnect(why: string): void {
-    if (this.stopped) return;
-    const delay = backoffMs(this.attempt++, Math.random());
-    this.logger.warn(
-      { why, retryInMs: delay, attempt: this.attempt },
-      'swarm manager unreachable; keeping last known backends',
-    );
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => void this.connect(), delay);
-    this.reconnectTimer.unref();
-  }
-
-  private requestRelist(): void {
-    if (this.relistRunning) {
-      this.relistPending = true;
-      return;
-    }
-    void this.relist().catch((err: Error) => {
-      if (!this.events) return; // the reconnect logic reports it
-      this.logger.warn({ err: err.message }, 'swarm re-list failed');
-    });
-  }
-
-  private async relist(): Promise<void> {
-    this.relistRunning = true;
-    let converging = false;
-    try {
-      do {
-        this.relistPending = false;
-        const listed = await this.list();
-        converging = listed.converging;
-        const key = JSON.stringify(listed.specs);
-        if (key !== this.last) {
-          this.last = key;
-          this.publish?.(listed.specs);
-        }
-        this.onScan?.(listed.scan);
-      } while (this.relistPending && !this.stopped);
-    } finally {
-      this.relistRunning = false;
-    }
-    const delay = followUpDelay(this.now(), this.lastEventAt, converging);
-    clearTimeout(this.followTimer);
-    if (delay !== undefined && !this.stopped) {
-      this.followTimer = setTimeout(() => this.requestRelist(), delay);
-      this.followTimer.unref();
-    }
-  }
-
-  private async list(): Promise<{ specs: BackendSpec[]; converging: boolean; scan: SleepScan }> {
+  protected async list(): Promise<SwarmListing> {
     const [services, tasks, nodes] = (await Promise.all([
-      this.docker.listServices({ filters: { label: [LB_LABELS.enable] } }),
-      this.docker.listTasks(),
-      this.docker.listNodes(),
+      this.engine.listServices({ filters: { label: [LB_LABELS.enable] } }),
+      this.engine.listTasks(),
+      this.engine.listNodes(),
     ])) as [SwarmService[], SwarmTask[], SwarmNode[]];
     const nodeMap = new Map(
       nodes.map((n) => [n.ID, { name: n.Description?.Hostname, state: n.Status?.State }] as const),
@@ -347,8 +269,7 @@ export class SwarmSource implements BackendSource {
     inSet: ReadonlySet<string>,
     nodes: SwarmContext['nodes'],
   ): void {
-    const before = this.last === undefined ? [] : (JSON.parse(this.last) as BackendSpec[]);
-    for (const spec of before) {
+    for (const spec of this.lastSet()) {
       if (inSet.has(spec.id)) continue;
       const task = tasks.find((t) => t.ID.startsWith(spec.id));
       const verdict = task ? taskInRotation(task, nodes) : { in: false as const, why: 'task removed' };
