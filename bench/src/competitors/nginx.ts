@@ -7,23 +7,31 @@ import type { BenchCert } from '../lib/bench-cert.js';
 import { commandExists, freePort, probe, stopProcess, waitFor } from '../lib/procs.js';
 import type { Competitor } from './haproxy.js';
 
-const NGINX = ['/usr/sbin/nginx', 'nginx'];
+export const NGINX_BINARIES = ['/usr/sbin/nginx', 'nginx'];
 
-export async function startNginx(
+export interface NginxOptions {
+  /** Terminate TLS with this certificate. */
+  tls?: BenchCert | undefined;
+  /**
+   * Overload control (issue #26): `max_conns` per server. Open-source NGINX has no queue (the
+   * upstream `queue` directive is NGINX Plus only): with every server at max_conns a request
+   * gets 502 at once. One worker, so the limit is not split across workers.
+   */
+  maxConns?: number | undefined;
+}
+
+/** nginx.conf with its temp paths and pid under `dir`, listening on 127.0.0.1:`port`. Pure. */
+export function nginxConfig(
   backends: string[],
   balance: 'round_robin' | 'least_conn',
-  /** Terminate TLS with this certificate. */
-  tls?: BenchCert,
-): Promise<Competitor | undefined> {
-  const bin = NGINX.find((b) => commandExists(b));
-  if (!bin) return undefined;
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'hr-nginx-'));
-  mkdirSync(join(dir, 'logs'));
-  const servers = backends.map((u) => `    server ${new URL(u).host};`).join('\n');
-  writeFileSync(
-    join(dir, 'nginx.conf'),
-    `worker_processes 1;
+  port: number,
+  dir: string,
+  opts: NginxOptions = {},
+): string {
+  const limit = opts.maxConns === undefined ? '' : ` max_conns=${opts.maxConns}`;
+  const servers = backends.map((u) => `    server ${new URL(u).host}${limit};`).join('\n');
+  const tls = opts.tls;
+  return `worker_processes 1;
 daemon off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/logs/error.log warn;
@@ -50,10 +58,28 @@ ${tls ? `    ssl_certificate ${tls.cert};\n    ssl_certificate_key ${tls.key};\n
     }
   }
 }
-`,
-  );
+`;
+}
+
+/** A directory for nginxConfig's `dir` (its logs/ made). */
+export function nginxDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hr-nginx-'));
+  mkdirSync(join(dir, 'logs'));
+  return dir;
+}
+
+export async function startNginx(
+  backends: string[],
+  balance: 'round_robin' | 'least_conn',
+  opts: NginxOptions = {},
+): Promise<Competitor | undefined> {
+  const bin = NGINX_BINARIES.find((b) => commandExists(b));
+  if (!bin) return undefined;
+  const port = await freePort();
+  const dir = nginxDir();
+  writeFileSync(join(dir, 'nginx.conf'), nginxConfig(backends, balance, port, dir, opts));
   const child: ChildProcess = spawn(bin, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
-  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   await waitFor(async () => (await probe(`${url}/health`)) < 500, { timeoutMs: 10_000 });
   return { url, pid: child.pid!, stop: () => stopProcess(child) };
 }

@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import autocannon from 'autocannon';
 import { Agent, request } from 'undici';
+import type { Reject } from './overload.js';
 
 export interface MaxRate {
   rps: number;
@@ -66,22 +67,31 @@ export interface PacedResult {
   latencies: number[];
   /** [ms since start, instance] per completed request. */
   log: Array<[number, string]>;
+  /** Non-2xx answers (status ≥ 400): status, Headroom's shed cause, ms from sending to the answer. */
+  rejects: Reject[];
+  /** Requests with no answer (connection refused or reset, client timeout). */
+  failed: number;
 }
 
-/** Open-loop: `rate` requests/s for `seconds`, each timed from when it was due. */
+/**
+ * Open-loop: `rate` requests/s for `seconds`, each timed from when it was due. `connections`:
+ * enough that no request waits in the client for one (at overload a balancer's queue holds
+ * seconds of arrivals, each on its own connection).
+ */
 export async function paced(
   url: string,
   rate: number,
   seconds: number,
   timeoutMs = 10_000,
+  connections = 512,
 ): Promise<PacedResult> {
   const agent = new Agent({
-    connections: 512,
+    connections,
     pipelining: 1,
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
   });
-  const result: PacedResult = { sent: 0, ok: 0, errors: 0, latencies: [], log: [] };
+  const result: PacedResult = { sent: 0, ok: 0, errors: 0, latencies: [], log: [], rejects: [], failed: 0 };
   const total = Math.round(rate * seconds);
   const interval = 1000 / rate;
   const start = performance.now();
@@ -91,6 +101,7 @@ export async function paced(
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     result.sent++;
+    const sentAt = performance.now();
     inflight.push(
       request(url, { dispatcher: agent })
         .then(async (res) => {
@@ -98,6 +109,12 @@ export async function paced(
           const done = performance.now();
           if (res.statusCode >= 400) {
             result.errors++;
+            const cause = res.headers['x-headroom-shed'];
+            result.rejects.push({
+              status: res.statusCode,
+              cause: typeof cause === 'string' ? cause : undefined,
+              ms: done - sentAt,
+            });
             return;
           }
           result.ok++;
@@ -107,6 +124,7 @@ export async function paced(
         })
         .catch(() => {
           result.errors++;
+          result.failed++;
         }),
     );
   }

@@ -4,14 +4,29 @@
 //  noisy-neighbour: three equal containers at ~65 % of capacity; a third of the way in,
 //    the CPU burner is switched on in one of them.
 // Each configuration gets the same open-loop arrival schedule; latency counts from each
-// request's due time. Headroom's modes and HAProxy/NGINX take turns, several runs.
+// request's due time. Headroom's modes and HAProxy/NGINX take turns, several runs. Then the
+// overload level: 120 % of the measured capacity, Headroom with its limits and queue against
+// HAProxy and NGINX with maxconn (lib/balancing-configs.ts, overloadConfigs).
 import { LB_LABELS } from '@headroom/shared';
 import autocannon from 'autocannon';
-import { balancingConfigs, medianRows } from '../lib/balancing-configs.js';
+import {
+  balancingConfigs,
+  type Config,
+  MAXCONN,
+  medianRows,
+  OVERLOAD,
+  type OverloadResult,
+  type OverloadRun,
+  overloadConfigs,
+  overloadRows,
+  overloadRun,
+  QUEUE_TIMEOUT_MS,
+} from '../lib/balancing-configs.js';
 import { median, type PacedResult, paced, quantile } from '../lib/load.js';
 import {
   ensureBackendImage,
   healthyBackends,
+  type Lb,
   removeBenchContainers,
   startBackendContainer,
   startHeadroom,
@@ -26,6 +41,8 @@ export interface ConfigResult {
   p99: number;
   /** Each run's p99, in run order (results from 2026-12-01 23:16 and earlier do not have it). */
   p99Runs?: number[];
+  /** Each run's p50, in run order (results before the overload level do not have it). */
+  p50Runs?: number[];
   errors: number;
   shares: Record<string, number>;
   /** noisy-neighbour: seconds from the burner switching on until the noisy backend's share halves. */
@@ -41,12 +58,26 @@ export interface BalancingResult {
   runs: number;
   missing: string[];
   results: ConfigResult[];
+  /** 120 % of the measured capacity (results before 2026-12-07 do not have it). */
+  overload?: OverloadResult;
+  /** noisy-neighbour: the capacity with the burner on in the third container (req/s). */
+  capacityAfterRps?: number;
 }
 
+/** Closed loop straight to one container, nothing else running: what it completes per second. */
 async function capacityOf(url: string): Promise<number> {
   const r = await autocannon({ url: `${url}/load?ms=${LOAD_MS}`, connections: 4, duration: 4 });
   return r.requests.average;
 }
+
+/** Seconds one run of every configuration takes, both levels (for the estimate printed at start). */
+export function balancingRunSeconds(kind: 'heterogeneous' | 'noisy-neighbour', seconds: number): number {
+  const settle = kind === 'noisy-neighbour' ? 2 : 0;
+  // base: 6 configurations, 2 s warm-up; overload: 4, 1 s warm-up, the queues' last deadline
+  return 6 * (2 + seconds + settle) + 4 * (1 + seconds + settle + QUEUE_TIMEOUT_MS / 1000);
+}
+/** Containers, capacity and the first warm-up of each configuration, once per scenario. */
+export const BALANCING_SETUP_SECONDS = 60;
 
 function sharesOf(r: PacedResult, names: string[]): Record<string, number> {
   const counts: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
@@ -85,18 +116,20 @@ export async function balancing(
     ),
   );
   const names = containers.map((c) => c.name);
-  const lb = await startHeadroom({
+  const lbEnv = {
     DISCOVERY: 'docker',
     LB_SERVICE: service,
     DOCKER_ADDRESS: 'published',
     METRICS_SOURCE: 'docker',
     HEALTH_INTERVAL_MS: '1000',
-  });
+  };
+  const lb = await startHeadroom(lbEnv);
   const stops: Array<() => unknown> = [() => lb.stop()];
   try {
     await waitFor(async () => (await healthyBackends(lb.admin)) === 3, { timeoutMs: 20_000 });
-    let capacity = 0;
-    for (const c of containers) capacity += await capacityOf(c.url);
+    const perContainer: number[] = [];
+    for (const c of containers) perContainer.push(await capacityOf(c.url));
+    const capacity = perContainer.reduce((a, b) => a + b, 0);
     const offered = Math.round(capacity * (kind === 'heterogeneous' ? 0.8 : 0.65));
     process.stdout.write(
       `  ${kind}: measured capacity ${capacity.toFixed(1)} req/s, offering ${offered} req/s\n`,
@@ -111,6 +144,40 @@ export async function balancing(
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ on, cores: 1, duty: 1 }),
       });
+    // the capacity left once the neighbour is noisy: what goodput at the overload level is read against
+    let capacityAfter: number | undefined;
+    if (kind === 'noisy-neighbour') {
+      await burner(true);
+      await new Promise((r) => setTimeout(r, 1000));
+      capacityAfter = capacity - perContainer[2]! + (await capacityOf(noisy.url));
+      await burner(false);
+      await new Promise((r) => setTimeout(r, 2000));
+      process.stdout.write(`  ${kind}: with the burner on, capacity ${capacityAfter.toFixed(1)} req/s\n`);
+    }
+    /** One measured run: the scenario's schedule (noisy-neighbour: the burner on a third in). */
+    const measure = async (
+      cfg: Config,
+      rate: number,
+      connections?: number,
+    ): Promise<{ result: PacedResult; moveAwaySeconds?: number | null }> => {
+      if (kind !== 'noisy-neighbour')
+        return { result: await paced(`${cfg.url}/load?ms=${LOAD_MS}`, rate, seconds, 10_000, connections) };
+      const at = (seconds * 1000) / 3;
+      // a failed switch must not crash the run past its cleanup (containers, HAProxy, NGINX)
+      const timer = setTimeout(
+        () =>
+          burner(true).catch((err: Error) =>
+            process.stdout.write(`  could not switch the burner on: ${err.message}\n`),
+          ),
+        at,
+      );
+      const result = await paced(`${cfg.url}/load?ms=${LOAD_MS}`, rate, seconds, 10_000, connections);
+      clearTimeout(timer);
+      await burner(false);
+      // let the container's CPU settle before the next configuration
+      await new Promise((r) => setTimeout(r, 2000));
+      return { result, moveAwaySeconds: moveAway(result, noisy.name, at) };
+    };
     // every process warm (JIT, pools) before the first measured run, not only the one that runs first
     for (const cfg of configs) await paced(`${cfg.url}/load?ms=${LOAD_MS}`, offered, 3);
     const raw: Record<string, ConfigResult[]> = {};
@@ -119,27 +186,7 @@ export async function balancing(
         const cfg = configs[(i + run) % configs.length]!;
         await cfg.before?.();
         await paced(`${cfg.url}/load?ms=${LOAD_MS}`, offered, 2); // warm-up, discarded
-        let result: PacedResult;
-        let moveAwaySeconds: number | null | undefined;
-        if (kind === 'noisy-neighbour') {
-          const at = (seconds * 1000) / 3;
-          // a failed switch must not crash the run past its cleanup (containers, HAProxy, NGINX)
-          const timer = setTimeout(
-            () =>
-              burner(true).catch((err: Error) =>
-                process.stdout.write(`  could not switch the burner on: ${err.message}\n`),
-              ),
-            at,
-          );
-          result = await paced(`${cfg.url}/load?ms=${LOAD_MS}`, offered, seconds);
-          clearTimeout(timer);
-          await burner(false);
-          moveAwaySeconds = moveAway(result, noisy.name, at);
-          // let the container's CPU settle before the next configuration
-          await new Promise((r) => setTimeout(r, 2000));
-        } else {
-          result = await paced(`${cfg.url}/load?ms=${LOAD_MS}`, offered, seconds);
-        }
+        const { result, moveAwaySeconds } = await measure(cfg, offered);
         const row: ConfigResult = {
           config: cfg.name,
           p50: quantile(result.latencies, 0.5),
@@ -156,6 +203,24 @@ export async function balancing(
         );
       }
     }
+    const overload = await overloadLevel({
+      kind,
+      lb,
+      env: lbEnv,
+      urls,
+      names,
+      stops,
+      capacity,
+      capacityDuring: capacityAfter === undefined ? capacity : capacity / 3 + (2 * capacityAfter) / 3,
+      offeredBase: offered,
+      runs,
+      seconds,
+      measure,
+      warm: (cfg) => paced(`${cfg.url}/load?ms=${LOAD_MS}`, offered, 1).then(() => {}),
+      ready: async (x) => {
+        await waitFor(async () => (await healthyBackends(x.admin)) === 3, { timeoutMs: 20_000 });
+      },
+    });
     const results: ConfigResult[] = medianRows(raw, names).map((row) =>
       kind === 'noisy-neighbour'
         ? {
@@ -175,9 +240,69 @@ export async function balancing(
       runs,
       missing,
       results,
+      overload,
+      ...(capacityAfter === undefined ? {} : { capacityAfterRps: capacityAfter }),
     };
   } finally {
     for (const stop of stops.reverse()) await stop();
     removeBenchContainers();
   }
+}
+
+/**
+ * The overload level of a scenario: OVERLOAD × its measured capacity, offered to the overload
+ * configurations in rotating order after a warm-up at the scenario's own load, `runs` runs; the
+ * scenario's own schedule (a slowdown, a burner) runs in each. Goodput is read against
+ * `capacityDuring`: the capacity over the run, where part of it is lost a third of the way in.
+ */
+export async function overloadLevel(o: {
+  kind: string;
+  lb: Lb;
+  env: Record<string, string>;
+  urls: string[];
+  names: string[];
+  stops: Array<() => unknown>;
+  capacity: number;
+  capacityDuring: number;
+  offeredBase: number;
+  runs: number;
+  seconds: number;
+  measure: (cfg: Config, rate: number, connections: number) => Promise<{ result: PacedResult }>;
+  warm: (cfg: Config) => Promise<void>;
+  ready: (lb: Lb) => Promise<void>;
+}): Promise<OverloadResult> {
+  const offered = Math.round(o.capacity * OVERLOAD);
+  // a queue holds up to QUEUE_TIMEOUT_MS of arrivals, each on its own client connection
+  const connections = Math.ceil(offered * (QUEUE_TIMEOUT_MS / 1000 + 1)) + 256;
+  const { configs, missing } = await overloadConfigs(o.lb, o.env, o.urls, o.stops, o.ready);
+  process.stdout.write(
+    `  ${o.kind} at ${Math.round(OVERLOAD * 100)} %: offering ${offered} req/s (measured capacity ${o.capacity.toFixed(1)}; over the run ${o.capacityDuring.toFixed(1)}), limit ${MAXCONN}\n`,
+  );
+  const raw: Record<string, OverloadRun[]> = {};
+  for (let run = 0; run < o.runs; run++) {
+    for (let i = 0; i < configs.length; i++) {
+      const cfg = configs[(i + run) % configs.length]!;
+      await cfg.before?.();
+      await o.warm(cfg); // at the scenario's own load: the limits learn, nothing queued carries over
+      const { result } = await o.measure(cfg, offered, connections);
+      const row = overloadRun(cfg.name, result, o.seconds, o.capacityDuring, o.names);
+      const rows = raw[cfg.name] ?? [];
+      raw[cfg.name] = rows;
+      rows.push(row);
+      process.stdout.write(
+        `  ${o.kind} 120 % run ${run + 1}/${o.runs} ${cfg.name}: goodput ${row.goodput.toFixed(2)}, served p99 ${row.servedP99.toFixed(0)} ms, rejected ${row.rejected} (at once ${row.atOnceCount}, p99 ${row.atOnceP99.toFixed(1)} ms; at the deadline ${row.lateCount}), no answer ${row.failed}\n`,
+      );
+    }
+  }
+  return {
+    load: OVERLOAD,
+    capacityRps: o.capacityDuring,
+    offeredRps: offered,
+    seconds: o.seconds,
+    runs: o.runs,
+    maxconn: MAXCONN,
+    queueTimeoutMs: QUEUE_TIMEOUT_MS,
+    missing,
+    rows: overloadRows(raw, o.names),
+  };
 }

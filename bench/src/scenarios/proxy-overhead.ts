@@ -16,8 +16,18 @@ export interface OverheadResult {
   medians: Record<string, MaxRate>;
   missing: string[];
   halfRate: { rate: number; directP99: number; headroomP99: number; addedP99Ms: number };
+  /** Each target's req/s per run, in run order (results before 2026-12-07 do not have it). */
+  samples?: Record<string, number[]>;
   ratios: { vsHaproxy: number | null; vsReplyFrom: number; vsMinimal?: number };
 }
+
+/**
+ * Headroom with limits that never bind: LIMIT_MIN = LIMIT_MAX = 100000 (the largest the config
+ * takes). No setting turns the limits off: the per-answer limit update still runs, but no
+ * request ever waits in the queue. Against the default (adaptive limits from 20, the queue),
+ * the cost of the limits on the warm path.
+ */
+export const LIMITS_OFF = 'headroom, limits never bind (LIMIT_MIN=LIMIT_MAX=100000)';
 
 /** node:http + one undici Pool and nothing else: the ceiling for a Node proxy on this machine. */
 export const MINIMAL = 'minimal node proxy (node:http + undici Pool)';
@@ -37,9 +47,20 @@ export async function proxyOverhead(
   const stops: Array<() => unknown> = [() => backend.stop(), () => lb.stop()];
   try {
     await waitFor(async () => (await healthyBackends(lb.admin)) === 1, { timeoutMs: 10_000 });
+    const unlimited = await startHeadroom({
+      DISCOVERY: 'static',
+      BACKENDS: backend.url,
+      METRICS_SOURCE: 'none',
+      BALANCER_MODE: 'round-robin',
+      LIMIT_MIN: '100000',
+      LIMIT_MAX: '100000',
+    });
+    stops.push(() => unlimited.stop());
+    await waitFor(async () => (await healthyBackends(unlimited.admin)) === 1, { timeoutMs: 10_000 });
     const targets: Array<[string, string]> = [
       ['direct', backend.url],
       ['headroom', lb.proxy],
+      [LIMITS_OFF, unlimited.proxy],
     ];
     const missing: string[] = [];
     const haproxy = await startHaproxy([backend.url], 'roundrobin');
@@ -107,6 +128,7 @@ export async function proxyOverhead(
       medians,
       missing,
       halfRate,
+      samples: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, v.map((x) => x.rps)])),
       ratios: {
         vsHaproxy: medians['haproxy (1 thread)']
           ? medians.headroom!.rps / medians['haproxy (1 thread)']!.rps

@@ -165,12 +165,12 @@ async function tlsPart(runs: number, seconds: number, connections: number): Prom
     const minimal = await startMinimalProxy(backend.url, cert);
     targets.push([TLS_MINIMAL, minimal.url, minimal.pid]);
     stops.push(() => minimal.stop());
-    const haproxy = await startHaproxy([backend.url], 'roundrobin', cert);
+    const haproxy = await startHaproxy([backend.url], 'roundrobin', { tls: cert });
     if (haproxy) {
       targets.push(['haproxy (1 thread)', haproxy.url, haproxy.pid]);
       stops.push(() => haproxy.stop());
     } else missing.push('haproxy');
-    const nginx = await startNginx([backend.url], 'round_robin', cert);
+    const nginx = await startNginx([backend.url], 'round_robin', { tls: cert });
     if (nginx) {
       targets.push(['nginx (1 worker)', nginx.url, nginx.pid]);
       stops.push(() => nginx.stop());

@@ -10,12 +10,21 @@
 //    the whole time while its answers stay as fast as the others': it must not be starved.
 // Every configuration (Headroom's four modes, HAProxy leastconn, NGINX least_conn) gets the
 // same arrival schedule, in rotating order, several runs; medians are reported.
+// Then the overload level (not in unequal-30: unequal's runs at 120 % with unequal-80): 120 % of
+// the capacity measured in the same run, closed loop straight to each backend.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { balancingConfigs, medianRows } from '../lib/balancing-configs.js';
+import autocannon from 'autocannon';
+import {
+  balancingConfigs,
+  type Config,
+  medianRows,
+  type OverloadResult,
+  QUEUE_TIMEOUT_MS,
+} from '../lib/balancing-configs.js';
 import { type PacedResult, paced, quantile } from '../lib/load.js';
-import { freePort, startHeadroom, stopProcess, waitFor } from '../lib/procs.js';
-import type { ConfigResult } from './balancing.js';
+import { freePort, type Lb, startHeadroom, stopProcess, waitFor } from '../lib/procs.js';
+import { type ConfigResult, overloadLevel } from './balancing.js';
 
 export const SIGNAL_SCENARIOS = ['unequal-30', 'unequal-80', 'io-slow', 'hot-cpu'] as const;
 export type SignalScenario = (typeof SIGNAL_SCENARIOS)[number];
@@ -77,6 +86,34 @@ export interface SignalResult {
   /** Backend names, in the order of serviceMs. */
   names: string[];
   results: ConfigResult[];
+  /** Seconds of warm-up before each measured run (3 before 2026-12-07). */
+  warmupSeconds?: number;
+  /** Closed loop straight to each backend, summed (req/s); capacityRps is the nominal 1000 ÷ service time. */
+  measuredCapacityRps?: number;
+  /** io-slow: the same once the third backend is slow. */
+  measuredCapacityAfterRps?: number;
+  /** 120 % of the measured capacity (not in unequal-30; results before 2026-12-07 do not have it). */
+  overload?: OverloadResult;
+}
+
+/** Before each measured run at the scenario's own load (the balancer learns after a mode switch). */
+const WARMUP_SECONDS = 2;
+
+/** Whether the scenario runs the overload level: unequal's is run once, with unequal-80. */
+export const hasOverload = (kind: SignalScenario) => kind !== 'unequal-30';
+
+/** Seconds one run of every configuration takes, both levels (for the estimate printed at start). */
+export function signalRunSeconds(kind: SignalScenario, seconds: number): number {
+  const recover = kind === 'io-slow' ? 2 : 0;
+  const base = 6 * (WARMUP_SECONDS + seconds + recover);
+  return base + (hasOverload(kind) ? 4 * (1 + seconds + recover + QUEUE_TIMEOUT_MS / 1000) : 0);
+}
+/** Backends, the balancer, capacity and the first warm-up of each configuration, once per scenario. */
+export const SIGNAL_SETUP_SECONDS = 45;
+
+async function capacityOf(url: string): Promise<number> {
+  const r = await autocannon({ url, connections: 4, duration: 3 });
+  return r.requests.average;
 }
 
 function sharesOf(r: PacedResult, names: string[], fromMs = 0): Record<string, number> {
@@ -124,50 +161,73 @@ export async function signals(kind: SignalScenario, runs: number, seconds: numbe
   const urls = backends.map((b) => b.url);
   const stops: Array<() => Promise<unknown>> = backends.map((b) => () => stopProcess(b.child));
   try {
-    const lb = await startHeadroom({
+    const lbEnv = {
       DISCOVERY: 'static',
       BACKENDS: urls.join(','),
       METRICS_SOURCE: 'backend',
       METRICS_INTERVAL_MS: '1000',
       HEALTH_INTERVAL_MS: '1000',
-    });
+    };
+    const lb = await startHeadroom(lbEnv);
     stops.push(() => lb.stop());
-    await waitFor(
-      async () => {
-        const body = (await (await fetch(`${lb.admin}/api/backends`)).json()) as {
-          backends: Array<{ state: string }>;
-        };
-        return body.backends.filter((b) => b.state === 'healthy').length === urls.length;
-      },
-      { timeoutMs: 20_000 },
-    );
+    const ready = async (x: Lb): Promise<void> => {
+      await waitFor(
+        async () => {
+          const body = (await (await fetch(`${x.admin}/api/backends`)).json()) as {
+            backends: Array<{ state: string }>;
+          };
+          return body.backends.filter((b) => b.state === 'healthy').length === urls.length;
+        },
+        { timeoutMs: 20_000 },
+      );
+    };
+    await ready(lb);
     const capacity = plan.serviceMs.reduce((a, ms) => a + 1000 / ms, 0);
     const offered = Math.round(capacity * plan.load);
-    process.stdout.write(`  ${kind}: capacity ${capacity.toFixed(0)} req/s, offering ${offered} req/s\n`);
+    // what the backends really complete (timers, the hand-off), the overload level's 100 %
+    const perBackend: number[] = [];
+    for (const u of urls) perBackend.push(await capacityOf(u));
+    const measured = perBackend.reduce((a, b) => a + b, 0);
+    let measuredAfter: number | undefined;
+    if (hasOverload(kind) && plan.slowTo !== undefined) {
+      await fetch(`${urls[2]}/service?ms=${plan.slowTo}`, { method: 'POST' }).then((r) => r.body?.cancel());
+      measuredAfter = measured - perBackend[2]! + (await capacityOf(urls[2]!));
+      await fetch(`${urls[2]}/service?ms=${plan.serviceMs[2]}`, { method: 'POST' }).then((r) =>
+        r.body?.cancel(),
+      );
+    }
+    process.stdout.write(
+      `  ${kind}: capacity ${capacity.toFixed(0)} req/s (measured ${measured.toFixed(0)}${measuredAfter === undefined ? '' : `, ${measuredAfter.toFixed(0)} once slow`}), offering ${offered} req/s\n`,
+    );
 
     const { configs, missing } = await balancingConfigs(lb, urls, stops);
     const setService = (ms: number) =>
       fetch(`${urls[2]}/service?ms=${ms}`, { method: 'POST' }).then((r) => r.body?.cancel());
     // every process warm (JIT, pools) before the first measured run, not only the one that runs first
     for (const cfg of configs) await paced(cfg.url, offered, 3);
+    /** One measured run: the scenario's schedule (io-slow: the third backend slow a third in). */
+    const slowAt = (seconds * 1000) / 3;
+    const measure = async (cfg: Config, rate: number, connections?: number) => {
+      const timer =
+        plan.slowTo === undefined
+          ? undefined
+          : setTimeout(() => void setService(plan.slowTo!).catch(() => {}), slowAt);
+      const result = await paced(cfg.url, rate, seconds, 10_000, connections);
+      if (timer) clearTimeout(timer);
+      if (plan.slowTo !== undefined) {
+        await setService(plan.serviceMs[2]!);
+        // the next configuration starts from a recovered backend: let estimates settle
+        await paced(cfg.url, offered, 2);
+      }
+      return { result };
+    };
     const raw: Record<string, ConfigResult[]> = {};
     for (let run = 0; run < runs; run++) {
       for (let i = 0; i < configs.length; i++) {
         const cfg = configs[(i + run) % configs.length]!;
         await cfg.before?.();
-        await paced(cfg.url, offered, 3); // warm-up (the balancer learns), discarded
-        const slowAt = (seconds * 1000) / 3;
-        const timer =
-          plan.slowTo === undefined
-            ? undefined
-            : setTimeout(() => void setService(plan.slowTo!).catch(() => {}), slowAt);
-        const result = await paced(cfg.url, offered, seconds);
-        if (timer) clearTimeout(timer);
-        if (plan.slowTo !== undefined) {
-          await setService(plan.serviceMs[2]!);
-          // the next configuration starts from a recovered backend: let estimates settle
-          await paced(cfg.url, offered, 2);
-        }
+        await paced(cfg.url, offered, WARMUP_SECONDS); // warm-up (the balancer learns), discarded
+        const { result } = await measure(cfg, offered);
         const row: ConfigResult = {
           config: cfg.name,
           p50: quantile(result.latencies, 0.5),
@@ -183,6 +243,24 @@ export async function signals(kind: SignalScenario, runs: number, seconds: numbe
         );
       }
     }
+    const overload = hasOverload(kind)
+      ? await overloadLevel({
+          kind,
+          lb,
+          env: lbEnv,
+          urls,
+          names,
+          stops,
+          capacity: measured,
+          capacityDuring: measuredAfter === undefined ? measured : measured / 3 + (2 * measuredAfter) / 3,
+          offeredBase: offered,
+          runs,
+          seconds,
+          measure: (cfg, rate, connections) => measure(cfg, rate, connections),
+          warm: (cfg) => paced(cfg.url, offered, 1).then(() => {}),
+          ready,
+        })
+      : undefined;
     const results = medianRows(raw, names);
     return {
       scenario: kind,
@@ -195,6 +273,10 @@ export async function signals(kind: SignalScenario, runs: number, seconds: numbe
       missing,
       names,
       results,
+      warmupSeconds: WARMUP_SECONDS,
+      measuredCapacityRps: measured,
+      ...(measuredAfter === undefined ? {} : { measuredCapacityAfterRps: measuredAfter }),
+      ...(overload ? { overload } : {}),
     };
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => {});
