@@ -582,16 +582,16 @@ function renderDocs(): string {
       return end === null ? '—' : `${f1(end)} (+${f1(prev === null ? end : end - prev)})`;
     };
     const row = (x: ReactionBreakdownResult, date: string) =>
-      `| ${x.preset} (${date.slice(0, 16)}Z, ${x.runs.length} runs): balancer scraped every ${x.scrape.balancerSeconds} s, backends ${x.scrape.backendsSeconds} s, rules ${x.scrape.evaluationSeconds} s, tick ${x.intervalMs === null ? 'default (2 s)' : `${x.intervalMs / 1000} s`} | ${REACTION_STAGES.map((_, i) => cell(x, i)).join(' | ')} |`;
+      `| ${x.preset} (${date.slice(0, 16)}Z, ${x.runs.length} runs): balancer scraped every ${x.scrape.balancerSeconds} s, backends ${x.scrape.backendsSeconds} s, rules ${x.scrape.evaluationSeconds} s, tick ${x.intervalMs === null ? 'default (2 s)' : `${x.intervalMs / 1000} s`} | ${REACTION_STAGES.map((_, i) => cell(x, i)).join(' | ')} | ${x.medianTickMs == null ? '—' : Math.round(x.medianTickMs)} |`;
     out.push(
       '### Where the reaction time goes',
       '',
       `${rb.data.date} · \`${rb.data.command}\` · ${rb.data.machine}`,
       '',
-      `The same parts as above, only the step (\`bench/src/scenarios/reaction-breakdown.ts\`): each run starts from one replica and a fresh autoscaler, 10 s at ${r.lowRps} req/s, then ${r.stepRps} req/s. Each stage's end in seconds after the step, median over the runs, with its own share in brackets: signal = the recorded CPU crosses target × (1 + tolerance) (scrape interval, rule evaluation, rate window); decide = the scale-up decision (the tick); create / start = the container created / running; health = the balancer's first passed check; serve = its first answer through the balancer (slow start, the picker). \`before\` (\`REACTION_PRESET=before\`) is every interval at 5 s, as shipped until this change; \`shipped\` is prometheus/prometheus.yml's intervals and the autoscaler's defaults.`,
+      `The same parts as above, only the step (\`bench/src/scenarios/reaction-breakdown.ts\`): each run starts from one replica and a fresh autoscaler, 10 s at ${r.lowRps} req/s, then ${r.stepRps} req/s. Each stage's end in seconds after the step, median over the runs, with its own share in brackets: signal = the recorded CPU crosses target × (1 + tolerance) (scrape interval, rule evaluation, rate window); decide = the scale-up decision (the tick); create / start = the container created / running; health = the balancer's first passed check; serve = its first answer through the balancer (slow start, the picker); — = not reached within the 20 s step, and a run that never got there counts as slower than any that did (so the median of 5 with 2 such runs is the 3rd fastest). A decision's time is its tick's start and the container is created at that tick's end, so create includes the tick's own observe; *tick ms* is the autoscaler's mean tick duration (its tick_duration histogram), median over the runs. \`before\` (\`REACTION_PRESET=before\`) is every interval at 5 s, as shipped until this change; \`shipped\` is prometheus/prometheus.yml's intervals and the autoscaler's defaults.`,
       '',
-      `| configuration | ${REACTION_STAGES.join(' | ')} |`,
-      `|---|${REACTION_STAGES.map(() => '---').join('|')}|`,
+      `| configuration | ${REACTION_STAGES.join(' | ')} | tick ms |`,
+      `|---|${REACTION_STAGES.map(() => '---').join('|')}|---|`,
       ...(rbBefore && rbBefore !== rb
         ? [row(rbBefore.data.result as ReactionBreakdownResult, rbBefore.data.date)]
         : []),

@@ -17,7 +17,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LB_LABELS } from '@headroom/shared';
+import { AUTOSCALER_METRICS, LB_LABELS } from '@headroom/shared';
 import { dockerSdScrapeConfig, spawnService, startPrometheus } from '@headroom/testkit';
 import { median, paced } from '../lib/load.js';
 import {
@@ -40,6 +40,12 @@ type Stage = (typeof REACTION_STAGES)[number];
 export interface ReactionRun {
   /** Seconds from the step to the end of each stage (null: not reached). */
   at: Record<Stage, number | null>;
+  /** Each tick's decision after the step: seconds (the tick's start), reason, current→desired. */
+  ticks?: string[];
+  /** The autoscaler's mean tick duration over the run (observe, decide, plan, act), ms. */
+  tickMs?: number | null;
+  /** Seconds from the step until the balancer's own CPU reading of the replica crossed the same line. */
+  liveSignal?: number | null;
 }
 
 export interface ReactionBreakdownResult {
@@ -53,6 +59,8 @@ export interface ReactionBreakdownResult {
   medianAt: Record<Stage, number | null>;
   /** Median step → new replica serving, seconds. */
   medianReactionSeconds: number | null;
+  /** Median over the runs of the autoscaler's mean tick duration, ms. */
+  medianTickMs?: number | null;
 }
 
 function namesOf(service: string): string[] {
@@ -83,9 +91,15 @@ function timesOf(name: string): { created: number; started: number | null } {
   return { created: Date.parse(created ?? ''), started: Number.isFinite(s) && s > 0 ? s : null };
 }
 
-const med = (xs: (number | null)[]): number | null => {
-  const v = xs.filter((x): x is number => x !== null);
-  return v.length === 0 ? null : median(v);
+/**
+ * Median over the runs, a stage a run never reached counting as later than any that was (it
+ * was not reached within the step): with 2 of 5 runs at n/a the median is the 3rd fastest of 5,
+ * not the median of the 3 that got there; null when half or more never got there.
+ */
+export const med = (xs: (number | null)[]): number | null => {
+  if (xs.length === 0) return null;
+  const m = median(xs.map((x) => x ?? Number.POSITIVE_INFINITY));
+  return Number.isFinite(m) ? m : null;
 };
 
 export async function reactionBreakdown(
@@ -160,6 +174,7 @@ export async function reactionBreakdown(
         ADMIN_PORT: String(scalerPort),
         HOST: '127.0.0.1',
         LB_ADMIN_URL: lb.admin,
+        LOG_LEVEL: 'info',
         ...(intervalMs === null ? {} : { INTERVAL_MS: String(intervalMs) }),
       });
       try {
@@ -178,8 +193,18 @@ export async function reactionBreakdown(
         const since = () => (performance.now() - stepAt) / 1000;
         let polling = true;
         let peak = 0;
+        // the same crossing in the balancer's own view (GET /api/backends: the engine's last
+        // one-second CPU sample of the replica), which the autoscaler reads without Prometheus
+        let liveSignal = null as number | null;
         const poll = (async () => {
           while (polling) {
+            if (liveSignal === null) {
+              const view = (await (await fetch(`${lb.admin}/api/backends`)).json().catch(() => null)) as {
+                backends?: Array<{ name: string; cpu: number | null }>;
+              } | null;
+              const cpu = view?.backends?.find((b) => b.name === first.name)?.cpu ?? 0;
+              if (cpu > TARGET * (1 + TOLERANCE)) liveSignal = since();
+            }
             if (at.signal === null) {
               const r = await prom
                 .query(`max(headroom:replica_cpu_utilization:ratio{service="${service}"})`)
@@ -212,15 +237,39 @@ export async function reactionBreakdown(
         }
         const decisions = (await (
           await fetch(`http://127.0.0.1:${scalerPort}/api/decisions?limit=50`)
-        ).json()) as { decisions: Array<{ at: string; current: number; desired: number }> };
-        const up = decisions.decisions
-          .filter((d) => Date.parse(d.at) >= stepWall && d.desired > d.current)
-          .map((d) => Date.parse(d.at))
-          .sort((a, b) => a - b)[0];
-        if (up !== undefined) at.decide = (up - stepWall) / 1000;
-        out.push({ at });
+        ).json()) as {
+          decisions: Array<{ at: string; current: number; desired: number; reason: string; message: string }>;
+        };
+        const sinceStep = decisions.decisions
+          .filter((d) => Date.parse(d.at) >= stepWall)
+          .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+        const up = sinceStep.find((d) => d.desired > d.current);
+        if (up !== undefined) at.decide = (Date.parse(up.at) - stepWall) / 1000;
+        // what each tick said after the step: a scale-up decided but not carried out shows here
+        const ticks = sinceStep.map(
+          (d) => `${((Date.parse(d.at) - stepWall) / 1000).toFixed(1)} ${d.reason} ${d.current}→${d.desired}`,
+        );
+        if (process.env.BENCH_VERBOSE) {
+          process.stdout.write(`  ticks: ${ticks.join(' | ')}\n`);
+          for (const d of sinceStep.filter((x) => x.desired > x.current))
+            process.stdout.write(`    ${d.message}\n`);
+          process.stdout.write(`  autoscaler log:\n${scaler.output().slice(-6000)}\n`);
+        }
+        // how long a tick takes: the decision's time is its tick's start, the container is
+        // created at its end, so a slow observe shows between decide and create
+        const metrics = await (await fetch(`http://127.0.0.1:${scalerPort}/metrics`)).text();
+        const sample = (suffix: string) =>
+          Number(
+            new RegExp(`^${AUTOSCALER_METRICS.tickDuration}_${suffix}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(
+              metrics,
+            )?.[1],
+          );
+        const sum = sample('sum');
+        const count = sample('count');
+        const tickMs = count > 0 && Number.isFinite(sum) ? (sum / count) * 1000 : null;
+        out.push({ at, ticks, tickMs, liveSignal });
         process.stdout.write(
-          `  run ${i + 1}: ${REACTION_STAGES.map((s) => `${s} ${at[s]?.toFixed(1) ?? '—'}`).join(', ')} s (replicas at the step ${before.size}, peak CPU ${peak.toFixed(2)}, ${step.ok}/${step.sent} ok)\n`,
+          `  run ${i + 1}: ${REACTION_STAGES.map((s) => `${s} ${at[s]?.toFixed(1) ?? '—'}`).join(', ')} s (replicas at the step ${before.size}, peak CPU ${peak.toFixed(2)}, ${step.ok}/${step.sent} ok, tick ${tickMs?.toFixed(0) ?? '?'} ms, balancer's CPU crossed at ${liveSignal?.toFixed(1) ?? '—'} s)\n`,
         );
       } finally {
         await scaler.stop();
@@ -243,5 +292,6 @@ export async function reactionBreakdown(
     runs: out,
     medianAt,
     medianReactionSeconds: medianAt.serve,
+    medianTickMs: med(out.map((r) => r.tickMs ?? null)),
   };
 }
