@@ -9,6 +9,7 @@
 // probes each): 16 MiB semi-spaces and no cap peaked at 204 MiB, 9.4k req/s; 8 MiB + a 96 MiB
 // old-generation cap 156-157 MiB, 8.1-8.5k req/s; 4 MiB + 96 MiB 144-146 MiB, 7.7-8.3k req/s.
 // 8 + 96 keeps the peak within 1.4x a bare node:http server's (~120 MiB) for less throughput
-// than 4 (docs/benchmarks.md, "Footprint"). A balancer holding far more connections than that may
-// need a larger --max-old-space-size: set NODE_OPTIONS.
+// than 4 (docs/benchmarks.md, "Footprint"). 96 MiB also holds 10,000 keep-alive connections over
+// 50 services (old space peak 62 MiB, 0 failed: `pnpm bench heap-cap`, docs/deploy.md); many more
+// requests in flight at once may need a larger --max-old-space-size: set NODE_OPTIONS.
 export const BALANCER_NODE_OPTIONS = '--max-semi-space-size=8 --max-old-space-size=96';
