@@ -7,4 +7,5 @@ export * from './prometheus.js';
 export * from './stack/local-stack.js';
 export * from './stack/process.js';
 export * from './stack/services.js';
+export * from './tls/certs.js';
 export * from './wait-for.js';

@@ -1,7 +1,7 @@
 // The stress backend's contract over real HTTP, against the real server process.
 import { spawnSync } from 'node:child_process';
 import { cpuStateSchema, identitySchema, loadResponseSchema, memoryStateSchema } from '@headroom/shared';
-import { type RunningBackend, startBackend, waitFor } from '@headroom/testkit';
+import { type RunningBackend, runUntilExit, startBackend, waitFor } from '@headroom/testkit';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -144,13 +144,10 @@ describe('SIGTERM', () => {
 });
 
 describe('pnpm --dir services/backend start', () => {
-  it('exits with one line per bad variable on invalid config', () => {
-    const out = spawnSync(process.execPath, ['dist/main.js'], {
-      cwd: new URL('..', import.meta.url).pathname,
-      env: { ...process.env, PORT: 'eighty', MEMORY_CAP_MB: '-1' },
-    });
-    expect(out.status).toBe(1);
-    const err = out.stderr.toString();
+  it('exits with one line per bad variable on invalid config', async () => {
+    const out = await runUntilExit('backend', { PORT: 'eighty', MEMORY_CAP_MB: '-1' });
+    expect(out.code).toBe(1);
+    const err = out.output;
     expect(err).toContain('PORT="eighty": expected a TCP port');
     expect(err).toContain('MEMORY_CAP_MB="-1"');
   });

@@ -4,8 +4,7 @@
 // tunnels time out and speak TLS to https backends, every backend state change is an event,
 // a log line and a counter, the admin API is safe by default, and the documented limits
 // (429, /healthz during shutdown) are really reached.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import {
@@ -14,10 +13,9 @@ import {
   type Socket,
   type Server as TcpServer,
 } from 'node:net';
-import { networkInterfaces, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { networkInterfaces } from 'node:os';
 import { backendEventsSchema, backendListSchema, historySchema, statsSchema } from '@headroom/shared';
-import { freePort, waitFor } from '@headroom/testkit';
+import { freePort, runUntilExit, selfSignedCert, waitFor } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { echoServer, type RunningLb, startLb, type TestServer, waitHealthy } from './lb-fixtures.js';
@@ -376,31 +374,10 @@ describe('WebSockets', () => {
   });
 
   it('dials an https backend with TLS (its certificate verified against the trusted CAs)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lb-tls-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
-    const https = createHttpsServer(
-      { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
-      (req, res) => res.end(req.url === '/health' ? 'ok' : 'tls'),
+    // RSA, as a backend's own certificate most often is; the balancer trusts it as a CA
+    const pair = selfSignedCert({ names: ['localhost'], ips: ['127.0.0.1'], key: 'rsa', days: 1 });
+    const https = createHttpsServer({ key: pair.keyPem, cert: pair.certPem }, (req, res) =>
+      res.end(req.url === '/health' ? 'ok' : 'tls'),
     );
     const wss = new WebSocketServer({ server: https });
     wss.on('connection', (sock) => sock.send(JSON.stringify({ name: 'tls-backend', headers: {} })));
@@ -409,7 +386,7 @@ describe('WebSockets', () => {
     const lb = await startLb({
       BACKENDS: `https://localhost:${port}`,
       METRICS_SOURCE: 'none',
-      NODE_EXTRA_CA_CERTS: join(dir, 'cert.pem'),
+      NODE_EXTRA_CA_CERTS: pair.cert,
     });
     try {
       await waitHealthy(lb.admin, 1);
@@ -701,13 +678,13 @@ describe('safe by default', () => {
     }
   });
 
-  it('refuses a non-loopback ADMIN_HOST without ADMIN_TOKEN, naming the variable', () => {
-    const out = spawnSync(process.execPath, [new URL('../dist/main.js', import.meta.url).pathname], {
-      env: { ...process.env, ADMIN_HOST: '0.0.0.0', ADMIN_TOKEN: '', DISCOVERY: 'static' },
+  it('refuses a non-loopback ADMIN_HOST without ADMIN_TOKEN, naming the variable', async () => {
+    const out = await runUntilExit('load-balancer', {
+      ADMIN_HOST: '0.0.0.0',
+      ADMIN_TOKEN: '',
+      DISCOVERY: 'static',
     });
-    expect(out.status).toBe(1);
-    expect(out.stderr.toString()).toContain(
-      'ADMIN_HOST="0.0.0.0": a non-loopback admin address needs ADMIN_TOKEN',
-    );
+    expect(out.code).toBe(1);
+    expect(out.output).toContain('ADMIN_HOST="0.0.0.0": a non-loopback admin address needs ADMIN_TOKEN');
   });
 });

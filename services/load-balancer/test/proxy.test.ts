@@ -13,7 +13,7 @@ import {
   modeResponseSchema,
   statsSchema,
 } from '@headroom/shared';
-import { freePort, type RunningBackend, startBackend, waitFor } from '@headroom/testkit';
+import { freePort, type RunningBackend, runUntilExit, startBackend, waitFor } from '@headroom/testkit';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -548,12 +548,14 @@ describe('access', () => {
     }
   });
 
-  it('refuses to start on invalid configuration, naming each variable', () => {
-    const out = spawnSync(process.execPath, [new URL('../dist/main.js', import.meta.url).pathname], {
-      env: { ...process.env, PORT: '99999', BALANCER_MODE: 'fastest', BACKENDS: 'ftp://x' },
+  it('refuses to start on invalid configuration, naming each variable', async () => {
+    const out = await runUntilExit('load-balancer', {
+      PORT: '99999',
+      BALANCER_MODE: 'fastest',
+      BACKENDS: 'ftp://x',
     });
-    expect(out.status).toBe(1);
-    const err = out.stderr.toString();
+    expect(out.code).toBe(1);
+    const err = out.output;
     expect(err).toContain('PORT="99999"');
     expect(err).toContain('BALANCER_MODE="fastest"');
     expect(err).toContain('BACKENDS="ftp://x"');

@@ -3,19 +3,24 @@
 // certificate, a client without SNI gets the default one, a pair replaced on disk is served
 // to new handshakes within 5 s while a keep-alive load sees no failure, a bad pair leaves
 // the previous certificate in use, and wrong-protocol clients get a close or a 400, not a hang.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { Agent, request } from 'node:https';
 import { type AddressInfo, createServer as createNetServer, connect as netConnect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
-import { freePort, repoRoot, waitFor } from '@headroom/testkit';
+import {
+  certDir,
+  freePort,
+  installPair,
+  makeCa,
+  runUntilExit,
+  type TestCa,
+  waitFor,
+} from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { echoServer, type RunningLb, startLb, type TestServer, waitHealthy } from './lb-fixtures.js';
-import { installPair, makeCa, type TestCa } from './tls-certs.js';
 
 let ca: TestCa;
 let dir: string;
@@ -91,7 +96,7 @@ function ask(socket: TLSSocket, path: string): Promise<string> {
 
 beforeAll(async () => {
   ca = makeCa();
-  dir = mkdtempSync(join(tmpdir(), 'hr-tls-certs-'));
+  dir = certDir('hr-tls-certs-');
   const pairs: Record<string, string[]> = {
     a: ['a.test'],
     b: ['b.test', '*.b.test'],
@@ -372,24 +377,20 @@ async function captureClientHello(): Promise<Buffer> {
 
 describe('configuration', () => {
   const run = (env: Record<string, string>) =>
-    spawnSync(process.execPath, [`${repoRoot}services/load-balancer/dist/main.js`], {
-      env: { PATH: process.env.PATH ?? '', DISCOVERY: 'static', PORT: '0', ADMIN_PORT: '0', ...env },
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
-  it('TLS_PORT without TLS_CERT_DIR exits 1 with one line naming the field', () => {
-    const r = run({ TLS_PORT: '8443' });
-    expect(r.status).toBe(1);
-    const lines = r.stderr.trim().split('\n');
+    runUntilExit('load-balancer', { DISCOVERY: 'static', PORT: '0', ADMIN_PORT: '0', ...env }, 20_000);
+  it('TLS_PORT without TLS_CERT_DIR exits 1 with one line naming the field', async () => {
+    const r = await run({ TLS_PORT: '8443' });
+    expect(r.code).toBe(1);
+    const lines = r.output.trim().split('\n');
     expect(lines[0]).toBe('invalid configuration for load-balancer:');
     expect(lines.slice(1)).toEqual([
       expect.stringMatching(/^ {2}TLS_CERT_DIR=\(unset\): TLS_PORT is set: it needs TLS_CERT_DIR/),
     ]);
   });
-  it('a TLS_CERT_DIR that does not exist exits 1 naming it', () => {
-    const r = run({ TLS_PORT: '0', TLS_CERT_DIR: '/nonexistent/certs' });
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain('TLS_CERT_DIR="/nonexistent/certs": no such directory');
-    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack
+  it('a TLS_CERT_DIR that does not exist exits 1 naming it', async () => {
+    const r = await run({ TLS_PORT: '0', TLS_CERT_DIR: '/nonexistent/certs' });
+    expect(r.code).toBe(1);
+    expect(r.output).toContain('TLS_CERT_DIR="/nonexistent/certs": no such directory');
+    expect(r.output).not.toMatch(/\n\s+at /); // no stack
   });
 });

@@ -3,13 +3,19 @@
 // HTTP and over TLS with a certificate per app picked by SNI (issue #24's example). The run gets
 // its own project, network, ports and certificate folder; `down -v` leaves nothing behind.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { ensureImages, freePort, requireDocker, testRunId, waitFor } from '@headroom/testkit';
+import {
+  certDir,
+  ensureImages,
+  freePort,
+  requireDocker,
+  selfSignedCert,
+  testRunId,
+  waitFor,
+} from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeCommand } from '../../src/compose-command.js';
 import { repoPath } from '../../src/repo-files.js';
@@ -17,7 +23,7 @@ import { repoPath } from '../../src/repo-files.js';
 const file = repoPath('deploy/examples/two-apps-tls/docker-compose.yml');
 const [cli, ...cliArgs] = composeCommand();
 const project = testRunId('hrex');
-const certs = mkdtempSync(join(tmpdir(), 'hr-example-certs-'));
+const certs = certDir('hr-example-certs-');
 let env: Record<string, string> = {};
 let proxy = '';
 let tlsPort = 0;
@@ -94,32 +100,9 @@ beforeAll(async () => {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const baseImage = prep.trim().split('\n').at(-1) as string;
-  // the example's own recipe for certificates, one per app; readable by the image's `node` user
-  for (const app of ['shop', 'blog']) {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-noenc',
-        '-days',
-        '2',
-        '-subj',
-        `/CN=${app}.localhost`,
-        '-addext',
-        `subjectAltName=DNS:${app}.localhost`,
-        '-keyout',
-        join(certs, `${app}.key`),
-        '-out',
-        join(certs, `${app}.crt`),
-      ],
-      { stdio: 'ignore' },
-    );
-  }
-  chmodSync(certs, 0o755);
-  for (const f of readdirSync(certs)) chmodSync(join(certs, f), 0o644);
+  // the example's own recipe for certificates (RSA, one per app); readable by the image's `node` user
+  for (const app of ['shop', 'blog'])
+    selfSignedCert({ names: [`${app}.localhost`], key: 'rsa', dir: certs, file: app, readable: true });
   const ports = { proxy: await freePort(), tls: await freePort(), admin: await freePort() };
   tlsPort = ports.tls;
   proxy = `http://127.0.0.1:${ports.proxy}`;
