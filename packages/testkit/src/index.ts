@@ -1,4 +1,5 @@
 export * from './docker/engine.js';
+export * from './docker/gauge-service.js';
 export * from './docker/images.js';
 export * from './docker/labelled.js';
 export * from './engines/index.js';

@@ -12,57 +12,44 @@ import {
   OWNER_VALUE,
 } from '@headroom/shared';
 import {
-  ensureBaseImage,
+  containerIp,
+  dockerScalerEnv,
+  type GaugeService,
   PROMTOOL_BIN,
-  type RunningPrometheus,
   requireDocker,
   type ServiceProcess,
+  setGauge,
   startAutoscaler,
-  startPrometheus,
+  startGaugeService,
   waitFor,
 } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  containerIp,
-  dockerSdScrapeConfig,
-  removeRun,
-  serviceContainers,
-  setValue,
-  startBalancerRecorder,
-  startTemplate,
-} from './fixtures.js';
+import { serviceContainers, startBalancerRecorder } from './fixtures.js';
 
 const run = randomBytes(4).toString('hex');
 const SERVICE = `as-it-${run}`;
 const TOKEN = `tok-${run}`;
 
-let prom: RunningPrometheus;
+let gauge: GaugeService;
 let lb: Awaited<ReturnType<typeof startBalancerRecorder>>;
 let scaler: ServiceProcess | undefined;
 let adminUrl = '';
 
 async function startScaler(extra: Record<string, string> = {}): Promise<ServiceProcess> {
-  const proc = await startAutoscaler({
-    LOG_LEVEL: 'info',
-    RUNTIME: 'docker',
-    // Placement applies to the one engine too: other tests' containers book this shared 2-core
-    // engine's CPU at the same time, and this test is not about capacity.
-    CPU_OVERCOMMIT: '16',
-    SERVICE,
-    PROMETHEUS_URL: prom.url,
-    PROMQL_CPU: `test_cpu_utilization{service="${SERVICE}"}`,
-    MIN_REPLICAS: '1',
-    MAX_REPLICAS: '3',
-    TARGET_CPU_UTILIZATION: '0.5',
-    INTERVAL_MS: '500',
-    SCALE_DOWN_WINDOW_MS: '3000',
-    METRICS_MAX_AGE_MS: '10000',
-    ADMIN_TOKEN: TOKEN,
-    LB_ADMIN_URL: lb.url,
-    DRAIN_TIMEOUT_MS: '5000',
-    STOP_GRACE_SECONDS: '2',
-    ...extra,
-  });
+  const proc = await startAutoscaler(
+    dockerScalerEnv(SERVICE, gauge.prom, {
+      LOG_LEVEL: 'info',
+      MAX_REPLICAS: '3',
+      INTERVAL_MS: '500',
+      SCALE_DOWN_WINDOW_MS: '3000',
+      METRICS_MAX_AGE_MS: '10000',
+      ADMIN_TOKEN: TOKEN,
+      LB_ADMIN_URL: lb.url,
+      DRAIN_TIMEOUT_MS: '5000',
+      STOP_GRACE_SECONDS: '2',
+      ...extra,
+    }),
+  );
   adminUrl = proc.admin;
   return proc;
 }
@@ -78,25 +65,14 @@ const owned = async () =>
 
 beforeAll(async () => {
   requireDocker();
-  ensureBaseImage();
-  prom = await startPrometheus({ scrapeConfigsYaml: dockerSdScrapeConfig(SERVICE) });
   lb = await startBalancerRecorder();
-  await startTemplate(SERVICE, run, `${SERVICE}-tmpl`, '0.9');
-  await waitFor(async () => (await prom.query(`test_cpu_utilization{service="${SERVICE}"}`)).length === 1, {
-    timeoutMs: 30_000,
-    message: 'prometheus scrapes the template replica',
-  });
+  gauge = await startGaugeService({ run, service: SERVICE, cpu: '0.9' });
 });
 
 afterAll(async () => {
   await scaler?.stop();
-  await removeRun(run);
-  // Owned replicas carry the run marker through the template; belt and braces by name.
-  for (const c of await serviceContainers(SERVICE)) {
-    execFileSync('docker', ['rm', '-f', c.Id], { stdio: 'ignore' });
-  }
+  await gauge?.stop();
   await lb?.close();
-  await prom?.stop();
 });
 
 describe('docker runtime with a real Prometheus', () => {
@@ -112,12 +88,9 @@ describe('docker runtime with a real Prometheus', () => {
       expect(c.Labels[LB_LABELS.service]).toBe(SERVICE);
       expect(c.Labels[LB_LABELS.enable]).toBe('true');
       expect(c.Labels[OWNER_LABELS.service]).toBe(SERVICE);
-      const body = await waitFor(
-        async () => (await fetch(`http://${await containerIp(c.Id)}:3000/`)).json(),
-        {
-          message: 'replica serves',
-        },
-      );
+      const body = await waitFor(async () => (await fetch(`http://${containerIp(c.Id)}:3000/`)).json(), {
+        message: 'replica serves',
+      });
       expect((body as { instance: string }).instance).toBe(c.Names[0]!.replace(/^\//, ''));
     }
     const s = await waitFor(async () => {
@@ -182,7 +155,7 @@ describe('docker runtime with a real Prometheus', () => {
   });
 
   it('NaN from Prometheus holds the count and says why', async () => {
-    for (const c of await serviceContainers(SERVICE)) await setValue(c.Id, 'NaN');
+    for (const c of await serviceContainers(SERVICE)) await setGauge(c.Id, 'NaN');
     const st = await waitFor(
       async () => {
         const s = await status();
@@ -196,7 +169,7 @@ describe('docker runtime with a real Prometheus', () => {
   });
 
   it('scale in: drains each owned replica at the balancer before stopping it; the non-owned one survives', async () => {
-    for (const c of await serviceContainers(SERVICE)) await setValue(c.Id, '0.05');
+    for (const c of await serviceContainers(SERVICE)) await setGauge(c.Id, '0.05');
     // removed, not only stopped: a stopped container is listed until its removal completes
     await waitFor(
       async () =>

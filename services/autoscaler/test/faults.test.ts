@@ -7,54 +7,41 @@ import { join } from 'node:path';
 import { type AutoscalerStatus, autoscalerStatusSchema, OWNER_LABELS, OWNER_VALUE } from '@headroom/shared';
 import {
   BASE_IMAGE,
-  ensureBaseImage,
+  dockerScalerEnv,
   freePort,
-  type RunningPrometheus,
+  type GaugeService,
+  removeServiceContainers,
   requireDocker,
   type ServiceProcess,
+  setGauge,
   startAutoscaler,
-  startPrometheus,
+  startGaugeService,
   waitFor,
 } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  docker,
-  dockerSdScrapeConfig,
-  removeRun,
-  serviceContainers,
-  setValue,
-  startEngineProxy,
-  startTemplate,
-} from './fixtures.js';
+import { serviceContainers, startEngineProxy } from './fixtures.js';
 
 const run = randomBytes(4).toString('hex');
 const SERVICE = `as-ft-${run}`;
 const socket = join(tmpdir(), `headroom-as-${run}.sock`);
 
-let prom: RunningPrometheus;
+let gauge: GaugeService;
 let engine: Awaited<ReturnType<typeof startEngineProxy>>;
 let scaler: ServiceProcess | undefined;
 let adminUrl = '';
 
 async function startScaler(extra: Record<string, string> = {}): Promise<ServiceProcess> {
-  const proc = await startAutoscaler({
-    LOG_LEVEL: 'info',
-    RUNTIME: 'docker',
-    // Placement applies to the one engine too: other tests' containers book this shared 2-core
-    // engine's CPU at the same time, and this test is not about capacity.
-    CPU_OVERCOMMIT: '16',
-    SERVICE,
-    DOCKER_SOCKET: socket,
-    PROMETHEUS_URL: prom.url,
-    PROMQL_CPU: `test_cpu_utilization{service="${SERVICE}"}`,
-    MIN_REPLICAS: '1',
-    MAX_REPLICAS: '2',
-    TARGET_CPU_UTILIZATION: '0.5',
-    INTERVAL_MS: '400',
-    SCALE_DOWN_WINDOW_MS: '0',
-    STOP_GRACE_SECONDS: '1',
-    ...extra,
-  });
+  const proc = await startAutoscaler(
+    dockerScalerEnv(SERVICE, gauge.prom, {
+      LOG_LEVEL: 'info',
+      DOCKER_SOCKET: socket,
+      MAX_REPLICAS: '2',
+      INTERVAL_MS: '400',
+      SCALE_DOWN_WINDOW_MS: '0',
+      STOP_GRACE_SECONDS: '1',
+      ...extra,
+    }),
+  );
   adminUrl = proc.admin;
   return proc;
 }
@@ -71,26 +58,14 @@ const ownedNames = async () =>
 
 beforeAll(async () => {
   requireDocker();
-  ensureBaseImage();
   engine = await startEngineProxy(socket);
-  prom = await startPrometheus({ scrapeConfigsYaml: dockerSdScrapeConfig(SERVICE) });
-  await startTemplate(SERVICE, run, `${SERVICE}-tmpl`, '0.05');
-  await waitFor(async () => (await prom.query(`test_cpu_utilization{service="${SERVICE}"}`)).length === 1, {
-    timeoutMs: 30_000,
-    message: 'prometheus scrapes the template replica',
-  });
+  gauge = await startGaugeService({ run, service: SERVICE, cpu: '0.05' });
 });
 
 afterAll(async () => {
   await scaler?.stop();
-  await removeRun(run);
-  for (const c of await serviceContainers(SERVICE))
-    await docker
-      .getContainer(c.Id)
-      .remove({ force: true })
-      .catch(() => undefined);
+  await gauge?.stop();
   await engine?.down();
-  await prom?.stop();
 });
 
 describe('faults', () => {
@@ -105,7 +80,7 @@ describe('faults', () => {
     expect(paused.lastDecision?.message).toContain(socket);
     // Load arrives while the engine is away: nothing can happen until it is back.
     const [tmpl] = await serviceContainers(SERVICE);
-    await setValue(tmpl!.Id, '0.9');
+    await setGauge(tmpl!.Id, '0.9');
     const loadAt = Date.now();
     await waitFor(async () => {
       const s = await status();
@@ -162,13 +137,7 @@ describe('faults', () => {
 
 describe('crash loop', () => {
   const CRASHY = `as-cl-${run}`;
-  afterAll(async () => {
-    for (const c of await serviceContainers(CRASHY))
-      await docker
-        .getContainer(c.Id)
-        .remove({ force: true })
-        .catch(() => undefined);
-  });
+  afterAll(() => removeServiceContainers(CRASHY));
 
   it('replicas that keep dying are replaced with a growing pause, not in a tight loop', async () => {
     // No template replica; the image's default command exits at once without a terminal.

@@ -3,26 +3,26 @@
 // when it drops, and the real load balancer (docker discovery) serves the new replica and
 // drains the one being removed. Traffic through the balancer runs the whole time: no
 // request may fail during the scale-in.
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { backendListSchema, OWNER_LABELS, OWNER_VALUE } from '@headroom/shared';
 import {
-  ensureBaseImage,
+  dockerScalerEnv,
+  type GaugeService,
   type RunningBalancer,
-  type RunningPrometheus,
   requireDocker,
   type ServiceProcess,
+  setGauge,
   startAutoscaler,
   startBalancer,
-  startPrometheus,
+  startGaugeService,
   waitFor,
 } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerSdScrapeConfig, removeRun, serviceContainers, setValue, startTemplate } from './fixtures.js';
+import { serviceContainers } from './fixtures.js';
 
 const run = randomBytes(4).toString('hex');
 const SERVICE = `as-lb-${run}`;
-let prom: RunningPrometheus;
+let gauge: GaugeService;
 let lb: RunningBalancer;
 let scaler: ServiceProcess;
 let proxy = '';
@@ -39,9 +39,7 @@ const healthyAtBalancer = async () =>
 
 beforeAll(async () => {
   requireDocker();
-  ensureBaseImage();
-  prom = await startPrometheus({ scrapeConfigsYaml: dockerSdScrapeConfig(SERVICE) });
-  await startTemplate(SERVICE, run, `${SERVICE}-tmpl`, '0.9');
+  gauge = await startGaugeService({ run, service: SERVICE, cpu: '0.9' });
   lb = await startBalancer({
     DISCOVERY: 'docker',
     LB_SERVICE: SERVICE,
@@ -52,33 +50,23 @@ beforeAll(async () => {
   });
   proxy = lb.proxy;
   admin = lb.admin;
-  scaler = await startAutoscaler({
-    RUNTIME: 'docker',
-    // Placement applies to the one engine too: other tests' containers book this shared 2-core
-    // engine's CPU at the same time, and this test is not about capacity.
-    CPU_OVERCOMMIT: '16',
-    SERVICE,
-    PROMETHEUS_URL: prom.url,
-    PROMQL_CPU: `test_cpu_utilization{service="${SERVICE}"}`,
-    MIN_REPLICAS: '1',
-    MAX_REPLICAS: '2',
-    TARGET_CPU_UTILIZATION: '0.5',
-    INTERVAL_MS: '500',
-    SCALE_DOWN_WINDOW_MS: '3000',
-    METRICS_MAX_AGE_MS: '10000',
-    LB_ADMIN_URL: admin,
-    DRAIN_TIMEOUT_MS: '5000',
-    STOP_GRACE_SECONDS: '2',
-  });
+  scaler = await startAutoscaler(
+    dockerScalerEnv(SERVICE, gauge.prom, {
+      MAX_REPLICAS: '2',
+      INTERVAL_MS: '500',
+      SCALE_DOWN_WINDOW_MS: '3000',
+      METRICS_MAX_AGE_MS: '10000',
+      LB_ADMIN_URL: admin,
+      DRAIN_TIMEOUT_MS: '5000',
+      STOP_GRACE_SECONDS: '2',
+    }),
+  );
 });
 
 afterAll(async () => {
   await scaler?.stop();
   await lb?.stop();
-  await removeRun(run);
-  for (const c of await serviceContainers(SERVICE))
-    execFileSync('docker', ['rm', '-f', c.Id], { stdio: 'ignore' });
-  await prom?.stop();
+  await gauge?.stop();
 });
 
 describe('autoscaler + real balancer + real Prometheus', () => {
@@ -112,7 +100,7 @@ describe('autoscaler + real balancer + real Prometheus', () => {
       }
     });
     // load drops: every replica now reports 10 % CPU
-    for (const c of await serviceContainers(SERVICE)) if (c.State === 'running') await setValue(c.Id, '0.1');
+    for (const c of await serviceContainers(SERVICE)) if (c.State === 'running') await setGauge(c.Id, '0.1');
     await waitFor(async () => (await owned()).length === 0, { timeoutMs: 60_000, message: 'scale in' });
     await waitFor(async () => (await healthyAtBalancer()).length === 1, { timeoutMs: 20_000 });
     const after = ok;

@@ -43,3 +43,11 @@ export function hostDocker(...args: string[]): string {
     throw new Error(`docker ${args.join(' ')} failed: ${(e.stderr || e.message).trim()}`);
   }
 }
+
+/** A container's address on its (first) network. */
+export function containerIp(idOrName: string, docker: (...args: string[]) => string = hostDocker): string {
+  const out = docker('inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', idOrName);
+  const ip = out.split(' ').find(Boolean);
+  if (!ip) throw new Error(`${idOrName} has no IP address yet`);
+  return ip;
+}

@@ -4,7 +4,7 @@
 // startEngines' engines (pass its `docker`).
 import { randomBytes } from 'node:crypto';
 import { LB_LABELS } from '@headroom/shared';
-import { hostDocker } from './engine.js';
+import { containerIp, hostDocker } from './engine.js';
 import { BASE_IMAGE } from './images.js';
 
 /** The marker label every container a test makes carries (its value: the test run's id). */
@@ -103,16 +103,7 @@ export function runLabelled(opts: LabelledOptions): LabelledContainer {
       if (!port) throw new Error(`${name}: port ${containerPort} not published (${out})`);
       return port;
     },
-    ip() {
-      const ip = docker(
-        'inspect',
-        '-f',
-        '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}',
-        id,
-      ).split(' ')[0];
-      if (!ip) throw new Error(`${name} has no IP address yet`);
-      return ip;
-    },
+    ip: () => containerIp(id, docker),
     remove() {
       try {
         docker('rm', '-f', id);
