@@ -868,8 +868,13 @@ process.stdout.write(`machine: ${machine()}\n${tools}\n`);
 for (const name of todo) {
   process.stdout.write(`== ${name}\n`);
   const loadBefore = os.loadavg()[0] ?? 0;
+  const began = performance.now();
   const result = await runScenario(name);
   const load = [loadBefore, os.loadavg()[0] ?? 0];
+  const est = estimateSeconds(name);
+  process.stdout.write(
+    `== ${name} took ${Math.round((performance.now() - began) / 1000)} s${est === undefined ? '' : ` (estimated ${Math.round(est)} s)`}\n`,
+  );
   const base = join(resultsDir, `${stamp}-${name}`);
   writeFileSync(
     `${base}.json`,
