@@ -580,17 +580,19 @@ function renderDocs(): string {
     );
   }
   // the latest run of each preset: the breakdown before the shorter intervals, and as shipped
-  const reactionRuns = (preset: ReactionBreakdownResult['preset']) =>
+  const reactionRunsOf = (preset: ReactionBreakdownResult['preset']) =>
     existsSync(resultsDir)
       ? readdirSync(resultsDir)
           .filter((f) => f.endsWith('-autoscaler-reaction.json'))
           .sort()
           .map((file) => ({ file, data: JSON.parse(readFileSync(join(resultsDir, file), 'utf8')) }))
           .filter((x) => (x.data.result as ReactionBreakdownResult).preset === preset)
-          .at(-1)
-      : undefined;
+      : [];
+  const reactionRuns = (preset: ReactionBreakdownResult['preset']) => reactionRunsOf(preset).at(-1);
   const rbBefore = reactionRuns('before');
   const rb = reactionRuns('shipped') ?? rbBefore;
+  // the shipped run before the latest: a change to the autoscaler shows as a before/after row
+  const rbPrevious = rb === rbBefore ? undefined : reactionRunsOf('shipped').at(-2);
   if (rb) {
     const r = rb.data.result as ReactionBreakdownResult;
     const cell = (x: ReactionBreakdownResult, i: number) => {
@@ -605,13 +607,14 @@ function renderDocs(): string {
       '',
       `${rb.data.date} · \`${rb.data.command}\` · ${rb.data.machine}${loadNote(rb.data)}`,
       '',
-      `The same parts as above, only the step (\`bench/src/scenarios/reaction-breakdown.ts\`): each run starts from one replica and a fresh autoscaler, 10 s at ${r.lowRps} req/s, then ${r.stepRps} req/s. Each stage's end in seconds after the step, median over the runs, with its own share in brackets: signal = the recorded CPU crosses target × (1 + tolerance) (scrape interval, rule evaluation, rate window); decide = the scale-up decision (the tick); create / start = the container created / running; health = the balancer's first passed check; serve = its first answer through the balancer (slow start, the picker); — = not reached within the 20 s step, and a run that never got there counts as slower than any that did (so the median of 5 with 2 such runs is the 3rd fastest). A decision's time is its tick's start and the container is created at that tick's end, so create includes the tick's own observe; *tick ms* is the autoscaler's mean tick duration (its tick_duration histogram), median over the runs. \`before\` (\`REACTION_PRESET=before\`) is every interval at 5 s, as shipped until this change; \`shipped\` is prometheus/prometheus.yml's intervals and the autoscaler's defaults.`,
+      `The same parts as above, only the step (\`bench/src/scenarios/reaction-breakdown.ts\`): each run starts from one replica and a fresh autoscaler, 10 s at ${r.lowRps} req/s, then ${r.stepRps} req/s. Each stage's end in seconds after the step, median over the runs, with its own share in brackets: signal = the recorded CPU crosses target × (1 + tolerance) (scrape interval, rule evaluation, rate window); decide = the scale-up decision (the tick); create / start = the container created / running; health = the balancer's first passed check; serve = its first answer through the balancer (slow start, the picker); — = not reached within the 20 s step, and a run that never got there counts as slower than any that did (so the median of 5 with 2 such runs is the 3rd fastest). A decision's time is its tick's start and the container is created at that tick's end, so create includes the tick's own observe; *tick ms* is the autoscaler's mean tick duration (its tick_duration histogram), median over the runs. The two latest \`shipped\` runs are both shown: a change to the autoscaler between them shows as a before/after at the same intervals (the commit that added the later result says what changed). \`before\` (\`REACTION_PRESET=before\`) is every interval at 5 s, as shipped until this change; \`shipped\` is prometheus/prometheus.yml's intervals and the autoscaler's defaults.`,
       '',
       `| configuration | ${REACTION_STAGES.join(' | ')} | tick ms |`,
       `|---|${REACTION_STAGES.map(() => '---').join('|')}|---|`,
       ...(rbBefore && rbBefore !== rb
         ? [row(rbBefore.data.result as ReactionBreakdownResult, rbBefore.data.date)]
         : []),
+      ...(rbPrevious ? [row(rbPrevious.data.result as ReactionBreakdownResult, rbPrevious.data.date)] : []),
       row(r, rb.data.date),
       '',
       '| target | figure | verdict |',

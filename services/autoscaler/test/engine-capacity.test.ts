@@ -1,11 +1,16 @@
 // Measured CPU against the real engine: a container with no CPU limit that burns a core books
-// nothing, and two stats readings still see it busy; the engine's HostState carries it from its
-// second observe on.
+// nothing, and two stats readings still see it busy; the engine's HostState carries it once two
+// rounds of stats answers (started by its observes, never awaited by them) have finished.
 import { randomBytes } from 'node:crypto';
 import { BASE_IMAGE, ensureBaseImage, requireDocker } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineFromAddress } from '../src/clients/docker-engines.js';
-import { type CpuCounters, measureCpuUsed, readHostState } from '../src/observe/engine-capacity.js';
+import {
+  type CpuCounters,
+  measureCpuUsed,
+  readHostState,
+  settledCpuRound,
+} from '../src/observe/engine-capacity.js';
 import { docker, removeRun, TEST_LABEL } from './fixtures.js';
 
 const run = randomBytes(4).toString('hex');
@@ -43,8 +48,13 @@ describe('measured CPU of an engine', () => {
     // the idle one's window is longer now (its last sample was the first call): still idle
     expect((await measureCpuUsed(docker, [idle.id], memo)) ?? 0).toBeLessThan(0.2);
     const engine = engineFromAddress('unix:///var/run/docker.sock');
+    // an observe starts a round of stats answers and carries the last finished round's reading:
+    // the first round opens the window, the second closes it, the third observe reads it
     expect((await readHostState(engine)).cpuUsed ?? 0).toBeGreaterThanOrEqual(0);
+    await settledCpuRound(engine.id);
     await new Promise((r) => setTimeout(r, 1500));
+    await readHostState(engine);
+    await settledCpuRound(engine.id);
     const h = await readHostState(engine);
     expect(h.cpuUsed).toBeGreaterThan(0.4);
     // booked by limits it is nothing: without the measurement the host would look idle

@@ -1,6 +1,7 @@
 // One engine's capacity and bookings, observed once per tick for placement: cores and memory
 // from `docker info`, bookings from the limits of its running containers (owned or not), the
-// CPU those containers were measured using since the last observe (limited or not), and the
+// CPU those containers were measured using between the last two rounds of stats answers
+// (limited or not; the rounds run beside the ticks, never holding one up), and the
 // free disk of its data root when that directory is visible from here.
 //
 // Measured CPU comes from the engine's own stats API rather than a Prometheus node query: every
@@ -97,8 +98,60 @@ export async function measureCpuUsed(
   return known.length === 0 ? undefined : known.reduce((a, b) => a + b, 0);
 }
 
-/** Each engine's containers' counters at the last observe (by engine id): the start of the next window. */
-const lastCounters = new Map<string, Map<string, CpuCounters>>();
+/**
+ * One engine's CPU measurement between observes: the counters of its containers at the last
+ * round (the start of the next window), the reading of the last round that finished, and the
+ * round still running, if any.
+ */
+interface CpuMeasurement {
+  counters: Map<string, CpuCounters>;
+  last: number | undefined;
+  running: Promise<void> | undefined;
+}
+
+/** Per engine id. */
+const measurements = new Map<string, CpuMeasurement>();
+
+/**
+ * The cores the engine's running containers used, as of the last finished round of stats
+ * answers, and a new round started when none is running. Never awaited by the tick: a stats
+ * answer takes about a second even one-shot (measured: ~1 s for 3 containers, and up to
+ * STATS_TIMEOUT_MS on a loaded engine), and a tick that waited for it took that much longer to
+ * create the replica it decided on (docs/benchmarks.md, where the reaction time goes). The
+ * reading is one round older instead: the use between the two last rounds, not up to now.
+ * Placement takes the larger of bookings and use, so a replica added since is still counted
+ * by its booking.
+ */
+export function cpuUsedSoFar(
+  engine: Engine,
+  ids: readonly string[],
+  timeoutMs = STATS_TIMEOUT_MS,
+): number | undefined {
+  let m = measurements.get(engine.id);
+  if (!m) {
+    m = { counters: new Map(), last: undefined, running: undefined };
+    measurements.set(engine.id, m);
+  }
+  const state = m;
+  if (!state.running) {
+    state.running = measureCpuUsed(engine.docker, ids, state.counters, timeoutMs)
+      .then((v) => {
+        state.last = v;
+      })
+      .catch(() => {
+        state.last = undefined;
+      })
+      .finally(() => {
+        state.running = undefined;
+      });
+  }
+  return state.last;
+}
+
+/** Tests: waits for the engine's stats round in flight, if any. */
+export async function settledCpuRound(engineId: string): Promise<void> {
+  await measurements.get(engineId)?.running;
+}
 
 /**
  * Disk of the engine's data root: only for an engine on a local socket whose DockerRootDir
@@ -124,25 +177,27 @@ export function diskOf(
 export async function readHostState(engine: Engine): Promise<HostState> {
   const info = await engine.docker.info();
   const running = await engine.docker.listContainers();
-  const previous = lastCounters.get(engine.id) ?? new Map<string, CpuCounters>();
-  lastCounters.set(engine.id, previous);
-  // started now, awaited after the bookings: the stats answers overlap the inspects
-  const cpuUsed = measureCpuUsed(
-    engine.docker,
+  const cpuUsed = cpuUsedSoFar(
+    engine,
     running.map((c) => c.Id),
-    previous,
+  );
+  // all at once rather than one after another: the tick waits for the slowest only
+  const booked = await Promise.all(
+    running.map(async (c) => {
+      try {
+        return bookedBy((await engine.docker.getContainer(c.Id).inspect()).HostConfig);
+      } catch (err) {
+        // removed between list and inspect: it books nothing any more
+        if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+        return { cpu: 0, memory: 0 };
+      }
+    }),
   );
   let cpuBooked = 0;
   let memoryBooked = 0;
-  for (const c of running) {
-    try {
-      const b = bookedBy((await engine.docker.getContainer(c.Id).inspect()).HostConfig);
-      cpuBooked += b.cpu;
-      memoryBooked += b.memory;
-    } catch (err) {
-      // removed between list and inspect: it books nothing any more
-      if ((err as { statusCode?: number }).statusCode !== 404) throw err;
-    }
+  for (const b of booked) {
+    cpuBooked += b.cpu;
+    memoryBooked += b.memory;
   }
   const disk = diskOf(engine, (info as { DockerRootDir?: string }).DockerRootDir);
   return {
@@ -152,7 +207,7 @@ export async function readHostState(engine: Engine): Promise<HostState> {
     memoryCapacity: info.MemTotal,
     cpuBooked,
     memoryBooked,
-    cpuUsed: await cpuUsed,
+    cpuUsed,
     diskCapacity: disk?.capacity,
     diskUsed: disk?.used,
   };
