@@ -1,12 +1,12 @@
-// Load balancer entry point: the one file that knows every part. Discovery publishes
-// sets; this wires them into the balancing core, the upstream pools, the health prober
-// and the resource source; then it serves the proxy and admin ports until a signal.
+// Load balancer entry point: the one file that knows every part, and only wires them.
+// Discovery and the static list publish sets into the backends/ stage (merge, diff, drain,
+// views), which hands each change to the balancing core, the upstream pools, the health
+// prober and the resource source; then it serves the proxy and admin ports until a signal.
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import {
   AdminTokenError,
   adminBindHost,
-  type BackendView,
   createLogger,
   dockerSocketPaths,
   loadBalancerConfigSchema,
@@ -16,11 +16,11 @@ import {
 } from '@headroom/shared';
 import type { AdminContext } from './admin/admin-context.js';
 import { createAdminServer } from './admin/admin-server.js';
-import { applyBackendSet } from './backends/apply.js';
-import { mergeSets } from './backends/merge.js';
-import { backendView } from './backends/view.js';
+import { BackendStage } from './backends/stage.js';
+import { StaticDrain } from './backends/static-drain.js';
+import { backendViews } from './backends/view.js';
 import { createBalancer } from './balancing/balancer.js';
-import type { BackendSet, BackendSource, BackendSpec } from './discovery/backend-set.js';
+import type { BackendSource } from './discovery/backend-set.js';
 import { createDockerSource } from './discovery/docker-source.js';
 import { MultiEngineSource, parseEngineAddress } from './discovery/multi-engine-source.js';
 import type { ServiceScan, SleepScan } from './discovery/sleep-scan.js';
@@ -207,6 +207,21 @@ function sleepScanned(scan: SleepScan): void {
   hold.setIdleAfter(scan.idleAfterMs);
   hold.event({ kind: 'discovered', running: scan.running, asleep: scan.stopped > 0 });
 }
+// the backends/ stage: discovery's and the static list's sets in, one diff out to every consumer
+const stage = new BackendStage({
+  services,
+  pools,
+  prober,
+  resources,
+  logger,
+  transitions,
+  onSet: (set) => recorder.learnNames(set),
+  onRemoved: (id) =>
+    void metrics.forgetBackend(id).then(() => {
+      recorder.forget(id);
+      usage.forget(id);
+    }),
+});
 // DOCKER_HOSTS: one watch per engine, merged; otherwise the one engine of DOCKER_SOCKET/DOCKER_HOST.
 const engines =
   config.DISCOVERY === 'docker' && config.DOCKER_HOSTS.length > 0
@@ -216,119 +231,29 @@ const engines =
         logger,
         metrics.registry,
         sleepScanned,
-        containerStopping,
+        stage.containerStopping,
       )
     : undefined;
-// `docker stop` (or a kill): drain the container while its stop grace runs, instead of
-// sending it requests until it exits; lifted if it starts again (a restart keeps its id)
-const drainedForStop = new Set<string>();
-function containerStopping(containerId: string, stopping: boolean, why: string): void {
-  for (const spec of current.values()) {
-    if (spec.containerId !== containerId) continue;
-    if (stopping && !drainedForStop.has(spec.id)) {
-      drainedForStop.add(spec.id);
-      services.setDraining(spec.id, true, Date.now(), why);
-    } else if (!stopping && drainedForStop.delete(spec.id))
-      services.setDraining(
-        spec.id,
-        false,
-        Date.now(),
-        `container ${spec.name} started again: back in rotation`,
-      );
-  }
-}
 const discovered: BackendSource | undefined =
   engines ??
   (config.DISCOVERY === 'docker'
     ? createDockerSource(config, logger, undefined, {
         onServiceScans: servicesScanned,
-        onStopping: containerStopping,
+        onStopping: stage.containerStopping,
       })
     : config.DISCOVERY === 'swarm'
       ? createSwarmSource(config, logger, undefined, sleepScanned)
       : undefined);
-let discoveredSet: BackendSet = [];
-let staticSet: BackendSet = [];
-let current = new Map<string, BackendSpec>();
-
-function apply(): void {
-  const merged = mergeSets(discoveredSet, staticSet);
-  const previous = current;
-  const now = Date.now();
-  const before = new Map(services.runtime(now).map((r) => [r.spec.id, r.state]));
-  current = merged;
-  const set = [...merged.values()];
-  recorder.learnNames(set);
-  // the whole diff goes to pools, prober and resources; a removed backend's metric series
-  // go once its pool has closed, i.e. once its in-flight requests have been counted
-  const diff = applyBackendSet(set, previous, now, {
-    core: services,
-    pools,
-    prober,
-    resources,
-    logger,
-    onRemoved: (id) =>
-      void metrics.forgetBackend(id).then(() => {
-        recorder.forget(id);
-        usage.forget(id);
-      }),
-  });
-  for (const id of drainedForStop) if (!merged.has(id)) drainedForStop.delete(id);
-  // hold-and-wake: a service with no backend and nothing known of it holds its requests
-  for (const u of services.units()) u.hold.setBackends(services.backendCount(u.key));
-  for (const id of diff.removed) {
-    const spec = previous.get(id);
-    transitions.record({
-      id,
-      name: spec?.name ?? id,
-      from: before.get(id) ?? 'unhealthy',
-      to: 'removed',
-      code: 'left-discovery',
-      reason: `no longer published by ${spec?.source ?? 'discovery'} discovery`,
-      at: now,
-    });
-  }
-}
-
-const removing = new Set<string>();
-function removeStatic(id: string): 'removing' | 'not-found' | 'not-removable' {
-  const spec = current.get(id);
-  if (!spec) return 'not-found';
-  if (!statics.has(id)) return 'not-removable';
-  if (removing.has(id)) return 'removing';
-  removing.add(id);
-  services.setDraining(id, true, Date.now());
-  const deadline = Date.now() + config.DRAIN_TIMEOUT_MS;
-  const poll = setInterval(() => {
-    const left = services.inFlight(id);
-    const now = Date.now();
-    if (left === 0 || now >= deadline) {
-      clearInterval(poll);
-      removing.delete(id);
-      // drained with or without requests left: the second is a warn, those requests get cut
-      transitions.record({
-        id,
-        name: spec.name,
-        from: 'draining',
-        to: 'drained',
-        code: left === 0 ? 'drain-complete' : 'drain-timeout',
-        reason:
-          left === 0
-            ? 'no request left in flight'
-            : `DRAIN_TIMEOUT_MS (${config.DRAIN_TIMEOUT_MS} ms) passed with ${left} request(s) in flight`,
-        at: now,
-      });
-      // the drain already waited DRAIN_TIMEOUT_MS: what is left is cut now, not after a second wait
-      if (left > 0) void pools.cut(id, `backend ${id} removed: drain timed out`);
-      statics.remove(id);
-    }
-  }, 50);
-  return 'removing';
-}
-
-function views(): BackendView[] {
-  return services.runtime(Date.now()).map((r) => backendView(r, stats.backendRps(r.spec.id)));
-}
+// DELETE /api/backends/:id of a static backend: drained, then removed
+const drains = new StaticDrain({
+  spec: (id) => stage.spec(id),
+  isStatic: (id) => statics.has(id),
+  removeStatic: (id) => statics.remove(id),
+  services,
+  transitions,
+  cut: (id, why) => void pools.cut(id, why),
+  drainTimeoutMs: config.DRAIN_TIMEOUT_MS,
+});
 
 let shuttingDown = false;
 const handler = new ProxyHandler({
@@ -369,10 +294,10 @@ const ctx: AdminContext = {
   stats,
   metrics,
   version,
-  views,
-  spec: (id) => current.get(id),
+  views: () => backendViews(services.runtime(Date.now()), (id) => stats.backendRps(id)),
+  spec: (id) => stage.spec(id),
   register: (reg) => statics.add(reg),
-  remove: removeStatic,
+  remove: (id) => drains.remove(id),
   proxyUrl: () => `http://127.0.0.1:${proxyPort}`,
   shuttingDown: () => shuttingDown,
   events: transitions,
@@ -401,16 +326,8 @@ const ticker = setInterval(() => {
 }, 250);
 ticker.unref();
 
-await statics.start((set) => {
-  staticSet = set;
-  apply();
-});
-if (discovered) {
-  await discovered.start((set) => {
-    discoveredSet = set;
-    apply();
-  });
-}
+await statics.start(stage.publishStatic);
+if (discovered) await discovered.start(stage.publishDiscovered);
 
 try {
   await new Promise<void>((resolve, reject) => {
@@ -471,6 +388,7 @@ async function shutdown(signal: string): Promise<void> {
   // each within its own QUEUE_TIMEOUT_MS, and the grace period bounds the whole
   // (chaos-balancer-stop.test.ts).
   for (const u of services.units()) u.hold.stop();
+  drains.stop();
   await handler.idle();
   await Promise.allSettled([
     admin.close(),

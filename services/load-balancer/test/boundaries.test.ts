@@ -1,7 +1,8 @@
 // The rooms' import rules (issue #24), read from the source: the balancing core imports no
 // proxy, discovery, admin or routing; discovery imports no proxy, health, resources or
-// balancing; routing does no I/O (no node: module, no network or file library). A change that
-// breaks one fails here with the file and the import.
+// balancing; the backends/ stage knows no source (discovery) and no API; routing does no I/O
+// (no node: module, no network or file library). A change that breaks one fails here with the
+// file and the import.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +60,11 @@ describe('room boundaries', () => {
   it('discovery/ imports no proxy, health, resources or balancing', () => {
     const no = new Set(['proxy', 'health', 'resources', 'balancing']);
     expect(violations('discovery', (t) => no.has(t))).toEqual([]);
+  });
+
+  it('backends/ imports no discovery, admin, routing or tls: it takes sets, whatever their source', () => {
+    const no = new Set(['discovery', 'admin', 'routing', 'tls']);
+    expect(violations('backends', (t) => no.has(t))).toEqual([]);
   });
 
   it('routing/ does no I/O: no node: module, no network, file or process library', () => {

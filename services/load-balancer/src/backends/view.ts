@@ -32,3 +32,11 @@ export function backendView(r: BackendRuntime, rps: number): BackendView {
     node: r.spec.nodeName ?? r.spec.node,
   };
 }
+
+/** Every backend's view, in the core's order (GET /api/backends, the dashboard). */
+export function backendViews(
+  runtime: readonly BackendRuntime[],
+  rpsOf: (id: string) => number,
+): BackendView[] {
+  return runtime.map((r) => backendView(r, rpsOf(r.spec.id)));
+}
