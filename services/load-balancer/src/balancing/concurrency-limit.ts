@@ -3,7 +3,7 @@
 // backend can take them, instead of inside one backend. Adaptive by default, a gradient
 // limit after Netflix concurrency-limits' Gradient2 and Envoy's adaptive concurrency:
 //
-//   gradient = clamp(RTT_TOLERANCE × no-load latency / recent latency, 0.5, 1)
+//   gradient = clamp((RTT_TOLERANCE × no-load latency + RTT_BUFFER_MS) / recent latency, 0.5, 1)
 //   target   = limit × gradient + √limit / 2          (the headroom that lets it probe upward)
 //   limit   ← limit + SMOOTHING × (target − limit),   clamped to [LIMIT_MIN, LIMIT_MAX]
 //
@@ -12,11 +12,17 @@
 //   last estimate: pinning the limit to 1 to force an idle answer (Envoy's minRTT window)
 //   never lifts where long-lived requests keep it busy (see currentLimit).
 // - recent latency: an EWMA of every answer's latency.
+// - RTT_BUFFER_MS: a few milliseconds of latency the limit does not read as queueing. Every
+//   latency we measure carries the host's own delays (our event loop, the scheduler), which
+//   do not shrink when the backend gets fewer requests. Without it a sub-millisecond backend
+//   behind a busy balancer read 1 ms answers as 7× its no-load latency, sat at LIMIT_MIN, and the
+//   warm path served half the requests per second it served with no limit (bench/src/exp
+//   figures in the commit). Envoy added a buffer to minRTT for the same reason (envoy#9038).
 // - app-limited: a backend that got fewer than half its limit in flight has not shown where
 //   its latency turns up; its limit does not grow (Gradient2's rule), or an idle backend's
 //   limit would climb to the ceiling and mean nothing when the burst comes.
 // - loss: a failed or timed-out answer takes 10 % off (AIMD back-off, research §4.1).
-// Fixed point for a backend that serves one request at a time: a limit of 2-3 (one in
+// Fixed point for a backend that serves one request at a time in 10 ms or more: a limit of 2-3 (one in
 // service, one or two ready), so it never idles between answers and the rest of the queue stays in
 // the balancer. LIMIT_MIN defaults to 2 for the same reason: at 1 a backend idles for every
 // hand-off between the proxy and it, which on a loaded host costs more than the answer. A backend that serves requests in
@@ -45,6 +51,11 @@ export interface LimitState {
 
 /** Below 1.5× the no-load latency the limit grows (Gradient2's rttTolerance). */
 export const RTT_TOLERANCE = 1.5;
+/**
+ * Latency (ms) above the tolerated no-load latency before the limit falls: a backend's own
+ * queue of up to about this much is left alone (at 2 s of QUEUE_TIMEOUT_MS it costs nothing).
+ */
+export const RTT_BUFFER_MS = 5;
 /** Fraction of the way to the target per answer (Gradient2's smoothing). */
 export const SMOOTHING = 0.2;
 /** Weight of one answer in the recent latency. */
@@ -101,7 +112,8 @@ export function observeAnswer(
     st.sinceNoLoad = 0;
   } else st.sinceNoLoad++;
   if (st.noLoadMs === null) return;
-  const gradient = Math.min(1, Math.max(0.5, (RTT_TOLERANCE * st.noLoadMs) / st.recentMs));
+  const tolerated = RTT_TOLERANCE * st.noLoadMs + RTT_BUFFER_MS;
+  const gradient = Math.min(1, Math.max(0.5, tolerated / st.recentMs));
   const target = st.limit * gradient + Math.sqrt(st.limit) / 2;
   // app-limited: it never had half its limit in flight, so nothing says it can take more
   if (target > st.limit && ahead + 1 < st.limit / 2) return;
