@@ -40,6 +40,7 @@ import { displayName, ServiceRegistry } from './services/service-registry.js';
 import { TrafficStats } from './stats/traffic-stats.js';
 import { AccessLog } from './telemetry/access-log.js';
 import { BusyClock } from './telemetry/busy-clock.js';
+import { sampleLoopDelay } from './telemetry/loop-delay.js';
 import { createMetrics } from './telemetry/metrics.js';
 import { RequestRecorder } from './telemetry/request-recorder.js';
 import { TransitionLog } from './telemetry/transitions.js';
@@ -92,6 +93,9 @@ const metrics = createMetrics(
 const holdMetrics = createHoldMetrics(metrics.registry, () => services.units().map((u) => u.hold));
 const transitions = new TransitionLog(logger, metrics);
 const recorder = new RequestRecorder(stats, metrics, busy);
+// one settings object for every service's limits: the sampler keeps its host delay current
+const limits = { min: config.LIMIT_MIN, max: config.LIMIT_MAX, hostDelayMs: 0 };
+sampleLoopDelay(limits);
 // every lb.service value gets a unit: its own balancer (pool, mode, weights, stickiness, slow
 // start) and its own sleep state and hold queue
 const services = new ServiceRegistry(
@@ -129,7 +133,7 @@ const services = new ServiceRegistry(
     );
     const core = createBalancer({
       mode,
-      limits: { min: config.LIMIT_MIN, max: config.LIMIT_MAX },
+      limits,
       cpuWeight: config.SCORE_CPU_WEIGHT,
       memoryWeight: config.SCORE_MEMORY_WEIGHT,
       metricsStaleMs: config.METRICS_STALE_MS,

@@ -61,6 +61,24 @@ describe('adaptive limit', () => {
     expect(Math.min(...seen.slice(-50))).toBeGreaterThanOrEqual(lo);
   });
 
+  it.each([
+    // [what, host delay the sampler reports, host delay in every answer, lowest limit]
+    ['a busy balancer (30 ms late): its own delay is not read as the backend queueing', 30, 30, 25],
+    ['the sampler reporting nothing: the same answers hold the limit low', 0, 30, 0],
+  ])('%s', (_what, reported, delay, lo) => {
+    // LIMIT_MIN's default of 2: the backend is never idle, so no idle answer relearns the no-load latency
+    const s = { min: 2, max: 200, hostDelayMs: reported };
+    const settled = saturate(0.1, 1, 300, s, delay).slice(-50);
+    if (lo > 0) expect(Math.min(...settled)).toBeGreaterThanOrEqual(lo);
+    else expect(Math.max(...settled)).toBeLessThanOrEqual(3);
+  });
+
+  it('host delay does not lift a slow backend that really queues', () => {
+    // 10 ms one at a time, the balancer 5 ms late: still one in service and a few ready
+    const settled = saturate(10, 1, 300, { ...settings, hostDelayMs: 5 }, 5).slice(-50);
+    expect(Math.max(...settled)).toBeLessThanOrEqual(4);
+  });
+
   it('stays within LIMIT_MIN and LIMIT_MAX', () => {
     expect(Math.max(...saturate(200, 50, 400, { min: 1, max: 12 }))).toBeLessThanOrEqual(12);
     expect(Math.min(...saturate(10, 1, 200, { min: 5, max: 200 }))).toBeGreaterThanOrEqual(5);

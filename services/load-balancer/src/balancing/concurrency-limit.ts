@@ -3,7 +3,7 @@
 // backend can take them, instead of inside one backend. Adaptive by default, a gradient
 // limit after Netflix concurrency-limits' Gradient2 and Envoy's adaptive concurrency:
 //
-//   gradient = clamp((RTT_TOLERANCE × no-load latency + RTT_BUFFER_MS) / recent latency, 0.5, 1)
+//   gradient = clamp((RTT_TOLERANCE × no-load latency + RTT_BUFFER_MS + host delay) / recent latency, 0.5, 1)
 //   target   = limit × gradient + √limit / 2          (the headroom that lets it probe upward)
 //   limit   ← limit + SMOOTHING × (target − limit),   clamped to [LIMIT_MIN, LIMIT_MAX]
 //
@@ -18,6 +18,9 @@
 //   behind a busy balancer read 1 ms answers as 7× its no-load latency, sat at LIMIT_MIN, and the
 //   warm path served half the requests per second it served with no limit (bench/src/exp
 //   figures in the commit). Envoy added a buffer to minRTT for the same reason (envoy#9038).
+// - host delay: how late our own event loop runs right now (telemetry/loop-delay.ts). An answer
+//   that is ready waits that long for us to read it, however few requests the backend holds;
+//   on a busy host it is tens of milliseconds, far past any fixed buffer.
 // - app-limited: a backend that got fewer than half its limit in flight has not shown where
 //   its latency turns up; its limit does not grow (Gradient2's rule), or an idle backend's
 //   limit would climb to the ceiling and mean nothing when the burst comes.
@@ -36,6 +39,11 @@ export interface LimitSettings {
   min: number;
   /** LIMIT_MAX: nor above this. */
   max: number;
+  /**
+   * How late the balancer's own event loop runs now (ms), updated by a sampler: latency that
+   * is ours, not the backend's queue. Absent: 0.
+   */
+  hostDelayMs?: number;
 }
 
 export interface LimitState {
@@ -112,7 +120,7 @@ export function observeAnswer(
     st.sinceNoLoad = 0;
   } else st.sinceNoLoad++;
   if (st.noLoadMs === null) return;
-  const tolerated = RTT_TOLERANCE * st.noLoadMs + RTT_BUFFER_MS;
+  const tolerated = RTT_TOLERANCE * st.noLoadMs + RTT_BUFFER_MS + (settings.hostDelayMs ?? 0);
   const gradient = Math.min(1, Math.max(0.5, tolerated / st.recentMs));
   const target = st.limit * gradient + Math.sqrt(st.limit) / 2;
   // app-limited: it never had half its limit in flight, so nothing says it can take more
