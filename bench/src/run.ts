@@ -38,6 +38,7 @@ import {
   signalRunSeconds,
   signals,
 } from './scenarios/signals.js';
+import { type SlowClientsResult, slowClients } from './scenarios/slow-clients.js';
 import { type SoakResult, soak } from './scenarios/soak.js';
 
 const SCENARIOS = [
@@ -51,6 +52,7 @@ const SCENARIOS = [
   'heap-cap',
   'scale-to-zero',
   'routing',
+  'slow-clients',
   'soak',
 ] as const;
 type AnyResult =
@@ -63,6 +65,7 @@ type AnyResult =
   | HeapCapResult
   | ScaleToZeroResult
   | RoutingResult
+  | SlowClientsResult
   | SoakResult;
 type Scenario = (typeof SCENARIOS)[number];
 const resultsDir = join(repoRoot, 'bench', 'results');
@@ -181,6 +184,18 @@ function svgFor(name: Scenario, result: AnyResult): string {
         })),
       );
     }
+    case 'slow-clients': {
+      const r = result as SlowClientsResult;
+      return barChart(
+        `Slow clients: a normal client's p99 under attack over without (median of ${r.runs} pairs)`,
+        '×',
+        r.attacks.map((a) => ({
+          label: a.name,
+          value: a.medianRatio,
+          note: `(${Math.min(...a.pairs.map((p) => p.ratio)).toFixed(1)}–${Math.max(...a.pairs.map((p) => p.ratio)).toFixed(1)}×)`,
+        })),
+      );
+    }
     case 'soak': {
       const r = result as SoakResult;
       return lineChart(
@@ -223,6 +238,9 @@ async function runScenario(name: Scenario): Promise<AnyResult> {
     case 'routing':
       // the issue's targets are medians of 5 alternating runs: never fewer
       return routing(Math.max(5, runs), secondsOverride ?? 4);
+    case 'slow-clients':
+      // the issue's ratio is a median of 5 alternating pairs: never fewer
+      return slowClients(Math.max(5, runs));
     case 'soak':
       return soak(secondsOverride ?? 600);
   }
@@ -721,6 +739,45 @@ function renderDocs(): string {
       );
     }
     out.push('', `![routing](../bench/results/${rt.file.replace('.json', '.svg')})`, '');
+  }
+  const sc = latest('slow-clients');
+  if (sc) {
+    const r = sc.data.result as SlowClientsResult;
+    const x = (n: number) => `${n.toFixed(2)}×`;
+    out.push(
+      '## Slow clients',
+      '',
+      `${sc.data.date} · \`${sc.data.command}\` · ${sc.data.machine}${loadNote(sc.data)}`,
+      '',
+      `Debian's slowhttptest against the balancer, ${r.connections} connections per attack opened at 50 a second (slow headers; slow body, an 8 KiB POST trickled; slow read of a 4 MiB answer through a tiny window), \`CLIENT_HEADER_TIMEOUT_MS\` ${r.headerTimeoutMs} and \`CLIENT_IDLE_TIMEOUT_MS\` ${r.idleTimeoutMs}, the concurrency limit above the attack (\`LIMIT_MIN\`/\`LIMIT_MAX\` 256), one backend in its own process, as in \`slowhttptest.test.ts\`. A normal client (two keep-alive loops of GET /, in the bench process) runs throughout; a window with the attack (until slowhttptest ends: every connection cut, or its 12 s limit) and one without (6 s) take turns, which goes first alternating, ${r.runs} pairs per attack. Ratio: the normal client's p99 in the attack window over its p99 in the quiet window of the same pair; the table gives the median of the pairs and their spread.`,
+      '',
+      '| attack | p99 ms without, median | p99 ms under attack, median | ratio, median | ratios (min–max) | proxy held at peak → after (median) | normal requests failed |',
+      '|---|---|---|---|---|---|---|',
+      ...r.attacks.map(
+        (a) =>
+          `| ${a.name} | ${f1(a.medianQuietP99)} | ${f1(a.medianAttackP99)} | ${x(a.medianRatio)} | ${a.pairs.map((p) => p.ratio.toFixed(2)).join(', ')} (${Math.min(...a.pairs.map((p) => p.ratio)).toFixed(2)}–${Math.max(...a.pairs.map((p) => p.ratio)).toFixed(2)}) | ${median(a.pairs.map((p) => p.peakHeld))} → ${median(a.pairs.map((p) => p.afterPeak))} | ${a.failed}${
+            a.failed
+              ? ` (${Object.entries(a.failures)
+                  .map(([k, v]) => `${k}: ${v}`)
+                  .join(', ')})`
+              : ''
+          } |`,
+      ),
+      '',
+      '| target | figure | verdict |',
+      '|---|---|---|',
+      ...r.attacks.map(
+        (a) =>
+          `| ${a.name}: the normal client's p99 within 2× of the same client without the attack (median of ${a.pairs.length}) | ${x(a.medianRatio)} | ${verdict(a.medianRatio <= 2)} |`,
+      ),
+      ...r.attacks.map(
+        (a) =>
+          `| ${a.name}: the normal client served throughout | ${a.failed} failed | ${verdict(a.failed === 0)} |`,
+      ),
+      '',
+      `![slow-clients](../bench/results/${sc.file.replace('.json', '.svg')})`,
+      '',
+    );
   }
   const fp = latest('footprint');
   const sk = latest('soak');

@@ -5,6 +5,7 @@ export * from './docker/labelled.js';
 export * from './engines/index.js';
 export * from './free-port.js';
 export * from './prometheus.js';
+export * from './slow-clients/slowhttptest.js';
 export * from './stack/local-stack.js';
 export * from './stack/process.js';
 export * from './stack/services.js';

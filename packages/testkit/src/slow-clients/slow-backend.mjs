@@ -1,5 +1,5 @@
-// The slow-client test's backend, in a process of its own (so that the attack's traffic to it does not
-// share the test process's event loop with the normal client it measures): /health, /big?mb=N
+// The backend of the slow-client test and bench (slowhttptest.ts), in a process of its own (so
+// that the attack's traffic to it does not share an event loop with the normal client measured): /health, /big?mb=N
 // (a large answer) and, for anything else, "ok" once the whole request body has arrived.
 import { createServer } from 'node:http';
 

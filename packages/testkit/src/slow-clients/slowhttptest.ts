@@ -1,0 +1,179 @@
+// Debian's slowhttptest against a proxy, and the normal client measured beside it: one home for
+// the slow-client test (services/load-balancer/test/slowhttptest.test.ts: attack connections
+// cut, the normal client all answered) and the slow-clients bench (its p99 with and without the
+// attack).
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { freePort } from '../free-port.js';
+import { type ServiceProcess, startProcess } from '../stack/process.js';
+import { waitFor } from '../wait-for.js';
+
+export function requireSlowhttptest(): void {
+  if (spawnSync('slowhttptest', ['-h'], { stdio: 'ignore' }).error) {
+    throw new Error(
+      'slowhttptest is not installed: run `bash scripts/provision.sh` (Debian package slowhttptest)',
+    );
+  }
+}
+
+export interface SlowAttack {
+  name: string;
+  /** slowhttptest's mode arguments against the proxy at `proxy` (http://host:port). */
+  args(proxy: string): string[];
+}
+
+/** The three attacks, each against what makes it hold the proxy longest (slow-backend.mjs). */
+export const SLOW_ATTACKS: readonly SlowAttack[] = [
+  { name: 'slow headers (-H)', args: (proxy) => ['-H', '-u', `${proxy}/`] },
+  {
+    name: 'slow body (-B)',
+    // the echo answers once the whole body has arrived
+    args: (proxy) => ['-B', '-t', 'POST', '-s', '8192', '-u', `${proxy}/echo`],
+  },
+  {
+    name: 'slow read (-X)',
+    // every slow reader makes the proxy pull 4 MiB from the backend: held until it is cut
+    // a 4 MiB answer, read 8 bytes at a time through a tiny window
+    args: (proxy) => ['-X', '-n', '2', '-w', '10', '-y', '20', '-z', '8', '-u', `${proxy}/big?mb=4`],
+  },
+];
+
+export interface AttackTick {
+  seconds: number;
+  closed: number;
+  connected: number;
+}
+
+export interface AttackResult {
+  ticks: AttackTick[];
+  /** slowhttptest's own verdict line ("No open connections left", "Hit test time limit"…). */
+  exitStatus: string;
+}
+
+/**
+ * One attack run to its end: `connections` connections opened at 50 a second, for at most
+ * `seconds`; slowhttptest's per-second statistics (its CSV).
+ */
+export function runSlowhttptest(args: string[], seconds: number, connections: number): Promise<AttackResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'hr-slow-'));
+  const prefix = join(dir, 'stats');
+  const all = ['-c', String(connections), '-r', '50', '-i', '5', '-l', String(seconds), '-p', '3'];
+  return new Promise((resolve, reject) => {
+    // at the lowest priority: the attacker stands for remote clients, its own CPU is not the
+    // proxy's to pay for on this shared machine
+    const child = spawn('nice', ['-n', '19', 'slowhttptest', ...all, ...args, '-g', '-o', prefix], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.once('error', reject);
+    child.once('exit', () => {
+      try {
+        const rows = readFileSync(`${prefix}.csv`, 'utf8').trim().split('\n').slice(1);
+        const ticks = rows.map((r) => {
+          const [seconds = 0, closed = 0, , connected = 0] = r.split(',').map(Number);
+          return { seconds, closed, connected };
+        });
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: its terminal colours
+        const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
+        resolve({ ticks, exitStatus: /exit status:\s*(.*)/i.exec(plain)?.[1]?.trim() ?? plain.slice(-300) });
+      } catch (err) {
+        reject(err);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+}
+
+export interface NormalSample {
+  /** performance.now() when the request was sent. */
+  at: number;
+  ms: number;
+  ok: boolean;
+  why?: string;
+}
+
+export interface NormalClient {
+  samples: NormalSample[];
+  now(): number;
+  stop(): Promise<void>;
+}
+
+/** A normal client: two keep-alive loops of GET `url`, latencies in ms, until stop(). */
+export function normalClient(url: string): NormalClient {
+  const samples: NormalSample[] = [];
+  let running = true;
+  const loop = async () => {
+    while (running) {
+      const t = performance.now();
+      let ok = false;
+      let why: string | undefined;
+      try {
+        const res = await fetch(url);
+        const body = await res.text();
+        ok = res.status === 200;
+        if (!ok) why = `${res.status} ${body.slice(0, 160)}`;
+      } catch (err) {
+        why = String((err as Error).cause ?? err);
+      }
+      samples.push({ at: t, ms: performance.now() - t, ok, ...(why === undefined ? {} : { why }) });
+    }
+  };
+  const loops = [loop(), loop()];
+  return {
+    samples,
+    now: () => performance.now(),
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
+/** Established connections on the proxy's side of `port` (ss, iproute2): what it keeps open. */
+export function proxyConnections(port: number): number {
+  const out = spawnSync('ss', ['-Htn', 'state', 'established', `( sport = :${port} )`], {
+    encoding: 'utf8',
+  }).stdout;
+  return out.split('\n').filter(Boolean).length;
+}
+
+/**
+ * The same, without blocking the caller's event loop (spawnSync would stall a normal client
+ * measured in the same process for as long as ss runs).
+ */
+export function proxyConnectionsAsync(port: number): Promise<number> {
+  return new Promise((resolve) => {
+    execFile('ss', ['-Htn', 'state', 'established', `( sport = :${port} )`], (err, stdout) => {
+      resolve(err ? Number.NaN : stdout.split('\n').filter(Boolean).length);
+    });
+  });
+}
+
+export function p99(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * 0.99))] ?? Number.NaN;
+}
+
+/** slow-backend.mjs in a process of its own, on a free loopback port, up. */
+export async function startSlowBackend(): Promise<ServiceProcess & { url: string }> {
+  const port = await freePort();
+  const proc = startProcess({
+    command: process.execPath,
+    args: [new URL('./slow-backend.mjs', import.meta.url).pathname],
+    env: { PORT: String(port) },
+    name: 'slow-backend',
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${url}/health`)).ok, { message: 'slow-backend up' });
+  return Object.assign(proc, { url });
+}
