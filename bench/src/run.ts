@@ -24,6 +24,7 @@ import { type FootprintResult, footprint } from './scenarios/footprint.js';
 import { type HeapCapResult, heapCap } from './scenarios/heap-cap.js';
 import { LIMITS_OFF, type OverheadResult, proxyOverhead } from './scenarios/proxy-overhead.js';
 import {
+  med,
   REACTION_STAGES,
   type ReactionBreakdownResult,
   reactionBreakdown,
@@ -226,7 +227,12 @@ async function runScenario(name: Scenario): Promise<AnyResult> {
     case 'autoscaler':
       return autoscalerReaction();
     case 'autoscaler-reaction':
-      return reactionBreakdown(runs, process.env.REACTION_PRESET === 'before' ? 'before' : 'shipped');
+      return reactionBreakdown(
+        runs,
+        process.env.REACTION_PRESET === 'before' || process.env.REACTION_PRESET === 'concurrency'
+          ? process.env.REACTION_PRESET
+          : 'shipped',
+      );
     case 'footprint':
       return footprint(secondsOverride ?? 15);
     case 'heap-cap':
@@ -611,6 +617,7 @@ function renderDocs(): string {
   const rb = reactionRuns('shipped') ?? rbBefore;
   // the shipped run before the latest: a change to the autoscaler shows as a before/after row
   const rbPrevious = rb === rbBefore ? undefined : reactionRunsOf('shipped').at(-2);
+  const rbConcurrency = reactionRuns('concurrency');
   if (rb) {
     const r = rb.data.result as ReactionBreakdownResult;
     const cell = (x: ReactionBreakdownResult, i: number) => {
@@ -618,22 +625,31 @@ function renderDocs(): string {
       const prev = i === 0 ? 0 : x.medianAt[REACTION_STAGES[i - 1]!];
       return end === null ? '—' : `${f1(end)} (+${f1(prev === null ? end : end - prev)})`;
     };
+    // when the recorded concurrency crossed the concurrency preset's line, median (older results: —)
+    const crossed = (x: ReactionBreakdownResult) => {
+      const v = x.runs.map((run) => run.concurrencySignal);
+      if (v.some((c) => c === undefined)) return '—';
+      return f1(med(v.map((c) => c ?? null)));
+    };
     const row = (x: ReactionBreakdownResult, date: string) =>
-      `| ${x.preset} (${date.slice(0, 16)}Z, ${x.runs.length} runs): balancer scraped every ${x.scrape.balancerSeconds} s, backends ${x.scrape.backendsSeconds} s, rules ${x.scrape.evaluationSeconds} s, tick ${x.intervalMs === null ? 'default (2 s)' : `${x.intervalMs / 1000} s`} | ${REACTION_STAGES.map((_, i) => cell(x, i)).join(' | ')} | ${x.medianTickMs == null ? '—' : Math.round(x.medianTickMs)} |`;
+      `| ${x.preset} (${date.slice(0, 16)}Z, ${x.runs.length} runs): balancer scraped every ${x.scrape.balancerSeconds} s, backends ${x.scrape.backendsSeconds} s, rules ${x.scrape.evaluationSeconds} s, tick ${x.intervalMs === null ? 'default (2 s)' : `${x.intervalMs / 1000} s`}${x.preset === 'concurrency' ? ', TARGET_CONCURRENCY_PER_REPLICA=1 beside CPU' : ''} | ${REACTION_STAGES.map((_, i) => cell(x, i)).join(' | ')} | ${x.medianTickMs == null ? '—' : Math.round(x.medianTickMs)} | ${crossed(x)} |`;
     out.push(
       '### Where the reaction time goes',
       '',
       `${rb.data.date} · \`${rb.data.command}\` · ${rb.data.machine}${loadNote(rb.data)}`,
       '',
-      `The same parts as above, only the step (\`bench/src/scenarios/reaction-breakdown.ts\`): each run starts from one replica and a fresh autoscaler, 10 s at ${r.lowRps} req/s, then ${r.stepRps} req/s. Each stage's end in seconds after the step, median over the runs, with its own share in brackets: signal = the recorded CPU crosses target × (1 + tolerance) (scrape interval, rule evaluation, rate window); decide = the scale-up decision (the tick); create / start = the container created / running; health = the balancer's first passed check; serve = its first answer through the balancer (slow start, the picker); — = not reached within the 20 s step, and a run that never got there counts as slower than any that did (so the median of 5 with 2 such runs is the 3rd fastest). A decision's time is its tick's start and the container is created at that tick's end, so create includes the tick's own observe; *tick ms* is the autoscaler's mean tick duration (its tick_duration histogram), median over the runs. The two latest \`shipped\` runs are both shown: a change to the autoscaler between them shows as a before/after at the same intervals (the commit that added the later result says what changed). \`before\` (\`REACTION_PRESET=before\`) is every interval at 5 s, as shipped until this change; \`shipped\` is prometheus/prometheus.yml's intervals and the autoscaler's defaults.`,
+      `The same parts as above, only the step (\`bench/src/scenarios/reaction-breakdown.ts\`): each run starts from one replica and a fresh autoscaler, 10 s at ${r.lowRps} req/s, then ${r.stepRps} req/s. Each stage's end in seconds after the step, median over the runs, with its own share in brackets: signal = the recorded CPU crosses target × (1 + tolerance) (scrape interval, rule evaluation, rate window); decide = the scale-up decision (the tick); create / start = the container created / running; health = the balancer's first passed check; serve = its first answer through the balancer (slow start, the picker); — = not reached within the 20 s step, and a run that never got there counts as slower than any that did (so the median of 5 with 2 such runs is the 3rd fastest). A decision's time is its tick's start and the container is created at that tick's end, so create includes the tick's own observe; *tick ms* is the autoscaler's mean tick duration (its tick_duration histogram), median over the runs. The two latest \`shipped\` runs are both shown: a change to the autoscaler between them shows as a before/after at the same intervals (the commit that added the later result says what changed). \`before\` (\`REACTION_PRESET=before\`) is every interval at 5 s, as shipped until this change; \`shipped\` is prometheus/prometheus.yml's intervals and the autoscaler's defaults; \`concurrency\` (\`REACTION_PRESET=concurrency\`) is \`shipped\` with a concurrency target of 1 in flight per replica beside the CPU target (the larger count wins), and its signal is whichever crossed first. *concurrency > 1.1*: when the recorded concurrency (the balancer's in-flight per replica over 5 s) crossed that target × (1 + tolerance), timed in every preset, whether or not the autoscaler scaled on it.`,
       '',
-      `| configuration | ${REACTION_STAGES.join(' | ')} | tick ms |`,
-      `|---|${REACTION_STAGES.map(() => '---').join('|')}|---|`,
+      `| configuration | ${REACTION_STAGES.join(' | ')} | tick ms | concurrency > 1.1 |`,
+      `|---|${REACTION_STAGES.map(() => '---').join('|')}|---|---|`,
       ...(rbBefore && rbBefore !== rb
         ? [row(rbBefore.data.result as ReactionBreakdownResult, rbBefore.data.date)]
         : []),
       ...(rbPrevious ? [row(rbPrevious.data.result as ReactionBreakdownResult, rbPrevious.data.date)] : []),
       row(r, rb.data.date),
+      ...(rbConcurrency
+        ? [row(rbConcurrency.data.result as ReactionBreakdownResult, rbConcurrency.data.date)]
+        : []),
       '',
       '| target | figure | verdict |',
       '|---|---|---|',

@@ -34,6 +34,13 @@ import {
 const LOAD_MS = 10;
 const TARGET = 0.6;
 const TOLERANCE = 0.1;
+/**
+ * In-flight requests per replica the `concurrency` preset targets (TARGET_CONCURRENCY_PER_REPLICA):
+ * one replica at 8 req/s of 10 ms CPU on half a core holds ~0.2 in flight, two sharing the step
+ * ~0.6, one alone at the step piles them up.
+ */
+const CONCURRENCY_TARGET = 1;
+export type ReactionPreset = 'shipped' | 'before' | 'concurrency';
 export const REACTION_STAGES = ['signal', 'decide', 'create', 'start', 'health', 'serve'] as const;
 type Stage = (typeof REACTION_STAGES)[number];
 
@@ -46,10 +53,12 @@ export interface ReactionRun {
   tickMs?: number | null;
   /** Seconds from the step until the balancer's own CPU reading of the replica crossed the same line. */
   liveSignal?: number | null;
+  /** Seconds from the step until the recorded concurrency crossed CONCURRENCY_TARGET × (1 + tolerance). */
+  concurrencySignal?: number | null;
 }
 
 export interface ReactionBreakdownResult {
-  preset: 'shipped' | 'before';
+  preset: ReactionPreset;
   scrape: { balancerSeconds: number; backendsSeconds: number; evaluationSeconds: number };
   intervalMs: number | null;
   lowRps: number;
@@ -104,15 +113,15 @@ export const med = (xs: (number | null)[]): number | null => {
 
 export async function reactionBreakdown(
   runs: number,
-  preset: 'shipped' | 'before' = 'shipped',
+  preset: ReactionPreset = 'shipped',
 ): Promise<ReactionBreakdownResult> {
   const cpus = 0.5;
   const service = `bench-react-${process.pid}`;
   const scrape =
-    preset === 'shipped'
-      ? { balancerSeconds: 1, backendsSeconds: 5, evaluationSeconds: 1 }
-      : { balancerSeconds: 5, backendsSeconds: 5, evaluationSeconds: 5 };
-  const intervalMs = preset === 'shipped' ? null : 5000;
+    preset === 'before'
+      ? { balancerSeconds: 5, backendsSeconds: 5, evaluationSeconds: 5 }
+      : { balancerSeconds: 1, backendsSeconds: 5, evaluationSeconds: 1 };
+  const intervalMs = preset === 'before' ? 5000 : null;
   ensureBackendImage();
   removeBenchContainers();
   const lb = await startHeadroom({
@@ -176,6 +185,8 @@ export async function reactionBreakdown(
         LB_ADMIN_URL: lb.admin,
         LOG_LEVEL: 'info',
         ...(intervalMs === null ? {} : { INTERVAL_MS: String(intervalMs) }),
+        // CPU as the default policy has it, and in-flight per replica beside it (the larger wins)
+        ...(preset === 'concurrency' ? { TARGET_CONCURRENCY_PER_REPLICA: String(CONCURRENCY_TARGET) } : {}),
       });
       try {
         await paced(url, lowRps, 10);
@@ -196,6 +207,9 @@ export async function reactionBreakdown(
         // the same crossing in the balancer's own view (GET /api/backends: the engine's last
         // one-second CPU sample of the replica), which the autoscaler reads without Prometheus
         let liveSignal = null as number | null;
+        // when the recorded concurrency (in flight per replica, the balancer's, 5 s window)
+        // crossed CONCURRENCY_TARGET × (1 + tolerance): the signal a concurrency target scales on
+        let concurrencySignal = null as number | null;
         const poll = (async () => {
           while (polling) {
             if (liveSignal === null) {
@@ -204,6 +218,16 @@ export async function reactionBreakdown(
               } | null;
               const cpu = view?.backends?.find((b) => b.name === first.name)?.cpu ?? 0;
               if (cpu > TARGET * (1 + TOLERANCE)) liveSignal = since();
+            }
+            if (concurrencySignal === null) {
+              const r = await prom
+                .query(`max(headroom:replica_concurrency:avg{service="${service}"})`)
+                .catch(() => []);
+              if (Number(r[0]?.value[1] ?? 0) > CONCURRENCY_TARGET * (1 + TOLERANCE)) {
+                concurrencySignal = since();
+                // the concurrency preset scales on it too: its signal is whichever crossed first
+                if (preset === 'concurrency' && at.signal === null) at.signal = concurrencySignal;
+              }
             }
             if (at.signal === null) {
               const r = await prom
@@ -267,9 +291,9 @@ export async function reactionBreakdown(
         const sum = sample('sum');
         const count = sample('count');
         const tickMs = count > 0 && Number.isFinite(sum) ? (sum / count) * 1000 : null;
-        out.push({ at, ticks, tickMs, liveSignal });
+        out.push({ at, ticks, tickMs, liveSignal, concurrencySignal });
         process.stdout.write(
-          `  run ${i + 1}: ${REACTION_STAGES.map((s) => `${s} ${at[s]?.toFixed(1) ?? '—'}`).join(', ')} s (replicas at the step ${before.size}, peak CPU ${peak.toFixed(2)}, ${step.ok}/${step.sent} ok, tick ${tickMs?.toFixed(0) ?? '?'} ms, balancer's CPU crossed at ${liveSignal?.toFixed(1) ?? '—'} s)\n`,
+          `  run ${i + 1}: ${REACTION_STAGES.map((s) => `${s} ${at[s]?.toFixed(1) ?? '—'}`).join(', ')} s (replicas at the step ${before.size}, peak CPU ${peak.toFixed(2)}, ${step.ok}/${step.sent} ok, tick ${tickMs?.toFixed(0) ?? '?'} ms, balancer's CPU crossed at ${liveSignal?.toFixed(1) ?? '—'} s, concurrency at ${concurrencySignal?.toFixed(1) ?? '—'} s)\n`,
         );
       } finally {
         await scaler.stop();
