@@ -22,24 +22,22 @@ export interface BadPath {
 
 /**
  * `url` (origin-form: path, then an optional `?query`) in normal form; the same string when
- * it already is (the common case: one scan, no allocation), or a BadPath.
+ * it already is (the common case: a few native scans, no allocation), or a BadPath.
  */
 export function normaliseRequestPath(url: string): string | BadPath {
   // origin-form only: the proxy turns absolute-form into it first, and '*' has no path
   if (url.charCodeAt(0) !== 47 /* / */) return url;
   const n = url.length;
-  let end = n;
-  let work = false;
-  for (let i = 0; i < n; i++) {
-    const c = url.charCodeAt(i);
-    if (c === 63 /* ? */ || c === 35 /* # */) {
-      end = i;
-      break;
-    }
-    // an escape, or a segment that starts with '.' (a dot segment, or '/.well-known': checked below)
-    if (c === 37 /* % */ || (c === 46 /* . */ && i > 0 && url.charCodeAt(i - 1) === 47)) work = true;
-  }
-  if (!work) return url;
+  // the path ends at the query (or a fragment, which route matching treats alike)
+  let end = url.indexOf('?');
+  if (end < 0) end = n;
+  const hash = url.indexOf('#');
+  if (hash >= 0 && hash < end) end = hash;
+  // work only for an escape, or a segment that starts with '.' (a dot segment, or
+  // '/.well-known', found unchanged); native indexOf: a long path costs little more
+  const pct = url.indexOf('%');
+  const dot = url.indexOf('/.');
+  if (!((pct >= 0 && pct < end) || (dot >= 0 && dot < end))) return url;
   const decoded = normaliseEscapes(url.slice(0, end));
   if (typeof decoded !== 'string') return decoded;
   const path = removeDotSegments(decoded);
