@@ -2,6 +2,7 @@
 // their service and routes in BACKENDS): host and path in, the right app out; the catch-all;
 // a stripped prefix with X-Forwarded-Prefix; 404 LB_ERR_NO_ROUTE, never forwarded.
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import type { ServiceSummary } from '@headroom/shared';
 import { waitFor } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,6 +111,40 @@ describe('routes by host and path, one pool per service', () => {
     const r = await get(lb, 'x', '/api/%zz');
     expect(r.status).toBe(400);
     expect((r.body as { code: string }).code).toBe('LB_ERR_INVALID_PATH');
+  });
+
+  it('an Upgrade (WebSocket) request is routed and forwarded on the normalised path too', async () => {
+    const port = Number(new URL(lb.proxy).port);
+    // a raw socket: what comes back is either the balancer's own answer (it closes) or the
+    // backend's through the tunnel (chunked: read to its last chunk)
+    const upgrade = (path: string) =>
+      new Promise<{ status: number; raw: string }>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1');
+        let raw = '';
+        const done = () => {
+          socket.destroy();
+          resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0), raw });
+        };
+        socket.setTimeout(5000, () => reject(new Error(`no answer in time; got ${raw}`)));
+        socket.on('data', (d: Buffer) => {
+          raw += d.toString('latin1');
+          if (raw.endsWith('\r\n0\r\n\r\n')) done();
+        });
+        socket.on('close', done);
+        socket.on('error', reject);
+        socket.write(
+          `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+            'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+        );
+      });
+    const bad = await upgrade('/api/%zz');
+    expect(bad.status).toBe(400);
+    expect(bad.raw).toContain('LB_ERR_INVALID_PATH');
+    // the echo backends do not speak WebSocket: they answer the handshake as a plain request
+    const ok = await upgrade('/api/%2e%2e/%61pi/x');
+    expect(ok.status, ok.raw.slice(0, 300)).toBe(200);
+    expect(ok.raw).toContain('"name":"api"');
+    expect(ok.raw).toContain('"url":"/x"');
   });
 });
 
