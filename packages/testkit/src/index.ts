@@ -3,6 +3,7 @@ export * from './docker/gauge-service.js';
 export * from './docker/images.js';
 export * from './docker/labelled.js';
 export * from './engines/index.js';
+export * from './fake-balancer.js';
 export * from './free-port.js';
 export * from './prometheus.js';
 export * from './slow-clients/slowhttptest.js';

@@ -4,9 +4,8 @@
 // label) while the others carry on; a wake names the service it is for; the whole tick reads
 // GET /api/backends once for all of them. The runtime is in memory (scaled by count, like a
 // Swarm service); the balancer is a real HTTP server reached through BalancerClient.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createLogger } from '@headroom/shared';
+import { backendView, type FakeBalancer, startFakeBalancer } from '@headroom/testkit';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ReplicaActor } from './act/replica-runtime.js';
 import { SleepAnnouncer } from './act/sleep-announcer.js';
@@ -72,7 +71,7 @@ class Services implements RuntimeObserver, ReplicaActor {
   async close() {}
 }
 
-let server: Server;
+let fakeLb: FakeBalancer;
 let gets = 0;
 let runtime: Services;
 /** Each service's sleep view (GET /api/backends `services`), when the test gives them. */
@@ -81,27 +80,16 @@ const announced: { state: string; service?: string }[] = [];
 
 function backends() {
   return Object.entries(runtime.svcs).flatMap(([service, s]) =>
-    Array.from({ length: s.count }, (_, i) => ({
-      id: `${service}${i + 1}`,
-      url: `http://127.0.0.1:${1000 + i}`,
-      name: `${service}-${i + 1}`,
-      service,
-      source: 'swarm',
-      state: 'healthy',
-      stateReason: null,
-      inFlight: s.inFlight,
-      requests: 0,
-      errors: 0,
-      rps: 0,
-      cpu: null,
-      mem: null,
-      score: null,
-      metricsAgeMs: null,
-      latencyMs: null,
-      weight: 1,
-      effectiveWeight: 1,
-      sticky: { kind: 'none' },
-    })),
+    Array.from({ length: s.count }, (_, i) =>
+      backendView({
+        id: `${service}${i + 1}`,
+        url: `http://127.0.0.1:${1000 + i}`,
+        name: `${service}-${i + 1}`,
+        service,
+        source: 'swarm',
+        inFlight: s.inFlight,
+      }),
+    ),
   );
 }
 
@@ -109,35 +97,20 @@ beforeEach(async () => {
   gets = 0;
   views = undefined;
   announced.length = 0;
-  server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => {
-      body += c;
-    });
-    req.on('end', () => {
-      if (req.method === 'GET' && req.url === '/api/backends') {
-        gets++;
-        res.writeHead(200, { 'content-type': 'application/json' }).end(
-          JSON.stringify({
-            mode: 'round-robin',
-            backends: backends(),
-            ...(views ? { services: views } : {}),
-          }),
-        );
-        return;
-      }
-      if (req.method === 'PUT' && req.url === '/api/service/state') {
-        announced.push(JSON.parse(body));
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-        return;
-      }
-      res.writeHead(404).end();
-    });
+  fakeLb = await startFakeBalancer((req) => {
+    if (req.method === 'GET' && req.url === '/api/backends') {
+      gets++;
+      return { body: { mode: 'round-robin', backends: backends(), ...(views ? { services: views } : {}) } };
+    }
+    if (req.method === 'PUT' && req.url === '/api/service/state') {
+      announced.push(JSON.parse(req.body));
+      return { body: {} };
+    }
+    return undefined;
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 });
 afterEach(async () => {
-  await new Promise<void>((r) => server.close(() => r()));
+  await fakeLb.close();
 });
 
 const defaults: SettingsDefaults = {
@@ -161,7 +134,7 @@ function setup(svcs: Record<string, Svc>, canSleep = false) {
   const errors = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
   vi.spyOn(logger, 'info').mockImplementation(() => undefined);
   vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
-  const balancer = new BalancerClient({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+  const balancer = new BalancerClient({ url: fakeLb.url });
   const log = new DecisionLog();
   const loop = new ScalingLoop({
     service: 'api',

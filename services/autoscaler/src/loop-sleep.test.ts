@@ -3,9 +3,8 @@
 // held requests while awake ask for more. The runtime is an in-memory counter (the docker and
 // local runtimes are tested against the real engine / real processes elsewhere); the balancer
 // is a real HTTP server that records PUT /api/service/state, reached through BalancerClient.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createLogger, type ServiceView } from '@headroom/shared';
+import { backendView, type FakeBalancer, startFakeBalancer } from '@headroom/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ReplicaActor } from './act/replica-runtime.js';
 import { SleepAnnouncer } from './act/sleep-announcer.js';
@@ -62,7 +61,7 @@ class CountingRuntime implements RuntimeObserver, ReplicaActor {
   async close() {}
 }
 
-let balancerServer: Server;
+let fakeLb: FakeBalancer;
 let states: { state: string; reason?: string }[];
 let events: string[];
 let acceptSleep: boolean;
@@ -73,83 +72,53 @@ let view: () => { service: Partial<ServiceView> | undefined; inFlight: number } 
 });
 let backendCalls = 0;
 
-function backend(inFlight: number) {
-  return {
-    id: 'b1',
-    url: 'http://127.0.0.1:1',
-    name: 'svc-1',
-    service: 'svc',
-    source: 'static',
-    state: 'healthy',
-    stateReason: null,
-    inFlight,
-    requests: 0,
-    errors: 0,
-    rps: 0,
-    cpu: null,
-    mem: null,
-    score: null,
-    metricsAgeMs: null,
-    latencyMs: null,
-    weight: 1,
-    effectiveWeight: 1,
-    sticky: { kind: 'none' },
-  };
-}
-
 beforeEach(async () => {
   states = [];
   events = [];
   acceptSleep = true;
   backendCalls = 0;
-  balancerServer = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => {
-      body += c;
-    });
-    req.on('end', () => {
-      if (req.method === 'GET' && req.url === '/api/backends') {
-        backendCalls++;
-        const v = view();
-        const service =
-          v.service === undefined
-            ? undefined
-            : {
-                name: 'svc',
-                state: 'awake',
-                since: new Date(0).toISOString(),
-                held: 0,
-                lastRequestAt: null,
-                idleAfterMs: null,
-                ...v.service,
-              };
-        res.writeHead(200, { 'content-type': 'application/json' }).end(
-          JSON.stringify({
-            mode: 'round-robin',
-            backends: v.inFlight > 0 ? [backend(v.inFlight)] : [],
-            ...(service ? { service } : {}),
-          }),
-        );
-        return;
-      }
-      if (req.method === 'PUT' && req.url === '/api/service/state') {
-        if (!acceptSleep) {
-          res.writeHead(404, { 'content-type': 'application/json' }).end('{}');
-          return;
-        }
-        const parsed = JSON.parse(body) as { state: string };
-        states.push(parsed);
-        events.push(`balancer ${parsed.state}`);
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-        return;
-      }
-      res.writeHead(404).end();
-    });
+  fakeLb = await startFakeBalancer((req) => {
+    if (req.method === 'GET' && req.url === '/api/backends') {
+      backendCalls++;
+      const v = view();
+      const service =
+        v.service === undefined
+          ? undefined
+          : {
+              name: 'svc',
+              state: 'awake',
+              since: new Date(0).toISOString(),
+              held: 0,
+              lastRequestAt: null,
+              idleAfterMs: null,
+              ...v.service,
+            };
+      const backends =
+        v.inFlight > 0
+          ? [
+              backendView({
+                id: 'b1',
+                url: 'http://127.0.0.1:1',
+                name: 'svc-1',
+                service: 'svc',
+                inFlight: v.inFlight,
+              }),
+            ]
+          : [];
+      return { body: { mode: 'round-robin', backends, ...(service ? { service } : {}) } };
+    }
+    if (req.method === 'PUT' && req.url === '/api/service/state') {
+      if (!acceptSleep) return { status: 404, body: {} };
+      const parsed = JSON.parse(req.body) as { state: string };
+      states.push(parsed);
+      events.push(`balancer ${parsed.state}`);
+      return { body: {} };
+    }
+    return undefined;
   });
-  await new Promise<void>((r) => balancerServer.listen(0, '127.0.0.1', r));
 });
 afterEach(async () => {
-  await new Promise<void>((r) => balancerServer.close(() => r()));
+  await fakeLb.close();
 });
 
 const logger = createLogger({ service: 'test', level: 'silent' });
@@ -161,7 +130,7 @@ function setup(opts: {
   inFlight?: () => number;
 }) {
   const runtime = new CountingRuntime(opts.count, events);
-  const url = `http://127.0.0.1:${(balancerServer.address() as AddressInfo).port}`;
+  const url = fakeLb.url;
   const balancer = new BalancerClient({ url });
   view = () => ({ service: opts.service(), inFlight: opts.inFlight?.() ?? 0 });
   const metrics = new AutoscalerMetrics('svc');
