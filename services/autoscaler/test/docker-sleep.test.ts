@@ -4,11 +4,18 @@
 // autoscaler restarted while the service slept) finds it and wakes it.
 import { randomBytes } from 'node:crypto';
 import { createLogger, LB_LABELS } from '@headroom/shared';
-import { BASE_IMAGE, ensureBaseImage, requireDocker, waitFor } from '@headroom/testkit';
+import {
+  ensureBaseImage,
+  removeRun,
+  removeServiceContainers,
+  requireDocker,
+  runGaugeReplica,
+  waitFor,
+} from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineFromAddress } from '../src/clients/docker-engines.js';
 import { dockerParts } from './docker-parts.js';
-import { docker, REPLICA_SCRIPT, removeRun, serviceContainers, TEST_LABEL } from './fixtures.js';
+import { docker, serviceContainers } from './fixtures.js';
 
 const run = randomBytes(4).toString('hex');
 const SERVICE = `as-zz-${run}`;
@@ -19,13 +26,9 @@ beforeAll(() => {
   ensureBaseImage();
 });
 
-afterAll(async () => {
-  await removeRun(run);
-  for (const c of await serviceContainers(SERVICE))
-    await docker
-      .getContainer(c.Id)
-      .remove({ force: true })
-      .catch(() => undefined);
+afterAll(() => {
+  removeRun(run);
+  removeServiceContainers(SERVICE);
 });
 
 function runtime(keepOneOnSleep: boolean) {
@@ -53,24 +56,16 @@ describe('docker runtime: sleep and wake', () => {
     // Two owned replicas copied from a template container, which then goes (a sleep can only
     // stop replicas this autoscaler owns).
     // The template carries an idle window label; replicas copy it and the records report it.
-    const template = await docker.createContainer({
+    const template = runGaugeReplica({
+      run,
+      service: SERVICE,
       name: `${SERVICE}-tpl`,
-      Image: BASE_IMAGE,
-      Cmd: ['node', '-e', REPLICA_SCRIPT],
-      Labels: {
-        [LB_LABELS.enable]: 'true',
-        [LB_LABELS.service]: SERVICE,
-        [LB_LABELS.port]: '3000',
-        [LB_LABELS.idleAfter]: '4321',
-        [TEST_LABEL]: run,
-      },
-      HostConfig: { NanoCpus: 250_000_000, Memory: 64 * 1024 * 1024 },
+      labels: { [LB_LABELS.idleAfter]: '4321' },
     });
-    await template.start();
     const rt = runtime(true);
     const up = await rt.scaleTo(3); // the template counts as one
     expect(up.added).toEqual([`${SERVICE}-1`, `${SERVICE}-2`]);
-    await template.remove({ force: true });
+    template.remove();
     await waitFor(async () => (await rt.list()).filter((r) => r.state === 'running').length === 2, {
       timeoutMs: 20_000,
       message: 'two replicas running',

@@ -1,74 +1,16 @@
-// Test fixtures: replicas that serve HTTP and expose a settable utilization gauge, a real
-// Prometheus that finds them through Docker service discovery (as the deploy config does),
-// and a balancer stand-in that records drains and answers GET /api/backends.
+// Test fixtures: what the autoscaler's tests look at on the engine, an engine socket that can
+// be cut, and balancer stand-ins (on the testkit's startFakeBalancer) that record drains and
+// registrations and answer GET /api/backends as the tests set it.
 import { rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import {
-  type AddressInfo,
-  connect,
-  createServer as createNetServer,
-  type Server as NetServer,
-  type Socket,
-} from 'node:net';
-import { type BackendView, LB_LABELS } from '@headroom/shared';
-import { BASE_IMAGE } from '@headroom/testkit';
+import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { LB_LABELS } from '@headroom/shared';
+import { backendView, startFakeBalancer, TEST_RUN_LABEL } from '@headroom/testkit';
 import Docker from 'dockerode';
 
 export const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 
 /** Marker on every container a test run creates (copied onto replicas through the template). */
-export const TEST_LABEL = 'headroom-test.run';
-
-/** A replica: /health, / (identity), /metrics with test_cpu_utilization, /set?v= to change it. */
-export const REPLICA_SCRIPT = `
-const http = require('http');
-let v = Number(process.env.CPU ?? '0');
-http.createServer((req, res) => {
-  const u = new URL(req.url, 'http://x');
-  if (u.pathname === '/set') { v = Number(u.searchParams.get('v')); res.end('ok'); return; }
-  if (u.pathname === '/metrics') { res.setHeader('content-type', 'text/plain; version=0.0.4'); res.end('test_cpu_utilization ' + (Number.isNaN(v) ? 'NaN' : String(v)) + '\\n'); return; }
-  if (u.pathname === '/health') { res.end('ok'); return; }
-  res.setHeader('content-type', 'application/json');
-  res.end(JSON.stringify({ instance: require('os').hostname() }));
-}).listen(3000, '0.0.0.0');
-process.on('SIGTERM', () => process.exit(0));
-`;
-
-export async function startTemplate(
-  service: string,
-  run: string,
-  name: string,
-  cpu: string,
-): Promise<Docker.Container> {
-  const c = await docker.createContainer({
-    name,
-    Image: BASE_IMAGE,
-    Cmd: ['node', '-e', REPLICA_SCRIPT],
-    Env: [`CPU=${cpu}`],
-    Labels: {
-      [LB_LABELS.enable]: 'true',
-      [LB_LABELS.service]: service,
-      [LB_LABELS.port]: '3000',
-      [TEST_LABEL]: run,
-    },
-    HostConfig: { NanoCpus: 250_000_000, Memory: 64 * 1024 * 1024 },
-  });
-  await c.start();
-  return c;
-}
-
-export async function containerIp(idOrName: string): Promise<string> {
-  const info = await docker.getContainer(idOrName).inspect();
-  const nets = Object.values(info.NetworkSettings.Networks);
-  const ip = nets.find((n) => n.IPAddress)?.IPAddress;
-  if (!ip) throw new Error(`${idOrName} has no IP yet`);
-  return ip;
-}
-
-export async function setValue(idOrName: string, v: string): Promise<void> {
-  const res = await fetch(`http://${await containerIp(idOrName)}:3000/set?v=${v}`);
-  if (!res.ok) throw new Error(`set ${idOrName}: ${res.status}`);
-}
+export const TEST_LABEL = TEST_RUN_LABEL;
 
 export async function serviceContainers(service: string) {
   return docker.listContainers({ all: true, filters: { label: [`${LB_LABELS.service}=${service}`] } });
@@ -86,8 +28,6 @@ export async function removeRun(run: string): Promise<void> {
   );
 }
 
-export { dockerSdScrapeConfig } from '@headroom/testkit';
-
 export interface DrainEvent {
   id: string;
   at: number;
@@ -95,12 +35,7 @@ export interface DrainEvent {
 }
 
 /** Balancer stand-in: records drains; a drained backend reports 1 request in flight for a few polls. */
-export async function startBalancerRecorder(): Promise<{
-  url: string;
-  drains: DrainEvent[];
-  polls: { id: string; running: boolean }[];
-  close(): Promise<void>;
-}> {
+export async function startBalancerRecorder() {
   const drains: DrainEvent[] = [];
   const polls: { id: string; running: boolean }[] = [];
   const pollCount = new Map<string, number>();
@@ -111,61 +46,26 @@ export async function startBalancerRecorder(): Promise<{
       return false;
     }
   };
-  const server: Server = createServer((req, res) => {
-    void (async () => {
-      const drain = /^\/api\/backends\/([^/]+)\/drain$/.exec(req.url ?? '');
-      if (req.method === 'POST' && drain) {
-        const id = drain[1]!;
-        drains.push({ id, at: Date.now(), runningAtDrain: await isRunning(id) });
-        pollCount.set(id, 0);
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ id, state: 'draining' }));
-        return;
+  const fake = await startFakeBalancer(async (req) => {
+    const drain = /^\/api\/backends\/([^/]+)\/drain$/.exec(req.url);
+    if (req.method === 'POST' && drain) {
+      const id = drain[1]!;
+      drains.push({ id, at: Date.now(), runningAtDrain: await isRunning(id) });
+      pollCount.set(id, 0);
+      return { body: { id, state: 'draining' } };
+    }
+    if (req.method === 'GET' && req.url === '/api/backends') {
+      const backends = [];
+      for (const [id, n] of pollCount) {
+        pollCount.set(id, n + 1);
+        polls.push({ id, running: await isRunning(id) });
+        if (n < 3) backends.push(backendView({ id, source: 'docker', state: 'draining', inFlight: 1 }));
       }
-      if (req.method === 'GET' && req.url === '/api/backends') {
-        const backends: BackendView[] = [];
-        for (const [id, n] of pollCount) {
-          pollCount.set(id, n + 1);
-          polls.push({ id, running: await isRunning(id) });
-          if (n >= 3) continue;
-          backends.push({
-            id,
-            url: 'http://x',
-            name: id,
-            service: 'x',
-            source: 'docker',
-            state: 'draining',
-            stateReason: null,
-            inFlight: 1,
-            requests: 0,
-            errors: 0,
-            rps: 0,
-            cpu: null,
-            mem: null,
-            score: null,
-            metricsAgeMs: null,
-            latencyMs: null,
-            weight: 1,
-            effectiveWeight: 1,
-            sticky: { kind: 'none' },
-          });
-        }
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ mode: 'round-robin', backends }));
-        return;
-      }
-      res.statusCode = 404;
-      res.end('{}');
-    })();
+      return { body: { mode: 'round-robin', backends } };
+    }
+    return undefined;
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    drains,
-    polls,
-    close: () => new Promise((r) => server.close(() => r())),
-  };
+  return { url: fake.url, drains, polls, close: fake.close };
 }
 
 /**
@@ -237,84 +137,49 @@ export async function startStaticBalancer(opts: { scaleToZero?: boolean } = {}) 
   const history: RegisteredBackend[] = [];
   let cpu = 0;
   let seq = 0;
-  const view = (b: RegisteredBackend): BackendView => ({
-    id: b.id,
-    url: b.url,
-    name: b.name,
-    service: b.service,
-    source: 'static',
-    state: b.state,
-    stateReason: null,
-    inFlight: 0,
-    requests: 0,
-    errors: 0,
-    rps: 0,
-    cpu,
-    mem: 0.1,
-    score: 1 - cpu,
-    metricsAgeMs: 100,
-    latencyMs: null,
-    weight: 1,
-    effectiveWeight: 1,
-    sticky: { kind: 'none' },
-  });
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => {
-      body += d.toString();
+  const view = (b: RegisteredBackend) =>
+    backendView({
+      ...{ id: b.id, url: b.url, name: b.name, service: b.service, state: b.state },
+      ...{ source: 'static', cpu, mem: 0.1, score: 1 - cpu, metricsAgeMs: 100 },
     });
-    req.on('end', () => {
-      res.setHeader('content-type', 'application/json');
-      const url = req.url ?? '';
-      const one = /^\/api\/backends\/([^/]+)(\/drain)?$/.exec(url);
-      if (req.method === 'GET' && url === '/api/backends') {
-        const list = [...backends.values()].map(view);
-        res.end(
-          JSON.stringify({
-            mode: 'round-robin',
-            backends: list,
-            ...(opts.scaleToZero ? { service: { name: 'default', idleAfterMs: null, ...service } } : {}),
-          }),
-        );
-      } else if (opts.scaleToZero && req.method === 'PUT' && url === '/api/service/state') {
-        const b = JSON.parse(body) as { state: 'awake' | 'sleeping'; reason?: string };
-        serviceStates.push({ ...b, at: Date.now() });
-        service.state = b.state;
-        service.since = new Date().toISOString();
-        res.end(JSON.stringify({ name: 'default', idleAfterMs: null, ...service }));
-      } else if (req.method === 'POST' && url === '/api/backends') {
-        const b = JSON.parse(body) as { url: string; name: string; service: string };
-        const rec: RegisteredBackend = { id: `s${++seq}`, ...b, state: 'healthy', registeredAt: Date.now() };
-        backends.set(rec.id, rec);
-        history.push(rec);
-        res.statusCode = 201;
-        res.end(JSON.stringify(view(rec)));
-      } else if (one && req.method === 'POST' && one[2]) {
-        const b = backends.get(one[1]!);
-        if (!b) {
-          res.statusCode = 404;
-          res.end('{}');
-          return;
-        }
-        b.state = 'draining';
-        b.drainedAt = Date.now();
-        res.end(JSON.stringify(view(b)));
-      } else if (one && req.method === 'DELETE' && !one[2]) {
-        const b = backends.get(one[1]!);
-        if (b) b.deletedAt = Date.now();
-        backends.delete(one[1]!);
-        res.statusCode = b ? 204 : 404;
-        res.end();
-      } else {
-        res.statusCode = 404;
-        res.end('{}');
-      }
-    });
+  const fake = await startFakeBalancer((req) => {
+    const one = /^\/api\/backends\/([^/]+)(\/drain)?$/.exec(req.url);
+    if (req.method === 'GET' && req.url === '/api/backends') {
+      const sleepView = opts.scaleToZero
+        ? { service: { name: 'default', idleAfterMs: null, ...service } }
+        : {};
+      return { body: { mode: 'round-robin', backends: [...backends.values()].map(view), ...sleepView } };
+    }
+    if (opts.scaleToZero && req.method === 'PUT' && req.url === '/api/service/state') {
+      const b = JSON.parse(req.body) as { state: 'awake' | 'sleeping'; reason?: string };
+      serviceStates.push({ ...b, at: Date.now() });
+      service.state = b.state;
+      service.since = new Date().toISOString();
+      return { body: { name: 'default', idleAfterMs: null, ...service } };
+    }
+    if (req.method === 'POST' && req.url === '/api/backends') {
+      const b = JSON.parse(req.body) as { url: string; name: string; service: string };
+      const rec: RegisteredBackend = { id: `s${++seq}`, ...b, state: 'healthy', registeredAt: Date.now() };
+      backends.set(rec.id, rec);
+      history.push(rec);
+      return { status: 201, body: view(rec) };
+    }
+    const b = one ? backends.get(one[1]!) : undefined;
+    if (one && req.method === 'POST' && one[2]) {
+      if (!b) return undefined;
+      b.state = 'draining';
+      b.drainedAt = Date.now();
+      return { body: view(b) };
+    }
+    if (one && req.method === 'DELETE' && !one[2]) {
+      if (b) b.deletedAt = Date.now();
+      backends.delete(one[1]!);
+      return { status: b ? 204 : 404 };
+    }
+    return undefined;
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: fake.url,
     backends,
     history,
     service,
@@ -322,7 +187,7 @@ export async function startStaticBalancer(opts: { scaleToZero?: boolean } = {}) 
     setCpu(v: number) {
       cpu = v;
     },
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    close: fake.close,
   };
 }
 

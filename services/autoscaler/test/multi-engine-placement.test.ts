@@ -4,13 +4,20 @@
 // template joins only the networks that engine has and publishes its port, and each answers
 // at its engine's address. Then one engine dies: it is reported unreachable and scaling goes on
 // on the other.
-import { createLogger, LB_LABELS } from '@headroom/shared';
-import { BASE_IMAGE, type EngineCluster, ensureBaseImage, startEngines, waitFor } from '@headroom/testkit';
+import { createLogger } from '@headroom/shared';
+import {
+  BASE_IMAGE,
+  type EngineCluster,
+  ensureBaseImage,
+  runGaugeReplica,
+  startEngines,
+  testRunId,
+  waitFor,
+} from '@headroom/testkit';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineFromAddress } from '../src/clients/docker-engines.js';
 import { dockerParts } from './docker-parts.js';
-import { REPLICA_SCRIPT } from './fixtures.js';
 
 const SERVICE = 'as-me';
 const logger = createLogger({ service: 'autoscaler-test', level: 'warn' });
@@ -30,14 +37,14 @@ beforeAll(async () => {
   b = engineFromAddress(eb.tcpHost).docker;
   // The template lives on engine a, on a network only engine a has.
   await a.createNetwork({ Name: 'app' });
-  const template = await a.createContainer({
+  runGaugeReplica({
+    run: testRunId('as-me'),
+    service: SERVICE,
     name: `${SERVICE}-template`,
-    Image: BASE_IMAGE,
-    Cmd: ['node', '-e', REPLICA_SCRIPT],
-    Labels: { [LB_LABELS.enable]: 'true', [LB_LABELS.service]: SERVICE, [LB_LABELS.port]: '3000' },
-    HostConfig: { NanoCpus: 500_000_000, Memory: 64 * 1024 * 1024, NetworkMode: 'app' },
+    cpus: 0.5,
+    network: 'app',
+    docker: ea.docker,
   });
-  await template.start();
   // The "CPU hog" on engine b: a container that books 1.5 cores of limits (placement books limits).
   const hog = await b.createContainer({
     name: 'hog',
