@@ -1,3 +1,4 @@
+export * from './docker/any-app.js';
 export * from './docker/engine.js';
 export * from './docker/gauge-service.js';
 export * from './docker/images.js';

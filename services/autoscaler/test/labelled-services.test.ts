@@ -5,93 +5,50 @@
 // balancer. A second labelled service on the same engine keeps its own count throughout, and a
 // third with a malformed label is ConfigInvalid (named in /api/decisions) without stopping the
 // others. Real engine, real balancer, real autoscaler (the built services), no SERVICE set.
+import { autoscalerStatusSchema, backendListSchema, decisionListSchema } from '@headroom/shared';
 import {
-  autoscalerStatusSchema,
-  backendListSchema,
-  decisionListSchema,
-  OWNER_LABELS,
-  OWNER_VALUE,
-} from '@headroom/shared';
-import {
+  dockerBalancerEnv,
   ensureBaseImage,
-  lbLabels,
   type RunningAutoscaler,
   type RunningBalancer,
   removeRun,
+  removeServiceContainers,
   requireDocker,
-  runNodeScript,
+  runAnyApp,
+  runningReplicas,
   startAutoscaler,
   startBalancer,
   testRunId,
   waitFor,
 } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker } from './fixtures.js';
 
 const run = testRunId('as-lbl');
 const APP = `${run}-app`;
 const OTHER = `${run}-other`;
 const BROKEN = `${run}-broken`;
 
-// An app that knows nothing of Headroom: every request takes 300 ms, /metrics is a 404.
-const APP_SCRIPT = `
-const http = require('http');
-http.createServer((req, res) => {
-  if (req.url === '/metrics') { res.statusCode = 404; res.end('no metrics here'); return; }
-  setTimeout(() => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ instance: require('os').hostname() })); }, 300);
-}).listen(3000, '0.0.0.0');
-process.on('SIGTERM', () => process.exit(0));
-`;
-
 let lb: RunningBalancer;
 let scaler: RunningAutoscaler;
 
-async function running(service: string) {
-  const list = await docker.listContainers({ filters: { label: [`lb.service=${service}`] } });
-  return list.filter((c) => c.State === 'running');
-}
-const owned = async (service: string) =>
-  (await running(service)).filter((c) => c.Labels[OWNER_LABELS.managedBy] === OWNER_VALUE);
+const owned = async (service: string) => (await runningReplicas(service)).filter((c) => c.owned);
 
 beforeAll(async () => {
   requireDocker();
   ensureBaseImage();
-  const labels = (service: string, extra: Record<string, string>) =>
-    lbLabels(service, 3000, { 'autoscale.enable': 'true', ...extra });
-  runNodeScript({
+  runAnyApp({
     run,
-    name: `${APP}-web`,
-    script: APP_SCRIPT,
-    labels: labels(APP, { 'autoscale.min': '1', 'autoscale.max': '3', 'autoscale.target.concurrency': '2' }),
-    flags: ['--cpus', '0.25', '--memory', '64m'],
+    service: APP,
+    autoscale: { 'autoscale.min': '1', 'autoscale.max': '3', 'autoscale.target.concurrency': '2' },
   });
-  runNodeScript({
+  runAnyApp({
     run,
-    name: `${OTHER}-web`,
-    script: APP_SCRIPT,
-    labels: labels(OTHER, {
-      'autoscale.min': '1',
-      'autoscale.max': '2',
-      'autoscale.target.concurrency': '2',
-    }),
-    flags: ['--cpus', '0.25', '--memory', '64m'],
+    service: OTHER,
+    autoscale: { 'autoscale.min': '1', 'autoscale.max': '2', 'autoscale.target.concurrency': '2' },
   });
-  runNodeScript({
-    run,
-    name: `${BROKEN}-web`,
-    script: APP_SCRIPT,
-    labels: labels(BROKEN, { 'autoscale.max': 'many' }),
-    flags: ['--cpus', '0.25', '--memory', '64m'],
-  });
+  runAnyApp({ run, service: BROKEN, autoscale: { 'autoscale.max': 'many' } });
   // The balancer in front of the app (one service per balancer until routes land: issue #24).
-  lb = await startBalancer({
-    DISCOVERY: 'docker',
-    LB_SERVICE: APP,
-    DOCKER_ADDRESS: 'network',
-    METRICS_SOURCE: 'none',
-    HEALTH_INTERVAL_MS: '300',
-    SLOW_START_MS: '0',
-  });
+  lb = await startBalancer(dockerBalancerEnv(APP, { METRICS_SOURCE: 'none' }));
   scaler = await startAutoscaler({
     RUNTIME: 'docker',
     SERVICE: undefined,
@@ -111,12 +68,7 @@ afterAll(async () => {
   await scaler?.stop();
   await lb?.stop();
   removeRun(run);
-  for (const service of [APP, OTHER, BROKEN])
-    for (const c of await docker.listContainers({ all: true, filters: { label: [`lb.service=${service}`] } }))
-      await docker
-        .getContainer(c.Id)
-        .remove({ force: true })
-        .catch(() => undefined);
+  for (const service of [APP, OTHER, BROKEN]) removeServiceContainers(service);
 });
 
 describe('many services from labels, no Prometheus, an app with no metrics', () => {
@@ -146,7 +98,7 @@ describe('many services from labels, no Prometheus, an app with no metrics', () 
         timeoutMs: 60_000,
         message: `the app scaled out to 3 (${scaler.output().slice(-1500)})`,
       });
-      const replicas = (await owned(APP)).map((c) => c.Names[0]!.replace(/^\//, ''));
+      const replicas = (await owned(APP)).map((c) => c.name);
       // each new replica answers through the balancer (its hostname is its name)
       await waitFor(async () => replicas.every((r) => served.has(r)), {
         timeoutMs: 30_000,
@@ -162,7 +114,7 @@ describe('many services from labels, no Prometheus, an app with no metrics', () 
     expect(backends.filter((b) => b.state === 'healthy').length).toBeGreaterThanOrEqual(3);
 
     // the second service kept its own count: its one container, no replica of ours
-    expect((await running(OTHER)).length).toBe(1);
+    expect((await runningReplicas(OTHER)).length).toBe(1);
     expect(await owned(OTHER)).toEqual([]);
 
     // the status reports the count its last tick observed: the next tick sees the new replicas

@@ -23,27 +23,25 @@
 //
 // One autoscaler per service (SERVICE set): with SERVICE unset an autoscaler scales every
 // autoscale.enable=true service on the engine, and other tests' labelled containers share it.
-import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { promisify } from 'node:util';
 import {
   type AutoscalerStatus,
   autoscalerStatusSchema,
   decisionListSchema,
   LB_LABELS,
-  OWNER_LABELS,
-  OWNER_VALUE,
   RECORDED_SERIES,
 } from '@headroom/shared';
 import {
+  dockerBalancerEnv,
   ensureBaseImage,
-  lbLabels,
   type RunningAutoscaler,
   type RunningBalancer,
   type RunningPrometheus,
   removeRun,
+  removeServiceContainers,
   requireDocker,
-  runNodeScript,
+  runAnyApp,
+  runningReplicas,
   startAutoscaler,
   startBalancer,
   startPrometheus,
@@ -57,16 +55,6 @@ import { repoPath } from '../../src/repo-files.js';
 const run = testRunId('anyapp-prom');
 const APP = `${run}-app`;
 const OTHER = `${run}-other`;
-
-// An app that knows nothing of Headroom: every request takes 300 ms, /metrics is a 404.
-const APP_SCRIPT = `
-const http = require('http');
-http.createServer((req, res) => {
-  if (req.url === '/metrics') { res.statusCode = 404; res.end('no metrics here'); return; }
-  setTimeout(() => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ instance: require('os').hostname() })); }, 300);
-}).listen(3000, '0.0.0.0');
-process.on('SIGTERM', () => process.exit(0));
-`;
 
 interface ScrapeJob {
   job_name: string;
@@ -106,28 +94,6 @@ function composeScrapeConfig(balancerAdmins: string[]): { yaml: string; scrape: 
   };
 }
 
-const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
-const execFileAsync = promisify(execFile);
-/** Running containers of a service: name and whether an autoscaler made it (async: the load runs meanwhile). */
-async function running(service: string): Promise<{ name: string; owned: boolean }[]> {
-  const { stdout } = await execFileAsync('docker', [
-    'ps',
-    '--filter',
-    `label=${LB_LABELS.service}=${service}`,
-    '--filter',
-    'status=running',
-    '--format',
-    `{{.Names}}\t{{.Label "${OWNER_LABELS.managedBy}"}}`,
-  ]);
-  return stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [name = '', owner = ''] = line.split('\t');
-      return { name, owned: owner === OWNER_VALUE };
-    });
-}
-
 /** `clients` loops of requests through `proxy`; every instance that answered, every failure. */
 function load(proxy: string, clients: number) {
   let on = true;
@@ -165,32 +131,16 @@ let scalerOther: RunningAutoscaler | undefined;
 beforeAll(async () => {
   requireDocker();
   ensureBaseImage();
-  const labels = (service: string, max: string) =>
-    lbLabels(service, 3000, {
-      'autoscale.enable': 'true',
-      'autoscale.min': '1',
-      'autoscale.max': max,
-      'autoscale.target.concurrency': '2',
-    });
   for (const [service, max] of [
     [APP, '3'],
     [OTHER, '2'],
   ] as const)
-    runNodeScript({
+    runAnyApp({
       run,
-      name: `${service}-web`,
-      script: APP_SCRIPT,
-      labels: labels(service, max),
-      flags: ['--cpus', '0.25', '--memory', '64m'],
+      service,
+      autoscale: { 'autoscale.min': '1', 'autoscale.max': max, 'autoscale.target.concurrency': '2' },
     });
-  const balancer = (service: string) =>
-    startBalancer({
-      DISCOVERY: 'docker',
-      LB_SERVICE: service,
-      DOCKER_ADDRESS: 'network',
-      HEALTH_INTERVAL_MS: '300',
-      SLOW_START_MS: '0',
-    });
+  const balancer = (service: string) => startBalancer(dockerBalancerEnv(service));
   [lbApp, lbOther] = await Promise.all([balancer(APP), balancer(OTHER)]);
   const cfg = composeScrapeConfig([lbApp.admin, lbOther.admin]);
   prom = await startPrometheus({
@@ -224,12 +174,7 @@ afterAll(async () => {
   await Promise.all([lbApp?.stop(), lbOther?.stop(), prom?.stop()]);
   removeRun(run);
   // the replicas the autoscalers made, whatever labels they copied
-  for (const service of [APP, OTHER]) {
-    const ids = docker('ps', '-aq', '--filter', `label=${LB_LABELS.service}=${service}`)
-      .split('\n')
-      .filter(Boolean);
-    if (ids.length > 0) docker('rm', '-f', ...ids);
-  }
+  for (const service of [APP, OTHER]) removeServiceContainers(service);
 });
 
 describe('autoscale any app with Prometheus, from the compose configuration', () => {
@@ -254,7 +199,7 @@ describe('autoscale any app with Prometheus, from the compose configuration', ()
     const light = load(lbOther.proxy, 1);
     // the second service's containers, sampled throughout the app's scale-out
     const otherCounts = new Set<number>();
-    const sampleOther = async () => otherCounts.add((await running(OTHER)).length);
+    const sampleOther = async () => otherCounts.add((await runningReplicas(OTHER)).length);
     let appReplicas: string[] = [];
     let other: AutoscalerStatus | undefined;
     try {
@@ -269,7 +214,7 @@ describe('autoscale any app with Prometheus, from the compose configuration', ()
       await waitFor(
         async () => {
           await sampleOther();
-          return (await running(APP)).filter((c) => c.owned).length >= 2;
+          return (await runningReplicas(APP)).filter((c) => c.owned).length >= 2;
         },
         {
           timeoutMs: 45_000,
@@ -277,7 +222,7 @@ describe('autoscale any app with Prometheus, from the compose configuration', ()
           message: `the app scaled out to 3 (${scalerApp.output().slice(-1500)})`,
         },
       );
-      appReplicas = (await running(APP)).filter((c) => c.owned).map((c) => c.name);
+      appReplicas = (await runningReplicas(APP)).filter((c) => c.owned).map((c) => c.name);
       // each new replica answers through the balancer (its hostname is its container name)
       await waitFor(
         async () => {
@@ -311,7 +256,7 @@ describe('autoscale any app with Prometheus, from the compose configuration', ()
     // the second service kept its own count throughout: its one container, none made
     await sampleOther();
     expect([...otherCounts]).toEqual([1]);
-    expect(await running(OTHER)).toEqual([{ name: `${OTHER}-web`, owned: false }]);
+    expect(await runningReplicas(OTHER)).toEqual([{ name: `${OTHER}-web`, owned: false }]);
     expect(other).toMatchObject({ service: OTHER, current: 1, desired: 1, holdReason: null });
     const otherConcurrency = other?.lastMetrics.find((m) => m.metric === 'concurrency')?.value;
     expect(otherConcurrency).toBeGreaterThan(0);
