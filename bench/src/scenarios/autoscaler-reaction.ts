@@ -8,24 +8,9 @@
 // autoscaler has drained and removed what it added. Reported: seconds from the step to
 // the first response from a new replica, the replica count every second, how often it
 // changed under steady load, and failed requests during scale-in.
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { LB_LABELS } from '@headroom/shared';
-import { dockerSdScrapeConfig, spawnService, startPrometheus } from '@headroom/testkit';
 import { type PacedResult, paced } from '../lib/load.js';
-import {
-  ensureBackendImage,
-  freePort,
-  healthyBackends,
-  removeBenchContainers,
-  repoRoot,
-  startBackendContainer,
-  startHeadroom,
-  waitFor,
-} from '../lib/procs.js';
-
-const LOAD_MS = 10;
+import { healthyBackends, waitFor } from '../lib/procs.js';
+import { LOW_RPS, REPLICA_CPUS, STEP_RPS, startReactionStack } from '../lib/reaction-stack.js';
 
 export interface AutoscalerResult {
   cpus: number;
@@ -49,73 +34,32 @@ export interface AutoscalerResult {
   timeline: Array<[number, number, number]>;
 }
 
-function runningReplicas(service: string): string[] {
-  return execFileSync('docker', [
-    'ps',
-    '--filter',
-    `label=${LB_LABELS.service}=${service}`,
-    '--format',
-    '{{.Names}}',
-  ])
-    .toString()
-    .split('\n')
-    .filter(Boolean);
-}
-
 export async function autoscalerReaction(
   lowSeconds = 20,
   stepSeconds = 90,
   afterSeconds = 150,
 ): Promise<AutoscalerResult> {
-  const cpus = 0.5;
+  const cpus = REPLICA_CPUS;
   const service = `bench-autoscale-${process.pid}`;
-  ensureBackendImage();
-  removeBenchContainers();
-  const rules = readFileSync(join(repoRoot, 'prometheus', 'rules', 'headroom.rules.yml'), 'utf8');
-  const prom = await startPrometheus({
-    scrapeConfigsYaml: dockerSdScrapeConfig(service, 5),
-    rules: [rules],
-    scrapeIntervalSeconds: 5,
+  const stack = await startReactionStack({
+    service,
+    scrape: { backendsSeconds: 5, evaluationSeconds: 5, refreshSeconds: 5 },
   });
-  const first = await startBackendContainer(`${service}-1`, cpus, {
-    [LB_LABELS.enable]: 'true',
-    [LB_LABELS.service]: service,
-    [LB_LABELS.port]: '3000',
-  });
-  const lb = await startHeadroom({
-    DISCOVERY: 'docker',
-    LB_SERVICE: service,
-    DOCKER_ADDRESS: 'network',
-    METRICS_SOURCE: 'docker',
-    HEALTH_INTERVAL_MS: '1000',
-    SLOW_START_MS: '5000',
-  });
-  const scalerPort = await freePort();
-  const scaler = spawnService('autoscaler', {
-    RUNTIME: 'docker',
-    SERVICE: service,
-    PROMETHEUS_URL: prom.url,
-    MIN_REPLICAS: '1',
-    MAX_REPLICAS: '4',
-    ADMIN_PORT: String(scalerPort),
-    HOST: '127.0.0.1',
-    LB_ADMIN_URL: lb.admin,
-    LOG_LEVEL: 'info',
-  });
+  const { lb, first, url } = stack;
+  const runningReplicas = () => stack.replicas();
+  const { proc: scaler } = await stack.startScaler({ LOG_LEVEL: 'info' });
   const timeline: Array<[number, number, number]> = [];
   try {
     await waitFor(async () => (await healthyBackends(lb.admin)) === 1, { timeoutMs: 20_000 });
-    // the single replica's capacity at 10 ms of CPU per request is about 40 req/s
-    const lowRps = 8;
-    const stepRps = 45;
-    const url = `${lb.proxy}/load?ms=${LOAD_MS}`;
+    const lowRps = LOW_RPS;
+    const stepRps = STEP_RPS;
     process.stdout.write(`  low ${lowRps} req/s for ${lowSeconds} s\n`);
     const low = await paced(url, lowRps, lowSeconds);
-    const before = new Set(runningReplicas(service)); // the first replica only
+    const before = new Set(runningReplicas()); // the first replica only
     const stepAt = performance.now();
     let decisionSeconds: number | null = null;
     const sampler = setInterval(async () => {
-      const running = runningReplicas(service);
+      const running = runningReplicas();
       const t = (performance.now() - stepAt) / 1000;
       if (decisionSeconds === null && running.some((n) => !before.has(n))) decisionSeconds = t;
       timeline.push([Math.round(t), running.length, await healthyBackends(lb.admin).catch(() => -1)]);
@@ -151,9 +95,6 @@ export async function autoscalerReaction(
     };
   } finally {
     await scaler.stop();
-    await lb.stop();
-    await prom.stop();
-    // replicas the autoscaler created carry the template's labels, the bench marker among them
-    removeBenchContainers();
+    await stack.stop();
   }
 }

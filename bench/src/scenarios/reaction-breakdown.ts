@@ -15,23 +15,11 @@
 // and the autoscaler's defaults; `before`, everything every 5 s and a 5 s tick (the pipeline
 // before the balancer's signals and these intervals).
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { AUTOSCALER_METRICS, LB_LABELS } from '@headroom/shared';
-import { dockerSdScrapeConfig, spawnService, startPrometheus } from '@headroom/testkit';
 import { median, paced } from '../lib/load.js';
-import {
-  ensureBackendImage,
-  freePort,
-  healthyBackends,
-  removeBenchContainers,
-  repoRoot,
-  startBackendContainer,
-  startHeadroom,
-  waitFor,
-} from '../lib/procs.js';
+import { healthyBackends, waitFor } from '../lib/procs.js';
+import { LOW_RPS, STEP_RPS, startReactionStack } from '../lib/reaction-stack.js';
 
-const LOAD_MS = 10;
 const TARGET = 0.6;
 const TOLERANCE = 0.1;
 /**
@@ -72,20 +60,6 @@ export interface ReactionBreakdownResult {
   medianTickMs?: number | null;
 }
 
-function namesOf(service: string): string[] {
-  return execFileSync('docker', [
-    'ps',
-    '-a',
-    '--filter',
-    `label=${LB_LABELS.service}=${service}`,
-    '--format',
-    '{{.Names}}',
-  ])
-    .toString()
-    .split('\n')
-    .filter(Boolean);
-}
-
 function timesOf(name: string): { created: number; started: number | null } {
   const [created, started] = execFileSync('docker', [
     'inspect',
@@ -115,54 +89,29 @@ export async function reactionBreakdown(
   runs: number,
   preset: ReactionPreset = 'shipped',
 ): Promise<ReactionBreakdownResult> {
-  const cpus = 0.5;
   const service = `bench-react-${process.pid}`;
   const scrape =
     preset === 'before'
       ? { balancerSeconds: 5, backendsSeconds: 5, evaluationSeconds: 5 }
       : { balancerSeconds: 1, backendsSeconds: 5, evaluationSeconds: 1 };
   const intervalMs = preset === 'before' ? 5000 : null;
-  ensureBackendImage();
-  removeBenchContainers();
-  const lb = await startHeadroom({
-    DISCOVERY: 'docker',
-    LB_SERVICE: service,
-    DOCKER_ADDRESS: 'network',
-    METRICS_SOURCE: 'docker',
-    HEALTH_INTERVAL_MS: '1000',
-    SLOW_START_MS: '5000',
-  });
-  const adminPort = new URL(lb.admin).port;
-  const rules = readFileSync(join(repoRoot, 'prometheus', 'rules', 'headroom.rules.yml'), 'utf8');
-  const prom = await startPrometheus({
-    scrapeConfigsYaml: `${dockerSdScrapeConfig(service, 1)}
-  - job_name: headroom-balancer
-    scrape_interval: ${scrape.balancerSeconds}s
-    scrape_timeout: ${Math.round(Math.max(0.5, scrape.balancerSeconds * 0.8) * 1000)}ms
-    static_configs:
-      - targets: ['127.0.0.1:${adminPort}']
-`,
-    rules: [rules],
-    scrapeIntervalSeconds: scrape.backendsSeconds,
-    evaluationIntervalSeconds: scrape.evaluationSeconds,
-  });
-  const first = await startBackendContainer(`${service}-1`, cpus, {
-    [LB_LABELS.enable]: 'true',
-    [LB_LABELS.service]: service,
-    [LB_LABELS.port]: '3000',
+  const stack = await startReactionStack({
+    service,
+    scrape: { ...scrape, refreshSeconds: 1, balancerScrapeSeconds: scrape.balancerSeconds },
     // no per-backend concurrency limit (issue #26's adaptive limit sheds the step with 503s
     // until its queue exists, and the replica then never reaches the CPU target: measured here,
     // 2 runs of 3 with no scale-out at all, CPU peaking at 0.55): this measures the reaction
-    [LB_LABELS.maxconn]: '1000',
+    labels: { [LB_LABELS.maxconn]: '1000' },
   });
-  const lowRps = 8;
-  const stepRps = 45;
-  const url = `${lb.proxy}/load?ms=${LOAD_MS}`;
+  const { lb, prom, first, url } = stack;
+  const namesOf = () => stack.replicas(true);
+  const lowRps = LOW_RPS;
+  const stepRps = STEP_RPS;
   const out: ReactionRun[] = [];
   try {
     for (let i = 0; i < runs; i++) {
       // back to one replica and a fresh autoscaler (no stabilisation state from the last step)
-      const extra = namesOf(service).filter((n) => n !== first.name);
+      const extra = namesOf().filter((n) => n !== first.name);
       if (extra.length > 0) execFileSync('docker', ['rm', '-f', ...extra], { stdio: 'ignore' });
       await waitFor(async () => (await healthyBackends(lb.admin)) === 1, { timeoutMs: 30_000 });
       // the last step's backlog drained (its CPU still high would be a scale-up before the step)
@@ -173,16 +122,7 @@ export async function reactionBreakdown(
         },
         { timeoutMs: 60_000, intervalMs: 500 },
       ).catch(() => process.stdout.write('  (CPU still above 0.3 after 60 s)\n'));
-      const scalerPort = await freePort();
-      const scaler = spawnService('autoscaler', {
-        RUNTIME: 'docker',
-        SERVICE: service,
-        PROMETHEUS_URL: prom.url,
-        MIN_REPLICAS: '1',
-        MAX_REPLICAS: '4',
-        ADMIN_PORT: String(scalerPort),
-        HOST: '127.0.0.1',
-        LB_ADMIN_URL: lb.admin,
+      const { proc: scaler, admin: scalerAdmin } = await stack.startScaler({
         LOG_LEVEL: 'info',
         ...(intervalMs === null ? {} : { INTERVAL_MS: String(intervalMs) }),
         // CPU as the default policy has it, and in-flight per replica beside it (the larger wins)
@@ -190,7 +130,7 @@ export async function reactionBreakdown(
       });
       try {
         await paced(url, lowRps, 10);
-        const before = new Set(namesOf(service));
+        const before = new Set(namesOf());
         const stepWall = Date.now();
         const stepAt = performance.now();
         const at: Record<Stage, number | null> = {
@@ -243,7 +183,7 @@ export async function reactionBreakdown(
         const step = await paced(url, stepRps, 20);
         polling = false;
         await poll;
-        const added = namesOf(service).find((n) => !before.has(n));
+        const added = namesOf().find((n) => !before.has(n));
         if (added) {
           const t = timesOf(added);
           at.create = (t.created - stepWall) / 1000;
@@ -259,9 +199,7 @@ export async function reactionBreakdown(
           const served = step.log.find(([, who]) => who === added);
           if (served) at.serve = served[0] / 1000;
         }
-        const decisions = (await (
-          await fetch(`http://127.0.0.1:${scalerPort}/api/decisions?limit=50`)
-        ).json()) as {
+        const decisions = (await (await fetch(`${scalerAdmin}/api/decisions?limit=50`)).json()) as {
           decisions: Array<{ at: string; current: number; desired: number; reason: string; message: string }>;
         };
         const sinceStep = decisions.decisions
@@ -281,7 +219,7 @@ export async function reactionBreakdown(
         }
         // how long a tick takes: the decision's time is its tick's start, the container is
         // created at its end, so a slow observe shows between decide and create
-        const metrics = await (await fetch(`http://127.0.0.1:${scalerPort}/metrics`)).text();
+        const metrics = await (await fetch(`${scalerAdmin}/metrics`)).text();
         const sample = (suffix: string) =>
           Number(
             new RegExp(`^${AUTOSCALER_METRICS.tickDuration}_${suffix}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(
@@ -300,9 +238,7 @@ export async function reactionBreakdown(
       }
     }
   } finally {
-    await lb.stop();
-    await prom.stop();
-    removeBenchContainers();
+    await stack.stop();
   }
   const medianAt = Object.fromEntries(
     REACTION_STAGES.map((s) => [s, med(out.map((r) => r.at[s]))]),
