@@ -170,6 +170,33 @@ describe('retries never return to a failed backend', () => {
       await good.close();
     }
   });
+
+  // docs/operations.md, "A backend is killed under load": a response already streaming when the
+  // backend dies cannot be retried; the client sees the body end early, never a complete one.
+  it('a backend that dies mid-body: the client gets the head, then a truncated body, not a hang', async () => {
+    const dying = createServer((req, res) => {
+      if (req.url === '/health') return void res.end('ok');
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100000' });
+      res.write('x'.repeat(1000), () => setTimeout(() => res.socket?.destroy(), 50));
+    });
+    await new Promise<void>((r) => dying.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(dying.address() as { port: number }).port}`;
+    const lb = await startLb({ BACKENDS: url, METRICS_SOURCE: 'none' });
+    try {
+      await waitHealthy(lb.admin, 1);
+      const res = await fetch(`${lb.proxy}/stream`);
+      expect(res.status).toBe(200);
+      const body = await res.text().then(
+        (text) => `complete: ${text.length} bytes`,
+        (err: Error) => `cut: ${err.message}`,
+      );
+      expect(body).toMatch(/^cut/);
+    } finally {
+      await lb.stop();
+      dying.closeAllConnections();
+      dying.close();
+    }
+  });
 });
 
 /** HTTP backend that also accepts WebSockets and echoes. */
@@ -519,7 +546,11 @@ describe('nothing silent: backend transitions', () => {
     try {
       const id = ((await (await post(`${lb.admin}/api/backends`, { url })).json()) as { id: string }).id;
       await waitHealthy(lb.admin, 1);
-      const pending = fetch(`${lb.proxy}/slow`).catch(() => undefined);
+      // what the client of a request cut by the timeout gets (docs/operations.md: a 502)
+      const pending = fetch(`${lb.proxy}/slow`).then(
+        (r) => r.status,
+        () => 'no answer',
+      );
       await waitFor(async () => (await backends(lb.admin))[0]?.inFlight === 1);
       await fetch(`${lb.admin}/api/backends/${id}`, { method: 'DELETE' });
       await waitFor(async () => (await backends(lb.admin)).length === 0, { timeoutMs: 3000 });
@@ -532,7 +563,7 @@ describe('nothing silent: backend transitions', () => {
         .split('\n')
         .find((l) => l.includes('"to":"drained"'));
       expect((JSON.parse(line!) as { level: number }).level).toBe(40);
-      void pending;
+      expect(await pending).toBe(502);
     } finally {
       await lb.stop();
       hole.closeAllConnections();
