@@ -8,6 +8,7 @@ export * from './fake-balancer.js';
 export * from './free-port.js';
 export * from './prometheus.js';
 export * from './slow-clients/slowhttptest.js';
+export * from './stack/held-requests.js';
 export * from './stack/local-stack.js';
 export * from './stack/process.js';
 export * from './stack/services.js';

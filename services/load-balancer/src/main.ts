@@ -197,8 +197,8 @@ if (config.DISCOVERY !== 'static' && config.BACKENDS.length > 0)
     `BACKENDS is ignored with DISCOVERY=${config.DISCOVERY}; set DISCOVERY=static to use it, or register backends with POST /api/backends`,
   );
 // scale to zero: no running replica and stopped labeled containers (or a Swarm spec at 0) = sleeping
-// one engine: every service sleeps and wakes on its own (a stopped service keeps its routes);
-// with DOCKER_HOSTS or Swarm the merged scan speaks for the default service, as before
+// one engine or Swarm: every service sleeps and wakes on its own (a stopped service keeps its
+// routes); with DOCKER_HOSTS the merged scan speaks for the default service, as before
 function servicesScanned(scans: ReadonlyMap<string, ServiceScan>): void {
   for (const [key, scan] of scans) {
     const unit = services.declare(key, scan.routes);
@@ -246,7 +246,7 @@ const discovered: BackendSource | undefined =
         onStopping: stage.containerStopping,
       })
     : config.DISCOVERY === 'swarm'
-      ? createSwarmSource(config, logger, undefined, sleepScanned)
+      ? createSwarmSource(config, logger, undefined, servicesScanned)
       : undefined);
 // DELETE /api/backends/:id of a static backend: drained, then removed
 const drains = new StaticDrain({

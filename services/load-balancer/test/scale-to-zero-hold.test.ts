@@ -151,6 +151,26 @@ describe('scale to zero: hold and wake', () => {
     expect(list.service?.lastRequestAt ?? 0).toBeGreaterThanOrEqual(t0);
   });
 
+  it('several services: GET /api/backends lists each one’s sleep view, so an autoscaler of several sees which sleeps', async () => {
+    const running = await sleepingLb();
+    const web = await echoServer('web-1');
+    backend = web;
+    await fetch(`${running.admin}/api/backends`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ url: web.url, name: 'api-1', service: 'api' }),
+    });
+    const put = await fetch(`${running.admin}/api/service/state`, {
+      method: 'PUT',
+      headers: auth,
+      body: JSON.stringify({ service: 'web', state: 'sleeping', reason: 'idle 4 s' }),
+    });
+    expect(put.status).toBe(200);
+    const list = backendListSchema.parse(await (await fetch(`${running.admin}/api/backends`)).json());
+    const states = Object.fromEntries((list.services ?? []).map((s) => [s.name, s.state]));
+    expect(states).toMatchObject({ web: 'sleeping', api: 'awake' });
+  });
+
   it('without hold-and-wake configured, no backend is still a 503 at once', async () => {
     const running = await startLb({ BACKENDS: '' });
     lb = running;

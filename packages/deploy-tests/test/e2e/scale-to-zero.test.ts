@@ -22,14 +22,13 @@ import {
   type Decision,
   decisionListSchema,
   LB_LABELS,
-  LB_METRICS,
-  METRIC_LABELS,
   type ServiceView,
 } from '@headroom/shared';
 import {
   dockerSdScrapeConfig,
   ensureImage,
   freePort,
+  heldRequests,
   type RunningPrometheus,
   repoRoot,
   requireDocker,
@@ -127,23 +126,8 @@ async function decisions(scalerAdmin: string): Promise<Decision[]> {
     .decisions;
 }
 
-/**
- * The balancer's held-request counter of the service under test for one outcome (released,
- * timeout, ...). The series carry `service` since the per-service pools: another service's
- * series (the default catch-all's, which may hold the very first request before the named
- * service takes over its route) must not be read for it.
- */
-async function heldTotal(s: Stack, outcome: string): Promise<number> {
-  const text = await (await fetch(`${s.admin}/metrics`)).text();
-  const series = new RegExp(`^${LB_METRICS.heldTotal}\\{([^}]*)\\} (\\S+)$`, 'gm');
-  let total = 0;
-  for (const m of text.matchAll(series)) {
-    const labels = m[1] ?? '';
-    if (labels.includes(`outcome="${outcome}"`) && labels.includes(`${METRIC_LABELS.service}="${s.service}"`))
-      total += Number(m[2]);
-  }
-  return total;
-}
+/** The balancer's held-request counter of the service under test for one outcome (released, timeout, ...). */
+const heldTotal = (s: Stack, outcome: string) => heldRequests(s.admin, s.service, outcome);
 
 interface Shot {
   status: number;

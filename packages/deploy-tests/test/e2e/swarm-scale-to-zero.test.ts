@@ -3,14 +3,18 @@
 // autoscale.* and lb.idle.after labels; the real balancer as a container on the service's
 // overlay network with Swarm discovery (testkit's Swarm harness, as swarm-drain.test.ts); the
 // real autoscaler process with RUNTIME=swarm on the manager's socket, MIN_REPLICAS=0 and the
-// balancer's admin API (no Prometheus: the balancer's own view). Steps, in order:
+// balancer's admin API (no Prometheus: the balancer's own view). No LB_SERVICE: a second
+// labelled service (on /api, autoscale.min=1) runs beside it and keeps its count and its
+// traffic throughout, as several services from labels do. Steps, in order:
 //   1. no request for the idle window: the service's spec goes to 0 replicas, every task goes,
 //      and both the balancer (state sleeping) and the autoscaler (sleeping, with the reason of
 //      its decision) say so;
-//   2. a request sent then is held (not a 503), the balancer asks the autoscaler to wake the
+//   2. the balancer restarted meanwhile knows the service sleeps from the Swarm spec alone
+//      (each labelled service scanned on its own: the other one stays awake);
+//   3. a request sent then is held (not a 503), the balancer asks the autoscaler to wake the
 //      service, which sets the count back to 1; the request is answered 200 by the new task,
 //      and the wake time is printed;
-//   3. no orphan: exactly the one task Swarm runs for the service, and the balancer has it.
+//   4. no orphan: exactly the one task Swarm runs for the service, and the balancer has it.
 import { randomBytes } from 'node:crypto';
 import {
   AUTOSCALE_LABELS,
@@ -19,12 +23,11 @@ import {
   backendListSchema,
   decisionListSchema,
   LB_LABELS,
-  LB_METRICS,
-  METRIC_LABELS,
 } from '@headroom/shared';
 import {
   createSwarmService,
   freePort,
+  heldRequests,
   type RunningAutoscaler,
   type SwarmHarness,
   startAutoscaler,
@@ -34,6 +37,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const SERVICE = 'hrsz-web';
+/** A second labelled service (on /api) that never sleeps: it keeps its count and serves throughout. */
+const OTHER = 'hrsz-api';
 const NET = 'hrsz-net';
 const TOKEN = randomBytes(24).toString('hex');
 /** The idle window on the service's label: short, the test waits it out once. */
@@ -53,8 +58,8 @@ let harness: SwarmHarness | undefined;
 let scaler: RunningAutoscaler | undefined;
 let scalerAdmin = '';
 
-const replicasSpec = () =>
-  Number(harness?.manager.docker('service', 'inspect', '-f', '{{.Spec.Mode.Replicated.Replicas}}', SERVICE));
+const replicasSpec = (service = SERVICE) =>
+  Number(harness?.manager.docker('service', 'inspect', '-f', '{{.Spec.Mode.Replicated.Replicas}}', service));
 /** Tasks of the service Swarm means to run, as `name node state`. */
 const runningTasks = () =>
   (
@@ -87,8 +92,8 @@ const containersOnNodes = () =>
       .filter(Boolean),
   );
 
-async function view(): Promise<BackendList> {
-  const res = await fetch(`${harness?.admin}/api/backends`, { headers: auth });
+async function view(service = SERVICE): Promise<BackendList> {
+  const res = await fetch(`${harness?.admin}/api/backends?service=${service}`, { headers: auth });
   return backendListSchema.parse(await res.json());
 }
 
@@ -97,22 +102,19 @@ async function status() {
   return autoscalerStatusSchema.parse(await res.json());
 }
 
-/** The balancer's held-request counter of the service for one outcome (released, timeout, …). */
-async function heldTotal(outcome: string): Promise<number> {
-  const text = await (await fetch(`${harness?.admin}/metrics`, { headers: auth })).text();
-  let total = 0;
-  for (const m of text.matchAll(new RegExp(`^${LB_METRICS.heldTotal}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
-    const labels = m[1] ?? '';
-    if (labels.includes(`outcome="${outcome}"`) && labels.includes(`${METRIC_LABELS.service}="${SERVICE}"`))
-      total += Number(m[2]);
-  }
-  return total;
-}
+const heldTotal = (outcome: string) => heldRequests(harness?.admin ?? '', SERVICE, outcome, auth);
 
-function diagnostics(): string {
+/** What a failing step shows: both services' logs, the autoscaler's last decisions, the balancer's view. */
+async function diagnostics(): Promise<string> {
+  const get = async (url: string) =>
+    fetch(url, { headers: auth, signal: AbortSignal.timeout(5_000) })
+      .then((r) => r.text())
+      .catch((err: Error) => err.message);
   return (
     `\n--- balancer logs ---\n${harness?.balancerLogs(40) ?? ''}` +
-    `\n--- autoscaler output ---\n${scaler?.output().slice(-4000) ?? ''}`
+    `\n--- autoscaler output ---\n${scaler?.output().slice(-4000) ?? ''}` +
+    `\n--- autoscaler decisions ---\n${(await get(`${scalerAdmin}/api/decisions?limit=6`)).slice(0, 4000)}` +
+    `\n--- balancer view ---\n${(await get(`${harness?.admin}/api/backends`)).slice(0, 3000)}`
   );
 }
 
@@ -123,8 +125,8 @@ beforeAll(async () => {
     network: NET,
     balancerName: 'hrsz-lb',
     token: TOKEN,
+    // no LB_SERVICE: every labelled service is balanced, each sleeps and wakes on its own
     balancerEnv: (cluster) => ({
-      LB_SERVICE: SERVICE,
       // the autoscaler runs on the host: the balancer reaches it at the bridge's gateway
       WAKE_URL: `http://${cluster.gateway}:${scalerPort}`,
       HOLD_TIMEOUT_MS: String(HOLD_TIMEOUT_MS),
@@ -134,22 +136,24 @@ beforeAll(async () => {
       LOG_LEVEL: 'info',
     }),
   });
-  createSwarmService(harness.manager, {
-    name: SERVICE,
-    network: NET,
-    replicas: 1,
-    flags: ['--stop-grace-period', '2s'],
-    labels: {
-      [LB_LABELS.enable]: 'true',
-      [LB_LABELS.service]: SERVICE,
-      [LB_LABELS.port]: '3000',
-      [LB_LABELS.idleAfter]: String(IDLE_MS),
-      [AUTOSCALE_LABELS.enable]: 'true',
-      [AUTOSCALE_LABELS.min]: '0',
-      [AUTOSCALE_LABELS.max]: '2',
-    },
-    command: ['node', '-e', APP],
-  });
+  const app = (name: string, labels: Record<string, string>) =>
+    createSwarmService(harness!.manager, {
+      name,
+      network: NET,
+      replicas: 1,
+      flags: ['--stop-grace-period', '2s'],
+      labels: {
+        [LB_LABELS.enable]: 'true',
+        [LB_LABELS.service]: name,
+        [LB_LABELS.port]: '3000',
+        [AUTOSCALE_LABELS.enable]: 'true',
+        [AUTOSCALE_LABELS.max]: '2',
+        ...labels,
+      },
+      command: ['node', '-e', APP],
+    });
+  app(SERVICE, { [LB_LABELS.idleAfter]: String(IDLE_MS), [AUTOSCALE_LABELS.min]: '0' });
+  app(OTHER, { [LB_LABELS.path]: '/api', [AUTOSCALE_LABELS.min]: '1' });
   scaler = await startAutoscaler(
     {
       RUNTIME: 'swarm',
@@ -166,12 +170,13 @@ beforeAll(async () => {
     { adminPort: scalerPort, readyTimeoutMs: 20_000 },
   );
   scalerAdmin = `http://127.0.0.1:${scalerPort}`;
-  await waitFor(async () => (await view()).backends.some((b) => b.state === 'healthy'), {
-    timeoutMs: 90_000,
-    intervalMs: 500,
-    message: 'the service has a healthy task at the balancer',
-  }).catch((err: Error) => {
-    throw new Error(`${err.message}${diagnostics()}`);
+  await waitFor(
+    async () =>
+      (await view()).backends.some((b) => b.state === 'healthy') &&
+      (await view(OTHER)).backends.some((b) => b.state === 'healthy'),
+    { timeoutMs: 90_000, intervalMs: 500, message: 'both services have a healthy task at the balancer' },
+  ).catch(async (err: Error) => {
+    throw new Error(`${err.message}${await diagnostics()}`);
   });
 }, 300_000);
 
@@ -191,8 +196,8 @@ describe('Swarm scale to zero on a two-node Swarm', () => {
       timeoutMs: IDLE_MS + 30_000,
       intervalMs: 250,
       message: 'the service at 0 replicas',
-    }).catch((err: Error) => {
-      throw new Error(`${err.message}${diagnostics()}`);
+    }).catch(async (err: Error) => {
+      throw new Error(`${err.message}${await diagnostics()}`);
     });
     process.stdout.write(
       `swarm scale to zero: 0 replicas ${Date.now() - t0} ms after the last request (idle window ${IDLE_MS} ms)\n`,
@@ -214,6 +219,30 @@ describe('Swarm scale to zero on a two-node Swarm', () => {
     const sleep = decisions.find((d) => d.service === SERVICE && d.reason === 'IdleScaleToZero');
     expect(sleep, 'IdleScaleToZero in the decision log').toBeDefined();
     expect(sleep?.desired).toBe(0);
+    // the other service was not put to sleep with it: its one task serves on /api
+    expect(replicasSpec(OTHER)).toBe(1);
+    const api = await fetch(`${harness?.proxy}/api/x`, { signal: AbortSignal.timeout(10_000) });
+    expect(api.status).toBe(200);
+    await api.text();
+  });
+
+  it('the balancer restarted while the service sleeps knows it sleeps from the Swarm spec alone', async () => {
+    await harness?.restartBalancer();
+    // each labelled service its own: web asleep (its spec at 0), the other awake with its task
+    await waitFor(async () => (await view()).service?.state === 'sleeping', {
+      timeoutMs: 15_000,
+      intervalMs: 100,
+      message: 'the restarted balancer says the service sleeps',
+    }).catch(async (err: Error) => {
+      throw new Error(`${err.message}${await diagnostics()}`);
+    });
+    expect((await view()).service?.idleAfterMs).toBe(IDLE_MS);
+    await waitFor(async () => (await view(OTHER)).backends.some((b) => b.state === 'healthy'), {
+      timeoutMs: 15_000,
+      intervalMs: 100,
+      message: 'the other service healthy again at the restarted balancer',
+    });
+    expect((await view(OTHER)).service?.state).toBe('awake');
   });
 
   it('a request to the sleeping service is held, the autoscaler wakes it, the request gets 200; no orphan task', async () => {
@@ -237,7 +266,7 @@ describe('Swarm scale to zero on a two-node Swarm', () => {
     process.stdout.write(
       `swarm wake: the held request answered ${r.status} after ${r.ms} ms (0 → ${replicasSpec()} replicas)\n`,
     );
-    if (r.status !== 200) throw new Error(`held request: ${r.status} ${r.body}${diagnostics()}`);
+    if (r.status !== 200) throw new Error(`held request: ${r.status} ${r.body}${await diagnostics()}`);
     expect(replicasSpec()).toBeGreaterThanOrEqual(1);
     expect(await heldTotal('released')).toBe(released + 1);
     const wake = decisionListSchema

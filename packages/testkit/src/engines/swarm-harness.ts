@@ -2,7 +2,9 @@
 // it: engines joined as a Swarm (engine 0 the manager), one attachable overlay network, the
 // balancer image run as a container on the manager, on that network (it reaches the tasks by
 // their overlay addresses, which nothing outside the engines can), with Swarm discovery of the
-// manager's socket, and its proxy and admin ports published on the manager's bridge address.
+// manager's socket, and its proxy and admin ports published on the manager's bridge address
+// as 8080 and 8081 (the manager's network namespace is the cluster's own, so the ports are
+// free, and they stay the same across a restart of the balancer).
 // Services are created on the manager with `createSwarmService`. One harness per test file:
 // each costs a few seconds of engine start and an image load per engine.
 import { spawnSync } from 'node:child_process';
@@ -42,6 +44,8 @@ export interface SwarmHarness {
   admin: string;
   /** The balancer container's last log lines (for a failing test's message). */
   balancerLogs(tail?: number): string;
+  /** `docker restart` of the balancer (same ports); resolves once its admin API answers. */
+  restartBalancer(): Promise<void>;
   stop(): void;
 }
 
@@ -91,20 +95,26 @@ export async function startSwarmHarness(opts: SwarmHarnessOptions): Promise<Swar
       '-v',
       `${manager.unixHost.replace(/^unix:\/\//, '')}:/var/run/docker.sock`,
       '-p',
-      '8080',
+      '8080:8080',
       '-p',
-      '8081',
+      '8081:8081',
       ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
       SWARM_LB_IMAGE,
     );
     const proxy = publishedUrl(manager, opts.balancerName, 8080);
     const admin = publishedUrl(manager, opts.balancerName, 8081);
-    await waitFor(async () => (await fetch(`${admin}/healthz`)).ok, {
-      timeoutMs: 30_000,
-      message: 'balancer up',
-    }).catch((err: Error) => {
-      throw new Error(`${err.message}\n--- balancer logs ---\n${balancerLogs()}`);
-    });
+    const ready = () =>
+      waitFor(async () => (await fetch(`${admin}/healthz`)).ok, {
+        timeoutMs: 30_000,
+        message: 'balancer up',
+      }).catch((err: Error) => {
+        throw new Error(`${err.message}\n--- balancer logs ---\n${balancerLogs()}`);
+      });
+    await ready();
+    const restartBalancer = async () => {
+      manager.docker('restart', opts.balancerName);
+      await ready();
+    };
     return {
       cluster,
       manager,
@@ -113,6 +123,7 @@ export async function startSwarmHarness(opts: SwarmHarnessOptions): Promise<Swar
       proxy,
       admin,
       balancerLogs,
+      restartBalancer,
       stop: cluster.stop,
     };
   } catch (err) {

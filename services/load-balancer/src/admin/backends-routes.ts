@@ -26,7 +26,8 @@ export const backendsRoutes: FastifyPluginAsync<{ ctx: AdminContext }> = async (
   const view = (id: string) => ctx.views().find((v) => v.id === id);
 
   // ?service=<name>: that service's backends and sleep state (an autoscaler scaling one service
-  // asks for its own); without: every backend, and the default service's state
+  // asks for its own); without: every backend, the default service's state and every service's
+  // (an autoscaler of several labelled services reads each one's sleep view from one call)
   app.get('/api/backends', async (req) => {
     const { service: name } = validate(backendsQuerySchema, req.query ?? {}, 'query');
     const engines = ctx.engines?.();
@@ -35,12 +36,14 @@ export const backendsRoutes: FastifyPluginAsync<{ ctx: AdminContext }> = async (
     const service = name === undefined ? ctx.service?.view() : unit?.hold.view();
     // the service queue (issue #26): the autoscaler counts what waits as demand
     const queue = name === undefined ? ctx.queue?.view() : unit?.queue.view();
+    const services = name === undefined ? ctx.services?.units().map((u) => u.hold.view()) : undefined;
     return {
       mode: unit?.core.mode ?? ctx.core.mode,
       backends: key === undefined ? ctx.views() : ctx.views().filter((v) => v.service === key),
       ...(engines ? { engines } : {}),
       ...(service ? { service } : {}),
       ...(queue ? { queue } : {}),
+      ...(services ? { services } : {}),
     };
   });
 

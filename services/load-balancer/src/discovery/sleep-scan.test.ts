@@ -5,7 +5,7 @@ import {
   parseIdleAfter,
   type SwarmServiceSummary,
   scanForSleep,
-  scanSwarmForSleep,
+  scanSwarmByService,
 } from './sleep-scan.js';
 
 const c = (State: string, labels: Record<string, string> = {}): ContainerSummary => ({
@@ -62,7 +62,7 @@ describe('parseIdleAfter', () => {
   );
 });
 
-describe('scanSwarmForSleep', () => {
+describe('scanSwarmByService', () => {
   const svc = (
     name: string,
     replicas: number | undefined,
@@ -71,23 +71,77 @@ describe('scanSwarmForSleep', () => {
     ID: `id-${name}`,
     Spec: {
       Name: name,
-      Labels: { 'lb.enable': 'true', ...labels },
+      Labels: { 'lb.enable': 'true', 'lb.port': '3000', ...labels },
       Mode: replicas === undefined ? {} : { Replicated: { Replicas: replicas } },
     },
   });
-  // [name, services, running backends, LB_SERVICE, stopped, idleAfterMs]
-  const table: [string, SwarmServiceSummary[], number, string | undefined, number, number | null][] = [
-    ['at 0 replicas: asleep', [svc('web', 0)], 0, undefined, 1, null],
-    ['at 2 replicas: not', [svc('web', 2)], 2, undefined, 0, null],
-    ['global mode: never asleep', [svc('web', undefined)], 0, undefined, 0, null],
-    ['other service with LB_SERVICE', [svc('api', 0)], 0, 'web', 0, null],
-    ['lb.service names it', [svc('stack_web', 0, { 'lb.service': 'web' })], 0, 'web', 1, null],
-    ['not enabled', [svc('web', 0, { 'lb.enable': 'false' })], 0, undefined, 0, null],
-    ['idle window on the spec', [svc('web', 0, { 'lb.idle.after': '60000' })], 0, undefined, 1, 60_000],
+  const tasks = (service: string, n: number) => Array.from({ length: n }, () => ({ service }));
+  type Want = Record<string, { running: number; stopped: number; idleAfterMs: number | null }>;
+  // [name, services, backends in rotation, LB_SERVICE, want by service]
+  const table: [string, SwarmServiceSummary[], { service: string }[], string | undefined, Want][] = [
+    [
+      'at 0 replicas: asleep',
+      [svc('web', 0)],
+      [],
+      undefined,
+      { web: { running: 0, stopped: 1, idleAfterMs: null } },
+    ],
+    [
+      'at 2 replicas: not',
+      [svc('web', 2)],
+      tasks('web', 2),
+      undefined,
+      { web: { running: 2, stopped: 0, idleAfterMs: null } },
+    ],
+    [
+      'global mode: never asleep',
+      [svc('web', undefined)],
+      [],
+      undefined,
+      { web: { running: 0, stopped: 0, idleAfterMs: null } },
+    ],
+    ['other service with LB_SERVICE', [svc('api', 0)], [], 'web', {}],
+    [
+      'lb.service names it',
+      [svc('stack_web', 0, { 'lb.service': 'web' })],
+      [],
+      'web',
+      { web: { running: 0, stopped: 1, idleAfterMs: null } },
+    ],
+    ['not enabled', [svc('web', 0, { 'lb.enable': 'false' })], [], undefined, {}],
+    [
+      'idle window on the spec',
+      [svc('web', 0, { 'lb.idle.after': '60000' })],
+      [],
+      undefined,
+      { web: { running: 0, stopped: 1, idleAfterMs: 60_000 } },
+    ],
+    [
+      // the case a merged scan got wrong: one asleep beside one awake is two services, not one
+      // "default" with a stopped and a running replica (which is awake, so nothing was held)
+      'two services, one asleep and one awake: each its own',
+      [svc('web', 0, { 'lb.idle.after': '4000' }), svc('api', 1)],
+      tasks('api', 1),
+      undefined,
+      {
+        web: { running: 0, stopped: 1, idleAfterMs: 4000 },
+        api: { running: 1, stopped: 0, idleAfterMs: null },
+      },
+    ],
   ];
-  it.each(table)('%s', (_n, services, running, service, stopped, idleAfterMs) =>
-    expect(scanSwarmForSleep(services, running, service)).toEqual({ running, stopped, idleAfterMs }),
-  );
+  it.each(table)('%s', (_n, services, backends, service, want) => {
+    const got = scanSwarmByService(services, backends, service);
+    expect(
+      Object.fromEntries(
+        [...got].map(([k, v]) => [k, { running: v.running, stopped: v.stopped, idleAfterMs: v.idleAfterMs }]),
+      ),
+    ).toEqual(want);
+  });
+
+  it('a sleeping service keeps its routes from the spec labels (its requests are held, not 404)', () => {
+    const got = scanSwarmByService([svc('api', 0, { 'lb.path': '/api' })], [], undefined);
+    expect(got.get('api')?.routes.map((r) => r.path)).toEqual(['/api']);
+  });
 });
 
 describe('mergeScans', () => {

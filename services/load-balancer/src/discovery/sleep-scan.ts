@@ -54,25 +54,43 @@ export interface SwarmServiceSummary {
 
 /**
  * Swarm: the autoscaler sleeps a service by setting its replicas to 0 (the labels stay on the
- * spec), so a labeled replicated service at 0 counts as stopped; `running` is the tasks
- * discovery publishes as backends.
+ * spec), so a labeled replicated service at 0 counts as stopped; `running` is its tasks that
+ * discovery publishes as backends. One scan per service (by lb.service, else the service's
+ * name, as discovery names the backends' service), so each sleeps and wakes on its own, as on
+ * Docker: with several labelled services, one asleep beside others awake is held and woken as
+ * itself, not merged into the default service. `service` (LB_SERVICE): only that one.
  */
-export function scanSwarmForSleep(
+export function scanSwarmByService(
   services: readonly SwarmServiceSummary[],
-  running: number,
+  backends: readonly { readonly service: string }[],
   service: string | undefined,
-): SleepScan {
-  let stopped = 0;
-  let idleAfterMs: number | null = null;
+): Map<string, ServiceScan> {
+  const out = new Map<
+    string,
+    { running: number; stopped: number; idleAfterMs: number | null; routes: RouteLabels[] }
+  >();
   for (const s of services) {
     const labels = s.Spec?.Labels ?? {};
-    if (!isEnabled(labels[LB_LABELS.enable])) continue;
-    if (service !== undefined && (labels[LB_LABELS.service] ?? s.Spec?.Name ?? s.ID) !== service) continue;
-    if (s.Spec?.Mode?.Replicated?.Replicas === 0) stopped++;
+    const decoded = decodeLabels(labels, {});
+    if ('skip' in decoded) continue;
+    const key = decoded.labels.service ?? s.Spec?.Name ?? s.ID;
+    if (service !== undefined && key !== service) continue;
+    let e = out.get(key);
+    if (e === undefined) {
+      e = {
+        running: backends.filter((b) => b.service === key).length,
+        stopped: 0,
+        idleAfterMs: null,
+        routes: [],
+      };
+      out.set(key, e);
+    }
+    if (s.Spec?.Mode?.Replicated?.Replicas === 0) e.stopped++;
     const idle = parseIdleAfter(labels[LB_LABELS.idleAfter]);
-    if (idle !== null) idleAfterMs = idleAfterMs === null ? idle : Math.min(idleAfterMs, idle);
+    if (idle !== null) e.idleAfterMs = e.idleAfterMs === null ? idle : Math.min(e.idleAfterMs, idle);
+    if (e.routes.length === 0) e.routes.push(...decoded.labels.routes);
   }
-  return { running, stopped, idleAfterMs };
+  return out;
 }
 
 /**

@@ -20,7 +20,7 @@ import { dockerClient } from './docker-source.js';
 import type { EngineApi } from './engine-api.js';
 import { EngineWatch, type Listing } from './engine-watch.js';
 import { decodeLabels } from './label-decoder.js';
-import { type SleepScan, scanSwarmForSleep } from './sleep-scan.js';
+import { type ServiceScan, scanSwarmByService } from './sleep-scan.js';
 
 /** After an event, re-list this often for SETTLE_MS: the orchestrator acts after the event. */
 export const SETTLE_INTERVAL_MS = 200;
@@ -190,7 +190,8 @@ export function followUpDelay(
 
 export interface SwarmListing extends Listing {
   readonly converging: boolean;
-  readonly scan: SleepScan;
+  /** Scale to zero: each balanced service's tasks in rotation, and whether its spec is at 0. */
+  readonly serviceScans: Map<string, ServiceScan>;
 }
 
 /** The lifecycle (events, re-lists, resync, reconnect, stop) is EngineWatch's; this says how to list. */
@@ -206,8 +207,8 @@ export class SwarmSource extends EngineWatch<EngineEvent, SwarmListing> {
     private readonly config: LoadBalancerConfig,
     logger: Logger,
     now: () => number = Date.now,
-    /** Scale to zero: after each list, the service's tasks and whether its spec is at 0 replicas. */
-    private readonly onScan?: (scan: SleepScan) => void,
+    /** Scale to zero: after each list, each service's tasks and whether its spec is at 0 replicas. */
+    private readonly onServiceScans?: (scans: ReadonlyMap<string, ServiceScan>) => void,
     onReachability?: (reachable: boolean, why?: string) => void,
   ) {
     super(docker, logger, { resyncIntervalMs: config.RESYNC_INTERVAL_MS, now, onReachability });
@@ -222,7 +223,7 @@ export class SwarmSource extends EngineWatch<EngineEvent, SwarmListing> {
 
   /** The settle window: the orchestrator acts after the event, so re-list again shortly. */
   protected override listed(listing: SwarmListing): void {
-    this.onScan?.(listing.scan);
+    this.onServiceScans?.(listing.serviceScans);
     this.relistAfter(followUpDelay(this.now(), this.lastEventAt, listing.converging));
   }
 
@@ -259,7 +260,7 @@ export class SwarmSource extends EngineWatch<EngineEvent, SwarmListing> {
     return {
       specs: out.sort((a, b) => a.name.localeCompare(b.name)),
       converging: tasksConverging(tasks, new Set(services.map((s) => s.ID))),
-      scan: scanSwarmForSleep(services, out.length, this.config.LB_SERVICE),
+      serviceScans: scanSwarmByService(services, out, this.config.LB_SERVICE),
     };
   }
 
@@ -286,7 +287,7 @@ export function createSwarmSource(
   config: LoadBalancerConfig,
   logger: Logger,
   docker?: EngineApi,
-  onScan?: (scan: SleepScan) => void,
+  onServiceScans?: (scans: ReadonlyMap<string, ServiceScan>) => void,
 ): BackendSource {
-  return new SwarmSource(docker ?? dockerClient(config), config, logger, Date.now, onScan);
+  return new SwarmSource(docker ?? dockerClient(config), config, logger, Date.now, onServiceScans);
 }
