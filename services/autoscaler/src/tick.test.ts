@@ -342,6 +342,25 @@ describe("the balancer's sleep view of a service (observe/observer.ts serviceVie
       undefined,
     ],
     [
+      // the balancer lists `services` since it serves several (GET /api/backends): before our
+      // first replica registers it knows only the unnamed default, which holds our requests
+      'per-service views: none for it yet, the unnamed default alone and empty',
+      { mode: 'round-robin', backends: [], service: view('default'), services: [view('default')] },
+      'web',
+      'default',
+    ],
+    [
+      'per-service views: none for it, the default serving another service',
+      {
+        mode: 'round-robin',
+        backends: [backend('api')],
+        service: view('default'),
+        services: [view('default')],
+      },
+      'web',
+      undefined,
+    ],
+    [
       'one view that names it',
       { mode: 'round-robin', backends: [backend('x')], service: view('web') },
       'web',

@@ -52,10 +52,15 @@ export interface ObserverOptions {
   probe?: (url: string) => Promise<boolean>;
 }
 
-/** Pure: the balancer's view of one service: its own entry, or the single `service` of an older balancer. */
+/**
+ * Pure: the balancer's view of one service: its own entry in `services`, else the single
+ * `service` (an older balancer's, or the default one's while the balancer has not seen ours yet:
+ * before its first replica registers, its requests are held by the unnamed catch-all).
+ */
 export function serviceView(list: BackendList | undefined, service: string): ServiceView | undefined {
   if (!list) return undefined;
-  if (list.services) return list.services.find((s) => s.name === service);
+  const own = list.services?.find((s) => s.name === service);
+  if (own) return own;
   const one = list.service;
   if (!one) return undefined;
   // A one-service balancer: its view is ours when it names our service, or when every backend it

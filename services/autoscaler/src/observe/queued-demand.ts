@@ -15,7 +15,7 @@ export function queuedDemand(list: BackendList | undefined, service: string): nu
   // GET /api/backends' `queue` is the queue of the service its `service` view describes (the
   // balancer's one service, or its default one beside `services[]`): ours only when that view is.
   const one = list.service;
-  const queueIsOurs = one !== undefined && (one.name === service || (view === one && !list.services));
+  const queueIsOurs = one !== undefined && (one.name === service || view === one);
   const depth = queueIsOurs ? (list.queue?.depth ?? 0) : 0;
   return held + depth;
 }
