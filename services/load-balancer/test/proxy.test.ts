@@ -10,6 +10,7 @@ import {
   BALANCER_MODES,
   backendListSchema,
   historySchema,
+  LB_METRICS,
   modeResponseSchema,
   statsSchema,
 } from '@headroom/shared';
@@ -135,6 +136,30 @@ describe('balancing over real backends', () => {
     const text = await (await fetch(`${lb.admin}/metrics`)).text();
     expect(text).toContain('headroom_lb_requests_total');
     expect(text).toContain('headroom_lb_backend_score');
+    // docs/operations.md, Metrics: every series its table lists that needs no container, no
+    // DOCKER_HOSTS and no TLS is exposed by a plain balancer from the start
+    const documented = [
+      LB_METRICS.requests,
+      LB_METRICS.requestDuration,
+      LB_METRICS.retries,
+      LB_METRICS.upstreamErrors,
+      LB_METRICS.backendTransitions,
+      LB_METRICS.inFlight,
+      LB_METRICS.backendHealthy,
+      LB_METRICS.backendScore,
+      LB_METRICS.backendCpu,
+      LB_METRICS.backendMemory,
+      LB_METRICS.backendWeight,
+      LB_METRICS.backendEffectiveWeight,
+      LB_METRICS.heldRequests,
+      LB_METRICS.heldTotal,
+      LB_METRICS.holdDuration,
+      LB_METRICS.serviceState,
+      LB_METRICS.backends,
+      LB_METRICS.mode,
+    ];
+    const missing = documented.filter((name) => !new RegExp(`^# TYPE ${name} `, 'm').test(text));
+    expect(missing).toEqual([]);
     const check = spawnSync('promtool', ['check', 'metrics'], { input: text });
     expect(check.stdout.toString() + check.stderr.toString()).toBe('');
     expect(check.status).toBe(0);
