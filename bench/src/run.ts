@@ -260,7 +260,7 @@ async function runScenario(name: Scenario): Promise<AnyResult> {
  */
 const BALANCING_SECONDS: Partial<Record<Scenario, number>> = {
   heterogeneous: 4,
-  'noisy-neighbour': 8,
+  'noisy-neighbour': 6,
   'unequal-30': 4,
   'unequal-80': 4,
   'io-slow': 4,
@@ -347,6 +347,66 @@ function commonTargets(results: ConfigResult[], slowness: number[]): string[] {
   ];
 }
 
+/**
+ * Where resource-aware's p99 is more than 1.05× the best of the others, the figure and the
+ * reason the figures themselves support: the share it gave the slowest backend against the best
+ * configuration's (the p99 is the slowest 1 % of answers), or, with backends equally fast, how
+ * evenly it spread them. Empty where it is within 1.05×.
+ */
+function lossNote(
+  scenario: string,
+  results: ConfigResult[],
+  slowness: number[],
+  load: [number, number] | undefined,
+): string[] {
+  const ra = results.find((x) => x.config === 'headroom resource-aware');
+  const others = results.filter((x) => x !== ra);
+  if (!ra || others.length === 0) return [];
+  const best = others.reduce((b, x) => (x.p99 < b.p99 ? x : b));
+  if (ra.p99 <= 1.05 * best.p99) return [];
+  const v = compare(p99Spread(ra), p99Spread(best), { factor: 1.05 });
+  const backends = Object.keys(ra.shares);
+  const share = (x: ConfigResult, b: string) => x.shares[b] ?? 0;
+  const pct1 = (n: number) => `${(n * 100).toFixed(1)}%`;
+  const all = (x: ConfigResult) => backends.map((b) => pct1(share(x, b))).join(' / ');
+  const lines = [
+    `**Why resource-aware is behind here** (${f1(ra.p99)} ms against ${best.config}'s ${f1(best.p99)}, ${(ra.p99 / best.p99).toFixed(2)}×${v === 'within noise' ? "; within the runs' spread, so another run may reverse it" : ''}):`,
+  ];
+  // every Headroom mode behind the best competitor: the proxy, whatever the mode
+  const modes = results.filter((x) => x.config.startsWith('headroom'));
+  if (!best.config.startsWith('headroom') && modes.every((x) => x.p99 > 1.05 * best.p99))
+    lines.push(
+      `every Headroom mode is behind ${best.config} here (the closest, ${modes.reduce((a, x) => (x.p99 < a.p99 ? x : a)).config}, ${f1(Math.min(...modes.map((x) => x.p99)))} ms), so the difference is the proxy before it is the mode${load ? `: on a 2-core machine at load average ${load[0].toFixed(0)}–${load[1].toFixed(0)}, Headroom's one Node thread needs more CPU per request than HAProxy's or NGINX's C event loop (the proxy CPU column of the 120 % tables), and gets a share of a core, not what it asks for` : ''}. Beyond that:`,
+    );
+  const slowest = slowness.indexOf(Math.max(...slowness));
+  const b = backends[slowest];
+  const factor = slowness[slowest] ?? 1;
+  if (b !== undefined && factor >= 1.5) {
+    const [mine, theirs] = [share(ra, b), share(best, b)];
+    // a tenth of the p99's 1 % is already visible in it
+    if (mine > theirs + 0.001)
+      lines.push(
+        `it sent the slowest backend (${f1(factor)}× the fastest's service time) ${pct1(mine)} of the requests where ${best.config} sent ${pct1(theirs)} (shares ${all(ra)} against ${all(best)}). The p99 is the slowest 1 % of the answers: a share of that size, at a backend that much slower, with the wait behind its answers, lands in it.`,
+      );
+    else if (mine < theirs - 0.001)
+      lines.push(
+        `it sent the slowest backend (${f1(factor)}× the fastest's service time) less than ${best.config} did (${pct1(mine)} against ${pct1(theirs)}; shares ${all(ra)} against ${all(best)}), so the faster backends ran busier and the queues behind them set its p99.`,
+      );
+    else
+      lines.push(
+        `the shares are alike (${all(ra)} against ${all(best)}): the difference is in how requests were ordered onto the same backends, not where they went.`,
+      );
+  } else
+    lines.push(
+      `the backends are equally fast; resource-aware's shares ${all(ra)} against ${best.config}'s ${all(best)}.${
+        scenario === 'hot-cpu'
+          ? ' The backend reporting 90 % CPU costs more by its pressure (the headroom score), so it gets less than a third and the two cooler ones queue more; with equal service times an even split is best, as the simulator finds at 30 % (docs/benchmarks.md, "Overload in simulation").'
+          : ''
+      }`,
+    );
+  return ['', lines.join(' ')];
+}
+
 /** Figure and verdict of a spread against a limit: "figure | verdict". */
 function limitTarget(
   x: Spread,
@@ -359,12 +419,66 @@ function limitTarget(
   return `${ms(x, digits)}${unit} | ${noisy(against(x, limit, direction), Number.isFinite(x.median) ? lean : undefined)}`;
 }
 
+/**
+ * Where Headroom's default misses a target at the overload level (goodput ≥ 0.95, or HAProxy's
+ * goodput and served p99), what the figures beside it say about why: the same limit in HAProxy
+ * and in Headroom (the policy against the proxy), each proxy's CPU per request and the
+ * machine's load, the adaptive limit against the pinned one, and who rejects when.
+ */
+function overloadNote(o: OverloadResult, load: [number, number] | undefined): string[] {
+  const def = o.rows.find((x) => x.config.includes('adaptive limit'));
+  const pinned = o.rows.find((x) => x.config.startsWith('headroom') && x !== def);
+  const ha = o.rows.find((x) => x.config.startsWith('haproxy'));
+  if (!def) return [];
+  const g = (x: OverloadRow) => x.goodput.median;
+  const behind =
+    g(def) < 0.95 || (ha !== undefined && (g(def) < g(ha) || def.servedP99.median > ha.servedP99.median));
+  if (!behind) return [];
+  const cores = (x: OverloadRow | undefined) => (x?.cpuCores ? x.cpuCores.median : Number.NaN);
+  // CPU per request offered (fill and measured phases alike): what each proxy asks of the machine
+  const us = (x: OverloadRow | undefined) => (cores(x) * 1e6) / o.offeredRps;
+  const lines: string[] = [];
+  const hr = pinned ?? def;
+  if (ha && Number.isFinite(cores(hr)) && Number.isFinite(cores(ha)))
+    lines.push(
+      `Headroom${hr === pinned ? ` (limit ${o.maxconn})` : ''}'s one thread used ${cores(hr).toFixed(2)} cores over a run, about ${us(hr).toFixed(0)} µs of CPU per request offered, against HAProxy's ${cores(ha).toFixed(2)} (${us(ha).toFixed(0)} µs)${
+        load ? `, on a 2-core machine at load average ${load[0].toFixed(0)}–${load[1].toFixed(0)}` : ''
+      }.${
+        load && Math.max(...load) > 2
+          ? " With more runnable work than cores a process gets a share of a core, not what it asks for, and the one that needs more CPU per request falls behind first: requests then wait in the kernel's accept queue and the event loop before anything decides about them. The time to a 503 on arrival measures that wait, since the decision itself is synchronous" +
+            (hr.atOnceCount ? ` (p99 ${f1(hr.atOnceP99.median)} ms)` : '') +
+            '; so does a served p99 past the queue deadline, which counts only from the queue.'
+          : ''
+      }`,
+    );
+  if (pinned && ha && g(pinned) < g(ha))
+    lines.push(
+      `With the same limit of ${o.maxconn} per backend, Headroom served ${g(pinned).toFixed(2)} of capacity against HAProxy's ${g(ha).toFixed(2)}: the gap is the proxy, not the policy.`,
+    );
+  if (pinned && g(def) < g(pinned)) {
+    const limits = (def.limits ?? []).flat().filter((x) => Number.isFinite(x));
+    lines.push(
+      `The default served ${g(def).toFixed(2)} against ${g(pinned).toFixed(2)} with the limit pinned at ${o.maxconn}${
+        limits.length
+          ? `; its adaptive limits two thirds into the runs were ${median(limits)} (median over backends and runs, ${Math.min(...limits)}–${Math.max(...limits)})`
+          : ''
+      }. A limit of 2–3 keeps one request ready behind the one a serial backend serves; whenever the next takes longer than a service time to come through a busy balancer, the backend idles, and idle time at overload is lost goodput.`,
+    );
+  }
+  if (ha && def.rejected.median > ha.rejected.median)
+    lines.push(
+      `Headroom rejected ${def.rejected.median.toFixed(0)} per run (${def.atOnceCount} on arrival over all runs: a full queue or a predicted wait past the deadline) against HAProxy's ${ha.rejected.median.toFixed(0)}, which lets every request wait its whole ${o.queueTimeoutMs} ms.`,
+    );
+  return lines.length ? ['', `**Why the default is behind here:** ${lines.join(' ')}`] : [];
+}
+
 /** The overload level of a scenario: the configurations side by side, then the issue's targets. */
 function overloadSection(
   name: string,
   o: OverloadResult,
   names: string[],
   startCapacity: number | undefined,
+  load: [number, number] | undefined,
 ): string[] {
   const out: string[] = [];
   const def = o.rows.find((x) => x.config.includes('adaptive limit'));
@@ -375,19 +489,23 @@ function overloadSection(
   out.push(
     `### ${name} at ${Math.round(o.load * 100)} % of capacity`,
     '',
-    `Capacity measured in the same run: each backend alone, closed loop straight to it (autocannon, 4 connections, 3–4 s), summed: ${f1(startCapacity ?? o.capacityRps)} req/s. Offered ${o.offeredRps} req/s (${Math.round(o.load * 100)} % of it), open loop, for ${o.seconds} s per run after a 1 s warm-up at the scenario's own load, ${o.runs} runs, the configurations in rotating order${changes ? "; the scenario's own change a third of the way in happens here too" : ''}.` +
+    `Capacity measured in the same run: each backend alone, closed loop straight to it (autocannon, 4 connections, 3–4 s), summed: ${f1(startCapacity ?? o.capacityRps)} req/s. Offered ${o.offeredRps} req/s (${Math.round(o.load * 100)} % of it), open loop, measured for ${o.seconds} s per run, ${o.runs} runs, the configurations in rotating order${changes ? "; the scenario's own change a third of the way into the measured phase happens here too" : ''}.${
+      o.fill
+        ? ` Each run starts with an unmeasured fill phase of ${o.fill.seconds} s at ${o.fill.rate} req/s, straight into the measured one: at ${Math.round(o.load * 100)} % a queue grows by ${Math.round((o.load - 1) * 100)} % of capacity per second, so from empty it would take ${f1(o.queueTimeoutMs / 1000 / (o.load - 1))} s to reach the ${o.queueTimeoutMs} ms deadline, longer than a run; the fill adds QUEUE_TIMEOUT_MS of capacity on top of the ${Math.round(o.load * 100)} %, so the measured phase starts with the backlog a long overload has (what each proxy does with it is its own: Headroom sheds by predicted wait, HAProxy queues to its deadline, NGINX refuses at max_conns).`
+        : ''
+    }` +
       (during
         ? ` That change takes capacity away: measured the same way once it has happened, the capacity over the run (a third before, two thirds after) is ${f1(o.capacityRps)} req/s, and goodput is read against it.`
         : ''),
     '',
     `Configurations: Headroom's default (resource-aware, adaptive limits, the queue at its defaults: QUEUE_TIMEOUT_MS ${o.queueTimeoutMs}, QUEUE_MAX 1000); Headroom with every backend's limit pinned at N = ${o.maxconn} (LIMIT_MIN = LIMIT_MAX = ${o.maxconn}: exactly what \`lb.maxconn=${o.maxconn}\` gives a container, set for the whole balancer because these backends are shared with the default's balancer, and the static ones carry no labels); HAProxy \`balance leastconn\` with \`maxconn ${o.maxconn}\` per server and \`timeout queue ${o.queueTimeoutMs}ms\` (its queue answers 503 at the deadline); NGINX \`least_conn\` with \`max_conns=${o.maxconn}\` per server, one worker. Open-source NGINX has no queue: the upstream \`queue\` directive is NGINX Plus only, so with every server at max_conns NGINX answers 502 at once; it is not emulated here.`,
     '',
-    `*Goodput*: 2xx answers completed within the ${o.seconds} s of sending, per second, ÷ capacity (answers that drained a queue after it are not counted). *Served p99*: of the 2xx answers, from each request's due time. *Rejected*: answers ≥ 400 per run; *at once*: time from sending to the answer for those rejected on arrival (Headroom's \`full\` and \`predicted-wait\`, NGINX's 502), the decision being the arrival, measured by the client over loopback; *at the deadline*: how long after QUEUE_TIMEOUT_MS a request rejected at its deadline got its answer (Headroom's \`timeout\`, HAProxy's \`timeout queue\`). Headroom names its reason in \`x-headroom-shed\`; the others by time (at or past half the deadline: at the deadline). Every figure: median (min–max) of the runs.`,
+    `*Goodput*: 2xx answers completed within the ${o.seconds} s measured, per second, ÷ capacity: what the backends delivered through the proxy (answers that drained a queue after it are not counted). *Served p99*: of the measured requests' 2xx answers, from each request's due time. *Rejected*: answers ≥ 400 per run; *at once*: time from sending to the answer for those rejected on arrival (Headroom's \`full\` and \`predicted-wait\`, NGINX's 502), the decision being the arrival, measured by the client over loopback; *at the deadline*: how long after QUEUE_TIMEOUT_MS a request rejected at its deadline got its answer (Headroom's \`timeout\`, HAProxy's \`timeout queue\`). Headroom names its reason in \`x-headroom-shed\`; the others by time (at or past half the deadline: at the deadline). *Proxy CPU*: the proxy process's CPU time over the run ÷ its wall time (1.00 = one core; Headroom and HAProxy run one thread, NGINX one worker, on a 2-core machine shared with the load generator and the backends). Every figure: median (min–max) of the runs.`,
     '',
-    '| configuration | goodput | served p99 ms | rejected per run | at once: p99 ms | at the deadline: p99 ms late | rejections, all runs | no answer | ' +
+    '| configuration | goodput | served p99 ms | rejected per run | at once: p99 ms | at the deadline: p99 ms late | rejections, all runs | no answer | proxy CPU, cores | ' +
       names.map((b) => `share ${b.split('-').at(-1)}`).join(' | ') +
       ' |',
-    `|---|---|---|---|---|---|---|---|${names.map(() => '---|').join('')}`,
+    `|---|---|---|---|---|---|---|---|---|${names.map(() => '---|').join('')}`,
   );
   for (const x of o.rows)
     out.push(
@@ -395,7 +513,7 @@ function overloadSection(
         Object.entries(x.byKind)
           .map(([k, v]) => `${k}: ${v}`)
           .join(', ') || '0'
-      } | ${x.failed} | ${names.map((b) => pct(x.shares[b] ?? 0)).join(' | ')} |`,
+      } | ${x.failed} | ${x.cpuCores ? ms(x.cpuCores, 2) : 'n/a'} | ${names.map((b) => pct(x.shares[b] ?? 0)).join(' | ')} |`,
     );
   out.push('', '| target | figure | verdict |', '|---|---|---|');
   const targets = (x: OverloadRow | undefined, who: string) => {
@@ -403,8 +521,8 @@ function overloadSection(
     out.push(
       `| ${who}: goodput ≥ 0.95× capacity | ${limitTarget(x.goodput, 0.95, 'atLeast', 2)} |`,
       `| ${who}: served p99 ≤ QUEUE_TIMEOUT_MS (${o.queueTimeoutMs} ms) | ${limitTarget(x.servedP99, o.queueTimeoutMs, 'atMost', 0, ' ms')} |`,
-      `| ${who}: a request rejected on arrival answered ≤ 5 ms after it was sent | ${x.atOnceCount ? `${limitTarget(x.atOnceP99, 5, 'atMost', 1, ' ms')} (${x.atOnceCount} in all runs)` : 'none rejected on arrival | —'} |`,
-      `| ${who}: a request rejected at its deadline answered ≤ 5 ms after it | ${x.lateCount ? `${limitTarget(x.lateP99, 5, 'atMost', 1, ' ms late')} (${x.lateCount} in all runs)` : 'none rejected at the deadline | —'} |`,
+      `| ${who}: a request rejected on arrival answered ≤ 5 ms after it was sent (p99) | ${x.atOnceCount ? limitTarget(x.atOnceP99, 5, 'atMost', 1, ` ms (${x.atOnceCount} in all runs)`) : 'none rejected on arrival | —'} |`,
+      `| ${who}: a request rejected at its deadline answered ≤ 5 ms after it (p99) | ${x.lateCount ? limitTarget(x.lateP99, 5, 'atMost', 1, ` ms late (${x.lateCount} in all runs)`) : 'none rejected at the deadline | —'} |`,
     );
     if (ha) {
       const g = compare(x.goodput, ha.goodput, { direction: 'atLeast' });
@@ -417,6 +535,7 @@ function overloadSection(
   };
   targets(def, 'default');
   targets(pinned, `limit ${o.maxconn}`);
+  out.push(...overloadNote(o, load));
   if (o.missing.length) out.push('', `Missing here: ${o.missing.join(', ')}.`);
   out.push('');
   return out;
@@ -527,12 +646,11 @@ function renderDocs(): string {
     }
     // slowness per backend: heterogeneous from the CPU limits; the noisy one is ~2× (its burner takes half its quota)
     const fastestCpu = Math.max(...r.cpus);
-    out.push(
-      ...commonTargets(r.results, name === 'heterogeneous' ? r.cpus.map((c) => fastestCpu / c) : [1, 1, 2]),
-    );
+    const slowness = name === 'heterogeneous' ? r.cpus.map((c) => fastestCpu / c) : [1, 1, 2];
+    out.push(...commonTargets(r.results, slowness), ...lossNote(name, r.results, slowness, l.data.load));
     if (r.missing.length) out.push('', `Missing here: ${r.missing.join(', ')}.`);
     out.push('', `![${name}](../bench/results/${l.file.replace('.json', '.svg')})`, '');
-    if (r.overload) out.push(...overloadSection(name, r.overload, backends, r.capacityRps));
+    if (r.overload) out.push(...overloadSection(name, r.overload, backends, r.capacityRps, l.data.load));
   }
   const signalTitles: Record<SignalScenario, string> = {
     'unequal-30': '3a. Unequal service times, 30 % load',
@@ -572,10 +690,11 @@ function renderDocs(): string {
     }
     const fastest = Math.min(...r.serviceMs);
     const slowness = name === 'io-slow' ? [1, 1, 4] : r.serviceMs.map((x) => x / fastest);
-    out.push(...commonTargets(r.results, slowness));
+    out.push(...commonTargets(r.results, slowness), ...lossNote(name, r.results, slowness, l.data.load));
     if (r.missing.length) out.push('', `Missing here: ${r.missing.join(', ')}.`);
     out.push('', `![${name}](../bench/results/${l.file.replace('.json', '.svg')})`, '');
-    if (r.overload) out.push(...overloadSection(name, r.overload, r.names, r.measuredCapacityRps));
+    if (r.overload)
+      out.push(...overloadSection(name, r.overload, r.names, r.measuredCapacityRps, l.data.load));
     else if (name === 'unequal-30')
       out.push('Unequal service times at 120 %: with unequal-80 (one scenario, three load levels).', '');
   }

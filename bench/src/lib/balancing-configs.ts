@@ -6,7 +6,7 @@ import { loadBalancerConfigSchema } from '@headroom/shared';
 import { startHaproxy } from '../competitors/haproxy.js';
 import { startNginx } from '../competitors/nginx.js';
 import type { ConfigResult } from '../scenarios/balancing.js';
-import { median, type PacedResult, quantile } from './load.js';
+import { type Fill, median, type PacedResult, quantile } from './load.js';
 import { classifyRejects, goodput, type Spread, spreadOf } from './overload.js';
 import { type Lb, setMode, startHeadroom } from './procs.js';
 
@@ -16,6 +16,18 @@ export interface Config {
   name: string;
   url: string;
   before?: () => Promise<void>;
+  /** The proxy's process, whose CPU the overload level reports. */
+  pid?: number;
+  /** Headroom's admin URL: the overload level reads each backend's limit from it mid-run. */
+  admin?: string;
+}
+
+/** Each backend's concurrency limit now, by name, from Headroom's admin API. */
+export async function limitsOf(admin: string): Promise<Record<string, number>> {
+  const body = (await (await fetch(`${admin}/api/backends`)).json()) as {
+    backends: Array<{ name: string; limit?: number }>;
+  };
+  return Object.fromEntries(body.backends.map((b) => [b.name, b.limit ?? Number.NaN]));
 }
 
 /** Every configuration in front of `urls`; what it starts is stopped by the functions pushed on `stops`. */
@@ -85,18 +97,24 @@ export async function overloadConfigs(
   stops.push(() => pinned.stop());
   await waitReady(pinned);
   const configs: Config[] = [
-    { name: OVERLOAD_DEFAULT, url: lb.proxy, before: () => setMode(lb.admin, 'resource-aware') },
-    { name: overloadStaticName(n), url: pinned.proxy },
+    {
+      name: OVERLOAD_DEFAULT,
+      url: lb.proxy,
+      pid: lb.pid,
+      admin: lb.admin,
+      before: () => setMode(lb.admin, 'resource-aware'),
+    },
+    { name: overloadStaticName(n), url: pinned.proxy, pid: pinned.pid, admin: pinned.admin },
   ];
   const missing: string[] = [];
   const haproxy = await startHaproxy(urls, 'leastconn', { maxconn: n, queueTimeoutMs: QUEUE_TIMEOUT_MS });
   if (haproxy) {
-    configs.push({ name: overloadHaproxyName(n), url: haproxy.url });
+    configs.push({ name: overloadHaproxyName(n), url: haproxy.url, pid: haproxy.pid });
     stops.push(() => haproxy.stop());
   } else missing.push('haproxy');
   const nginx = await startNginx(urls, 'least_conn', { maxConns: n });
   if (nginx) {
-    configs.push({ name: overloadNginxName(n), url: nginx.url });
+    configs.push({ name: overloadNginxName(n), url: nginx.url, pid: nginx.pid });
     stops.push(() => nginx.stop());
   } else missing.push('nginx');
   const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
@@ -119,6 +137,10 @@ export interface OverloadRun {
   lateCount: number;
   byKind: Record<string, number>;
   shares: Record<string, number>;
+  /** The proxy process's CPU over the run, in cores (NaN when not measured). */
+  cpuCores: number;
+  /** Headroom: the limits of the backends two thirds into the run, in backend order. */
+  limits?: number[];
 }
 
 export function overloadRun(
@@ -130,7 +152,12 @@ export function overloadRun(
 ): OverloadRun {
   const c = classifyRejects(r.rejects, QUEUE_TIMEOUT_MS);
   const counts: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
-  for (const [, who] of r.log) counts[who] = (counts[who] ?? 0) + 1;
+  let total = 0;
+  for (const [t, who] of r.log) {
+    if (t < 0) continue; // the fill phase's answers
+    counts[who] = (counts[who] ?? 0) + 1;
+    total++;
+  }
   return {
     config,
     goodput: goodput(
@@ -147,7 +174,8 @@ export function overloadRun(
     lateP99: quantile(c.lateAfterDeadline, 0.99),
     lateCount: c.lateAfterDeadline.length,
     byKind: c.byKind,
-    shares: Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, v / Math.max(1, r.log.length)])),
+    shares: Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, v / Math.max(1, total)])),
+    cpuCores: r.cpuCores ?? Number.NaN,
   };
 }
 
@@ -166,6 +194,10 @@ export interface OverloadRow {
   /** Rejections by status (and Headroom's cause), summed over the runs. */
   byKind: Record<string, number>;
   shares: Record<string, number>;
+  /** The proxy's CPU over the run, in cores (results before 2026-12-07 06:00 do not have it). */
+  cpuCores?: Spread;
+  /** Headroom: each run's backend limits two thirds in, in backend order. */
+  limits?: number[][];
 }
 
 export function overloadRows(raw: Record<string, OverloadRun[]>, names: string[]): OverloadRow[] {
@@ -184,6 +216,8 @@ export function overloadRows(raw: Record<string, OverloadRun[]>, names: string[]
       failed: rows.reduce((a, r) => a + r.failed, 0),
       byKind,
       shares: Object.fromEntries(names.map((n) => [n, median(rows.map((r) => r.shares[n] ?? 0))])),
+      cpuCores: spreadOf(rows.map((r) => r.cpuCores)),
+      ...(rows.some((r) => r.limits) ? { limits: rows.map((r) => r.limits ?? []) } : {}),
     };
   });
 }
@@ -193,6 +227,8 @@ export interface OverloadResult {
   load: number;
   capacityRps: number;
   offeredRps: number;
+  /** The unmeasured phase before each run that builds the backlog (results before 06:10 do not have it). */
+  fill?: Fill;
   seconds: number;
   runs: number;
   maxconn: number;

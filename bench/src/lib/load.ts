@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import autocannon from 'autocannon';
 import { Agent, request } from 'undici';
+import { treeCpuSeconds } from './cpu.js';
 import type { Reject } from './overload.js';
 
 export interface MaxRate {
@@ -60,6 +61,12 @@ export async function autocannonAtRate(
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
 }
 
+/** A phase at its own rate before the measured one (paced). */
+export interface Fill {
+  rate: number;
+  seconds: number;
+}
+
 export interface PacedResult {
   sent: number;
   ok: number;
@@ -71,6 +78,8 @@ export interface PacedResult {
   rejects: Reject[];
   /** Requests with no answer (connection refused or reset, client timeout). */
   failed: number;
+  /** With `cpuPid`: that process's CPU (with its children) over the run, in cores (CPU s ÷ wall s). */
+  cpuCores?: number;
 }
 
 /**
@@ -84,6 +93,14 @@ export async function paced(
   seconds: number,
   timeoutMs = 10_000,
   connections = 512,
+  /** A process whose CPU over the run to report (the proxy under test). */
+  cpuPid?: number,
+  /**
+   * A phase before the measured one, at its own rate, without a gap: its requests are not
+   * measured (no latency, no rejection), but their 2xx answers are in `log`, whose times then
+   * count from the measured phase's start (negative during the fill).
+   */
+  fill?: Fill,
 ): Promise<PacedResult> {
   const agent = new Agent({
     connections,
@@ -92,21 +109,30 @@ export async function paced(
     bodyTimeout: timeoutMs,
   });
   const result: PacedResult = { sent: 0, ok: 0, errors: 0, latencies: [], log: [], rejects: [], failed: 0 };
-  const total = Math.round(rate * seconds);
+  const filling = fill ? Math.round(fill.rate * fill.seconds) : 0;
+  const total = filling + Math.round(rate * seconds);
   const interval = 1000 / rate;
-  const start = performance.now();
+  const began = performance.now();
+  const start = began + (fill ? fill.seconds * 1000 : 0);
+  const cpuBefore = cpuPid === undefined ? 0 : treeCpuSeconds(cpuPid);
   const inflight: Promise<void>[] = [];
   for (let i = 0; i < total; i++) {
-    const due = start + i * interval;
+    const measured = i >= filling;
+    const due = measured ? start + (i - filling) * interval : began + (i * 1000) / fill!.rate;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    result.sent++;
+    if (measured) result.sent++;
     const sentAt = performance.now();
     inflight.push(
       request(url, { dispatcher: agent })
         .then(async (res) => {
           await res.body.dump();
           const done = performance.now();
+          if (!measured) {
+            const who = res.headers['x-backend-instance'];
+            if (res.statusCode < 400) result.log.push([done - start, typeof who === 'string' ? who : '?']);
+            return;
+          }
           if (res.statusCode >= 400) {
             result.errors++;
             const cause = res.headers['x-headroom-shed'];
@@ -123,12 +149,15 @@ export async function paced(
           result.log.push([done - start, typeof who === 'string' ? who : '?']);
         })
         .catch(() => {
+          if (!measured) return;
           result.errors++;
           result.failed++;
         }),
     );
   }
   await Promise.all(inflight);
+  if (cpuPid !== undefined)
+    result.cpuCores = (treeCpuSeconds(cpuPid) - cpuBefore) / ((performance.now() - began) / 1000);
   await agent.close();
   return result;
 }

@@ -11,24 +11,27 @@ describe('spreadOf', () => {
   });
 });
 
-describe('compare: a target counts only where the medians differ by more than the spread', () => {
+describe('compare: a target counts only where the runs say so beyond their spread', () => {
   it.each([
     // a ≤ 1.05 × b
-    { a: [10, 11, 12], b: [20, 21, 22], factor: 1.05, want: 'met' }, // far apart, a lower
-    { a: [30, 31, 32], b: [20, 21, 22], factor: 1.05, want: 'missed' }, // far apart, a higher
-    { a: [20, 25, 30], b: [21, 22, 23], factor: 1.05, want: 'within noise' }, // Δ 3 ≤ a's width 10
-    { a: [21, 22, 23], b: [20, 25, 30], factor: 1.05, want: 'within noise' }, // the wider of the two counts
-    { a: [40, 42, 44], b: [38.5, 40, 41], factor: 1.05, want: 'within noise' }, // 1.05× on medians, Δ 2 ≤ 5.5
-    { a: [41.5, 42, 42.5], b: [39.5, 40, 40.5], factor: 1.05, want: 'met' }, // 1.05×, Δ 2 > width 1
-    { a: [44, 45, 46], b: [39.5, 40, 40.5], factor: 1.05, want: 'missed' }, // 1.125×, Δ 5 > 2
-    { a: [5], b: [6], factor: 1, want: 'met' }, // one run: no spread, the medians decide
+    { a: [10, 11, 12], b: [20, 21, 22], factor: 1.05, want: 'met' }, // apart, a lower
+    { a: [30, 31, 32], b: [20, 21, 22], factor: 1.05, want: 'missed' }, // apart, a higher
+    { a: [20, 25, 30], b: [21, 22, 23], factor: 1.05, want: 'within noise' }, // overlap
+    { a: [21, 22, 23], b: [20, 25, 30], factor: 1.05, want: 'within noise' },
+    { a: [40, 42, 44], b: [38.5, 40, 41], factor: 1.05, want: 'within noise' }, // 42 vs 40.4–43.1
+    { a: [41.5, 42, 42.5], b: [39.5, 40, 40.5], factor: 1.05, want: 'within noise' }, // 41.5–42.5 vs 41.5–42.5
+    { a: [40, 40.5, 41], b: [39.5, 40, 40.5], factor: 1.05, want: 'met' }, // ≤ 41.475 all through
+    { a: [44, 45, 46], b: [39.5, 40, 40.5], factor: 1.05, want: 'missed' }, // > 42.525 all through
+    // one outlier widens a spread, but ranges that do not meet still decide
+    { a: [0.36, 0.69, 0.73], b: [0.95, 0.99, 1.01], factor: 1, want: 'met' },
+    { a: [5], b: [6], factor: 1, want: 'met' }, // one run: no spread, the figures decide
   ])('$a vs $b → $want', ({ a, b, factor, want }) => {
     expect(compare(s(...a), s(...b), { factor })).toBe(want);
   });
 
   it('atLeast: beat a goodput', () => {
     expect(compare(s(1.0, 1.01, 1.02), s(0.8, 0.81, 0.82), { direction: 'atLeast' })).toBe('met');
-    expect(compare(s(0.8, 0.81, 0.82), s(1.0, 1.01, 1.02), { direction: 'atLeast' })).toBe('missed');
+    expect(compare(s(0.36, 0.69, 0.73), s(0.95, 0.99, 1.01), { direction: 'atLeast' })).toBe('missed');
     expect(compare(s(0.9, 1.0, 1.1), s(0.95, 0.96, 0.97), { direction: 'atLeast' })).toBe('within noise');
   });
 
@@ -37,12 +40,12 @@ describe('compare: a target counts only where the medians differ by more than th
   });
 });
 
-describe('against a fixed limit', () => {
+describe('against a fixed limit: decided where every run is on one side', () => {
   it.each([
     { runs: [0.97, 0.98, 0.99], limit: 0.95, dir: 'atLeast', want: 'met' },
-    { runs: [0.9, 0.96, 0.99], limit: 0.95, dir: 'atLeast', want: 'within noise' }, // 0.01 ≤ width 0.09
-    { runs: [0.8, 0.81, 0.82], limit: 0.95, dir: 'atLeast', want: 'missed' },
-    { runs: [1800, 1900, 1950], limit: 2000, dir: 'atMost', want: 'within noise' }, // 100 ≤ 150
+    { runs: [0.9, 0.96, 0.99], limit: 0.95, dir: 'atLeast', want: 'within noise' },
+    { runs: [0.36, 0.69, 0.73], limit: 0.95, dir: 'atLeast', want: 'missed' },
+    { runs: [1800, 1900, 2050], limit: 2000, dir: 'atMost', want: 'within noise' },
     { runs: [2100, 2150, 2200], limit: 2000, dir: 'atMost', want: 'missed' },
     { runs: [1.2, 1.5, 2.1], limit: 5, dir: 'atMost', want: 'met' },
   ] as const)('$runs vs $limit ($dir) → $want', ({ runs, limit, dir, want }) => {
@@ -60,6 +63,9 @@ describe('goodput', () => {
     const inWindow = Array.from({ length: 600 }, (_, i) => i * 10);
     const drained = Array.from({ length: 200 }, (_, i) => 6000 + i * 10);
     expect(goodput([...inWindow, ...drained], 6000, 100)).toBeCloseTo(601 / 6 / 100, 10);
+  });
+  it('leaves out answers before the window (a fill phase)', () => {
+    expect(goodput([-500, -1, 0, 10, 20], 1000, 10)).toBeCloseTo(0.3, 10);
   });
 });
 

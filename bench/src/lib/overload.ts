@@ -30,9 +30,11 @@ export function width(s: Spread): number {
 export type Verdict = 'met' | 'missed' | 'within noise' | 'n/a';
 
 /**
- * Whether `a` ≤ factor × `b` (or ≥, with `direction: 'atLeast'`), read from the medians, counts:
- * only where the medians differ by more than the spread of either configuration's runs (the wider
- * one); otherwise "within noise", whichever way the medians lean. Another run could swap them.
+ * Whether `a` ≤ factor × `b` (or ≥, with `direction: 'atLeast'`) counts: only where the runs
+ * say so beyond their spread, i.e. the two min–max ranges (b's scaled by the factor) do not
+ * overlap, which also puts the medians further apart than the spread; otherwise "within
+ * noise", whichever way the medians lean: another run could swap them. With five runs each,
+ * ranges that do not overlap by chance have odds of 2 in 252.
  */
 export function compare(
   a: Spread,
@@ -40,29 +42,35 @@ export function compare(
   opts: { factor?: number; direction?: 'atMost' | 'atLeast' } = {},
 ): Verdict {
   if (!Number.isFinite(a.median) || !Number.isFinite(b.median)) return 'n/a';
-  const noise = Math.max(width(a), width(b));
-  if (Math.abs(a.median - b.median) <= noise) return 'within noise';
-  const bound = (opts.factor ?? 1) * b.median;
-  const ok = opts.direction === 'atLeast' ? a.median >= bound : a.median <= bound;
-  return ok ? 'met' : 'missed';
+  const f = opts.factor ?? 1;
+  const [lo, hi] = [f * b.min, f * b.max];
+  const below = a.max < lo;
+  const above = a.min > hi;
+  if (!below && !above) return 'within noise';
+  return (opts.direction === 'atLeast' ? above : below) ? 'met' : 'missed';
 }
 
 /**
  * A figure against a fixed limit (goodput ≥ 0.95, p99 ≤ QUEUE_TIMEOUT_MS, ≤ 5 ms): the same
- * rule, the limit being a figure without spread: within noise where the median is no farther
- * from it than the runs' min–max width.
+ * rule, the limit being a figure without spread: met or missed where every run is on one side,
+ * within noise where the runs straddle it.
  */
 export function against(s: Spread, limit: number, direction: 'atMost' | 'atLeast'): Verdict {
-  return compare(s, { median: limit, min: limit, max: limit, runs: [limit] }, { direction });
+  if (!Number.isFinite(s.median)) return 'n/a';
+  const ok = (v: number) => (direction === 'atMost' ? v <= limit : v >= limit);
+  if (ok(s.min) && ok(s.max)) return 'met';
+  if (!ok(s.min) && !ok(s.max)) return 'missed';
+  return 'within noise';
 }
 
 /**
- * Goodput of one run: 2xx answers completed within the sending window, per second, over the
- * capacity. Answers after the window are left out: they drained a queue filled during it, and a
- * queue of 2 s would otherwise add 2 s of answers to a few seconds' window.
+ * Goodput of one run: 2xx answers completed within the measured sending window, per second,
+ * over the capacity: what the backends delivered through the proxy. Answers after the window
+ * are left out: they drained a queue filled during it, and a queue of 2 s would otherwise add
+ * 2 s of answers to a few seconds' window; answers before it (times < 0: a fill phase) too.
  */
 export function goodput(okDoneAtMs: number[], windowMs: number, capacityRps: number): number {
-  const inWindow = okDoneAtMs.filter((t) => t <= windowMs).length;
+  const inWindow = okDoneAtMs.filter((t) => t >= 0 && t <= windowMs).length;
   return inWindow / (windowMs / 1000) / capacityRps;
 }
 

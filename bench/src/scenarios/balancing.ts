@@ -12,6 +12,7 @@ import autocannon from 'autocannon';
 import {
   balancingConfigs,
   type Config,
+  limitsOf,
   MAXCONN,
   medianRows,
   OVERLOAD,
@@ -22,7 +23,7 @@ import {
   overloadRun,
   QUEUE_TIMEOUT_MS,
 } from '../lib/balancing-configs.js';
-import { median, type PacedResult, paced, quantile } from '../lib/load.js';
+import { type Fill, median, type PacedResult, paced, quantile } from '../lib/load.js';
 import {
   ensureBackendImage,
   healthyBackends,
@@ -73,8 +74,8 @@ async function capacityOf(url: string): Promise<number> {
 /** Seconds one run of every configuration takes, both levels (for the estimate printed at start). */
 export function balancingRunSeconds(kind: 'heterogeneous' | 'noisy-neighbour', seconds: number): number {
   const settle = kind === 'noisy-neighbour' ? 2 : 0;
-  // base: 6 configurations, 2 s warm-up; overload: 4, 1 s warm-up, the queues' last deadline
-  return 6 * (2 + seconds + settle) + 4 * (1 + seconds + settle + QUEUE_TIMEOUT_MS / 1000);
+  // base: 6 configurations, 2 s warm-up; overload: 4, the fill, the queues' last deadline
+  return 6 * (2 + seconds + settle) + 4 * (FILL_SECONDS + seconds + settle + QUEUE_TIMEOUT_MS / 1000);
 }
 /** Containers, capacity and the first warm-up of each configuration, once per scenario. */
 export const BALANCING_SETUP_SECONDS = 60;
@@ -159,9 +160,12 @@ export async function balancing(
       cfg: Config,
       rate: number,
       connections?: number,
+      fill?: Fill,
     ): Promise<{ result: PacedResult; moveAwaySeconds?: number | null }> => {
+      const url = `${cfg.url}/load?ms=${LOAD_MS}`;
       if (kind !== 'noisy-neighbour')
-        return { result: await paced(`${cfg.url}/load?ms=${LOAD_MS}`, rate, seconds, 10_000, connections) };
+        return { result: await paced(url, rate, seconds, 10_000, connections, cfg.pid, fill) };
+      // a third into the measured phase (after the fill, if any)
       const at = (seconds * 1000) / 3;
       // a failed switch must not crash the run past its cleanup (containers, HAProxy, NGINX)
       const timer = setTimeout(
@@ -169,9 +173,9 @@ export async function balancing(
           burner(true).catch((err: Error) =>
             process.stdout.write(`  could not switch the burner on: ${err.message}\n`),
           ),
-        at,
+        at + (fill ? fill.seconds * 1000 : 0),
       );
-      const result = await paced(`${cfg.url}/load?ms=${LOAD_MS}`, rate, seconds, 10_000, connections);
+      const result = await paced(url, rate, seconds, 10_000, connections, cfg.pid, fill);
       clearTimeout(timer);
       await burner(false);
       // let the container's CPU settle before the next configuration
@@ -216,7 +220,6 @@ export async function balancing(
       runs,
       seconds,
       measure,
-      warm: (cfg) => paced(`${cfg.url}/load?ms=${LOAD_MS}`, offered, 1).then(() => {}),
       ready: async (x) => {
         await waitFor(async () => (await healthyBackends(x.admin)) === 3, { timeoutMs: 20_000 });
       },
@@ -249,10 +252,13 @@ export async function balancing(
   }
 }
 
+/** Seconds of the overload level's fill phase (see overloadLevel). */
+export const FILL_SECONDS = 2;
+
 /**
  * The overload level of a scenario: OVERLOAD × its measured capacity, offered to the overload
- * configurations in rotating order after a warm-up at the scenario's own load, `runs` runs; the
- * scenario's own schedule (a slowdown, a burner) runs in each. Goodput is read against
+ * configurations in rotating order after a fill phase that builds the backlog of a long
+ * overload, `runs` runs; the scenario's own schedule (a slowdown, a burner) runs in each. Goodput is read against
  * `capacityDuring`: the capacity over the run, where part of it is lost a third of the way in.
  */
 export async function overloadLevel(o: {
@@ -267,13 +273,20 @@ export async function overloadLevel(o: {
   offeredBase: number;
   runs: number;
   seconds: number;
-  measure: (cfg: Config, rate: number, connections: number) => Promise<{ result: PacedResult }>;
-  warm: (cfg: Config) => Promise<void>;
+  measure: (cfg: Config, rate: number, connections: number, fill: Fill) => Promise<{ result: PacedResult }>;
   ready: (lb: Lb) => Promise<void>;
 }): Promise<OverloadResult> {
   const offered = Math.round(o.capacity * OVERLOAD);
+  // At 120 % a queue grows by 0.2 × capacity per second: from empty it would take 10 s to reach
+  // QUEUE_TIMEOUT_MS, longer than a run, and nothing would be shed or wait the deadline. The fill
+  // phase adds that backlog first (QUEUE_TIMEOUT_MS of capacity over FILL_SECONDS, on top of the
+  // 120 %), so the measured phase starts where a longer overload would be. It is not measured.
+  const fill: Fill = {
+    rate: Math.round(offered + (QUEUE_TIMEOUT_MS / 1000) * (o.capacity / FILL_SECONDS)),
+    seconds: FILL_SECONDS,
+  };
   // a queue holds up to QUEUE_TIMEOUT_MS of arrivals, each on its own client connection
-  const connections = Math.ceil(offered * (QUEUE_TIMEOUT_MS / 1000 + 1)) + 256;
+  const connections = Math.ceil(fill.rate * (QUEUE_TIMEOUT_MS / 1000 + FILL_SECONDS)) + 256;
   const { configs, missing } = await overloadConfigs(o.lb, o.env, o.urls, o.stops, o.ready);
   process.stdout.write(
     `  ${o.kind} at ${Math.round(OVERLOAD * 100)} %: offering ${offered} req/s (measured capacity ${o.capacity.toFixed(1)}; over the run ${o.capacityDuring.toFixed(1)}), limit ${MAXCONN}\n`,
@@ -283,14 +296,32 @@ export async function overloadLevel(o: {
     for (let i = 0; i < configs.length; i++) {
       const cfg = configs[(i + run) % configs.length]!;
       await cfg.before?.();
-      await o.warm(cfg); // at the scenario's own load: the limits learn, nothing queued carries over
-      const { result } = await o.measure(cfg, offered, connections);
-      const row = overloadRun(cfg.name, result, o.seconds, o.capacityDuring, o.names);
+      // the limits two thirds in: where the adaptive one settles at overload
+      let limits: number[] | undefined;
+      const admin = cfg.admin;
+      const probe = admin
+        ? setTimeout(
+            () =>
+              void limitsOf(admin)
+                .then((l) => {
+                  // Docker backends are named after their container, static ones after host:port
+                  limits = o.names.map((n, k) => l[n] ?? l[new URL(o.urls[k]!).host] ?? Number.NaN);
+                })
+                .catch(() => {}),
+            (FILL_SECONDS + (o.seconds * 2) / 3) * 1000,
+          )
+        : undefined;
+      const { result } = await o.measure(cfg, offered, connections, fill);
+      if (probe) clearTimeout(probe);
+      const row = {
+        ...overloadRun(cfg.name, result, o.seconds, o.capacityDuring, o.names),
+        ...(limits ? { limits } : {}),
+      };
       const rows = raw[cfg.name] ?? [];
       raw[cfg.name] = rows;
       rows.push(row);
       process.stdout.write(
-        `  ${o.kind} 120 % run ${run + 1}/${o.runs} ${cfg.name}: goodput ${row.goodput.toFixed(2)}, served p99 ${row.servedP99.toFixed(0)} ms, rejected ${row.rejected} (at once ${row.atOnceCount}, p99 ${row.atOnceP99.toFixed(1)} ms; at the deadline ${row.lateCount}), no answer ${row.failed}\n`,
+        `  ${o.kind} 120 % run ${run + 1}/${o.runs} ${cfg.name}: goodput ${row.goodput.toFixed(2)}, served p99 ${row.servedP99.toFixed(0)} ms, proxy CPU ${row.cpuCores.toFixed(2)} cores${limits ? `, limits ${limits.join('/')}` : ''}, rejected ${row.rejected} (at once ${row.atOnceCount}, p99 ${row.atOnceP99.toFixed(1)} ms; at the deadline ${row.lateCount}), no answer ${row.failed}\n`,
       );
     }
   }
@@ -298,6 +329,7 @@ export async function overloadLevel(o: {
     load: OVERLOAD,
     capacityRps: o.capacityDuring,
     offeredRps: offered,
+    fill,
     seconds: o.seconds,
     runs: o.runs,
     maxconn: MAXCONN,

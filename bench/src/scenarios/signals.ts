@@ -22,9 +22,9 @@ import {
   type OverloadResult,
   QUEUE_TIMEOUT_MS,
 } from '../lib/balancing-configs.js';
-import { type PacedResult, paced, quantile } from '../lib/load.js';
+import { type Fill, type PacedResult, paced, quantile } from '../lib/load.js';
 import { freePort, type Lb, startHeadroom, stopProcess, waitFor } from '../lib/procs.js';
-import { type ConfigResult, overloadLevel } from './balancing.js';
+import { type ConfigResult, FILL_SECONDS, overloadLevel } from './balancing.js';
 
 export const SIGNAL_SCENARIOS = ['unequal-30', 'unequal-80', 'io-slow', 'hot-cpu'] as const;
 export type SignalScenario = (typeof SIGNAL_SCENARIOS)[number];
@@ -106,7 +106,7 @@ export const hasOverload = (kind: SignalScenario) => kind !== 'unequal-30';
 export function signalRunSeconds(kind: SignalScenario, seconds: number): number {
   const recover = kind === 'io-slow' ? 2 : 0;
   const base = 6 * (WARMUP_SECONDS + seconds + recover);
-  return base + (hasOverload(kind) ? 4 * (1 + seconds + recover + QUEUE_TIMEOUT_MS / 1000) : 0);
+  return base + (hasOverload(kind) ? 4 * (FILL_SECONDS + seconds + recover + QUEUE_TIMEOUT_MS / 1000) : 0);
 }
 /** Backends, the balancer, capacity and the first warm-up of each configuration, once per scenario. */
 export const SIGNAL_SETUP_SECONDS = 45;
@@ -207,12 +207,15 @@ export async function signals(kind: SignalScenario, runs: number, seconds: numbe
     for (const cfg of configs) await paced(cfg.url, offered, 3);
     /** One measured run: the scenario's schedule (io-slow: the third backend slow a third in). */
     const slowAt = (seconds * 1000) / 3;
-    const measure = async (cfg: Config, rate: number, connections?: number) => {
+    const measure = async (cfg: Config, rate: number, connections?: number, fill?: Fill) => {
       const timer =
         plan.slowTo === undefined
           ? undefined
-          : setTimeout(() => void setService(plan.slowTo!).catch(() => {}), slowAt);
-      const result = await paced(cfg.url, rate, seconds, 10_000, connections);
+          : setTimeout(
+              () => void setService(plan.slowTo!).catch(() => {}),
+              slowAt + (fill ? fill.seconds * 1000 : 0),
+            );
+      const result = await paced(cfg.url, rate, seconds, 10_000, connections, cfg.pid, fill);
       if (timer) clearTimeout(timer);
       if (plan.slowTo !== undefined) {
         await setService(plan.serviceMs[2]!);
@@ -256,8 +259,7 @@ export async function signals(kind: SignalScenario, runs: number, seconds: numbe
           offeredBase: offered,
           runs,
           seconds,
-          measure: (cfg, rate, connections) => measure(cfg, rate, connections),
-          warm: (cfg) => paced(cfg.url, offered, 1).then(() => {}),
+          measure: (cfg, rate, connections, fill) => measure(cfg, rate, connections, fill),
           ready,
         })
       : undefined;
