@@ -11,7 +11,10 @@ export const DOCKER_ADDRESS_MODES = ['auto', 'network', 'published'] as const;
 
 export const loadBalancerConfigSchema = z
   .object({
-    PORT: env.listenPort(8080, 'Proxy port. Every path on it goes to a backend.'),
+    PORT: env.listenPort(
+      8080,
+      'Proxy port: each request goes to a backend of the service its host and path route to (404 when none matches).',
+    ),
     ADMIN_PORT: env.listenPort(8081, 'Admin API, /metrics, /healthz and the dashboard.'),
     HOST: env.string(
       '0.0.0.0',
