@@ -43,13 +43,14 @@ afterEach(async () => {
 });
 
 /** The real balancer in front of the slow upstream, serving through the proxy. */
-async function balancer(): Promise<ServiceProcess> {
+async function balancer(extra: Record<string, string> = {}): Promise<ServiceProcess> {
   const proc = await startBalancer({
     DISCOVERY: 'static',
     BACKENDS: upstreamUrl,
     HEALTH_INTERVAL_MS: '500',
     SHUTDOWN_GRACE_MS: String(GRACE_MS),
     LOG_LEVEL: 'info',
+    ...extra,
   });
   proxyPort = proc.port;
   await waitFor(async () => (await get('/slow?ms=0', 2_000)).status === 200, {
@@ -117,6 +118,26 @@ describe('chaos: the balancer stopped under load', () => {
     expect(exitedAfter).toBeGreaterThanOrEqual(1_500);
     expect(exitedAfter).toBeLessThan(GRACE_MS);
     expect(proc.output()).toContain('"stopped"');
+  });
+
+  // docs/operations.md, "Balancer restarted (SIGTERM)": requests waiting at the concurrency limit
+  // were accepted like those in flight; they go to the backend as it frees up, not a 503
+  it('requests waiting in the service queue at SIGTERM are served as the backend frees up', async () => {
+    // a pinned limit of 3 and a deadline longer than two waves: 3 in flight, 3 waiting
+    lb = await balancer({ LIMIT_MIN: '3', LIMIT_MAX: '3', QUEUE_TIMEOUT_MS: '6000' });
+    const proc = lb;
+    const sent = Array.from({ length: 6 }, () => get('/slow?ms=2000', 20_000));
+    await new Promise((r) => setTimeout(r, 500));
+    const stoppedAt = Date.now();
+    proc.child.kill('SIGTERM');
+    const code = await proc.exited;
+    const exitedAfter = Date.now() - stoppedAt;
+    const done = await Promise.all(sent);
+    expect(done.map((o) => [o.status, o.body])).toEqual(done.map(() => [200, 'start;done after 2000']));
+    expect(code).toBe(0);
+    // the second wave ran after the first freed the backend (~3.5 s after SIGTERM), within the grace
+    expect(exitedAfter).toBeGreaterThanOrEqual(2_500);
+    expect(exitedAfter).toBeLessThan(GRACE_MS);
   });
 
   it('does not wait past SHUTDOWN_GRACE_MS for a request longer than it', async () => {
