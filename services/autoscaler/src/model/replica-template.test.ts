@@ -20,6 +20,8 @@ const inspect = {
   Config: {
     Image: 'headroom/backend:latest',
     Cmd: ['node', 'dist/main.js'],
+    Entrypoint: ['docker-entrypoint.sh'],
+    Healthcheck: { Test: ['CMD', '/app/healthcheck.sh'], Interval: 5_000_000_000 },
     Env: ['PORT=3000', 'INSTANCE_ID=deploy-backend-1', 'NODE_ENV=production'],
     Labels: {
       [LB_LABELS.enable]: 'true',
@@ -38,6 +40,7 @@ const inspect = {
     Memory: 256 * 1024 * 1024,
     NetworkMode: 'deploy_default',
     PortBindings: { '3000/tcp': [{ HostPort: '3001' }] },
+    Binds: ['/srv/data:/data:ro'],
   },
   NetworkSettings: { Networks: { deploy_default: {}, extra: {} } },
 } as unknown as Docker.ContainerInspectInfo;
@@ -59,6 +62,13 @@ describe('replica template', () => {
       NetworkMode: 'deploy_default',
     });
     expect(opts.Cmd).toEqual(['node', 'dist/main.js']);
+  });
+
+  // services/autoscaler/README.md, Runtimes: the entrypoint, the healthcheck and the binds too
+  it('copies the entrypoint, the healthcheck and the bind mounts', () => {
+    expect(opts.Entrypoint).toEqual(['docker-entrypoint.sh']);
+    expect(opts.Healthcheck).toEqual({ Test: ['CMD', '/app/healthcheck.sh'], Interval: 5_000_000_000 });
+    expect(opts.HostConfig?.Binds).toEqual(['/srv/data:/data:ro']);
   });
   it('names it <service>-<n>, with its own hostname and INSTANCE_ID', () => {
     expect(opts.name).toBe('backend-3');
