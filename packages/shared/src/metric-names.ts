@@ -41,22 +41,23 @@ export const LB_METRICS = {
   discoveryEngineUp: 'headroom_lb_discovery_engine_up',
   /** Scale to zero: 1 for the service's current state (`state` label: awake, waking, sleeping). */
   serviceState: 'headroom_lb_service_state',
-  /** Requests held now for a sleeping or waking service. */
-  heldRequests: 'headroom_lb_held_requests',
-  /** Held requests by how they ended (`outcome`: released, timeout, overflow, client-gone, page: a browser shown the waiting page). */
-  heldTotal: 'headroom_lb_held_requests_total',
-  /** Time from a request being held to its release to a replica. */
-  holdDuration: 'headroom_lb_hold_duration_seconds',
   /**
-   * The service queue (issue #26): requests waiting now for a backend under its concurrency
-   * limit, per `service`. The autoscaler counts them as demand (GET /api/backends `queue`).
+   * Requests held now for a sleeping or waking service: the `cause="hold"` part of queueDepth
+   * (the hold is the service queue, issue #26), kept under this name for what reads it.
+   */
+  heldRequests: 'headroom_lb_held_requests',
+  /**
+   * The service's one queue (issue #26): requests waiting now, per `service` and `cause`
+   * (limit: for a backend under its concurrency limit; hold: while the service sleeps or
+   * wakes). The autoscaler counts them as demand (GET /api/backends `queue`).
    */
   queueDepth: 'headroom_lb_queue_depth',
-  /** Time a request waited in the service queue before a backend took it, per `service`. */
+  /** Time a request waited in the service queue before a backend took it, per `service` and `cause`. */
   queueWait: 'headroom_lb_queue_wait_seconds',
   /**
-   * Requests that left the queue without a backend, per `service` and `reason`: full,
-   * predicted-wait, timeout (503 + Retry-After), client-gone, shutdown.
+   * Requests that left the queue without a backend, per `service`, `cause` and `reason`: full,
+   * predicted-wait, timeout, hold-timeout (503 + Retry-After), client-gone, shutdown, and
+   * waiting-page (a browser shown the HOLD_HTML_PAGE page instead of being held).
    */
   queueShed: 'headroom_lb_queue_shed_total',
   /** Each backend's concurrency limit now (lb.maxconn, else the adaptive one). */

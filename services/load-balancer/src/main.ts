@@ -90,7 +90,7 @@ const metrics = createMetrics(
   Date.now,
   { busy, usage },
 );
-const holdMetrics = createHoldMetrics(metrics.registry, () => services.units().map((u) => u.hold));
+createHoldMetrics(metrics.registry, () => services.units().map((u) => u.hold));
 const transitions = new TransitionLog(logger, metrics);
 const recorder = new RequestRecorder(stats, metrics, busy);
 // one settings object for every service's limits: the sampler keeps its host delay current
@@ -100,13 +100,14 @@ sampleLoopDelay(limits);
 // start) and its own sleep state and hold queue
 const services = new ServiceRegistry(
   (key, mode) => {
-    // the service queue (issue #26): its requests wait here when every backend is at its
-    // concurrency limit; held requests (scale to zero) enter it when released
+    // the service's one queue (issue #26): its requests wait here when every backend is at its
+    // concurrency limit, and while it sleeps or wakes (scale to zero: held, each with its own deadline)
     const queue: Admission = new Admission(
       {
         timeoutMs: config.QUEUE_TIMEOUT_MS,
         max: config.QUEUE_MAX,
         service: displayName(key),
+        hold: { timeoutMs: config.HOLD_TIMEOUT_MS, max: config.HOLD_MAX_REQUESTS },
       },
       {
         core: {
@@ -116,6 +117,8 @@ const services = new ServiceRegistry(
         // the handler is built below; these run only once requests arrive
         pickFor: (req, waiting) => handler.pickFor(core, req, waiting),
         go: (req, res, pick) => handler.dequeued(req, res, core, queue, pick),
+        // held requests go once the service is awake (hold is built below; read per dispatch)
+        holding: () => hold.holding,
         logger,
         registry: metrics.registry,
       },
@@ -123,13 +126,12 @@ const services = new ServiceRegistry(
     const hold = new HoldController(
       {
         timeoutMs: config.HOLD_TIMEOUT_MS,
-        maxRequests: config.HOLD_MAX_REQUESTS,
         htmlPage: config.HOLD_HTML_PAGE,
         wakeUrl: config.WAKE_URL ?? config.AUTOSCALER_URL,
         token: config.ADMIN_TOKEN,
         serviceName: displayName(key),
       },
-      { logger, metrics: holdMetrics },
+      { logger, queue },
     );
     const core = createBalancer({
       mode,

@@ -96,13 +96,12 @@ describe('a backend whose address changes under the same id', () => {
     const hold = new HoldController(
       {
         timeoutMs: 1000,
-        maxRequests: 1,
         htmlPage: false,
         wakeUrl: undefined,
         token: undefined,
         serviceName: 'default',
       },
-      { logger },
+      { logger, queue },
     );
     const table = buildRouteTable(serviceRules('', [], undefined, false)).table;
     const handler: ProxyHandler = new ProxyHandler({

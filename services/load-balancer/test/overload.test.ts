@@ -243,3 +243,76 @@ describe('the service queue', () => {
     expect((await first).status).toBe(200);
   });
 });
+
+/** The autoscaler's POST /api/wake, answered 200 (the test decides when the service is awake). */
+async function wakeStub(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+describe('the scale-to-zero hold is the same queue', () => {
+  it('a held request and one waiting at the limit share one depth and one arrival order', async () => {
+    const wake = await wakeStub();
+    try {
+      const token = 'one-queue-token';
+      const { running, first } = await oneBusy({
+        WAKE_URL: wake.url,
+        ADMIN_TOKEN: token,
+        QUEUE_TIMEOUT_MS: '20000',
+      });
+      const state = (s: string) =>
+        fetch(`${running.admin}/api/service/state`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ state: s }),
+        });
+      // waits at the limit (the backend holds /first)
+      const q1 = fetch(`${running.proxy}/q1`);
+      await waitDepth(running.admin, 1);
+      // the autoscaler announces a sleep while the replica still runs: the next request is held
+      expect((await state('sleeping')).status).toBe(200);
+      const h1 = fetch(`${running.proxy}/h1`);
+      const list = async () =>
+        backendListSchema.parse(await (await fetch(`${running.admin}/api/backends`)).json());
+      await waitFor(async () => (await list()).service?.held === 1, { timeoutMs: 5_000, message: 'h1 held' });
+      // one depth: the held request and the one at the limit are the same queue's
+      expect((await list()).queue?.depth).toBe(2);
+      const metrics = await (await fetch(`${running.admin}/metrics`)).text();
+      expect(metrics).toMatch(/headroom_lb_queue_depth\{service="default",cause="limit"\} 1\n/);
+      expect(metrics).toMatch(/headroom_lb_queue_depth\{service="default",cause="hold"\} 1\n/);
+      // the sleep is aborted: the held request keeps its place, and a later one queues behind it
+      expect((await state('awake')).status).toBe(200);
+      const q2 = fetch(`${running.proxy}/q2`);
+      await waitDepth(running.admin, 3);
+      const b = backend as Gate;
+      expect(b.arrived).toEqual(['/first']);
+      for (let i = 1; i <= 3; i++) {
+        b.release();
+        await waitFor(async () => b.arrived.length === i + 1, {
+          timeoutMs: 5_000,
+          message: `${i + 1} at the backend`,
+        });
+      }
+      b.release();
+      // one order across both causes: the backend saw them as they came
+      expect(b.arrived).toEqual(['/first', '/q1', '/h1', '/q2']);
+      for (const p of [first, q1, h1, q2]) expect((await p).status).toBe(200);
+      const after = await (await fetch(`${running.admin}/metrics`)).text();
+      expect(after).toMatch(/headroom_lb_queue_wait_seconds_count\{service="default",cause="hold"\} 1\n/);
+      expect(after).toMatch(/headroom_lb_queue_wait_seconds_count\{service="default",cause="limit"\} 2\n/);
+    } finally {
+      await wake.close();
+    }
+  });
+});

@@ -107,7 +107,8 @@ describe('scale to zero: hold and wake', () => {
     expect(s.lastRequestAt).not.toBeNull();
     const metrics = await (await fetch(`${running.admin}/metrics`)).text();
     expect(metrics).toMatch(/headroom_lb_service_state\{service="[^"]*",state="awake"\} 1/);
-    expect(metrics).toMatch(/headroom_lb_held_requests_total\{service="default",outcome="released"\} 1/);
+    // the service queue's own series: the held request waited there (cause hold), then a backend took it
+    expect(metrics).toMatch(/headroom_lb_queue_wait_seconds_count\{service="default",cause="hold"\} 1/);
   });
 
   it('no backend and no known state (MIN_REPLICAS=0 before the autoscaler’s first tick): held and woken, not a 503', async () => {
@@ -248,7 +249,9 @@ describe('scale to zero: hold and wake', () => {
       message: 'removed',
     });
     const metrics = await (await fetch(`${running.admin}/metrics`)).text();
-    expect(metrics).toMatch(/headroom_lb_held_requests_total\{service="default",outcome="client-gone"\} 1/);
+    expect(metrics).toMatch(
+      /headroom_lb_queue_shed_total\{service="default",cause="hold",reason="client-gone"\} 1/,
+    );
   });
 
   it('a held request keeps its body unread until released, then the backend gets all of it', async () => {

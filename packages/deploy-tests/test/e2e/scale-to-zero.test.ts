@@ -301,7 +301,7 @@ async function deadlineWithAutoscalerStopped(s: Stack): Promise<void> {
   expect((JSON.parse(r.body) as { code?: string }).code).toBe('LB_ERR_HOLD_TIMEOUT');
   // held until the deadline, not refused at once
   expect(r.ms).toBeGreaterThanOrEqual(HOLD_TIMEOUT_MS - 100);
-  expect(await heldTotal(s, 'timeout')).toBeGreaterThanOrEqual(1);
+  expect(await heldTotal(s, 'hold-timeout')).toBeGreaterThanOrEqual(1);
 }
 
 // ---- docker runtime -------------------------------------------------------------------------

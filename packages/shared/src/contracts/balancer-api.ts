@@ -77,18 +77,23 @@ export const discoveryEngineSchema = z.object({
 export type DiscoveryEngine = z.infer<typeof discoveryEngineSchema>;
 
 /**
- * The service queue (issue #26): requests waiting for a backend with room under its limit.
+ * The service's one queue (issue #26): requests waiting for a backend with room under its
+ * limit, and requests held while the service sleeps or wakes (scale to zero: the same queue).
  * The autoscaler counts `depth` as demand: a service with requests waiting scales out even
- * while its CPU reading lags. (Held requests of a sleeping service are counted by the
- * service's `held`, and enter this queue when released.)
+ * while its CPU reading lags.
  */
 export const queueViewSchema = z.object({
-  /** Requests waiting now. */
+  /** Requests waiting now, held ones included. */
   depth: z.number().int().nonnegative(),
+  /**
+   * The held part of `depth` (the service's `held`). Absent from a balancer from before the
+   * hold was the same queue, whose `depth` did not count held requests.
+   */
+  held: z.number().int().nonnegative().optional(),
   /** QUEUE_TIMEOUT_MS and QUEUE_MAX in force. */
   timeoutMs: z.number().int().positive(),
   max: z.number().int().positive(),
-  /** Requests shed since start, by reason (full, predicted-wait, timeout). */
+  /** Requests shed since start, by reason (full, predicted-wait, timeout, hold-timeout, client-gone, shutdown, waiting-page). */
   shed: z.record(z.string(), z.number().int().nonnegative()),
 });
 export type QueueView = z.infer<typeof queueViewSchema>;

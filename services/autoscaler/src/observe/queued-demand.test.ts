@@ -39,7 +39,10 @@ const view = (name: string, held = 0): ServiceView => ({
   lastRequestAt: null,
   idleAfterMs: null,
 });
-const queue = (depth: number) => ({ depth, timeoutMs: 3000, max: 1000, shed: {} });
+/** A balancer's queue: `held` of its `depth` are held requests (one queue, issue #26). */
+const queue = (depth: number, held = 0) => ({ depth, held, timeoutMs: 3000, max: 1000, shed: {} });
+/** An older balancer's queue: its depth did not count held requests (no `held` field). */
+const olderQueue = (depth: number) => ({ depth, timeoutMs: 3000, max: 1000, shed: {} });
 const replica = (name: string): CensusReplica => ({
   id: `${name}${'a'.repeat(64)}`.slice(0, 64),
   name,
@@ -65,19 +68,26 @@ async function desired(list: BackendList, target: number, metric: 'concurrency' 
 
 describe('queued requests count as concurrency demand (balancer view → policy)', () => {
   it.each([
-    // [what, in-flight per replica, service view, queue depth, target, desired]
+    // [what, in-flight per replica, service view, queue depth (held ones included), target, desired]
     ['one replica at its limit of 2, 6 queued: ceil((2+6)/2)', [2], view('shop'), 6, 2, 4],
     ['nothing queued: in-flight alone, at target, holds', [2], view('shop'), 0, 2, 1],
     ['two replicas at 3 each, 4 queued: ceil((6+4)/3)', [3, 3], view('shop'), 4, 3, 4],
-    ['held while it wakes count too: 1 in flight, 5 held', [1], view('shop', 5), 0, 2, 3],
-    ['held and queued add up: 2 in flight, 2 held, 4 queued', [2], view('shop', 2), 4, 2, 4],
+    ['held while it wakes count too: 1 in flight, 5 held', [1], view('shop', 5), 5, 2, 3],
+    [
+      'held and queued in one depth, counted once: 2 in flight, 2 held + 4 queued',
+      [2],
+      view('shop', 2),
+      6,
+      2,
+      4,
+    ],
     ['below target with a small queue: (0.5+0.5)/2 holds at 1', [0], view('shop'), 1, 2, 1],
   ] as const)('%s', async (_what, inFlight, service, depth, target, want) => {
     const list: BackendList = {
       mode: 'resource-aware',
       backends: inFlight.map((n, i) => backend(`shop-${i + 1}`, n)),
       service,
-      queue: queue(depth),
+      queue: queue(depth, service.held),
     };
     expect(await desired(list, target)).toBe(want);
   });
@@ -96,17 +106,26 @@ describe('queued requests count as concurrency demand (balancer view → policy)
 describe('queuedDemand: whose queue', () => {
   const backends = [backend('shop-1', 1), backend('web-1', 1, 'web')];
   it.each([
-    ['a one-service balancer naming the service', { service: view('shop', 1), queue: queue(3) }, 4],
-    ['a one-service balancer of another service', { service: view('web', 1), queue: queue(3) }, 0],
+    [
+      'a one-service balancer naming the service: its depth, the held one in it',
+      { service: view('shop', 1), queue: queue(3, 1) },
+      3,
+    ],
+    ['a one-service balancer of another service', { service: view('web', 1), queue: queue(3, 1) }, 0],
+    [
+      'an older balancer whose depth left the held out: both',
+      { service: view('shop', 1), queue: olderQueue(3) },
+      4,
+    ],
     [
       'several services: each one’s held; the top-level queue is the default service’s',
       { service: view('web'), services: [view('shop', 2), view('web')], queue: queue(9) },
       2,
     ],
     [
-      'several services, ours the default: its held and the queue',
-      { service: view('shop'), services: [view('shop', 2), view('web')], queue: queue(9) },
-      11,
+      'several services, ours the default: its queue, held ones included',
+      { service: view('shop'), services: [view('shop', 2), view('web')], queue: queue(9, 2) },
+      9,
     ],
     ['an older balancer: no queue field, its held only', { service: view('shop', 2) }, 2],
     ['no service view at all', {}, 0],

@@ -102,7 +102,7 @@ export interface SimOptions {
  */
 export function simulate(b: Balancer, backends: SimBackend[], opts: SimOptions): SimResult {
   const rnd = mulberry32(opts.seed ?? 7);
-  const queueOpts = { ...(opts.queue ?? DEFAULT_QUEUE), predict: true };
+  const queueOpts = { ...(opts.queue ?? DEFAULT_QUEUE), cause: 'limit' as const };
   const freeAt = new Map(backends.map((x) => [x.id, 0]));
   const busy = new Map(backends.map((x) => [x.id, 0]));
   const byId = new Map(backends.map((x) => [x.id, x]));

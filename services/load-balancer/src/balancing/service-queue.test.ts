@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { CONGESTED_AFTER_MS, CONGESTED_BUDGET_MS, MIN_DRAIN_SAMPLES, ServiceQueue } from './service-queue.js';
+import {
+  type AdmitShed,
+  CONGESTED_AFTER_MS,
+  CONGESTED_BUDGET_MS,
+  expiryReason,
+  MIN_DRAIN_SAMPLES,
+  ServiceQueue,
+  type ShedReason,
+  type WaitCause,
+} from './service-queue.js';
 
-const opts = { timeoutMs: 1000, max: 3, predict: true };
+const opts = { timeoutMs: 1000, max: 3 };
 
 describe('ServiceQueue', () => {
   it('keeps arrival order and says full past its bound', () => {
@@ -65,7 +74,7 @@ describe('ServiceQueue', () => {
   ];
   it.each(expiry)('admitted %j, at %d: expires %j, keeps %j', (admitted, now, expired, left) => {
     const q = new ServiceQueue<number>();
-    for (const [t, timeoutMs] of admitted) q.admit(t, t, { timeoutMs, max: 10, predict: false });
+    for (const [t, timeoutMs] of admitted) q.admit(t, t, { timeoutMs, max: 10 });
     expect(q.expire(now).map((e) => e.item)).toEqual(expired);
     expect(q.drainAll().map((e) => e.item)).toEqual(left);
   });
@@ -76,7 +85,7 @@ describe('ServiceQueue', () => {
     for (let t = 0; t < 10_000; t += 1000) q.completed(t);
     expect(q.drainIntervalMs).toBeNull();
     // 10 wait; completions every 50 ms while they do
-    const big = { timeoutMs: 1000, max: 100, predict: true };
+    const big = { timeoutMs: 1000, max: 100, cause: 'limit' as const };
     for (let i = 0; i < 10; i++) q.admit(i, 10_000, big);
     for (let i = 1; i <= MIN_DRAIN_SAMPLES + 1; i++) {
       q.completed(10_000 + 50 * i);
@@ -90,8 +99,8 @@ describe('ServiceQueue', () => {
     const shed = q.admit(99, 10_400, big);
     expect(shed.ok).toBe(false);
     expect(!shed.ok && shed.reason).toBe('predicted-wait');
-    // the hold path (the service wakes; nothing drains yet) waits regardless
-    expect(q.admit(99, 10_400, { ...big, predict: false }).ok).toBe(true);
+    // a held request (the service wakes; nothing drains yet) waits regardless
+    expect(q.admit(99, 10_400, { ...big, cause: 'hold' }).ok).toBe(true);
     expect(q.retryAfterSeconds(5000)).toBe(2);
   });
 
@@ -103,7 +112,7 @@ describe('ServiceQueue', () => {
     ['sustained, drain slower than the deadline allows: the deadline', 1500, 5000, 2000],
   ])('wait budget, %s', (_what, interval, busyFor, budget) => {
     const q = new ServiceQueue<number>();
-    const big = { timeoutMs: 2000, max: 1000, predict: true };
+    const big = { timeoutMs: 2000, max: 1000, cause: 'limit' as const };
     q.admit(0, 0, big); // the queue turns busy at 0
     for (let i = 0; i <= MIN_DRAIN_SAMPLES; i++) q.completed(interval * i);
     expect(q.waitBudgetMs(busyFor, 2000)).toBe(budget);
@@ -111,7 +120,7 @@ describe('ServiceQueue', () => {
 
   it('under sustained overload a newcomer predicted past the budget is shed at once', () => {
     const q = new ServiceQueue<number>();
-    const big = { timeoutMs: 2000, max: 1000, predict: true };
+    const big = { timeoutMs: 2000, max: 1000, cause: 'limit' as const };
     q.admit(0, 0, big);
     for (let i = 0; i <= MIN_DRAIN_SAMPLES; i++) q.completed(10 * i); // 10 ms between completions
     // within the first CONGESTED_AFTER_MS, 100 in line (1 s) are admitted
@@ -136,7 +145,7 @@ describe('ServiceQueue', () => {
   it('does not grow without bound when entries churn (compaction)', () => {
     const q = new ServiceQueue<number>();
     for (let i = 0; i < 50_000; i++) {
-      q.admit(i, i, { timeoutMs: 10, max: 10, predict: false });
+      q.admit(i, i, { timeoutMs: 10, max: 10 });
       if (i % 2 === 1) {
         q.shift();
         q.shift();
@@ -144,5 +153,114 @@ describe('ServiceQueue', () => {
     }
     expect(q.size).toBe(0);
     expect((q as unknown as { entries: unknown[] }).entries.length).toBeLessThan(2100);
+  });
+});
+
+// One queue for both causes (issue #26): a held request (the service sleeps or wakes, cause
+// `hold`, HOLD_TIMEOUT_MS and HOLD_MAX_REQUESTS) and one waiting at the limits (cause `limit`,
+// QUEUE_TIMEOUT_MS and QUEUE_MAX) share one order and one depth, each with its own deadline.
+describe('ServiceQueue: held and limit-queued requests in one queue', () => {
+  const QUEUE = { timeoutMs: 2000, max: 4 };
+  const HOLD = { timeoutMs: 30_000, max: 6 };
+  type Step =
+    /** admitted at `at` for `cause`: the result (true, or the shed reason) */
+    | { admit: string; cause: WaitCause; at: number; want: true | AdmitShed }
+    /** every entry whose deadline passed at `at`, with the reason it is shed for */
+    | { expire: number; want: Array<[string, ShedReason]> }
+    /** hand-offs while the service holds (or not) until next() says none: their order */
+    | { handOff: 'holding' | 'awake'; want: string[] }
+    /** a completion at `at` (learns the drain rate while something waits) */
+    | { completed: number }
+    | { depth: number; held: number };
+  const a = (admit: string, cause: WaitCause, at: number, want: true | AdmitShed = true): Step => ({
+    admit,
+    cause,
+    at,
+    want,
+  });
+  const table: Array<[string, Step[]]> = [
+    [
+      'each cause its own deadline: QUEUE_TIMEOUT_MS for the limit-queued, HOLD_TIMEOUT_MS for the held',
+      [
+        a('held', 'hold', 0),
+        a('queued', 'limit', 0),
+        { expire: 1999, want: [] },
+        { expire: 2000, want: [['queued', 'timeout']] },
+        { expire: 29_999, want: [] },
+        { expire: 30_000, want: [['held', 'hold-timeout']] },
+        { depth: 0, held: 0 },
+      ],
+    ],
+    [
+      'held requests wait while the service holds, then leave in arrival order; one waiting at the limits before them goes first',
+      [
+        a('q1', 'limit', 0),
+        a('h1', 'hold', 10),
+        a('h2', 'hold', 20),
+        { depth: 3, held: 2 },
+        { handOff: 'holding', want: ['q1'] },
+        { handOff: 'holding', want: [] },
+        { handOff: 'awake', want: ['h1', 'h2'] },
+        { depth: 0, held: 0 },
+      ],
+    ],
+    [
+      'one order across both causes: a request queued at the limits behind held ones waits its turn',
+      [
+        a('h1', 'hold', 0),
+        a('q1', 'limit', 5),
+        a('h2', 'hold', 10),
+        a('q2', 'limit', 15),
+        { handOff: 'holding', want: [] },
+        { handOff: 'awake', want: ['h1', 'q1', 'h2', 'q2'] },
+      ],
+    ],
+    [
+      'one depth: the held request counts the limit-queued ones against HOLD_MAX_REQUESTS, and the other way round',
+      [
+        a('q1', 'limit', 0),
+        a('q2', 'limit', 0),
+        a('q3', 'limit', 0),
+        a('h1', 'hold', 0),
+        a('q4', 'limit', 0, 'full'),
+        a('h2', 'hold', 0),
+        a('h3', 'hold', 0),
+        a('h4', 'hold', 0, 'full'),
+        { depth: 6, held: 3 },
+      ],
+    ],
+    [
+      'predicted wait: sheds a limit-queued request at once, never a held one (its service wakes: nothing drains)',
+      [
+        ...Array.from({ length: 3 }, (_, i) => a(`q${i}`, 'limit', 0)),
+        // completions every 1000 ms while requests wait: 3 waiting → position 4 waits ~4000 ms
+        ...Array.from({ length: 6 }, (_, i) => ({ completed: 1000 * (i + 1) })),
+        a('late', 'limit', 6000, 'predicted-wait'),
+        a('held', 'hold', 6000),
+        { depth: 4, held: 1 },
+      ],
+    ],
+  ];
+  it.each(table)('%s', (_name, steps) => {
+    const q = new ServiceQueue<string>();
+    for (const s of steps) {
+      if ('admit' in s) {
+        const r = q.admit(s.admit, s.at, { ...(s.cause === 'hold' ? HOLD : QUEUE), cause: s.cause });
+        expect(r.ok ? true : r.reason, s.admit).toBe(s.want);
+      } else if ('expire' in s) {
+        expect(q.expire(s.expire).map((e) => [e.item, expiryReason(e.cause)])).toEqual(s.want);
+      } else if ('handOff' in s) {
+        const out: string[] = [];
+        for (let e = q.next(s.handOff === 'holding'); e !== undefined; e = q.next(s.handOff === 'holding')) {
+          expect(q.shift()).toBe(e);
+          out.push(e.item);
+        }
+        expect(out).toEqual(s.want);
+      } else if ('completed' in s) {
+        q.completed(s.completed);
+      } else {
+        expect([q.size, q.count('hold'), q.count('limit')]).toEqual([s.depth, s.held, s.depth - s.held]);
+      }
+    }
   });
 });

@@ -1,8 +1,10 @@
 // The service's one bounded queue (issue #26), pure: requests wait here, in arrival order,
-// when every backend is at its concurrency limit (concurrency-limit.ts), and while the
-// service sleeps or wakes (scale to zero: the same queue, with the hold's deadline and
-// bound). The proxy's Admission (proxy/admission.ts) owns the timers and the sockets; this
-// only keeps the order, the deadlines and the drain rate, with the caller's clock.
+// when every backend is at its concurrency limit (concurrency-limit.ts, cause `limit`), and
+// while the service sleeps or wakes (scale to zero, cause `hold`: the same queue, each entry
+// with its own deadline, HOLD_TIMEOUT_MS or QUEUE_TIMEOUT_MS). One order for both causes: a
+// held request and one that waited on the limits leave in the order they came. The proxy's
+// Admission (proxy/admission.ts) owns the timers and the sockets; this only keeps the order,
+// the deadlines, the counts by cause and the drain rate, with the caller's clock.
 //
 // Shedding at admission (research §4.5): past the size bound, or when the predicted wait
 // (position × the mean time between completions while requests were waiting) already
@@ -21,27 +23,49 @@
 // excess gets its 503 at once, and the backends stay just as busy (simulator: goodput 1.00,
 // served p99 0.12-0.24 s). A burst shorter than CONGESTED_AFTER_MS still gets the whole deadline.
 
+/**
+ * Why a request waits: `limit`, every backend is at its concurrency limit; `hold`, the service
+ * sleeps or wakes (or has no backend yet while hold-and-wake is on) and a wake was asked for.
+ */
+export const WAIT_CAUSES = ['limit', 'hold'] as const;
+export type WaitCause = (typeof WAIT_CAUSES)[number];
+
 export interface QueueEntry<T> {
   readonly item: T;
+  readonly cause: WaitCause;
   readonly at: number;
   readonly deadline: number;
   /** Removed (dispatched, expired, or its client left): skipped by the queue. */
   done: boolean;
 }
 
-export type ShedReason = 'full' | 'predicted-wait';
+/** Why admit() turned a request away. */
+export type AdmitShed = 'full' | 'predicted-wait';
+
+/**
+ * Every way a request leaves the queue without a backend (the `reason` label of
+ * headroom_lb_queue_shed_total and the x-headroom-shed header): turned away at admission,
+ * its deadline passed (`timeout` for QUEUE_TIMEOUT_MS, `hold-timeout` for HOLD_TIMEOUT_MS),
+ * its client left, the balancer stopped, or a browser was shown the waiting page instead.
+ */
+export type ShedReason = AdmitShed | 'timeout' | 'hold-timeout' | 'client-gone' | 'shutdown' | 'waiting-page';
+
+/** The shed reason of an entry whose deadline passed: each cause has its own deadline. */
+export function expiryReason(cause: WaitCause): ShedReason {
+  return cause === 'hold' ? 'hold-timeout' : 'timeout';
+}
 
 export type Admitted<T> =
   | { readonly ok: true; readonly entry: QueueEntry<T> }
-  | { readonly ok: false; readonly reason: ShedReason; readonly predictedWaitMs: number | null };
+  | { readonly ok: false; readonly reason: AdmitShed; readonly predictedWaitMs: number | null };
 
 export interface AdmitOptions {
-  /** Deadline from now (QUEUE_TIMEOUT_MS, or HOLD_TIMEOUT_MS while the service wakes). */
+  /** Deadline from now (QUEUE_TIMEOUT_MS, or HOLD_TIMEOUT_MS for a held request). */
   timeoutMs: number;
-  /** Size bound (QUEUE_MAX, or HOLD_MAX_REQUESTS while the service wakes). */
+  /** Bound on the whole depth, both causes (QUEUE_MAX, or HOLD_MAX_REQUESTS for a held request). */
   max: number;
-  /** Shed on the predicted wait: off while the service wakes (nothing drains yet). */
-  predict: boolean;
+  /** Why it waits; `limit` when not said. */
+  cause?: WaitCause;
 }
 
 /**
@@ -69,6 +93,7 @@ export class ServiceQueue<T> {
   private entries: Array<QueueEntry<T>> = [];
   private head = 0;
   private live = 0;
+  private held = 0;
   /** Mean ms between completions while requests waited; null until learned. */
   private intervalMs: number | null = null;
   private samples = 0;
@@ -76,8 +101,14 @@ export class ServiceQueue<T> {
   /** When the queue last went from empty to non-empty. */
   private busySince = 0;
 
+  /** Every waiting entry, both causes: the service's one depth. */
   get size(): number {
     return this.live;
+  }
+
+  /** Waiting entries of one cause. */
+  count(cause: WaitCause): number {
+    return cause === 'hold' ? this.held : this.live - this.held;
   }
 
   /** The mean time between completions while requests waited (ms), or null before MIN_DRAIN_SAMPLES. */
@@ -92,15 +123,21 @@ export class ServiceQueue<T> {
   }
 
   admit(item: T, now: number, opts: AdmitOptions): Admitted<T> {
+    const cause = opts.cause ?? 'limit';
     if (this.live >= opts.max)
       return { ok: false, reason: 'full', predictedWaitMs: this.predictedWaitMs(this.live + 1) };
-    const predicted = opts.predict ? this.predictedWaitMs(this.live + 1) : null;
+    // Never for a held request: while its service sleeps or wakes nothing completes, so the
+    // drain rate says nothing about when the first replica will take it (its rate is zero, or
+    // a stale one learned before the sleep). Only HOLD_TIMEOUT_MS bounds its wait; a wake that
+    // takes 10 s is what the hold is for, and shedding on a guess would defeat it.
+    const predicted = cause === 'limit' ? this.predictedWaitMs(this.live + 1) : null;
     if (predicted !== null && predicted > this.waitBudgetMs(now, opts.timeoutMs))
       return { ok: false, reason: 'predicted-wait', predictedWaitMs: predicted };
     if (this.live === 0) this.busySince = now;
-    const entry: QueueEntry<T> = { item, at: now, deadline: now + opts.timeoutMs, done: false };
+    const entry: QueueEntry<T> = { item, cause, at: now, deadline: now + opts.timeoutMs, done: false };
     this.entries.push(entry);
     this.live++;
+    if (cause === 'hold') this.held++;
     return { ok: true, entry };
   }
 
@@ -119,6 +156,17 @@ export class ServiceQueue<T> {
   peek(): QueueEntry<T> | undefined {
     this.skipDone();
     return this.entries[this.head];
+  }
+
+  /**
+   * The entry to hand to a backend next, without removing it: the oldest, unless it is held
+   * and its service still holds (`holding`: sleeping or waking, no first health pass yet; a
+   * replica still up while the autoscaler's announced sleep stops it must not take it). Then
+   * none: nothing behind it passes it, so arrival order holds across both causes.
+   */
+  next(holding: boolean): QueueEntry<T> | undefined {
+    const e = this.peek();
+    return e !== undefined && e.cause === 'hold' && holding ? undefined : e;
   }
 
   /** Removes and returns the oldest waiting entry. */
@@ -159,6 +207,20 @@ export class ServiceQueue<T> {
     return out;
   }
 
+  /** Removes and returns every waiting entry of one cause, in arrival order; the others keep their places. */
+  drainCause(cause: WaitCause): Array<QueueEntry<T>> {
+    const out: Array<QueueEntry<T>> = [];
+    for (let i = this.head; i < this.entries.length; i++) {
+      const e = this.entries[i]!;
+      if (!e.done && e.cause === cause) {
+        this.take(e);
+        out.push(e);
+      }
+    }
+    this.skipDone();
+    return out;
+  }
+
   /** The earliest deadline of a waiting entry, or null when none waits. */
   nextDeadline(): number | null {
     let min: number | null = null;
@@ -195,6 +257,7 @@ export class ServiceQueue<T> {
   private take(e: QueueEntry<T>): void {
     e.done = true;
     this.live--;
+    if (e.cause === 'hold') this.held--;
   }
 
   private skipDone(): void {
@@ -208,4 +271,12 @@ export class ServiceQueue<T> {
       this.head = 0;
     }
   }
+}
+
+/**
+ * Seconds for Retry-After when a held request's HOLD_TIMEOUT_MS passed (or on the waiting
+ * page): the hold timeout, rounded up, at least 1 (a wake takes about that long at most).
+ */
+export function holdRetryAfterSeconds(timeoutMs: number): number {
+  return Math.max(1, Math.ceil(timeoutMs / 1000));
 }

@@ -1,8 +1,10 @@
-// Scale to zero (issue #19), the I/O half: holds requests for a sleeping or waking service
-// (their bodies unread: the request stream stays paused until a backend takes it), asks the
-// autoscaler to wake it, answers 503 + Retry-After on overflow or deadline, and releases the
-// held requests in arrival order on the first health pass. The decisions are the pure
-// service-state, hold-queue and wake-plan modules; this only keeps timers and sockets.
+// Scale to zero (issue #19), the I/O half: decides that a request for a sleeping or waking
+// service waits (or a browser gets the waiting page), asks the autoscaler to wake it, and
+// tells the service queue when the service is awake. The waiting itself is the service's one
+// queue (issue #26, proxy/admission.ts: cause `hold`, HOLD_TIMEOUT_MS, HOLD_MAX_REQUESTS,
+// overflow and deadline 503s, client-gone removal, the metrics): its hand-off takes held
+// requests, in arrival order, once the first health pass makes the service awake. The
+// decisions are the pure service-state and wake-plan modules; this keeps the wake's timers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
@@ -14,10 +16,10 @@ import {
   type ServiceView,
   type WakeBody,
 } from '@headroom/shared';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { rawProxyError, sendProxyError } from '../proxy/proxy-error.js';
+import { Gauge, type Registry } from 'prom-client';
+import { holdRetryAfterSeconds } from '../balancing/service-queue.js';
+import type { Admission, ResumeUpgrade } from '../proxy/admission.js';
 import { DEFAULT_SERVICE_NAME } from '../services/service-registry.js';
-import { type Held, HoldQueue, retryAfterSeconds, wantsWaitingPage } from './hold-queue.js';
 import {
   holds,
   initialStatus,
@@ -25,6 +27,7 @@ import {
   SERVICE_REASONS,
   type ServiceEvent,
   type ServiceStatus,
+  wantsWaitingPage,
 } from './service-state.js';
 import {
   DEFAULT_WAKE_SETTINGS,
@@ -37,39 +40,17 @@ import {
 } from './wake-plan.js';
 
 export type Resume = (req: IncomingMessage, res: ServerResponse) => void;
-/** A held WebSocket (Upgrade) request, released: tunnelled as usual. */
-export type ResumeUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+export type { ResumeUpgrade };
 
-/** A held request: a plain one (res) or an upgrade (socket + head), each with its resume. */
-interface Parked {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse | null;
-  readonly resume: Resume | null;
-  readonly socket: Duplex | null;
-  readonly head: Buffer | null;
-  readonly resumeUpgrade: ResumeUpgrade | null;
-  onClose: (() => void) | null;
-}
-
-/** What a held request's close is watched on: its response, or the upgrade's socket. */
-function closeTarget(p: Parked): ServerResponse | Duplex {
-  return (p.res ?? p.socket)!;
-}
-
-function resumeParked(p: Parked): void {
-  if (p.res !== null) p.resume!(p.req, p.res);
-  else p.resumeUpgrade!(p.req, p.socket!, p.head!);
-}
-
-function rejectParked(p: Parked, kind: HoldErrorKind, message: string, retryAfter: number): void {
-  if (p.res !== null) reject(p.res, kind, message, retryAfter);
-  else if (p.socket !== null && p.socket.writable)
-    p.socket.end(rawProxyError(kind, message).replace('\r\n\r\n', `\r\nretry-after: ${retryAfter}\r\n\r\n`));
-}
+/** What the hold needs of its service's queue (proxy/admission.ts). */
+export type HoldQueue = Pick<
+  Admission,
+  'holdRequest' | 'holdUpgrade' | 'waiting' | 'dispatch' | 'takeHeld' | 'stopHeld' | 'waitingPageShown'
+>;
 
 export interface HoldSettings {
+  /** HOLD_TIMEOUT_MS: the waiting page's Retry-After (the queue holds requests until it). */
   timeoutMs: number;
-  maxRequests: number;
   htmlPage: boolean;
   /** WAKE_URL, else AUTOSCALER_URL; undefined: hold is off (requests fail fast as before). */
   wakeUrl: string | undefined;
@@ -81,10 +62,10 @@ export interface HoldSettings {
 
 export interface HoldDeps {
   logger: Logger;
-  /** A registry of its own (one service); with several services, `metrics` shared by all. */
+  /** The service's one queue: held requests wait there. */
+  queue: HoldQueue;
+  /** A registry of its own (one service); with several, createHoldMetrics once for all. */
   registry?: Registry;
-  /** The hold series every service's controller writes, labelled by service (createHoldMetrics). */
-  metrics?: HoldMetrics;
   now?: () => number;
   /** Injected for fault tests; default: global fetch. */
   fetch?: typeof fetch;
@@ -98,16 +79,14 @@ export class HoldController {
   /** Open WebSocket (Upgrade) sessions: while any is open the service is not idle. */
   private sessions = 0;
   private status: ServiceStatus;
-  private readonly queue: HoldQueue<Parked>;
+  private readonly queue: HoldQueue;
   private idleAfterMs: number | null = null;
   private backends = 0;
   private calls: WakeCalls = NO_WAKE_CALLS;
   private wakeTimer: NodeJS.Timeout | null = null;
-  private deadlineTimer: NodeJS.Timeout | null = null;
   private readonly now: () => number;
   private readonly fetchFn: typeof fetch;
   private readonly wake: WakeSettings;
-  private readonly metrics: HoldMetrics | null;
 
   constructor(
     private readonly settings: HoldSettings,
@@ -119,8 +98,8 @@ export class HoldController {
     this.status = initialStatus(this.now());
     // nothing known and no backend yet: hold from the start (setBackends lifts it)
     this.holding = this.enabled && holds(this.status, this.backends);
-    this.queue = new HoldQueue(settings.maxRequests, settings.timeoutMs);
-    this.metrics = deps.metrics ?? (deps.registry ? createHoldMetrics(deps.registry, () => [this]) : null);
+    this.queue = deps.queue;
+    if (deps.registry) createHoldMetrics(deps.registry, () => [this]);
   }
 
   get enabled(): boolean {
@@ -136,8 +115,9 @@ export class HoldController {
     return this.settings.serviceName;
   }
 
+  /** Requests held now: the `hold` entries of the service's queue. */
   get held(): number {
-    return this.queue.size;
+    return this.queue.waiting('hold');
   }
 
   /**
@@ -158,7 +138,7 @@ export class HoldController {
       name: this.settings.serviceName,
       state: this.status.state,
       since: new Date(this.status.since).toISOString(),
-      held: this.queue.size,
+      held: this.held,
       // an open WebSocket is traffic as long as it lasts: the service is never idle under one
       lastRequestAt: this.sessions > 0 ? this.now() : this.lastRequestAt === 0 ? null : this.lastRequestAt,
       openSessions: this.sessions,
@@ -183,7 +163,7 @@ export class HoldController {
     if (after === before) return;
     this.status = after;
     this.holding = this.enabled && holds(after, this.backends);
-    const released = after.state === 'awake' ? this.queue.size : 0;
+    const released = after.state === 'awake' ? this.held : 0;
     this.deps.logger.info(
       {
         service: this.settings.serviceName,
@@ -191,7 +171,7 @@ export class HoldController {
         to: after.state,
         code: after.reason,
         detail: after.detail,
-        held: this.queue.size,
+        held: this.held,
       },
       `${after.state}: ${this.describe(after, released)}`,
     );
@@ -199,9 +179,9 @@ export class HoldController {
       this.calls = NO_WAKE_CALLS;
       if (this.wakeTimer) clearTimeout(this.wakeTimer);
       this.wakeTimer = null;
-      // the core marks the backend healthy right after it reports the transition: release on
-      // the next turn, when picks see it
-      setImmediate(() => this.release());
+      // the core marks the backend healthy right after it reports the transition: the queue's
+      // hand-off takes the held requests on the next turn, when picks see it
+      setImmediate(() => this.queue.dispatch());
     }
   }
 
@@ -223,104 +203,41 @@ export class HoldController {
     this.event({ kind: 'request', backends: this.backends });
     if (wantsWaitingPage(req.headers.accept, this.settings.htmlPage)) {
       this.askWake(1);
-      this.metrics?.total.inc({ service: this.settings.serviceName, outcome: 'page' });
-      writeWaitingPage(res, retryAfterSeconds(this.settings.timeoutMs));
+      this.queue.waitingPageShown();
+      writeWaitingPage(res, holdRetryAfterSeconds(this.settings.timeoutMs));
       return;
     }
-    this.park({ req, res, resume, socket: null, head: null, resumeUpgrade: null, onClose: null }, res);
+    // the queue answers 503 itself when its depth is at HOLD_MAX_REQUESTS; the wake is asked
+    // either way: the depth is shared, so a full queue may hold requests waiting at the limits
+    // and none held (planWake rate-limits the calls)
+    this.queue.holdRequest(req, res, resume);
+    this.askWake();
   }
 
   /**
-   * A WebSocket (any Upgrade) while `holding`: held like a request (it wakes the service), then
-   * tunnelled on the first health pass; 503 with Retry-After on overflow or deadline.
+   * A WebSocket (any Upgrade) while `holding`: held like a request in the same queue (it wakes
+   * the service), then tunnelled once awake; 503 with Retry-After on overflow or deadline.
    */
   holdUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, resume: ResumeUpgrade): void {
     this.event({ kind: 'request' });
-    this.park({ req, res: null, resume: null, socket, head, resumeUpgrade: resume, onClose: null }, socket);
-  }
-
-  /**
-   * Admits a request or an upgrade to the hold queue (503 when it is full), leaves it when its
-   * client goes (`closes` is its response or its socket), and makes sure a wake is asked for.
-   */
-  private park(parked: Parked, closes: { once(event: 'close', listener: () => void): unknown }): void {
-    const r = this.queue.admit(parked, this.now());
-    if (!r.ok) {
-      this.metrics?.total.inc({ service: this.settings.serviceName, outcome: 'overflow' });
-      rejectParked(
-        parked,
-        'holdFull',
-        `${this.settings.maxRequests} requests already held while the service wakes (HOLD_MAX_REQUESTS)`,
-        1,
-      );
-      return;
-    }
-    const held = r.held;
-    parked.onClose = () => {
-      if (this.queue.remove(held))
-        this.metrics?.total.inc({ service: this.settings.serviceName, outcome: 'client-gone' });
-    };
-    closes.once('close', parked.onClose);
-    this.armDeadline();
+    this.queue.holdUpgrade(req, socket, head, resume);
     this.askWake();
   }
 
   /** This service lost its routes: every held request goes back to the proxy to be routed again. */
   rehome(): void {
-    setImmediate(() => this.release());
-  }
-
-  private release(): void {
-    const all = this.queue.drain();
-    this.disarmDeadline();
-    const now = this.now();
-    for (const h of all) {
-      const p = h.item;
-      if (p.onClose) closeTarget(p).off('close', p.onClose);
-      this.metrics?.total.inc({ service: this.settings.serviceName, outcome: 'released' });
-      this.metrics?.duration.observe({ service: this.settings.serviceName }, (now - h.heldAt) / 1000);
-      resumeParked(p);
-    }
-  }
-
-  private armDeadline(): void {
-    if (this.deadlineTimer) return;
-    const next = this.queue.nextDeadline();
-    if (next === null) return;
-    this.deadlineTimer = setTimeout(
-      () => {
-        this.deadlineTimer = null;
-        this.expire();
-      },
-      Math.max(0, next - this.now()),
-    );
-  }
-
-  private disarmDeadline(): void {
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    this.deadlineTimer = null;
-  }
-
-  private expire(): void {
-    const retry = retryAfterSeconds(this.settings.timeoutMs);
-    for (const h of this.queue.expire(this.now())) {
-      const p = h.item;
-      if (p.onClose) closeTarget(p).off('close', p.onClose);
-      this.metrics?.total.inc({ service: this.settings.serviceName, outcome: 'timeout' });
-      rejectParked(
-        p,
-        'holdTimeout',
-        `the service did not wake within HOLD_TIMEOUT_MS (${this.settings.timeoutMs} ms)`,
-        retry,
-      );
-    }
-    this.armDeadline();
+    setImmediate(() => {
+      for (const h of this.queue.takeHeld()) {
+        if (h.res !== null) h.resume(h.req, h.res);
+        else h.resumeUpgrade(h.req, h.socket, h.head);
+      }
+    });
   }
 
   /** `waiting`: at least this many wait (a browser shown the waiting page is not in the queue). */
   private askWake(waiting = 0): void {
     if (!this.enabled || this.status.state === 'awake' || this.wakeTimer) return;
-    const d = planWake(this.calls, Math.max(waiting, this.queue.size), this.now(), this.wake);
+    const d = planWake(this.calls, Math.max(waiting, this.held), this.now(), this.wake);
     if (d.call) {
       void this.sendWake();
       return;
@@ -336,7 +253,7 @@ export class HoldController {
   }
 
   private async sendWake(): Promise<void> {
-    const held = this.queue.size;
+    const held = this.held;
     this.calls = wakeSent(held, this.now(), this.calls);
     // one autoscaler may scale many services: the wake names which (the default service needs no name)
     const body: WakeBody = {
@@ -375,22 +292,10 @@ export class HoldController {
 
   /** Shutdown: every held request gets its 503 now (it would otherwise wait out the grace period). */
   stop(): void {
-    for (const h of this.queue.drain()) {
-      const p = h.item;
-      if (p.onClose) closeTarget(p).off('close', p.onClose);
-      rejectParked(p, 'holdShutdown', 'the balancer is shutting down', 1);
-    }
-    this.disarmDeadline();
+    this.queue.stopHeld();
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.wakeTimer = null;
   }
-}
-
-type HoldErrorKind = 'holdFull' | 'holdTimeout' | 'holdShutdown';
-
-function reject(res: ServerResponse, kind: HoldErrorKind, message: string, retryAfter: number): void {
-  if (res.destroyed) return;
-  sendProxyError(res, kind, message, { 'retry-after': String(retryAfter) });
 }
 
 function writeWaitingPage(res: ServerResponse, retryAfter: number): void {
@@ -406,16 +311,13 @@ function writeWaitingPage(res: ServerResponse, retryAfter: number): void {
   );
 }
 
-export interface HoldMetrics {
-  total: Counter<'service' | 'outcome'>;
-  duration: Histogram<'service'>;
-}
-
-/** The hold series, once per registry: each service's controller writes its own `service` label. */
-export function createHoldMetrics(
-  registry: Registry,
-  controllers: () => Iterable<HoldController>,
-): HoldMetrics {
+/**
+ * The scale-to-zero series, once per registry: each service's state, and its held requests
+ * (headroom_lb_held_requests: the `hold` part of headroom_lb_queue_depth, kept under its
+ * name for dashboards that read it). How held requests end and how long they waited are the
+ * queue's own series (proxy/admission.ts), with cause="hold".
+ */
+export function createHoldMetrics(registry: Registry, controllers: () => Iterable<HoldController>): void {
   const svc = METRIC_LABELS.service;
   new Gauge({
     name: LB_METRICS.serviceState,
@@ -430,7 +332,7 @@ export function createHoldMetrics(
   });
   new Gauge({
     name: LB_METRICS.heldRequests,
-    help: 'Requests held now for a sleeping or waking service.',
+    help: 'Requests held now for a sleeping or waking service (headroom_lb_queue_depth{cause="hold"}).',
     labelNames: [svc],
     registers: [registry],
     collect() {
@@ -438,20 +340,4 @@ export function createHoldMetrics(
       for (const c of controllers()) this.set({ [svc]: c.serviceName }, c.held);
     },
   });
-  const total = new Counter({
-    name: LB_METRICS.heldTotal,
-    help: 'Held requests by how they ended (released, timeout, overflow, client-gone, page).',
-    labelNames: [svc, 'outcome'],
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: LB_METRICS.holdDuration,
-    help: 'Time from a request being held to its release to a replica.',
-    labelNames: [svc],
-    buckets: [0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30],
-    registers: [registry],
-  });
-  return { total, duration };
 }
-
-export type { Held };

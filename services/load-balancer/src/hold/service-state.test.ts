@@ -8,6 +8,7 @@ import {
   type ServiceEvent,
   type ServiceReasonCode,
   type ServiceStatus,
+  wantsWaitingPage,
 } from './service-state.js';
 
 const at = (state: ServiceState, reason: ServiceReasonCode = 'Started'): ServiceStatus => ({
@@ -101,4 +102,16 @@ describe('nextStatus', () => {
   it('every reason has a message', () => {
     for (const m of Object.values(SERVICE_REASONS)) expect(m.length).toBeGreaterThan(10);
   });
+});
+
+describe('wantsWaitingPage', () => {
+  it.each([
+    ['text/html,application/xhtml+xml', true, true],
+    ['text/html', false, false],
+    ['application/json', true, false],
+    ['*/*', true, false],
+    [undefined, true, false],
+  ] as [string | undefined, boolean, boolean][])('Accept %s, page %s -> %s', (accept, on, want) =>
+    expect(wantsWaitingPage(accept, on)).toBe(want),
+  );
 });

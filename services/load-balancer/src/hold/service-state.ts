@@ -93,3 +93,11 @@ function unknownAndEmpty(s: ServiceStatus, backends: number | undefined): boolea
 function to(state: ServiceState, reason: ServiceReasonCode, since: number, detail?: string): ServiceStatus {
   return detail === undefined ? { state, reason, since } : { state, reason, since, detail };
 }
+
+/**
+ * Browsers get the opt-in waiting page (HOLD_HTML_PAGE) instead of being held; everything
+ * else (APIs, curl, fetch with no Accept) waits in the service's queue until served or timed out.
+ */
+export function wantsWaitingPage(accept: string | undefined, pageEnabled: boolean): boolean {
+  return pageEnabled && accept?.includes('text/html') === true;
+}

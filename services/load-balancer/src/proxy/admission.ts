@@ -3,24 +3,43 @@
 // with its body unread (the request stream is not touched until a backend takes it), and
 // hands the oldest waiting request to pick() again on every completion, so whichever backend
 // frees first takes it. Past the bound, the predicted wait or the deadline: 503 + Retry-After
-// + LB_ERR_OVERLOADED, at once; a client that leaves is forgotten. Held requests of a waking
-// service (hold/hold-controller.ts) enter it when released. One timer per queue ticks only
-// while something waits. The pure queue decides; this keeps sockets and timers.
+// + LB_ERR_OVERLOADED, at once; a client that leaves is forgotten. The scale-to-zero hold is
+// the same queue: hold/hold-controller.ts parks a request or a WebSocket upgrade for a
+// sleeping or waking service here (cause `hold`, HOLD_TIMEOUT_MS, HOLD_MAX_REQUESTS, the
+// hold's error codes), and once the service is awake the same hand-off takes them, in
+// arrival order with the others. One timer per queue ticks only while something waits. The
+// pure queue decides; this keeps sockets and timers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { LB_METRICS, type Logger, type QueueView } from '@headroom/shared';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { BalancerCore, Pick as Choice } from '../balancing/balancer-core.js';
-import { type QueueEntry, ServiceQueue, type ShedReason } from '../balancing/service-queue.js';
-import { sendProxyError } from './proxy-error.js';
+import {
+  expiryReason,
+  holdRetryAfterSeconds,
+  type QueueEntry,
+  ServiceQueue,
+  type ShedReason,
+  WAIT_CAUSES,
+  type WaitCause,
+} from '../balancing/service-queue.js';
+import type { ProxyErrorKind } from '../errors.js';
+import { rawProxyError, sendProxyError } from './proxy-error.js';
 
 /** Dispatches a request to `pick`, or answers 503 no-backend when undefined. */
 export type Go = (req: IncomingMessage, res: ServerResponse, pick: Choice | undefined) => void;
+/** A held request taken back out (rehome): routed again from the start. */
+export type Resume = (req: IncomingMessage, res: ServerResponse) => void;
+/** A held WebSocket (Upgrade) request, released: routed again and tunnelled as usual. */
+export type ResumeUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 export interface AdmissionSettings {
   /** QUEUE_TIMEOUT_MS, QUEUE_MAX. */
   timeoutMs: number;
   max: number;
   service: string;
+  /** HOLD_TIMEOUT_MS, HOLD_MAX_REQUESTS: a held request's deadline and the depth it may join. */
+  hold?: { timeoutMs: number; max: number };
 }
 
 export interface AdmissionDeps {
@@ -29,27 +48,48 @@ export interface AdmissionDeps {
   pickFor: (req: IncomingMessage, waiting: number) => Choice | undefined;
   /** Sends a request that waited here to its pick. */
   go: Go;
+  /** True while the service holds (sleeping or waking): held requests wait for its first health pass. */
+  holding?: () => boolean;
   logger: Logger;
   registry?: Registry | undefined;
   now?: () => number;
 }
 
+/** A waiting request: a plain one (res) or a held upgrade (socket + head, with its resume). */
 interface Waiting {
   readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  readonly res: ServerResponse | null;
+  readonly socket: Duplex | null;
+  readonly head: Buffer | null;
+  /** A held request's way back to the proxy's routing (rehome); null for one waiting at the limits. */
+  readonly resume: Resume | null;
+  readonly resumeUpgrade: ResumeUpgrade | null;
   entry: QueueEntry<Waiting> | undefined;
   onClose: (() => void) | undefined;
 }
 
-type ShedCause = ShedReason | 'timeout' | 'shutdown';
+/** A held request taken out of the queue to be routed again (rehome). */
+export type HeldRequest =
+  | { readonly req: IncomingMessage; readonly res: ServerResponse; readonly resume: Resume }
+  | {
+      readonly req: IncomingMessage;
+      readonly res: null;
+      readonly socket: Duplex;
+      readonly head: Buffer;
+      readonly resumeUpgrade: ResumeUpgrade;
+    };
 
 /** How often the queue looks at its deadlines (and for new room) while something waits. */
 export const QUEUE_TICK_MS = 20;
+
+/** The defaults of HOLD_TIMEOUT_MS and HOLD_MAX_REQUESTS (packages/shared config says the same). */
+const DEFAULT_HOLD = { timeoutMs: 30_000, max: 1_000 } as const;
 
 export class Admission {
   private readonly queue = new ServiceQueue<Waiting>();
   private timer: NodeJS.Timeout | null = null;
   private readonly now: () => number;
+  private readonly holding: () => boolean;
   private readonly metrics: QueueMetrics | null;
   private readonly shedCounts: Record<string, number> = {};
   private dispatchQueued = false;
@@ -59,20 +99,32 @@ export class Admission {
     private readonly deps: AdmissionDeps,
   ) {
     this.now = deps.now ?? Date.now;
+    this.holding = deps.holding ?? (() => false);
     this.metrics = deps.registry ? queueMetrics(deps.registry, this) : null;
   }
 
+  /** Every request waiting, held or at the limits: the service's one depth. */
   get depth(): number {
     return this.queue.size;
+  }
+
+  /** Requests waiting of one cause (`hold`: for a sleeping or waking service). */
+  waiting(cause: WaitCause): number {
+    return this.queue.count(cause);
   }
 
   get service(): string {
     return this.settings.service;
   }
 
+  private get hold(): { timeoutMs: number; max: number } {
+    return this.settings.hold ?? DEFAULT_HOLD;
+  }
+
   view(): QueueView {
     return {
       depth: this.queue.size,
+      held: this.queue.count('hold'),
       timeoutMs: this.settings.timeoutMs,
       max: this.settings.max,
       shed: { ...this.shedCounts },
@@ -93,30 +145,60 @@ export class Admission {
       // nothing to wait for (every backend unhealthy or draining): the 503 now, as without a queue
       return undefined;
     }
-    this.wait(req, res);
+    this.wait(waiting(req, res, null), 'limit');
     return null;
   }
 
-  private wait(req: IncomingMessage, res: ServerResponse): void {
-    const s = this.settings;
-    const w: Waiting = { req, res, entry: undefined, onClose: undefined };
-    const r = this.queue.admit(w, this.now(), { timeoutMs: s.timeoutMs, max: s.max, predict: true });
+  /**
+   * Scale to zero: a request for a sleeping or waking service waits here, behind whatever
+   * waits already, until HOLD_TIMEOUT_MS. False when it was answered at once (503, the queue
+   * is at HOLD_MAX_REQUESTS).
+   */
+  holdRequest(req: IncomingMessage, res: ServerResponse, resume: Resume): boolean {
+    return this.wait(waiting(req, res, resume), 'hold');
+  }
+
+  /** A WebSocket (any Upgrade) for a sleeping or waking service: held like a request, then tunnelled. */
+  holdUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, resume: ResumeUpgrade): boolean {
+    const w: Waiting = {
+      req,
+      res: null,
+      socket,
+      head,
+      resume: null,
+      resumeUpgrade: resume,
+      entry: undefined,
+      onClose: undefined,
+    };
+    return this.wait(w, 'hold');
+  }
+
+  /** A browser shown the waiting page (HOLD_HTML_PAGE) instead of being held: counted, never queued. */
+  waitingPageShown(): void {
+    this.count('hold', 'waiting-page');
+  }
+
+  private wait(w: Waiting, cause: WaitCause): boolean {
+    const { timeoutMs, max } = cause === 'hold' ? this.hold : this.settings;
+    const r = this.queue.admit(w, this.now(), { timeoutMs, max, cause });
     if (!r.ok) {
-      this.shed(w, r.reason);
-      return;
+      this.shed(w, cause, r.reason);
+      return false;
     }
     w.entry = r.entry;
     w.onClose = () => this.clientGone(w);
-    res.once('close', w.onClose);
+    closeTarget(w).once('close', w.onClose);
     if (this.timer === null) {
       this.timer = setInterval(this.tick, QUEUE_TICK_MS);
       this.timer.unref();
     }
+    return true;
   }
 
   private clientGone(w: Waiting): void {
-    if (w.entry === undefined || !this.queue.remove(w.entry)) return;
-    this.count('client-gone');
+    const e = w.entry;
+    if (e === undefined || !this.queue.remove(e)) return;
+    this.count(e.cause, 'client-gone');
     this.left(w);
   }
 
@@ -135,27 +217,61 @@ export class Admission {
     this.dispatch();
   };
 
-  /** Hands waiting requests, oldest first, to backends with room, until none has. */
+  /**
+   * Hands waiting requests, oldest first, to backends with room, until none has. A held one
+   * goes only once its service is awake (the hold controller calls this on the first health
+   * pass); until then nothing behind it passes it either.
+   */
   dispatch(): void {
     const now = this.now();
-    for (let head = this.queue.peek(); head !== undefined; head = this.queue.peek()) {
+    for (
+      let head = this.queue.next(this.holding());
+      head !== undefined;
+      head = this.queue.next(this.holding())
+    ) {
       const w = head.item;
+      if (w.res === null) {
+        // a held upgrade: its tunnel picks its own backend (a tunnel is not a request under the
+        // limits); it needs one eligible, else the deadline answers it
+        if (!this.deps.core.hasEligible()) return;
+        this.take(head, now);
+        w.resumeUpgrade!(w.req, w.socket!, w.head!);
+        continue;
+      }
       const pick = this.deps.pickFor(w.req, this.queue.size - 1);
       if (pick === undefined) {
         // nothing eligible any more: the deadline answers them (a replica may come back)
         return;
       }
-      this.queue.shift();
-      this.left(w);
-      this.metrics?.wait.labels(this.settings.service).observe((now - head.at) / 1000);
+      this.take(head, now);
       this.deps.go(w.req, w.res, pick);
     }
     this.stopTimerIfEmpty();
   }
 
+  private take(head: QueueEntry<Waiting>, now: number): void {
+    this.queue.shift();
+    this.left(head.item);
+    this.metrics?.wait.labels(this.settings.service, head.cause).observe((now - head.at) / 1000);
+  }
+
+  /**
+   * This service lost its routes while requests were held: every held one leaves the queue
+   * (not counted as shed) for the caller to route again; the others keep their places.
+   */
+  takeHeld(): HeldRequest[] {
+    return this.queue.drainCause('hold').map((e) => {
+      const w = e.item;
+      this.left(w);
+      return w.res !== null
+        ? { req: w.req, res: w.res, resume: w.resume! }
+        : { req: w.req, res: null, socket: w.socket!, head: w.head!, resumeUpgrade: w.resumeUpgrade! };
+    });
+  }
+
   private readonly tick = (): void => {
     const now = this.now();
-    for (const e of this.queue.expire(now)) this.shed(e.item, 'timeout');
+    for (const e of this.queue.expire(now)) this.shed(e.item, e.cause, expiryReason(e.cause));
     this.dispatch();
     this.stopTimerIfEmpty();
   };
@@ -168,52 +284,104 @@ export class Admission {
   }
 
   private left(w: Waiting): void {
-    if (w.onClose) w.res.off('close', w.onClose);
+    if (w.onClose) closeTarget(w).off('close', w.onClose);
     w.onClose = undefined;
   }
 
-  private count(reason: string): void {
+  private count(cause: WaitCause, reason: ShedReason): void {
     this.shedCounts[reason] = (this.shedCounts[reason] ?? 0) + 1;
-    this.metrics?.shed.labels(this.settings.service, reason).inc();
+    this.metrics?.shed.labels(this.settings.service, cause, reason).inc();
   }
 
   /** 503 + Retry-After now: the request will not get a backend from this queue. */
-  private shed(w: Waiting, cause: ShedCause): void {
-    this.count(cause);
+  private shed(w: Waiting, cause: WaitCause, reason: ShedReason): void {
+    this.count(cause, reason);
     this.left(w);
+    if (cause === 'hold') {
+      const kind: ProxyErrorKind =
+        reason === 'full' ? 'holdFull' : reason === 'shutdown' ? 'holdShutdown' : 'holdTimeout';
+      // a held request's Retry-After: the hold timeout (the wake takes about that long at most); 1 s when full or stopping
+      const retryAfter = reason === 'hold-timeout' ? holdRetryAfterSeconds(this.hold.timeoutMs) : 1;
+      reject(w, kind, holdMessage(reason, this.hold), retryAfter, reason);
+      return;
+    }
     const retryAfter = this.queue.retryAfterSeconds(this.settings.timeoutMs);
-    reject(w.res, overloadMessage(cause, this.settings), retryAfter, cause);
+    reject(w, 'overloaded', overloadMessage(reason, this.settings), retryAfter, reason);
+  }
+
+  /** Shutdown of a sleeping service: every held request gets its 503 now (no wake is coming). */
+  stopHeld(): void {
+    for (const e of this.queue.drainCause('hold')) this.shed(e.item, 'hold', 'shutdown');
+    this.stopTimerIfEmpty();
   }
 
   /** Shutdown: every waiting request gets its 503 now (it would otherwise wait out the grace period). */
   stop(): void {
-    for (const e of this.queue.drainAll()) this.shed(e.item, 'shutdown');
+    for (const e of this.queue.drainAll()) this.shed(e.item, e.cause, 'shutdown');
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
   }
 }
 
-function overloadMessage(cause: ShedCause, s: AdmissionSettings): string {
-  switch (cause) {
+function waiting(req: IncomingMessage, res: ServerResponse, resume: Resume | null): Waiting {
+  return {
+    req,
+    res,
+    socket: null,
+    head: null,
+    resume,
+    resumeUpgrade: null,
+    entry: undefined,
+    onClose: undefined,
+  };
+}
+
+/** What a waiting request's departure is watched on: its response, or the upgrade's socket. */
+function closeTarget(w: Waiting): ServerResponse | Duplex {
+  return (w.res ?? w.socket)!;
+}
+
+function overloadMessage(reason: ShedReason, s: AdmissionSettings): string {
+  switch (reason) {
     case 'full':
       return `every backend is at its concurrency limit and ${s.max} requests already wait (QUEUE_MAX)`;
     case 'predicted-wait':
       return `every backend is at its concurrency limit and the wait would be longer than QUEUE_TIMEOUT_MS (${s.timeoutMs} ms)`;
-    case 'timeout':
-      return `no backend had room within QUEUE_TIMEOUT_MS (${s.timeoutMs} ms)`;
     case 'shutdown':
       return 'the balancer is shutting down';
+    default:
+      return `no backend had room within QUEUE_TIMEOUT_MS (${s.timeoutMs} ms)`;
   }
 }
 
-function reject(res: ServerResponse, message: string, retryAfter: number, cause: string): void {
-  if (res.destroyed) return;
-  sendProxyError(res, 'overloaded', message, { 'retry-after': String(retryAfter), 'x-headroom-shed': cause });
+function holdMessage(reason: ShedReason, hold: { timeoutMs: number; max: number }): string {
+  switch (reason) {
+    case 'full':
+      return `${hold.max} requests already wait while the service wakes (HOLD_MAX_REQUESTS)`;
+    case 'shutdown':
+      return 'the balancer is shutting down';
+    default:
+      return `the service did not wake within HOLD_TIMEOUT_MS (${hold.timeoutMs} ms)`;
+  }
+}
+
+function reject(w: Waiting, kind: ProxyErrorKind, message: string, retryAfter: number, reason: string): void {
+  if (w.res !== null) {
+    if (w.res.destroyed) return;
+    sendProxyError(w.res, kind, message, { 'retry-after': String(retryAfter), 'x-headroom-shed': reason });
+  } else if (w.socket?.writable) {
+    w.socket.end(
+      rawProxyError(kind, message).replace(
+        '\r\n\r\n',
+        `\r\nretry-after: ${retryAfter}\r\nx-headroom-shed: ${reason}\r\n\r\n`,
+      ),
+    );
+  }
 }
 
 interface QueueMetrics {
-  wait: Histogram<'service'>;
-  shed: Counter<'service' | 'reason'>;
+  wait: Histogram<'service' | 'cause'>;
+  shed: Counter<'service' | 'cause' | 'reason'>;
 }
 
 // one set of series per registry, whatever the number of services: each Admission is one `service` label value
@@ -225,25 +393,26 @@ function queueMetrics(registry: Registry, a: Admission): QueueMetrics {
     const queues = new Set<Admission>();
     new Gauge({
       name: LB_METRICS.queueDepth,
-      help: 'Requests waiting in the service queue now for a backend under its concurrency limit.',
-      labelNames: ['service'],
+      help: 'Requests waiting now in the service queue, by cause: limit (every backend at its concurrency limit) or hold (the service sleeps or wakes).',
+      labelNames: ['service', 'cause'],
       registers: [registry],
       collect() {
-        for (const q of queues) this.set({ service: q.service }, q.depth);
+        for (const q of queues)
+          for (const cause of WAIT_CAUSES) this.set({ service: q.service, cause }, q.waiting(cause));
       },
     });
     const metrics: QueueMetrics = {
       wait: new Histogram({
         name: LB_METRICS.queueWait,
-        help: 'Time a request waited in the service queue before a backend took it.',
-        labelNames: ['service'],
+        help: 'Time a request waited in the service queue before a backend took it, by cause (limit, hold).',
+        labelNames: ['service', 'cause'],
         buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
         registers: [registry],
       }),
       shed: new Counter({
         name: LB_METRICS.queueShed,
-        help: 'Requests that left the service queue without a backend, by reason (full, predicted-wait, timeout, client-gone, shutdown).',
-        labelNames: ['service', 'reason'],
+        help: 'Requests that left the service queue without a backend, by cause and reason (full, predicted-wait, timeout, hold-timeout, client-gone, shutdown, waiting-page).',
+        labelNames: ['service', 'cause', 'reason'],
         registers: [registry],
       }),
     };

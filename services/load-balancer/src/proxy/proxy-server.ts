@@ -241,10 +241,10 @@ export class ProxyHandler {
   }
 
   /**
-   * A held request, released: routed again (its service's routes may have changed meanwhile,
-   * e.g. the default catch-all handed over to a named service), then held there if that
-   * service is not awake or has no healthy backend yet; else into its service's queue like
-   * any request, so a woken replica gets no more at once than its limit.
+   * A held request whose service lost its routes (HoldController.rehome; a held request of an
+   * awake service is handed to a backend by its queue, dequeued above): routed again (e.g. the
+   * default catch-all handed over to a named service), then held there if that service is not
+   * awake or has no healthy backend yet; else into its service's queue like any request.
    */
   private readonly resume = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
@@ -350,7 +350,7 @@ export class ProxyHandler {
     this.tunnel(req, socket, head, unit, route);
   };
 
-  /** A held upgrade, released: routed again, then tunnelled. */
+  /** A held upgrade, taken from its service's queue once awake (or rehomed): routed again, then tunnelled. */
   private readonly resumeUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = req.url ?? '/';
     const route = this.deps.services.route(req.headers.host, url);
