@@ -171,6 +171,8 @@ describe('ServiceQueue: held and limit-queued requests in one queue', () => {
     | { handOff: 'holding' | 'awake'; want: string[] }
     /** a completion at `at` (learns the drain rate while something waits) */
     | { completed: number }
+    /** the service holds (sleeps or wakes) with requests held: what follows is a wake, not a drain */
+    | { stalled: true }
     | { depth: number; held: number };
   const a = (admit: string, cause: WaitCause, at: number, want: true | AdmitShed = true): Step => ({
     admit,
@@ -240,6 +242,20 @@ describe('ServiceQueue: held and limit-queued requests in one queue', () => {
         { depth: 4, held: 1 },
       ],
     ],
+    [
+      'the wake is not a drain interval: once awake, requests behind the held ones are judged on the real drain rate',
+      [
+        a('h1', 'hold', 0),
+        a('h2', 'hold', 0),
+        a('h3', 'hold', 0),
+        // the last answer of the replica the sleep stopped, then a 3 s wake
+        { completed: 0 },
+        { stalled: true },
+        ...Array.from({ length: 6 }, (_, i) => ({ completed: 3000 + 50 * i })),
+        // 4th in line at 50 ms between completions: ~200 ms, admitted (a 3 s "interval" would shed it)
+        a('after-wake', 'limit', 3250),
+      ],
+    ],
   ];
   it.each(table)('%s', (_name, steps) => {
     const q = new ServiceQueue<string>();
@@ -258,6 +274,8 @@ describe('ServiceQueue: held and limit-queued requests in one queue', () => {
         expect(out).toEqual(s.want);
       } else if ('completed' in s) {
         q.completed(s.completed);
+      } else if ('stalled' in s) {
+        q.stalled();
       } else {
         expect([q.size, q.count('hold'), q.count('limit')]).toEqual([s.depth, s.held, s.depth - s.held]);
       }

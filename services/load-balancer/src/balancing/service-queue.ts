@@ -232,6 +232,16 @@ export class ServiceQueue<T> {
   }
 
   /**
+   * The service cannot take anything now (it sleeps or wakes while requests are held): the
+   * time until its next completion is a wake, not a drain interval. Without this, the seconds
+   * a wake takes would be learned as the time between completions, and every request arriving
+   * behind the held ones once it is awake would be shed on a predicted wait of minutes.
+   */
+  stalled(): void {
+    this.lastCompletion = null;
+  }
+
+  /**
    * A request finished at a backend of this service. While requests wait, the interval since
    * the previous completion is a drain-rate sample.
    */

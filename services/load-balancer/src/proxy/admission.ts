@@ -272,6 +272,8 @@ export class Admission {
   private readonly tick = (): void => {
     const now = this.now();
     for (const e of this.queue.expire(now)) this.shed(e.item, e.cause, expiryReason(e.cause));
+    // held requests wait for a wake: no drain-rate sample may span it (ServiceQueue.stalled)
+    if (this.holding() && this.queue.count('hold') > 0) this.queue.stalled();
     this.dispatch();
     this.stopTimerIfEmpty();
   };
@@ -357,7 +359,7 @@ function overloadMessage(reason: ShedReason, s: AdmissionSettings): string {
 function holdMessage(reason: ShedReason, hold: { timeoutMs: number; max: number }): string {
   switch (reason) {
     case 'full':
-      return `${hold.max} requests already wait while the service wakes (HOLD_MAX_REQUESTS)`;
+      return `${hold.max} requests already wait in the service queue while the service wakes (HOLD_MAX_REQUESTS)`;
     case 'shutdown':
       return 'the balancer is shutting down';
     default:
