@@ -243,17 +243,35 @@ describe('ServiceQueue: held and limit-queued requests in one queue', () => {
       ],
     ],
     [
+      "behind held requests (the wake's backlog) no predicted-wait shed; once they are gone, the rate applies again",
+      [
+        // 1 s between completions while two wait: the 3rd in line would wait ~3 s
+        ...Array.from({ length: 2 }, (_, i) => a(`q${i}`, 'limit', 0)),
+        ...Array.from({ length: 6 }, (_, i) => ({ completed: 1000 * (i + 1) })),
+        a('h1', 'hold', 6000),
+        a('behind-held', 'limit', 6000),
+        { handOff: 'awake', want: ['q0', 'q1', 'h1', 'behind-held'] },
+        ...Array.from({ length: 2 }, (_, i) => a(`r${i}`, 'limit', 7000)),
+        a('late', 'limit', 7000, 'predicted-wait'),
+      ],
+    ],
+    [
       'the wake is not a drain interval: once awake, requests behind the held ones are judged on the real drain rate',
       [
         a('h1', 'hold', 0),
         a('h2', 'hold', 0),
         a('h3', 'hold', 0),
+        // a slow drain learned before the sleep (1 s between completions)
+        a('q0', 'limit', 0),
+        ...Array.from({ length: 6 }, (_, i) => ({ completed: 1000 * i })),
         // the last answer of the replica the sleep stopped, then a 3 s wake
-        { completed: 0 },
         { stalled: true },
-        ...Array.from({ length: 6 }, (_, i) => ({ completed: 3000 + 50 * i })),
-        // 4th in line at 50 ms between completions: ~200 ms, admitted (a 3 s "interval" would shed it)
-        a('after-wake', 'limit', 3250),
+        { handOff: 'awake', want: ['h1', 'h2', 'h3', 'q0'] },
+        ...Array.from({ length: 3 }, (_, i) => a(`r${i}`, 'limit', 8000)),
+        ...Array.from({ length: 6 }, (_, i) => ({ completed: 8000 + 50 * i })),
+        // 4th in line at 50 ms between completions (the woken replica's own): ~200 ms, admitted;
+        // the 3 s wake, or the 1 s learned before the sleep, would shed it
+        a('after-wake', 'limit', 8250),
       ],
     ],
   ];

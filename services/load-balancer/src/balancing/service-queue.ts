@@ -130,7 +130,10 @@ export class ServiceQueue<T> {
     // drain rate says nothing about when the first replica will take it (its rate is zero, or
     // a stale one learned before the sleep). Only HOLD_TIMEOUT_MS bounds its wait; a wake that
     // takes 10 s is what the hold is for, and shedding on a guess would defeat it.
-    const predicted = cause === 'limit' ? this.predictedWaitMs(this.live + 1) : null;
+    // Nor for a request behind held ones: they are the wake's backlog, draining on replicas
+    // that just started (cold, their limits still growing), so the first intervals predict a
+    // far slower drain than the one that follows; its QUEUE_TIMEOUT_MS deadline bounds it.
+    const predicted = cause === 'limit' && this.held === 0 ? this.predictedWaitMs(this.live + 1) : null;
     if (predicted !== null && predicted > this.waitBudgetMs(now, opts.timeoutMs))
       return { ok: false, reason: 'predicted-wait', predictedWaitMs: predicted };
     if (this.live === 0) this.busySince = now;
@@ -239,6 +242,10 @@ export class ServiceQueue<T> {
    */
   stalled(): void {
     this.lastCompletion = null;
+    // and the rate learned before it describes replicas the sleep stopped: forget it, so the
+    // woken ones are judged on MIN_DRAIN_SAMPLES of their own
+    this.intervalMs = null;
+    this.samples = 0;
   }
 
   /**
