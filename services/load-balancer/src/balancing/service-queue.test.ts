@@ -167,12 +167,12 @@ describe('ServiceQueue: held and limit-queued requests in one queue', () => {
     | { admit: string; cause: WaitCause; at: number; want: true | AdmitShed }
     /** every entry whose deadline passed at `at`, with the reason it is shed for */
     | { expire: number; want: Array<[string, ShedReason]> }
-    /** hand-offs while the service holds (or not) until next() says none: their order */
-    | { handOff: 'holding' | 'awake'; want: string[] }
+    /** hand-offs while the service holds (or not) until next() says none (or `count` are out): their order */
+    | { handOff: 'holding' | 'awake'; want: string[]; count?: number }
     /** a completion at `at` (learns the drain rate while something waits) */
     | { completed: number }
-    /** the service holds (sleeps or wakes) with requests held: what follows is a wake, not a drain */
-    | { stalled: true }
+    /** the service holds (sleeps or wakes) with requests held at `at`: what follows is a wake, not a drain */
+    | { stalled: number }
     | { depth: number; held: number };
   const a = (admit: string, cause: WaitCause, at: number, want: true | AdmitShed = true): Step => ({
     admit,
@@ -256,6 +256,21 @@ describe('ServiceQueue: held and limit-queued requests in one queue', () => {
       ],
     ],
     [
+      'a queue that stood while its service slept is not congestion: controlled delay counts from the wake',
+      [
+        a('h1', 'hold', 0),
+        { stalled: 3000 },
+        // the woken replica: 50 ms between completions
+        ...Array.from({ length: 6 }, (_, i) => ({ completed: 3000 + 50 * i })),
+        a('q1', 'limit', 3260),
+        a('q2', 'limit', 3260),
+        { handOff: 'awake', want: ['h1'], count: 1 },
+        // 3rd in line, ~150 ms: within the deadline, 300 ms after the wake (not yet congested);
+        // counted from the first held request (3.3 s standing) its budget would be 100 ms
+        a('q3', 'limit', 3300),
+      ],
+    ],
+    [
       'the wake is not a drain interval: once awake, requests behind the held ones are judged on the real drain rate',
       [
         a('h1', 'hold', 0),
@@ -265,7 +280,7 @@ describe('ServiceQueue: held and limit-queued requests in one queue', () => {
         a('q0', 'limit', 0),
         ...Array.from({ length: 6 }, (_, i) => ({ completed: 1000 * i })),
         // the last answer of the replica the sleep stopped, then a 3 s wake
-        { stalled: true },
+        { stalled: 3000 },
         { handOff: 'awake', want: ['h1', 'h2', 'h3', 'q0'] },
         ...Array.from({ length: 3 }, (_, i) => a(`r${i}`, 'limit', 8000)),
         ...Array.from({ length: 6 }, (_, i) => ({ completed: 8000 + 50 * i })),
@@ -285,7 +300,12 @@ describe('ServiceQueue: held and limit-queued requests in one queue', () => {
         expect(q.expire(s.expire).map((e) => [e.item, expiryReason(e.cause)])).toEqual(s.want);
       } else if ('handOff' in s) {
         const out: string[] = [];
-        for (let e = q.next(s.handOff === 'holding'); e !== undefined; e = q.next(s.handOff === 'holding')) {
+        const n = s.count ?? Number.POSITIVE_INFINITY;
+        for (
+          let e = q.next(s.handOff === 'holding');
+          e !== undefined && out.length < n;
+          e = q.next(s.handOff === 'holding')
+        ) {
           expect(q.shift()).toBe(e);
           out.push(e.item);
         }
@@ -293,7 +313,7 @@ describe('ServiceQueue: held and limit-queued requests in one queue', () => {
       } else if ('completed' in s) {
         q.completed(s.completed);
       } else if ('stalled' in s) {
-        q.stalled();
+        q.stalled(s.stalled);
       } else {
         expect([q.size, q.count('hold'), q.count('limit')]).toEqual([s.depth, s.held, s.depth - s.held]);
       }

@@ -240,12 +240,15 @@ export class ServiceQueue<T> {
    * a wake takes would be learned as the time between completions, and every request arriving
    * behind the held ones once it is awake would be shed on a predicted wait of minutes.
    */
-  stalled(): void {
+  stalled(now: number): void {
     this.lastCompletion = null;
     // and the rate learned before it describes replicas the sleep stopped: forget it, so the
     // woken ones are judged on MIN_DRAIN_SAMPLES of their own
     this.intervalMs = null;
     this.samples = 0;
+    // a queue standing because its service sleeps is not overload: controlled delay's
+    // CONGESTED_AFTER_MS counts from the wake, not from the first held request
+    if (this.live > 0) this.busySince = now;
   }
 
   /**

@@ -273,7 +273,7 @@ export class Admission {
     const now = this.now();
     for (const e of this.queue.expire(now)) this.shed(e.item, e.cause, expiryReason(e.cause));
     // held requests wait for a wake: no drain-rate sample may span it (ServiceQueue.stalled)
-    if (this.holding() && this.queue.count('hold') > 0) this.queue.stalled();
+    if (this.holding() && this.queue.count('hold') > 0) this.queue.stalled(now);
     this.dispatch();
     this.stopTimerIfEmpty();
   };
