@@ -202,11 +202,11 @@ export const loadBalancerConfigSchema = z
     ),
     HOLD_TIMEOUT_MS: env.int(100, 600_000)(
       30_000,
-      'Scale to zero: longest a request waits for a sleeping service to wake; past it: 503 with Retry-After.',
+      'Scale to zero: longest a held request waits in the service queue for its service to wake (its own deadline; QUEUE_TIMEOUT_MS is for requests waiting at the limits); past it: 503 with Retry-After.',
     ),
     HOLD_MAX_REQUESTS: env.int(1, 100_000)(
       1_000,
-      'Scale to zero: requests held at once while the service wakes; one more: 503 with Retry-After.',
+      'Scale to zero: a request for a sleeping or waking service is held in the service queue while fewer than this wait there (held ones and any waiting at the concurrency limits); else 503 with Retry-After.',
     ),
     HOLD_HTML_PAGE: env.bool(
       false,
