@@ -3,15 +3,9 @@
 // named <service>-<n>; a restart adopts them; scale in drains and removes only owned ones.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { decisionListSchema, LB_LABELS, OWNER_LABELS, OWNER_VALUE } from '@headroom/shared';
 import {
-  type AutoscalerStatus,
-  autoscalerStatusSchema,
-  decisionListSchema,
-  LB_LABELS,
-  OWNER_LABELS,
-  OWNER_VALUE,
-} from '@headroom/shared';
-import {
+  autoscalerStatus,
   containerIp,
   dockerScalerEnv,
   type GaugeService,
@@ -54,9 +48,7 @@ async function startScaler(extra: Record<string, string> = {}): Promise<ServiceP
   return proc;
 }
 
-async function status(): Promise<AutoscalerStatus> {
-  return autoscalerStatusSchema.parse(await (await fetch(`${adminUrl}/api/status`)).json());
-}
+const status = () => autoscalerStatus(adminUrl);
 
 const owned = async () =>
   (await serviceContainers(SERVICE)).filter(

@@ -4,8 +4,9 @@
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AutoscalerStatus, autoscalerStatusSchema, OWNER_LABELS, OWNER_VALUE } from '@headroom/shared';
+import { OWNER_LABELS, OWNER_VALUE } from '@headroom/shared';
 import {
+  autoscalerStatus,
   BASE_IMAGE,
   dockerScalerEnv,
   freePort,
@@ -46,9 +47,7 @@ async function startScaler(extra: Record<string, string> = {}): Promise<ServiceP
   return proc;
 }
 
-async function status(): Promise<AutoscalerStatus> {
-  return autoscalerStatusSchema.parse(await (await fetch(`${adminUrl}/api/status`)).json());
-}
+const status = () => autoscalerStatus(adminUrl);
 
 const ownedNames = async () =>
   (await serviceContainers(SERVICE))

@@ -1,8 +1,7 @@
 // The local runtime as `pnpm start` uses it: replicas are child processes on free ports,
 // registered with the balancer's admin API; without Prometheus the CPU comes from the
 // balancer's GET /api/backends. Scale-in drains and deregisters before stopping a process.
-import { type AutoscalerStatus, autoscalerStatusSchema } from '@headroom/shared';
-import { type RunningAutoscaler, startAutoscaler, waitFor } from '@headroom/testkit';
+import { autoscalerStatus, type RunningAutoscaler, startAutoscaler, waitFor } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_BACKEND_SCRIPT, startStaticBalancer } from './fixtures.js';
 
@@ -11,9 +10,7 @@ let scaler: RunningAutoscaler | undefined;
 let adminUrl = '';
 const SERVICE = 'local-web';
 
-async function status(): Promise<AutoscalerStatus> {
-  return autoscalerStatusSchema.parse(await (await fetch(`${adminUrl}/api/status`)).json());
-}
+const status = () => autoscalerStatus(adminUrl);
 
 async function answers(url: string): Promise<boolean> {
   try {

@@ -3,8 +3,15 @@
 // (POST /api/wake, as the balancer sends) starts a process at once, the idle window puts it to
 // sleep (the balancer told first, then the process deregistered and stopped), and a second wake
 // starts a new one.
-import { type AutoscalerStatus, autoscalerStatusSchema, decisionListSchema } from '@headroom/shared';
-import { freePort, type RunningAutoscaler, runUntilExit, startAutoscaler, waitFor } from '@headroom/testkit';
+import { decisionListSchema } from '@headroom/shared';
+import {
+  autoscalerStatus,
+  freePort,
+  type RunningAutoscaler,
+  runUntilExit,
+  startAutoscaler,
+  waitFor,
+} from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_BACKEND_SCRIPT, startStaticBalancer } from './fixtures.js';
 
@@ -30,9 +37,7 @@ const env = (port: number) => ({
   STOP_GRACE_SECONDS: '2',
 });
 
-async function status(): Promise<AutoscalerStatus> {
-  return autoscalerStatusSchema.parse(await (await fetch(`${adminUrl}/api/status`)).json());
-}
+const status = () => autoscalerStatus(adminUrl);
 
 async function answers(url: string): Promise<boolean> {
   try {

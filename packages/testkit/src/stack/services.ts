@@ -1,7 +1,7 @@
 // Starts a real Headroom service (its built dist/main.js) the way a user does: on free
 // loopback ports, with the test's environment, waiting until it answers. Every test that
 // needs a balancer, an autoscaler or a backend process starts it here.
-import { BALANCER_NODE_OPTIONS } from '@headroom/shared';
+import { type AutoscalerStatus, autoscalerStatusSchema, BALANCER_NODE_OPTIONS } from '@headroom/shared';
 import { freePort } from '../free-port.js';
 import { repoRoot, type ServiceProcess, startProcess, waitReady } from './process.js';
 
@@ -114,4 +114,9 @@ export async function startAutoscaler(
   const admin = `http://127.0.0.1:${adminPort}`;
   if (opts.waitReady ?? true) await waitReady(proc, `${admin}/healthz`, 'autoscaler', opts.readyTimeoutMs);
   return { ...proc, admin, adminPort };
+}
+
+/** An autoscaler's GET /api/status, checked against the contract's schema. */
+export async function autoscalerStatus(admin: string): Promise<AutoscalerStatus> {
+  return autoscalerStatusSchema.parse(await (await fetch(`${admin}/api/status`)).json());
 }
