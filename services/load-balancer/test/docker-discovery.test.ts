@@ -4,12 +4,19 @@
 // removes it; the admin API will not remove it (409). Needs the Docker engine (.ci/run provisions it).
 import { execFileSync } from 'node:child_process';
 import { backendListSchema, LB_LABELS } from '@headroom/shared';
-import { BASE_IMAGE, ensureBaseImage, removeLabelled, requireDocker, waitFor } from '@headroom/testkit';
+import {
+  ensureBaseImage,
+  removeRun,
+  requireDocker,
+  runNodeScript,
+  testRunId,
+  waitFor,
+} from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningLb, startLb } from './lb-fixtures.js';
 
-const SERVICE = `lbtest-${process.pid}`;
-const MARK = 'headroom.test';
+const RUN = testRunId('lbtest');
+const SERVICE = RUN;
 
 // a tiny server: /health, and / answers its name; `burn` spins a core forever
 const SERVER = `
@@ -22,21 +29,16 @@ http.createServer((req, res) => {
 `;
 
 function run(name: string, labels: Record<string, string>, extra: string[] = []): string {
-  const args = [
-    'run',
-    '-d',
-    '--name',
+  const c = runNodeScript({
+    run: RUN,
     name,
-    '--label',
-    `${MARK}=${SERVICE}`,
-    '-e',
-    `NAME=${name}`,
-    '-p',
-    '127.0.0.1::3000',
-  ];
-  for (const [k, v] of Object.entries(labels)) args.push('--label', `${k}=${v}`);
-  args.push(...extra, BASE_IMAGE, 'node', '-e', SERVER);
-  return execFileSync('docker', args).toString().trim();
+    labels,
+    env: { NAME: name },
+    publish: ['127.0.0.1::3000'],
+    flags: extra,
+    script: SERVER,
+  });
+  return c.id;
 }
 
 const lbLabels = { [LB_LABELS.enable]: 'true', [LB_LABELS.service]: SERVICE, [LB_LABELS.port]: '3000' };
@@ -49,7 +51,6 @@ async function list() {
 beforeAll(async () => {
   requireDocker();
   ensureBaseImage();
-  removeLabelled(MARK, SERVICE);
   lb = await startLb({
     DISCOVERY: 'docker',
     LB_SERVICE: SERVICE,
@@ -62,7 +63,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await lb?.stop();
-  removeLabelled(MARK, SERVICE);
+  removeRun(RUN);
 });
 
 describe('docker discovery (real engine)', () => {

@@ -2,16 +2,24 @@
 // only labeled container is stopped knows the service is sleeping (and its lb.idle.after
 // window); a request is held, the wake call starts the container (as the autoscaler's docker
 // runtime does: docker start), and the request is served once it passes its health check.
-import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { backendListSchema, LB_LABELS } from '@headroom/shared';
-import { BASE_IMAGE, ensureBaseImage, removeLabelled, requireDocker, waitFor } from '@headroom/testkit';
+import {
+  ensureBaseImage,
+  hostDocker,
+  lbLabels,
+  removeRun,
+  requireDocker,
+  runLabelled,
+  testRunId,
+  waitFor,
+} from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningLb, startLb } from './lb-fixtures.js';
 
-const SERVICE = `lbsleep-${process.pid}`;
-const MARK = 'headroom.test';
+const RUN = testRunId('lbsleep');
+const SERVICE = RUN;
 const SERVER = `require('node:http').createServer((req, res) => res.end(req.url === '/health' ? 'ok' : 'awake')).listen(3000);`;
 
 let lb: RunningLb | undefined;
@@ -21,35 +29,21 @@ const wakes: number[] = [];
 beforeAll(async () => {
   requireDocker();
   ensureBaseImage();
-  removeLabelled(MARK, SERVICE);
   // created, never started: what a stopped replica looks like to the list
-  execFileSync('docker', [
-    'create',
-    '--name',
-    `${SERVICE}-1`,
-    '--label',
-    `${MARK}=${SERVICE}`,
-    '--label',
-    `${LB_LABELS.enable}=true`,
-    '--label',
-    `${LB_LABELS.service}=${SERVICE}`,
-    '--label',
-    `${LB_LABELS.port}=3000`,
-    '--label',
-    `${LB_LABELS.idleAfter}=120000`,
-    '-p',
-    '127.0.0.1::3000',
-    BASE_IMAGE,
-    'node',
-    '-e',
-    SERVER,
-  ]);
+  const replica = runLabelled({
+    run: RUN,
+    name: `${SERVICE}-1`,
+    labels: lbLabels(SERVICE, 3000, { [LB_LABELS.idleAfter]: '120000' }),
+    publish: ['127.0.0.1::3000'],
+    command: ['node', '-e', SERVER],
+    createOnly: true,
+  });
   // the autoscaler stand-in: a wake call starts the stopped container
   wakeServer = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
       wakes.push(Date.now());
-      if (wakes.length === 1) execFileSync('docker', ['start', `${SERVICE}-1`]);
+      if (wakes.length === 1) hostDocker('start', replica.id);
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
@@ -68,7 +62,7 @@ afterAll(async () => {
   await lb?.stop();
   wakeServer?.closeAllConnections();
   wakeServer?.close();
-  removeLabelled(MARK, SERVICE);
+  removeRun(RUN);
 });
 
 async function service() {
