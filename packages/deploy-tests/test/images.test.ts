@@ -4,13 +4,21 @@
 // Docker socket's group of this host, whatever its id, and reach the engine through it.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { LB_LABELS } from '@headroom/shared';
-import { removeLabelled, requireDocker, waitFor } from '@headroom/testkit';
+import {
+  lbLabels,
+  removeRun,
+  requireDocker,
+  runLabelled,
+  TEST_RUN_LABEL,
+  testRunId,
+  waitFor,
+} from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoPath } from '../src/repo-files.js';
 
-const RUN_LABEL = 'headroom-test.images';
-const run = `images-${process.pid}-${Date.now().toString(36)}`;
+// every container here carries the testkit's run marker, so removeRun takes them all
+const RUN_LABEL = TEST_RUN_LABEL;
+const run = testRunId('images');
 
 function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8' }).trim();
@@ -61,7 +69,7 @@ describe('images built by deploy/build-images.sh', () => {
     }
   });
 
-  afterAll(() => removeLabelled(RUN_LABEL, run));
+  afterAll(() => removeRun(run));
 
   it.each(cases)(
     '$image builds, runs as a non-root user and becomes healthy',
@@ -115,15 +123,7 @@ describe('images built by deploy/build-images.sh', () => {
       // a backend for the balancer to find through the socket, filtered by a service of its own
       const service = `img-${run}`;
       if (svc === 'load-balancer')
-        docker(
-          'run',
-          '-d',
-          '--label',
-          `${RUN_LABEL}=${run}`,
-          ...['--label', `${LB_LABELS.enable}=true`, '--label', `${LB_LABELS.service}=${service}`],
-          ...['--label', `${LB_LABELS.port}=3000`],
-          'headroom/backend:latest',
-        );
+        runLabelled({ run, image: 'headroom/backend:latest', labels: lbLabels(service) });
       const id = docker(
         'run',
         '-d',

@@ -6,18 +6,19 @@ import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { LB_LABELS, RECORDED_SERIES } from '@headroom/shared';
 import {
-  BASE_IMAGE,
   ensureBaseImage,
   ensureImage,
-  removeLabelled,
+  removeRun,
   requireDocker,
+  runLabelled,
+  runNodeScript,
+  testRunId,
   waitFor,
 } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoPath } from '../src/repo-files.js';
 
-const RUN_LABEL = 'headroom-test.discovery';
-const run = `disc-${process.pid}-${Date.now().toString(36)}`;
+const run = testRunId('disc');
 const network = `hr-${run}`;
 const service = `svc-${run}`;
 const PROMETHEUS_IMAGE = process.env.PROMETHEUS_IMAGE ?? 'headroom/prometheus:local';
@@ -56,67 +57,46 @@ describe('prometheus/prometheus.yml discovery', () => {
     requireDocker();
     ensureImage(PROMETHEUS_IMAGE);
     ensureBaseImage();
-    docker('network', 'create', '--label', `${RUN_LABEL}=${run}`, network);
-    const labels = (extra: Record<string, string>) =>
-      Object.entries({
-        [RUN_LABEL]: run,
-        [LB_LABELS.service]: service,
-        [LB_LABELS.network]: network,
-        ...extra,
-      }).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
-    docker(
-      'run',
-      '-d',
-      '--name',
-      `${run}-be-1`,
-      '--network',
-      network,
-      ...labels({ [LB_LABELS.enable]: 'true', [LB_LABELS.port]: '3000' }),
-      BASE_IMAGE,
-      'node',
-      '-e',
-      fakeBackend,
-    );
-    docker(
-      'run',
-      '-d',
-      '--name',
-      `${run}-off`,
-      '--network',
-      network,
-      ...labels({ [LB_LABELS.enable]: 'false', [LB_LABELS.port]: '3000' }),
-      BASE_IMAGE,
-      'node',
-      '-e',
-      fakeBackend,
-    );
+    docker('network', 'create', network);
+    const labels = (extra: Record<string, string>) => ({
+      [LB_LABELS.service]: service,
+      [LB_LABELS.network]: network,
+      [LB_LABELS.port]: '3000',
+      ...extra,
+    });
+    for (const [name, enable] of [
+      [`${run}-be-1`, 'true'],
+      [`${run}-off`, 'false'],
+    ] as const)
+      runNodeScript({
+        run,
+        name,
+        network,
+        labels: labels({ [LB_LABELS.enable]: enable }),
+        script: fakeBackend,
+      });
     const gid = String(statSync('/var/run/docker.sock').gid);
-    docker(
-      'run',
-      '-d',
-      '--name',
-      `${run}-prom`,
-      '--network',
+    const prom = runLabelled({
+      run,
+      name: `${run}-prom`,
+      image: PROMETHEUS_IMAGE,
       network,
-      '--label',
-      `${RUN_LABEL}=${run}`,
-      '--group-add',
-      gid,
-      '-p',
-      '127.0.0.1::9090',
-      '-v',
-      `${repoPath('prometheus')}:/etc/prometheus:ro`,
-      '-v',
-      '/var/run/docker.sock:/var/run/docker.sock:ro',
-      PROMETHEUS_IMAGE,
-      '--config.file=/etc/prometheus/prometheus.yml',
-      '--storage.tsdb.path=/prometheus',
-    );
-    prometheusUrl = `http://${docker('port', `${run}-prom`, '9090/tcp').split('\n')[0]}`;
+      publish: ['127.0.0.1::9090'],
+      flags: [
+        '--group-add',
+        gid,
+        '-v',
+        `${repoPath('prometheus')}:/etc/prometheus:ro`,
+        '-v',
+        '/var/run/docker.sock:/var/run/docker.sock:ro',
+      ],
+      command: ['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.path=/prometheus'],
+    });
+    prometheusUrl = `http://127.0.0.1:${prom.hostPort(9090)}`;
   });
 
   afterAll(() => {
-    removeLabelled(RUN_LABEL, run);
+    removeRun(run);
     execFileSync('docker', ['network', 'rm', network], { stdio: 'ignore' });
   });
 
