@@ -1,4 +1,5 @@
 export * from './docker/any-app.js';
+export * from './docker/backend-replica.js';
 export * from './docker/engine.js';
 export * from './docker/gauge-service.js';
 export * from './docker/images.js';

@@ -13,7 +13,9 @@ export const PROMTOOL_BIN = process.env.PROMTOOL_BIN ?? '/usr/bin/promtool';
 
 export interface StartPrometheusOptions {
   /** YAML of the `scrape_configs:` list items (indented two spaces), e.g. from a test. */
-  scrapeConfigsYaml: string;
+  scrapeConfigsYaml?: string;
+  /** Instead: a whole prometheus.yml as given (files it names may be written into `dir` first). */
+  config?: (dir: string) => string;
   /** Rule files' YAML contents, written next to the config and listed in `rule_files`. */
   rules?: string[];
   scrapeIntervalSeconds?: number;
@@ -43,15 +45,17 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Run
     return file;
   });
   const scrape = opts.scrapeIntervalSeconds ?? 1;
-  const config = [
-    'global:',
-    `  scrape_interval: ${scrape}s`,
-    `  scrape_timeout: ${Math.round(Math.max(0.5, scrape * 0.8) * 1000)}ms`,
-    `  evaluation_interval: ${opts.evaluationIntervalSeconds ?? scrape}s`,
-    ruleFiles.length > 0 ? `rule_files:\n${ruleFiles.map((f) => `  - ${f}`).join('\n')}` : '',
-    'scrape_configs:',
-    opts.scrapeConfigsYaml,
-  ].join('\n');
+  const config =
+    opts.config?.(dir) ??
+    [
+      'global:',
+      `  scrape_interval: ${scrape}s`,
+      `  scrape_timeout: ${Math.round(Math.max(0.5, scrape * 0.8) * 1000)}ms`,
+      `  evaluation_interval: ${opts.evaluationIntervalSeconds ?? scrape}s`,
+      ruleFiles.length > 0 ? `rule_files:\n${ruleFiles.map((f) => `  - ${f}`).join('\n')}` : '',
+      'scrape_configs:',
+      opts.scrapeConfigsYaml ?? '',
+    ].join('\n');
   writeFileSync(join(dir, 'prometheus.yml'), config);
   let out = '';
   let child: ChildProcess;

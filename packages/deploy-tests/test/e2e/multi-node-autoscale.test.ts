@@ -7,9 +7,8 @@
 // to b, each new replica serves traffic through the balancer and is scraped by Prometheus under
 // its replica label. Then engine b is killed: the autoscaler reports it unreachable and scales
 // back up to its count on engine a.
-import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   autoscalerStatusSchema,
@@ -21,10 +20,15 @@ import {
 import {
   type EngineCluster,
   freePort,
-  PROMETHEUS_BIN,
-  type ServiceProcess,
-  spawnService,
+  type RunningAutoscaler,
+  type RunningBalancer,
+  type RunningPrometheus,
+  runBackendReplica,
+  startAutoscaler,
+  startBalancer,
   startEngines,
+  startPrometheus,
+  testRunId,
   waitFor,
 } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,10 +41,9 @@ type ClusterEngine = EngineCluster['engines'][number];
 let cluster: EngineCluster;
 let a: ClusterEngine;
 let b: ClusterEngine;
-let lb: ServiceProcess | undefined;
-let scaler: ServiceProcess | undefined;
-let prom: ReturnType<typeof spawn> | undefined;
-let dir = '';
+let lb: RunningBalancer | undefined;
+let scaler: RunningAutoscaler | undefined;
+let prom: RunningPrometheus | undefined;
 let proxy = '';
 let admin = '';
 let scalerAdmin = '';
@@ -113,74 +116,40 @@ beforeAll(async () => {
   cluster = await startEngines({ count: 2, images: [IMAGE], cpusets: ['0', '1'] });
   [a, b] = cluster.engines as [ClusterEngine, ClusterEngine];
   // The template replica, on engine a: what every new replica copies (image, limits, labels, port).
-  a.docker(
-    'run',
-    '-d',
-    '--name',
-    `${SERVICE}-tmpl`,
-    '-e',
-    `INSTANCE_ID=${SERVICE}-tmpl`,
-    '-p',
-    '3000',
-    '--cpus',
-    '0.25',
-    '-l',
-    `${LB_LABELS.enable}=true`,
-    '-l',
-    `${LB_LABELS.service}=${SERVICE}`,
-    '-l',
-    `${LB_LABELS.port}=3000`,
-    IMAGE,
-  );
+  runBackendReplica({ run: testRunId('mna'), service: SERVICE, name: `${SERVICE}-tmpl`, docker: a.docker });
   // The real CPU hog on engine b: no CPU limit (books nothing), burns the core b's cpuset has.
   b.docker('run', '-d', '--name', 'hog', '--entrypoint', 'node', IMAGE, '-e', 'for (;;) {}');
 
-  const [port, adminPort, scalerPort, promPort] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
-  proxy = `http://127.0.0.1:${port}`;
-  admin = `http://127.0.0.1:${adminPort}`;
-  scalerAdmin = `http://127.0.0.1:${scalerPort}`;
-  promUrl = `http://127.0.0.1:${promPort}`;
+  const [port, adminPort] = [await freePort(), await freePort()];
   const hosts = `${a.tcpHost},${b.tcpHost}`;
 
-  dir = mkdtempSync(join(tmpdir(), 'hr-mna-prom-'));
-  const gen = spawnSync(
-    process.execPath,
-    [repoPath('prometheus/engines.mjs'), hosts, '--balancer', `127.0.0.1:${adminPort}`],
-    { encoding: 'utf8' },
-  );
-  if (gen.status !== 0) throw new Error(`engines.mjs: ${gen.stderr}`);
-  mkdirSync(join(dir, 'rules'));
-  copyFileSync(repoPath('prometheus/rules/headroom.rules.yml'), join(dir, 'rules/headroom.rules.yml'));
-  writeFileSync(join(dir, 'prometheus.yml'), gen.stdout);
-  prom = spawn(
-    PROMETHEUS_BIN,
-    [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${promPort}`,
-    ],
-    { stdio: 'ignore' },
-  );
+  prom = await startPrometheus({
+    config: (dir) => {
+      const gen = spawnSync(
+        process.execPath,
+        [repoPath('prometheus/engines.mjs'), hosts, '--balancer', `127.0.0.1:${adminPort}`],
+        { encoding: 'utf8' },
+      );
+      if (gen.status !== 0) throw new Error(`engines.mjs: ${gen.stderr}`);
+      mkdirSync(join(dir, 'rules'));
+      copyFileSync(repoPath('prometheus/rules/headroom.rules.yml'), join(dir, 'rules/headroom.rules.yml'));
+      return gen.stdout;
+    },
+  });
+  promUrl = prom.url;
 
-  lb = spawnService('load-balancer', {
-    PORT: String(port),
-    ADMIN_PORT: String(adminPort),
-    HOST: '127.0.0.1',
-    DISCOVERY: 'docker',
-    DOCKER_HOSTS: hosts,
-    LB_SERVICE: SERVICE,
-    HEALTH_INTERVAL_MS: '500',
-    SLOW_START_MS: '0',
-  });
-  await waitFor(async () => (await fetch(`${admin}/healthz`)).ok, {
-    timeoutMs: 20_000,
-    message: 'balancer up',
-  });
+  lb = await startBalancer(
+    {
+      DISCOVERY: 'docker',
+      DOCKER_HOSTS: hosts,
+      LB_SERVICE: SERVICE,
+      HEALTH_INTERVAL_MS: '500',
+      SLOW_START_MS: '0',
+    },
+    { port, adminPort },
+  );
+  proxy = lb.proxy;
+  admin = lb.admin;
   await waitFor(async () => (await backends()).backends.some((x) => x.state === 'healthy'), {
     timeoutMs: 30_000,
     message: 'template healthy at the balancer',
@@ -193,7 +162,7 @@ beforeAll(async () => {
     { timeoutMs: 60_000, intervalMs: 1000, message: "the template's CPU series in Prometheus" },
   );
 
-  scaler = spawnService('autoscaler', {
+  scaler = await startAutoscaler({
     RUNTIME: 'docker',
     DOCKER_HOSTS: hosts,
     SERVICE,
@@ -206,16 +175,11 @@ beforeAll(async () => {
     // no scale-in while the test runs: it is about where replicas go, not when they leave
     SCALE_DOWN_WINDOW_MS: '600000',
     METRICS_MAX_AGE_MS: '30000',
-    ADMIN_PORT: String(scalerPort),
-    HOST: '127.0.0.1',
     LB_ADMIN_URL: admin,
     STOP_GRACE_SECONDS: '1',
     LOG_LEVEL: 'info',
   });
-  await waitFor(async () => (await fetch(`${scalerAdmin}/healthz`)).ok, {
-    timeoutMs: 20_000,
-    message: 'autoscaler up',
-  });
+  scalerAdmin = scaler.admin;
 }, 400_000);
 
 afterAll(async () => {
@@ -223,9 +187,7 @@ afterAll(async () => {
   await Promise.all(loops);
   await scaler?.stop();
   await lb?.stop();
-  prom?.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 500));
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await prom?.stop();
   cluster?.stop();
 }, 120_000);
 

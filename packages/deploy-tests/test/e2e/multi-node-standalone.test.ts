@@ -6,19 +6,21 @@
 // Prometheus with the config `node prometheus/engines.mjs` generates for the two engines (one
 // docker_sd job per engine, targets rewritten to the engine's host and published port) passes
 // promtool and scrapes the backend on each engine, with the labels the recording rules read.
-import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { backendListSchema, LB_LABELS } from '@headroom/shared';
+import { backendListSchema } from '@headroom/shared';
 import {
   type EngineCluster,
   freePort,
-  PROMETHEUS_BIN,
   PROMTOOL_BIN,
+  type RunningPrometheus,
+  runBackendReplica,
   type ServiceProcess,
   spawnService,
   startEngines,
+  startPrometheus,
+  testRunId,
   waitFor,
 } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +28,7 @@ import { repoPath } from '../../src/repo-files.js';
 
 const IMAGE = 'headroom/backend:latest';
 const SERVICE = 'mn-web';
+const RUN = testRunId('mn');
 let cluster: EngineCluster;
 let lb: ServiceProcess | undefined;
 let proxy = '';
@@ -33,25 +36,7 @@ let admin = '';
 let adminPort = 0;
 
 function runBackend(engine: EngineCluster['engines'][number], name: string): void {
-  engine.docker(
-    'run',
-    '-d',
-    '--name',
-    name,
-    '-e',
-    `INSTANCE_ID=${name}`,
-    '-p',
-    '3000',
-    '--cpus',
-    '0.25',
-    '-l',
-    `${LB_LABELS.enable}=true`,
-    '-l',
-    `${LB_LABELS.service}=${SERVICE}`,
-    '-l',
-    `${LB_LABELS.port}=3000`,
-    IMAGE,
-  );
+  runBackendReplica({ run: RUN, service: SERVICE, name, docker: engine.docker });
 }
 
 async function backends() {
@@ -120,49 +105,37 @@ describe('the balancer over two standalone engines (DOCKER_HOSTS)', () => {
 
   it('Prometheus with the generated per-engine config scrapes the backend on each engine', async () => {
     const [a, b] = cluster.engines as [EngineCluster['engines'][number], EngineCluster['engines'][number]];
-    const dir = mkdtempSync(join(tmpdir(), 'hr-mn-prom-'));
-    let prom: ReturnType<typeof spawn> | undefined;
+    let prom: RunningPrometheus | undefined;
     try {
-      // as a user runs it: DOCKER_HOSTS' comma syntax, the balancer where this test runs it
-      const gen = spawnSync(
-        process.execPath,
-        [
-          repoPath('prometheus/engines.mjs'),
-          `${a.tcpHost},${b.tcpHost}`,
-          '--balancer',
-          `127.0.0.1:${adminPort}`,
-        ],
-        { encoding: 'utf8' },
-      );
-      expect(gen.stderr).toBe('');
-      mkdirSync(join(dir, 'rules'));
-      copyFileSync(repoPath('prometheus/rules/headroom.rules.yml'), join(dir, 'rules/headroom.rules.yml'));
-      writeFileSync(join(dir, 'prometheus.yml'), gen.stdout);
-      const check = spawnSync(PROMTOOL_BIN, ['check', 'config', join(dir, 'prometheus.yml')], {
-        encoding: 'utf8',
+      prom = await startPrometheus({
+        config: (dir) => {
+          // as a user runs it: DOCKER_HOSTS' comma syntax, the balancer where this test runs it
+          const gen = spawnSync(
+            process.execPath,
+            [
+              repoPath('prometheus/engines.mjs'),
+              `${a.tcpHost},${b.tcpHost}`,
+              '--balancer',
+              `127.0.0.1:${adminPort}`,
+            ],
+            { encoding: 'utf8' },
+          );
+          expect(gen.stderr).toBe('');
+          mkdirSync(join(dir, 'rules'));
+          copyFileSync(
+            repoPath('prometheus/rules/headroom.rules.yml'),
+            join(dir, 'rules/headroom.rules.yml'),
+          );
+          writeFileSync(join(dir, 'prometheus.yml'), gen.stdout);
+          const check = spawnSync(PROMTOOL_BIN, ['check', 'config', join(dir, 'prometheus.yml')], {
+            encoding: 'utf8',
+          });
+          expect(check.stdout).toContain('is valid prometheus config file syntax');
+          expect(check.stdout).toContain('SUCCESS: 1 rule files found');
+          return gen.stdout;
+        },
       });
-      expect(check.stdout).toContain('is valid prometheus config file syntax');
-      expect(check.stdout).toContain('SUCCESS: 1 rule files found');
-      const promPort = await freePort();
-      prom = spawn(
-        PROMETHEUS_BIN,
-        [
-          `--config.file=${join(dir, 'prometheus.yml')}`,
-          `--storage.tsdb.path=${join(dir, 'data')}`,
-          `--web.listen-address=127.0.0.1:${promPort}`,
-        ],
-        { stdio: 'ignore' },
-      );
-      const query = async (promql: string) => {
-        const res = await fetch(
-          `http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(promql)}`,
-        );
-        return (
-          (await res.json()) as {
-            data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
-          }
-        ).data.result;
-      };
+      const query = prom.query;
       const up = await waitFor(
         async () => {
           const r = await query(`up{service="${SERVICE}"}`).catch(() => []);
@@ -194,9 +167,7 @@ describe('the balancer over two standalone engines (DOCKER_HOSTS)', () => {
       );
       expect((await query('up{job="headroom-balancer"}'))[0]?.value[1]).toBe('1');
     } finally {
-      prom?.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 500));
-      rmSync(dir, { recursive: true, force: true });
+      await prom?.stop();
     }
   });
 
