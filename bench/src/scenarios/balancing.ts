@@ -77,8 +77,8 @@ export function balancingRunSeconds(kind: 'heterogeneous' | 'noisy-neighbour', s
   // base: 6 configurations, 2 s warm-up; overload: 4, the fill, the queues' last deadline
   return 6 * (2 + seconds + settle) + 4 * (FILL_SECONDS + seconds + settle + QUEUE_TIMEOUT_MS / 1000);
 }
-/** Containers, capacity and the first warm-up of each configuration, once per scenario. */
-export const BALANCING_SETUP_SECONDS = 60;
+/** Containers, capacity and the first warm-up of each configuration (both levels), once per scenario. */
+export const BALANCING_SETUP_SECONDS = 72;
 
 function sharesOf(r: PacedResult, names: string[]): Record<string, number> {
   const counts: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
@@ -220,6 +220,7 @@ export async function balancing(
       runs,
       seconds,
       measure,
+      warm: (cfg) => paced(`${cfg.url}/load?ms=${LOAD_MS}`, offered, 3).then(() => {}),
       ready: async (x) => {
         await waitFor(async () => (await healthyBackends(x.admin)) === 3, { timeoutMs: 20_000 });
       },
@@ -274,6 +275,8 @@ export async function overloadLevel(o: {
   runs: number;
   seconds: number;
   measure: (cfg: Config, rate: number, connections: number, fill: Fill) => Promise<{ result: PacedResult }>;
+  /** Once per configuration before the first run: at the scenario's own load. */
+  warm: (cfg: Config) => Promise<void>;
   ready: (lb: Lb) => Promise<void>;
 }): Promise<OverloadResult> {
   const offered = Math.round(o.capacity * OVERLOAD);
@@ -291,6 +294,9 @@ export async function overloadLevel(o: {
   process.stdout.write(
     `  ${o.kind} at ${Math.round(OVERLOAD * 100)} %: offering ${offered} req/s (measured capacity ${o.capacity.toFixed(1)}; over the run ${o.capacityDuring.toFixed(1)}), limit ${MAXCONN}\n`,
   );
+  // every process warm (JIT, pools) before its first overload run, as at the scenario's own
+  // level: the pinned balancer, HAProxy and NGINX are new here
+  for (const cfg of configs) await o.warm(cfg);
   const raw: Record<string, OverloadRun[]> = {};
   for (let run = 0; run < o.runs; run++) {
     for (let i = 0; i < configs.length; i++) {

@@ -108,8 +108,8 @@ export function signalRunSeconds(kind: SignalScenario, seconds: number): number 
   const base = 6 * (WARMUP_SECONDS + seconds + recover);
   return base + (hasOverload(kind) ? 4 * (FILL_SECONDS + seconds + recover + QUEUE_TIMEOUT_MS / 1000) : 0);
 }
-/** Backends, the balancer, capacity and the first warm-up of each configuration, once per scenario. */
-export const SIGNAL_SETUP_SECONDS = 45;
+/** Backends, the balancer, capacity and the first warm-up of each configuration (both levels), once per scenario. */
+export const SIGNAL_SETUP_SECONDS = 57;
 
 async function capacityOf(url: string): Promise<number> {
   const r = await autocannon({ url, connections: 4, duration: 3 });
@@ -260,6 +260,7 @@ export async function signals(kind: SignalScenario, runs: number, seconds: numbe
           runs,
           seconds,
           measure: (cfg, rate, connections, fill) => measure(cfg, rate, connections, fill),
+          warm: (cfg) => paced(cfg.url, offered, 3).then(() => {}),
           ready,
         })
       : undefined;
