@@ -10,11 +10,15 @@
 // balancer's memory is what is measured, not the backends'), a quarter of all requests over
 // the TLS listener, and churn on them too: every churn one routed service gets a new backend
 // through the admin API (with its routes) and loses its oldest added one (DELETE).
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { BALANCER_NODE_OPTIONS } from '@headroom/shared';
 import { type RunningBackend, startBackend } from '@headroom/testkit';
 import { Agent, request } from 'undici';
 import { makeBenchCert } from '../lib/bench-cert.js';
+import { growth, type HeapSnapshotJson, type KindGrowth, summarize } from '../lib/heap-snapshot.js';
+import { connectInspector, type Inspector } from '../lib/inspector.js';
 import { quantile } from '../lib/load.js';
 import { freePort, healthyBackends, setMode, startHeadroom, waitFor } from '../lib/procs.js';
 import { rssMiB, slope } from '../lib/rss.js';
@@ -46,6 +50,15 @@ export interface SoakResult {
   heap: Array<[number, number]>;
   /** Slope of the per-minute minimum of heap in use after warm-up, MiB per 10 min: the live set's trend. */
   heapFloorSlopeMiBPer10Min: number;
+  /**
+   * Heap in use right after a forced full GC (through the balancer's inspector), MiB, every
+   * `liveHeapEverySeconds`: the live set itself, garbage excluded (absent in older results).
+   */
+  liveHeap?: Array<[number, number]>;
+  /** Least-squares slope of liveHeap after the first fifth, MiB per 10 min. */
+  liveHeapSlopeMiBPer10Min?: number;
+  /** With snapshots: the kinds of object that grew most between the first fifth and the end. */
+  snapshotGrowth?: { fromSeconds: number; toSeconds: number; kinds: KindGrowth[] };
   /** Routed services besides the default one (0 in results before issue #27). */
   services?: number;
   /** Requests sent over the TLS listener. */
@@ -99,11 +112,26 @@ async function admin(base: string, method: string, path: string, body?: unknown)
 const listBackends = async (base: string) =>
   ((await (await admin(base, 'GET', '/api/backends')).json()) as BackendsBody).backends;
 
+export interface SoakProbes {
+  /** Force a full GC through the inspector and record the heap left this often (0: never). */
+  liveHeapEverySeconds?: number;
+  /** Write heap snapshots here at the first fifth and at the end, and compare them. */
+  snapshotDir?: string;
+}
+
+async function snapshotSummary(inspector: Inspector, path: string) {
+  await inspector.writeSnapshot(path);
+  const summary = summarize(JSON.parse(readFileSync(path, 'utf8')) as HeapSnapshotJson);
+  rmSync(path, { force: true });
+  return summary;
+}
+
 export async function soak(
   seconds: number,
   rate = 100,
   churnSeconds = 15,
   services = 10,
+  probes: SoakProbes = { liveHeapEverySeconds: 60 },
 ): Promise<SoakResult> {
   const stable = await Promise.all([1, 2].map((i) => startBackend({ instance: `soak-stable-${i}` })));
   const tiny: Server[] = [];
@@ -117,7 +145,11 @@ export async function soak(
   }
   const cert = makeBenchCert();
   const tlsPort = await freePort();
+  const inspectPort = await freePort();
+  const inspecting = (probes.liveHeapEverySeconds ?? 0) > 0 || probes.snapshotDir !== undefined;
   const lb = await startHeadroom({
+    // the image's heap settings, and the inspector on loopback for the forced GCs and snapshots
+    ...(inspecting ? { NODE_OPTIONS: `${BALANCER_NODE_OPTIONS} --inspect=127.0.0.1:${inspectPort}` } : {}),
     DISCOVERY: 'static',
     BACKENDS: [...stable.map((b) => b.url), ...routed].join(','),
     METRICS_SOURCE: 'backend',
@@ -136,6 +168,8 @@ export async function soak(
   const latencies: number[] = [];
   const rss: Array<[number, number]> = [];
   const heap: Array<[number, number]> = [];
+  const liveHeap: Array<[number, number]> = [];
+  let inspector: Inspector | undefined;
   let sent = 0;
   let ok = 0;
   let added = 0;
@@ -170,6 +204,32 @@ export async function soak(
         .catch(() => undefined);
     }, 5000);
     rss.push([0, rssMiB(lb.pid)]);
+    if (inspecting) inspector = await connectInspector(inspectPort);
+    // forced GCs and snapshots, one at a time
+    const probing = (async () => {
+      if (!inspector) return undefined;
+      const every = (probes.liveHeapEverySeconds ?? 0) * 1000;
+      const snapAt = start + (seconds * 1000) / 5;
+      let first: { t: number; summary: Awaited<ReturnType<typeof snapshotSummary>> } | undefined;
+      let nextLive = start + every;
+      while (performance.now() < endAt - 1000) {
+        await new Promise((r) => setTimeout(r, 500));
+        const now = performance.now();
+        if (every > 0 && now >= nextLive) {
+          nextLive += every;
+          liveHeap.push([(now - start) / 1000, await inspector.liveHeapMiB()]);
+        }
+        if (probes.snapshotDir && !first && now >= snapAt)
+          first = {
+            t: (now - start) / 1000,
+            summary: await snapshotSummary(inspector, `${probes.snapshotDir}/soak-1.heapsnapshot`),
+          };
+      }
+      if (!probes.snapshotDir || !first) return undefined;
+      const t = (performance.now() - start) / 1000;
+      const last = await snapshotSummary(inspector, `${probes.snapshotDir}/soak-2.heapsnapshot`);
+      return { fromSeconds: first.t, toSeconds: t, kinds: growth(first.summary, last) };
+    })();
 
     // open loop: request i is due at start + i / rate, whatever happened to the others
     const inflight = new Set<Promise<void>>();
@@ -275,7 +335,7 @@ export async function soak(
       }
     })();
 
-    await Promise.all([load, churner]);
+    const [, , snapshotGrowth] = await Promise.all([load, churner, probing]);
     clearInterval(rssTimer);
     if (crashed) throw new Error(crashed);
     rss.push([(performance.now() - start) / 1000, rssMiB(lb.pid)]);
@@ -313,12 +373,20 @@ export async function soak(
       rssEndMiB: third(2),
       heap,
       heapFloorSlopeMiBPer10Min: slope(floors) * 600,
+      ...(liveHeap.length
+        ? {
+            liveHeap,
+            liveHeapSlopeMiBPer10Min: slope(liveHeap.filter(([t]) => t >= seconds / 5)) * 600,
+          }
+        : {}),
+      ...(snapshotGrowth ? { snapshotGrowth } : {}),
       services,
       tlsSent,
       routedAdded,
       routedRemoved,
     };
   } finally {
+    inspector?.close();
     await lb.stop();
     await Promise.all([...stable, ...churn.map((c) => c.backend)].map((b) => b.stop()));
     for (const server of [...tiny, ...routedChurn.map((c) => c.server)]) {
