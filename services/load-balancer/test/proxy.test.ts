@@ -91,7 +91,9 @@ describe('balancing over real backends', () => {
     for (const mode of [...BALANCER_MODES, ...BALANCER_MODES]) {
       const res = await put(`${lb.admin}/api/mode`, { mode });
       expect(modeResponseSchema.parse(await res.json()).mode).toBe(mode);
-      await waitFor(async () => done > 0, { timeoutMs: 2000 });
+      // requests served under each mode, counted rather than timed (a loaded machine is slow)
+      const before = done;
+      await waitFor(async () => done >= before + 3, { timeoutMs: 10_000 });
     }
     running = false;
     await Promise.all(load);
@@ -418,20 +420,26 @@ describe('faults', () => {
       await waitHealthy(flb.admin, 2);
       const statuses: number[] = [];
       const seen = new Set<string>();
-      const until = Date.now() + 3000;
+      // a count of answers, not a wall-clock window: on a loaded machine a 3 s window held as
+      // few as 30 requests (the assertion is about what happens at the kill, not throughput)
+      let killed = false;
+      let afterKill = 0;
+      const giveUp = Date.now() + 30_000;
       // /load is CPU-bound and serial in the backend: a queue of GETs is in flight at the kill
       const clients = Array.from({ length: 12 }, async () => {
-        while (Date.now() < until) {
+        while (afterKill < 40 && Date.now() < giveUp) {
           const res = await fetch(`${flb.proxy}/load?ms=15`);
           statuses.push(res.status);
+          if (killed) afterKill++;
           if (res.ok) seen.add(((await res.json()) as { instance: string }).instance);
           else await res.arrayBuffer();
         }
       });
-      await waitFor(() => seen.has('kill-victim'), { timeoutMs: 2000 });
+      await waitFor(() => seen.has('kill-victim'), { timeoutMs: 10_000 });
       victim.child.kill('SIGKILL');
+      killed = true;
       await Promise.all(clients);
-      expect(statuses.length).toBeGreaterThan(50);
+      expect(afterKill).toBeGreaterThanOrEqual(40);
       expect(statuses.filter((s) => s !== 200)).toEqual([]);
     } finally {
       await flb.stop();

@@ -128,7 +128,7 @@ export const loadBalancerConfigSchema = z
     ),
     QUEUE_TIMEOUT_MS: env.int(10, 600_000)(
       2_000,
-      'Longest a request waits in the service queue when every backend is at its limit; past it, or when the predicted wait is longer: 503 + Retry-After (LB_ERR_OVERLOADED). Under sustained overload (the queue not empty for 500 ms) the predicted wait allowed falls to 100 ms.',
+      'Longest a request waits in the service queue when every backend is at its limit; past it, or when the predicted wait is longer: 503 + Retry-After (LB_ERR_OVERLOADED).',
     ),
     QUEUE_MAX: env.int(1, 1_000_000)(
       1_000,

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   type AdmitShed,
-  CONGESTED_AFTER_MS,
-  CONGESTED_BUDGET_MS,
   expiryReason,
   MIN_DRAIN_SAMPLES,
   ServiceQueue,
@@ -102,37 +100,6 @@ describe('ServiceQueue', () => {
     // a held request (the service wakes; nothing drains yet) waits regardless
     expect(q.admit(99, 10_400, { ...big, cause: 'hold' }).ok).toBe(true);
     expect(q.retryAfterSeconds(5000)).toBe(2);
-  });
-
-  it.each([
-    // [what, ms between completions, ms since the queue last was empty, the budget a newcomer gets]
-    ['a burst: the whole deadline', 10, CONGESTED_AFTER_MS - 1, 2000],
-    ['sustained overload: the controlled-delay budget', 10, CONGESTED_AFTER_MS, CONGESTED_BUDGET_MS],
-    ['sustained, slow drain: never fewer than two in line', 80, 5000, 160],
-    ['sustained, drain slower than the deadline allows: the deadline', 1500, 5000, 2000],
-  ])('wait budget, %s', (_what, interval, busyFor, budget) => {
-    const q = new ServiceQueue<number>();
-    const big = { timeoutMs: 2000, max: 1000, cause: 'limit' as const };
-    q.admit(0, 0, big); // the queue turns busy at 0
-    for (let i = 0; i <= MIN_DRAIN_SAMPLES; i++) q.completed(interval * i);
-    expect(q.waitBudgetMs(busyFor, 2000)).toBe(budget);
-  });
-
-  it('under sustained overload a newcomer predicted past the budget is shed at once', () => {
-    const q = new ServiceQueue<number>();
-    const big = { timeoutMs: 2000, max: 1000, cause: 'limit' as const };
-    q.admit(0, 0, big);
-    for (let i = 0; i <= MIN_DRAIN_SAMPLES; i++) q.completed(10 * i); // 10 ms between completions
-    // within the first CONGESTED_AFTER_MS, 100 in line (1 s) are admitted
-    for (let i = 1; i < 100; i++) expect(q.admit(i, 100, big).ok).toBe(true);
-    while (q.size > 9) q.shift();
-    // later, the 11th in line (110 ms) is past the budget; the 10th (100 ms) is not
-    expect(q.admit(10, CONGESTED_AFTER_MS, big).ok).toBe(true);
-    const shed = q.admit(11, CONGESTED_AFTER_MS, big);
-    expect(!shed.ok && shed.reason).toBe('predicted-wait');
-    // an empty queue starts over: a burst gets the whole deadline again
-    q.drainAll();
-    expect(q.waitBudgetMs(CONGESTED_AFTER_MS + 1, 2000)).toBe(2000);
   });
 
   it('Retry-After falls back to the deadline without a drain rate, within 1–30 s', () => {

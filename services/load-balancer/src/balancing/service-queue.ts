@@ -12,16 +12,6 @@
 // out. The drain rate is learned only while requests wait: between two completions with
 // the queue empty the backends were not the bottleneck, so the interval says nothing about
 // how fast a queue drains (a rate that decayed over an idle minute would shed the next burst).
-//
-// Controlled delay (Facebook's "adaptive LIFO + CoDel", Maurer, Fail at Scale, ACM Queue 2015,
-// research §4.5): a queue that absorbs a burst is useful, a queue that never empties only adds
-// its length to every answer. With the full deadline as the only budget, sustained overload
-// kept the queue about QUEUE_TIMEOUT_MS long, so every served request waited ~2 s
-// (simulator at 120 %: served p50 1.98 s, p99 2.17 s). Once the queue has not been empty for
-// CONGESTED_AFTER_MS, a newcomer is admitted only if its predicted wait is within
-// CONGESTED_BUDGET_MS (and never fewer than two in line, so no backend waits for work): the
-// excess gets its 503 at once, and the backends stay just as busy (simulator: goodput 1.00,
-// served p99 0.12-0.24 s). A burst shorter than CONGESTED_AFTER_MS still gets the whole deadline.
 
 /**
  * Why a request waits: `limit`, every backend is at its concurrency limit; `hold`, the service
@@ -75,12 +65,6 @@ export interface AdmitOptions {
  */
 export const DEFAULT_QUEUE = { timeoutMs: 2000, max: 1000 } as const;
 
-/** The queue not empty for this long is sustained overload, not a burst (ms). */
-export const CONGESTED_AFTER_MS = 500;
-/** Under sustained overload, the predicted wait a newcomer may have (ms). */
-export const CONGESTED_BUDGET_MS = 100;
-/** Under sustained overload, always admitted up to this position: a backend never waits for work. */
-export const CONGESTED_MIN_LINE = 2;
 /** Completions observed while requests waited before the predicted wait is trusted. */
 export const MIN_DRAIN_SAMPLES = 5;
 /** Weight of one inter-completion interval in the mean (about the last 20 count). */
@@ -134,7 +118,7 @@ export class ServiceQueue<T> {
     // that just started (cold, their limits still growing), so the first intervals predict a
     // far slower drain than the one that follows; its QUEUE_TIMEOUT_MS deadline bounds it.
     const predicted = cause === 'limit' && this.held === 0 ? this.predictedWaitMs(this.live + 1) : null;
-    if (predicted !== null && predicted > this.waitBudgetMs(now, opts.timeoutMs))
+    if (predicted !== null && predicted > opts.timeoutMs)
       return { ok: false, reason: 'predicted-wait', predictedWaitMs: predicted };
     if (this.live === 0) this.busySince = now;
     const entry: QueueEntry<T> = { item, cause, at: now, deadline: now + opts.timeoutMs, done: false };
@@ -142,17 +126,6 @@ export class ServiceQueue<T> {
     this.live++;
     if (cause === 'hold') this.held++;
     return { ok: true, entry };
-  }
-
-  /**
-   * How long a request joining now may be predicted to wait: the deadline, or under sustained
-   * overload (not empty for CONGESTED_AFTER_MS) the controlled-delay budget, but never less than
-   * CONGESTED_MIN_LINE drain intervals.
-   */
-  waitBudgetMs(now: number, timeoutMs: number): number {
-    if (this.live === 0 || now - this.busySince < CONGESTED_AFTER_MS) return timeoutMs;
-    const line = CONGESTED_MIN_LINE * (this.intervalMs ?? 0);
-    return Math.min(timeoutMs, Math.max(CONGESTED_BUDGET_MS, line));
   }
 
   /** The oldest waiting entry, without removing it. */
@@ -246,8 +219,7 @@ export class ServiceQueue<T> {
     // woken ones are judged on MIN_DRAIN_SAMPLES of their own
     this.intervalMs = null;
     this.samples = 0;
-    // a queue standing because its service sleeps is not overload: controlled delay's
-    // CONGESTED_AFTER_MS counts from the wake, not from the first held request
+    // the drain-rate samples of the woken replicas start at the wake, not at the first held request
     if (this.live > 0) this.busySince = now;
   }
 
