@@ -44,7 +44,7 @@ export interface SwarmHarness {
   admin: string;
   /** The balancer container's last log lines (for a failing test's message). */
   balancerLogs(tail?: number): string;
-  /** `docker restart` of the balancer (same ports); resolves once its admin API answers. */
+  /** The balancer stopped and started again (same ports, same environment); resolves once its admin API answers. */
   restartBalancer(): Promise<void>;
   stop(): void;
 }
@@ -82,25 +82,28 @@ export async function startSwarmHarness(opts: SwarmHarnessOptions): Promise<Swar
       ADMIN_TOKEN: opts.token,
       ...(typeof opts.balancerEnv === 'function' ? opts.balancerEnv(cluster) : opts.balancerEnv),
     };
-    manager.docker(
-      'run',
-      '--detach',
-      '--name',
-      opts.balancerName,
-      // the manager's socket is root's
-      '--user',
-      '0:0',
-      '--network',
-      opts.network,
-      '-v',
-      `${manager.unixHost.replace(/^unix:\/\//, '')}:/var/run/docker.sock`,
-      '-p',
-      '8080:8080',
-      '-p',
-      '8081:8081',
-      ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
-      SWARM_LB_IMAGE,
-    );
+    const run = () =>
+      manager.docker(
+        'run',
+        '--detach',
+        '--name',
+        opts.balancerName,
+        // the manager's socket is root's
+        '--user',
+        '0:0',
+        '--network',
+        opts.network,
+        '-v',
+        `${manager.unixHost.replace(/^unix:\/\//, '')}:/var/run/docker.sock`,
+        '-p',
+        '8080:8080',
+        '-p',
+        '8081:8081',
+        ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
+        SWARM_LB_IMAGE,
+      );
+    run();
+
     const proxy = publishedUrl(manager, opts.balancerName, 8080);
     const admin = publishedUrl(manager, opts.balancerName, 8081);
     const ready = () =>
@@ -111,8 +114,12 @@ export async function startSwarmHarness(opts: SwarmHarnessOptions): Promise<Swar
         throw new Error(`${err.message}\n--- balancer logs ---\n${balancerLogs()}`);
       });
     await ready();
+    // removed and run again rather than `docker restart`: a stopped container's attachment to an
+    // attachable overlay goes when no other container of that node is on the network, and the
+    // restart then fails with "network … not found"; `run` attaches it by name again
     const restartBalancer = async () => {
-      manager.docker('restart', opts.balancerName);
+      manager.docker('rm', '--force', opts.balancerName);
+      run();
       await ready();
     };
     return {
