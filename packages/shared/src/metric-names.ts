@@ -43,7 +43,7 @@ export const LB_METRICS = {
   serviceState: 'headroom_lb_service_state',
   /**
    * Requests held now for a sleeping or waking service: the `cause="hold"` part of queueDepth
-   * (the hold is the service queue, issue #26), kept under this name for what reads it.
+   * while it sleeps or wakes (the hold is the service queue, issue #26), kept under this name.
    */
   heldRequests: 'headroom_lb_held_requests',
   /**

@@ -115,9 +115,14 @@ export class HoldController {
     return this.settings.serviceName;
   }
 
-  /** Requests held now: the `hold` entries of the service's queue. */
+  /**
+   * Requests waiting for the wake: the `hold` entries of the service's queue while it holds.
+   * Once it is awake they wait for a backend like any other (the queue's depth counts them),
+   * as when the hold released them: the autoscaler reads `held` as wake demand (a floor of
+   * replicas, no sleep), which a backlog draining on the woken replicas is not.
+   */
   get held(): number {
-    return this.queue.waiting('hold');
+    return this.holding ? this.queue.waiting('hold') : 0;
   }
 
   /**
@@ -163,7 +168,7 @@ export class HoldController {
     if (after === before) return;
     this.status = after;
     this.holding = this.enabled && holds(after, this.backends);
-    const released = after.state === 'awake' ? this.held : 0;
+    const released = after.state === 'awake' ? this.queue.waiting('hold') : 0;
     this.deps.logger.info(
       {
         service: this.settings.serviceName,
@@ -171,7 +176,7 @@ export class HoldController {
         to: after.state,
         code: after.reason,
         detail: after.detail,
-        held: this.held,
+        held: this.queue.waiting('hold'),
       },
       `${after.state}: ${this.describe(after, released)}`,
     );

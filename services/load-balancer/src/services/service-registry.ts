@@ -245,7 +245,8 @@ export class ServiceRegistry {
     // a service left without a route (the default catch-all once a named service appears)
     // hands its held requests back to the proxy, which routes them again
     const owners = new Set(table.routes.map((r) => r.service));
-    for (const [key, e] of this.entries) if (!owners.has(key) && e.unit.hold.held > 0) e.unit.hold.rehome();
+    for (const [key, e] of this.entries)
+      if (!owners.has(key) && e.unit.queue.waiting('hold') > 0) e.unit.hold.rehome();
     for (const c of conflicts) {
       const id = `${c.host} ${c.path} ${c.kept} ${c.dropped}`;
       if (this.logged.has(id)) continue;
