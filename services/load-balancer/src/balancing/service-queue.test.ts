@@ -223,21 +223,6 @@ describe('ServiceQueue: held and limit-queued requests in one queue', () => {
       ],
     ],
     [
-      'a queue that stood while its service slept is not congestion: controlled delay counts from the wake',
-      [
-        a('h1', 'hold', 0),
-        { stalled: 3000 },
-        // the woken replica: 50 ms between completions
-        ...Array.from({ length: 6 }, (_, i) => ({ completed: 3000 + 50 * i })),
-        a('q1', 'limit', 3260),
-        a('q2', 'limit', 3260),
-        { handOff: 'awake', want: ['h1'], count: 1 },
-        // 3rd in line, ~150 ms: within the deadline, 300 ms after the wake (not yet congested);
-        // counted from the first held request (3.3 s standing) its budget would be 100 ms
-        a('q3', 'limit', 3300),
-      ],
-    ],
-    [
       'the wake is not a drain interval: once awake, requests behind the held ones are judged on the real drain rate',
       [
         a('h1', 'hold', 0),
