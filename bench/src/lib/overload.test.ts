@@ -64,8 +64,11 @@ describe('goodput', () => {
     const drained = Array.from({ length: 200 }, (_, i) => 6000 + i * 10);
     expect(goodput([...inWindow, ...drained], 6000, 100)).toBeCloseTo(601 / 6 / 100, 10);
   });
-  it('leaves out answers before the window (a fill phase)', () => {
+  it('leaves out answers before the window (a fill phase), and before fromMs', () => {
     expect(goodput([-500, -1, 0, 10, 20], 1000, 10)).toBeCloseTo(0.3, 10);
+    // 2 s window from 1 s on: 30 answers in [1000, 2000] over 1 s at capacity 40 → 0.75
+    const late = Array.from({ length: 30 }, (_, i) => 1000 + i * 30);
+    expect(goodput([5, 10, 500, ...late], 2000, 40, 1000)).toBeCloseTo(0.75, 10);
   });
 });
 

@@ -67,11 +67,12 @@ export function against(s: Spread, limit: number, direction: 'atMost' | 'atLeast
  * Goodput of one run: 2xx answers completed within the measured sending window, per second,
  * over the capacity: what the backends delivered through the proxy. Answers after the window
  * are left out: they drained a queue filled during it, and a queue of 2 s would otherwise add
- * 2 s of answers to a few seconds' window; answers before it (times < 0: a fill phase) too.
+ * 2 s of answers to a few seconds' window; answers before it (times < 0: a fill phase) too,
+ * and from `fromMs` on only: answers that a fill phase's load delayed arrive at its start.
  */
-export function goodput(okDoneAtMs: number[], windowMs: number, capacityRps: number): number {
-  const inWindow = okDoneAtMs.filter((t) => t >= 0 && t <= windowMs).length;
-  return inWindow / (windowMs / 1000) / capacityRps;
+export function goodput(okDoneAtMs: number[], windowMs: number, capacityRps: number, fromMs = 0): number {
+  const inWindow = okDoneAtMs.filter((t) => t >= fromMs && t <= windowMs).length;
+  return inWindow / ((windowMs - fromMs) / 1000) / capacityRps;
 }
 
 /** A non-2xx answer: its status, Headroom's shed cause (x-headroom-shed) if any, ms after it was sent. */
