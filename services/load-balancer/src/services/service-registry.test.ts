@@ -1,6 +1,6 @@
 // Which service a request goes to when an autoscaler announces a sleep (PUT /api/service/state
 // {service}) before the balancer has seen any backend: the registry's route table, with stand-in
-// units (the table needs only their held counts).
+// units (the table needs only how many requests wait in their queues for a wake).
 import type { Logger } from '@headroom/shared';
 import { describe, expect, it } from 'vitest';
 import type { BackendSpec } from '../model/backend-spec.js';
@@ -14,7 +14,8 @@ function registry(lbService: string): ServiceRegistry {
       ({
         key,
         core: { setBackends: () => ({ added: [], removed: [], changed: [] }) },
-        hold: { held: 0, rehome: () => undefined },
+        hold: { rehome: () => undefined },
+        queue: { waiting: () => 0 },
       }) as unknown as ServiceUnit,
     logger,
     'round-robin',
