@@ -85,17 +85,28 @@ export async function startBalancer(
   env: Record<string, string | undefined> = {},
   opts: StartOptions = {},
 ): Promise<RunningBalancer> {
-  const port = opts.port ?? (await freePort());
-  const adminPort = opts.adminPort ?? (await freePort());
-  const proc = spawnService('load-balancer', {
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    ADMIN_PORT: String(adminPort),
-    ...env,
-  });
-  const admin = `http://127.0.0.1:${adminPort}`;
-  if (opts.waitReady ?? true) await waitReady(proc, `${admin}/healthz`, 'load-balancer', opts.readyTimeoutMs);
-  return { ...proc, proxy: `http://127.0.0.1:${port}`, port, admin, adminPort };
+  for (let attempt = 1; ; attempt++) {
+    const port = opts.port ?? (await freePort());
+    const adminPort = opts.adminPort ?? (await freePort());
+    const proc = spawnService('load-balancer', {
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      ADMIN_PORT: String(adminPort),
+      ...env,
+    });
+    const admin = `http://127.0.0.1:${adminPort}`;
+    try {
+      if (opts.waitReady ?? true)
+        await waitReady(proc, `${admin}/healthz`, 'load-balancer', opts.readyTimeoutMs);
+      return { ...proc, proxy: `http://127.0.0.1:${port}`, port, admin, adminPort };
+    } catch (err) {
+      // freePort() hands out a port that is free now; a test file running beside this one can
+      // take it before the balancer listens (EADDRINUSE in the fresh-clone CI): pick again
+      const raced = /EADDRINUSE/.test((err as Error).message) && proc.output().includes('EADDRINUSE');
+      if (!raced || attempt >= 3 || opts.port !== undefined || opts.adminPort !== undefined) throw err;
+      await proc.stop(1000);
+    }
+  }
 }
 
 export interface RunningAutoscaler extends ServiceProcess {
