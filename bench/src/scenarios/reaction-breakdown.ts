@@ -183,9 +183,14 @@ export async function reactionBreakdown(
         const step = await paced(url, stepRps, 20);
         polling = false;
         await poll;
-        const added = namesOf().find((n) => !before.has(n));
+        // the first replica the step added: `docker ps` lists the newest first, and a step can
+        // add two (1→2, then 2→3), so the earliest created, not the first listed
+        const added = namesOf()
+          .filter((n) => !before.has(n))
+          .map((n) => ({ n, t: timesOf(n) }))
+          .sort((a, b) => a.t.created - b.t.created)[0];
         if (added) {
-          const t = timesOf(added);
+          const t = added.t;
           at.create = (t.created - stepWall) / 1000;
           at.start = t.started === null ? null : (t.started - stepWall) / 1000;
           const events = (await (await fetch(`${lb.admin}/api/events`)).json()) as {
@@ -193,10 +198,10 @@ export async function reactionBreakdown(
           };
           // names come back run after run (<service>-2): this run's container only
           const healthy = events.events.find(
-            (e) => e.name === added && e.to === 'healthy' && new Date(e.at).getTime() >= stepWall,
+            (e) => e.name === added.n && e.to === 'healthy' && new Date(e.at).getTime() >= stepWall,
           );
           if (healthy) at.health = (new Date(healthy.at).getTime() - stepWall) / 1000;
-          const served = step.log.find(([, who]) => who === added);
+          const served = step.log.find(([, who]) => who === added.n);
           if (served) at.serve = served[0] / 1000;
         }
         const decisions = (await (await fetch(`${scalerAdmin}/api/decisions?limit=50`)).json()) as {
