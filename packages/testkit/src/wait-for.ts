@@ -1,8 +1,12 @@
 // Poll until a condition holds: tests wait on facts, never on sleeps.
+import { setTimeout as sleep } from 'node:timers/promises';
+
 export interface WaitOptions {
   timeoutMs?: number;
   intervalMs?: number;
   message?: string;
+  /** Gives up at once, rejecting with the signal's reason (a fact that makes waiting pointless). */
+  signal?: AbortSignal;
 }
 
 /** Calls `check` until it returns a value other than undefined/false (or stops throwing). */
@@ -15,6 +19,7 @@ export async function waitFor<T>(
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
+    opts.signal?.throwIfAborted();
     try {
       const value = await check();
       if (value !== undefined && value !== false) return value as Exclude<T, false | undefined>;
@@ -28,6 +33,6 @@ export async function waitFor<T>(
         `waitFor timed out after ${timeoutMs} ms${opts.message ? ` (${opts.message})` : ''}${why}`,
       );
     }
-    await new Promise((r) => setTimeout(r, intervalMs));
+    await sleep(intervalMs, undefined, { signal: opts.signal }).catch(() => opts.signal?.throwIfAborted());
   }
 }

@@ -2,6 +2,8 @@
 // wait on a line it prints, a clean stop (SIGTERM, then SIGKILL after a grace), and a kill on
 // the test process' exit, so that a failed or interrupted test leaves no service running.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '../wait-for.js';
 
@@ -61,21 +63,17 @@ export function startProcess(opts: StartProcessOptions): ServiceProcess {
   child.stderr?.on('data', append);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const name = opts.name ?? opts.args.at(-1) ?? opts.command;
-  return {
+  const proc: ServiceProcess = {
     child,
     output: () => out,
     exited,
     async waitForOutput(pattern, timeoutMs = 15_000) {
       const seen = () => (typeof pattern === 'string' ? out.includes(pattern) : pattern.test(out));
-      await waitFor(
-        () => {
-          if (seen()) return true;
-          if (hasExited(child))
-            throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}): ${out}`);
-          return false;
-        },
-        { timeoutMs, message: `${name} prints ${String(pattern)}` },
-      ).catch((err: Error) => {
+      await waitFor(seen, {
+        timeoutMs,
+        message: `${name} prints ${String(pattern)}`,
+        signal: abortOnExit(proc, name),
+      }).catch((err: Error) => {
         throw new Error(`${err.message}\n--- output of ${name}\n${out.slice(-4000)}`);
       });
     },
@@ -88,22 +86,41 @@ export function startProcess(opts: StartProcessOptions): ServiceProcess {
       return code;
     },
   };
+  return proc;
 }
 
-/** Polls `url` until it answers 2xx; fails early, with the output, when the process exits. */
+/**
+ * Aborts, with the exit, once the process exits: a wait for something only a running process
+ * can bring gives up then, not at its timeout (a check that throws on the exit is only retried
+ * until the timeout). It aborts once the process' pipes close, so that the output the caller
+ * adds to the message has the process' last words.
+ */
+function abortOnExit(proc: ServiceProcess, what: string): AbortSignal {
+  const ac = new AbortController();
+  void proc.exited.then(async () => {
+    const { child } = proc;
+    const open = [child.stdout, child.stderr].filter((s) => s && !s.closed);
+    // a grandchild holding the pipes open must not hold the report back
+    await Promise.race([Promise.all(open.map((s) => once(s!, 'close'))), sleep(1000)]);
+    const how = child.exitCode !== null ? `code ${child.exitCode}` : `signal ${child.signalCode}`;
+    ac.abort(new Error(`${what} exited (${how})`));
+  });
+  return ac.signal;
+}
+
+/** Polls `url` until it answers 2xx; fails at once, with the output, when the process exits. */
 export async function waitReady(
   proc: ServiceProcess,
   url: string,
   what: string,
   timeoutMs = 20_000,
 ): Promise<void> {
-  await waitFor(
-    async () => {
-      if (hasExited(proc.child)) throw new Error(`${what} exited (${proc.child.exitCode}): ${proc.output()}`);
-      return (await fetch(url)).ok;
-    },
-    { timeoutMs, intervalMs: 100, message: `${what} ready at ${url}` },
-  ).catch((err: Error) => {
+  await waitFor(async () => (await fetch(url)).ok, {
+    timeoutMs,
+    intervalMs: 100,
+    message: `${what} ready at ${url}`,
+    signal: abortOnExit(proc, what),
+  }).catch((err: Error) => {
     throw new Error(`${err.message}\n--- output of ${what}\n${proc.output().slice(-4000)}`);
   });
 }

@@ -101,8 +101,9 @@ export async function startBalancer(
       return { ...proc, proxy: `http://127.0.0.1:${port}`, port, admin, adminPort };
     } catch (err) {
       // freePort() hands out a port that is free now; a test file running beside this one can
-      // take it before the balancer listens (EADDRINUSE in the fresh-clone CI): pick again
-      const raced = /EADDRINUSE/.test((err as Error).message) && proc.output().includes('EADDRINUSE');
+      // take it before the balancer listens (EADDRINUSE in the fresh-clone CI): pick again.
+      // waitReady's message carries the balancer's output, where its listen error is.
+      const raced = /EADDRINUSE/.test((err as Error).message);
       if (!raced || attempt >= 3 || opts.port !== undefined || opts.adminPort !== undefined) throw err;
       await proc.stop(1000);
     }
