@@ -316,13 +316,6 @@ export class Admission {
     for (const e of this.queue.drainCause('hold')) this.shed(e.item, 'hold', 'shutdown');
     this.stopTimerIfEmpty();
   }
-
-  /** Shutdown: every waiting request gets its 503 now (it would otherwise wait out the grace period). */
-  stop(): void {
-    for (const e of this.queue.drainAll()) this.shed(e.item, e.cause, 'shutdown');
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
-  }
 }
 
 function waiting(req: IncomingMessage, res: ServerResponse, resume: Resume | null): Waiting {
