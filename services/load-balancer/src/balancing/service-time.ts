@@ -1,10 +1,12 @@
 import { FAILURE_LATENCY_MS } from './latency-estimate.js';
 
 // Per-request service time for resource-aware mode: a completed request's latency divided by
-// (requests it found in flight at dispatch + 1). A single-queue backend (one event loop, one
-// worker) answers a request that arrives behind n others after about (n + 1) service times,
-// so the quotient estimates the backend's own speed without the queue the balancer itself
-// built. That is what peak-EWMA × (in-flight + 1) gets wrong: the latency already holds the
+// (requests it found in flight at dispatch + ½), or by 1 when it found none. A single-queue
+// backend (one event loop, one worker) answers a request that arrives behind n ≥ 1 others
+// after the remainder of the one in service (half a service time on average), n − 1 whole
+// ones and its own: about (n + ½) service times (see serviceSample). So the quotient
+// estimates the backend's own speed without the queue the balancer itself built. That is
+// what peak-EWMA × (in-flight + 1) gets wrong: the latency already holds the
 // queue, and multiplying by in-flight again counts it twice, so a busy backend looks worse
 // than it is and loses traffic it could serve.
 //
