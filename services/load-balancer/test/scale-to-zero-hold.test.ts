@@ -300,6 +300,71 @@ describe('scale to zero: hold and wake', () => {
     expect(((await res.json()) as { name: string }).name).toBe('kept');
   });
 
+  it('held for a wake, then awake with no backend left (the aborted sleep kept none): held requests ask a new wake and are served', async () => {
+    backend = await echoServer('stopped');
+    autoscaler = await fakeAutoscaler();
+    const a = autoscaler;
+    // the deadline a stranded request would wait out without the new wake
+    const running = await startLb({
+      BACKENDS: '',
+      WAKE_URL: a.url,
+      ADMIN_TOKEN: TOKEN,
+      HOLD_TIMEOUT_MS: '8000',
+      LOG_LEVEL: 'info',
+    });
+    lb = running;
+    const register = (url: string) =>
+      fetch(`${running.admin}/api/backends`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ url }),
+      });
+    await register(backend.url);
+    await waitFor(async () => (await fetch(`${running.proxy}/`)).status === 200, { timeoutMs: 10_000 });
+    const put = (state: string) =>
+      fetch(`${running.admin}/api/service/state`, {
+        method: 'PUT',
+        headers: auth,
+        body: JSON.stringify({ state }),
+      });
+    expect((await put('sleeping')).status).toBe(200);
+    const held = fetch(`${running.proxy}/stranded`, { signal: AbortSignal.timeout(20_000) });
+    await waitFor(async () => (await service(running.admin)).held === 1, {
+      timeoutMs: 10_000,
+      message: 'held',
+    });
+    await waitFor(() => a.calls.length === 1, { timeoutMs: 5_000, message: 'the first wake' });
+    // the sleep's replica goes away, then the autoscaler aborts the sleep: awake, no backend
+    const list = backendListSchema.parse(await (await fetch(`${running.admin}/api/backends`)).json());
+    await fetch(`${running.admin}/api/backends/${encodeURIComponent(list.backends[0]!.id)}`, {
+      method: 'DELETE',
+      headers: { authorization: auth.authorization },
+    });
+    await waitFor(
+      async () =>
+        backendListSchema.parse(await (await fetch(`${running.admin}/api/backends`)).json()).backends
+          .length === 0,
+      { timeoutMs: 10_000, message: 'backend removed' },
+    );
+    const woken = await echoServer('woken-again');
+    a.onWake = () => void register(woken.url);
+    try {
+      const started = Date.now();
+      expect((await put('awake')).status).toBe(200);
+      const res = await held;
+      // served by the replica the new wake started, well before HOLD_TIMEOUT_MS (8 s)
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { name: string }).name).toBe('woken-again');
+      expect(Date.now() - started).toBeLessThan(6_000);
+      expect(a.calls).toHaveLength(2);
+      expect(a.calls[1]?.held).toBe(1);
+      // the state change is logged with its reason
+      expect(running.proc.output()).toMatch(/"to":"waking","code":"HeldWithoutBackend"/);
+    } finally {
+      await woken.close();
+    }
+  });
+
   it('shutdown answers held requests at once (503), not after the grace period', async () => {
     const running = await sleepingLb({ SHUTDOWN_GRACE_MS: '30000' });
     const pending = fetch(`${running.proxy}/held`);

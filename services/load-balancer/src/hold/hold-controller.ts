@@ -132,6 +132,13 @@ export class HoldController {
   setBackends(count: number): void {
     this.backends = count;
     this.holding = this.enabled && holds(this.status, count);
+    // the last replica gone while requests are held for it: they need a new wake
+    this.poolChanged();
+  }
+
+  /** Feeds the pool's size and the held count to the state machine (service-state.ts › strandedHeld). */
+  private poolChanged(): void {
+    if (this.enabled) this.event({ kind: 'pool', backends: this.backends, held: this.queue.waiting('hold') });
   }
 
   setIdleAfter(ms: number | null): void {
@@ -187,6 +194,11 @@ export class HoldController {
       // the core marks the backend healthy right after it reports the transition: the queue's
       // hand-off takes the held requests on the next turn, when picks see it
       setImmediate(() => this.queue.dispatch());
+      // awake with no replica (a sleep aborted after the last one stopped): held requests ask again
+      this.poolChanged();
+    } else if (after.reason === 'HeldWithoutBackend') {
+      // the same wake path as a sleeping service's first held request (planWake, POST /api/wake)
+      this.askWake();
     }
   }
 

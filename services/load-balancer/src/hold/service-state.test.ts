@@ -46,6 +46,16 @@ const table: [ServiceState, ServiceEvent, ServiceState, ServiceReasonCode | null
   // started by hand (docker start) while sleeping
   ['sleeping', { kind: 'health-pass', backend: 'b1' }, 'awake', 'FirstHealthPass'],
   ['awake', { kind: 'health-pass', backend: 'b1' }, 'awake', null],
+  // held requests and no backend left while awake (the woken replica gone before the hand-off,
+  // a sleep aborted after the last replica stopped): a new wake, not HOLD_TIMEOUT_MS for nothing
+  ['awake', { kind: 'pool', backends: 0, held: 1 }, 'waking', 'HeldWithoutBackend'],
+  // nothing held: a known-awake service with no backend answers 503 at once, as before
+  ['awake', { kind: 'pool', backends: 0, held: 0 }, 'awake', null],
+  // a backend is there (healthy or not yet): it takes them, or its first health pass does
+  ['awake', { kind: 'pool', backends: 1, held: 3 }, 'awake', null],
+  // asleep or waking, a wake is already asked for
+  ['waking', { kind: 'pool', backends: 0, held: 2 }, 'waking', null],
+  ['sleeping', { kind: 'pool', backends: 0, held: 2 }, 'sleeping', null],
 ];
 
 describe('nextStatus', () => {

@@ -14,6 +14,8 @@ export const SERVICE_REASONS = {
   RequestWithoutBackend:
     'a request arrived with no backend and no known state (before any announcement, sleep scan or health pass): held, asking the autoscaler to wake the service',
   FirstHealthPass: 'a backend passed its first health check: releasing the held requests',
+  HeldWithoutBackend:
+    'requests are held and the service has no backend left (its replicas are gone since it woke, or the aborted sleep kept none): asking the autoscaler to wake it again',
 } as const;
 export type ServiceReasonCode = keyof typeof SERVICE_REASONS;
 
@@ -42,7 +44,12 @@ export type ServiceEvent =
    */
   | { readonly kind: 'request'; readonly backends?: number }
   /** A backend went from unknown/unhealthy to healthy (its first pass since it appeared). */
-  | { readonly kind: 'health-pass'; readonly backend: string };
+  | { readonly kind: 'health-pass'; readonly backend: string }
+  /**
+   * What the service has now, after a backend set or a change of state: `backends` in its pool
+   * (any state), `held` requests waiting in its queue for a wake (cause `hold`).
+   */
+  | { readonly kind: 'pool'; readonly backends: number; readonly held: number };
 
 export function initialStatus(now: number): ServiceStatus {
   return { state: 'awake', reason: 'Started', since: now };
@@ -58,7 +65,12 @@ export function initialStatus(now: number): ServiceStatus {
  * - a request turns sleeping into waking (one wake call); waking stays waking until a pass;
  * - so does a request to a service with no backend while nothing is known of it (the balancer
  *   just started: with MIN_REPLICAS=0 the autoscaler may not have announced its sleep yet, and
- *   a 503 there would be a failed first request that a wake would have served).
+ *   a 503 there would be a failed first request that a wake would have served);
+ * - held requests of an awake service with no backend at all turn it back to waking (a new
+ *   wake): they were held for a wake that ended with no replica to take them (its replica gone
+ *   before the hand-off, or a sleep aborted after the last one stopped), and awake nobody asks
+ *   for another, so they would wait out HOLD_TIMEOUT_MS for nothing. Only with held requests:
+ *   a known-awake service that merely has no backend still answers new requests 503 at once.
  */
 export function nextStatus(s: ServiceStatus, e: ServiceEvent, now: number): ServiceStatus {
   switch (e.kind) {
@@ -74,7 +86,14 @@ export function nextStatus(s: ServiceStatus, e: ServiceEvent, now: number): Serv
       return unknownAndEmpty(s, e.backends) ? to('waking', 'RequestWithoutBackend', now) : s;
     case 'health-pass':
       return s.state === 'awake' ? s : to('awake', 'FirstHealthPass', now, e.backend);
+    case 'pool':
+      return strandedHeld(s, e.backends, e.held) ? to('waking', 'HeldWithoutBackend', now) : s;
   }
+}
+
+/** Awake, no backend in the pool, and requests held for a wake: nothing will take them without another. */
+export function strandedHeld(s: ServiceStatus, backends: number, held: number): boolean {
+  return s.state === 'awake' && backends === 0 && held > 0;
 }
 
 /**
