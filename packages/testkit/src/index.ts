@@ -1,5 +1,6 @@
 export * from './docker/any-app.js';
 export * from './docker/backend-replica.js';
+export * from './docker/cpu-usage.js';
 export * from './docker/engine.js';
 export * from './docker/gauge-service.js';
 export * from './docker/images.js';

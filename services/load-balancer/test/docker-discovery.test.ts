@@ -3,8 +3,11 @@
 // limit sets its weight; its stats stream feeds resource-aware mode; stopping it
 // removes it; the admin API will not remove it (409). Needs the Docker engine (.ci/run provisions it).
 import { execFileSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { backendListSchema, LB_LABELS } from '@headroom/shared';
 import {
+  containerCpuUsage,
+  coresBetween,
   ensureBaseImage,
   removeRun,
   requireDocker,
@@ -119,16 +122,28 @@ describe('docker discovery (real engine)', () => {
   });
 
   it('reads CPU from the container stats stream, relative to its limit', async () => {
-    run(`${SERVICE}-hot`, lbLabels, ['--cpus', '0.5', '-e', 'BURN=1']);
-    const hot = await waitFor(
-      async () => {
-        const b = (await list()).find((x) => x.name === `${SERVICE}-hot`);
-        return b && b.cpu !== null && b.cpu > 0.6 ? b : undefined;
-      },
-      { timeoutMs: 20_000, message: 'CPU of the burning container' },
-    );
-    // it burns ~90% of one core, capped by --cpus 0.5: about its whole limit
-    expect(hot.cpu!).toBeGreaterThan(0.6);
+    const hotId = run(`${SERVICE}-hot`, lbLabels, ['--cpus', '0.5', '-e', 'BURN=1']);
+    const hotNow = async () => (await list()).find((x) => x.name === `${SERVICE}-hot`);
+    await waitFor(async () => ((await hotNow())?.cpu ?? 0) > 0.05, {
+      timeoutMs: 20_000,
+      message: 'CPU of the burning container',
+    });
+    // The burner asks for ~0.9 of a core and --cpus caps it at 0.5, but on a loaded machine it
+    // gets what it gets (0.1-0.2 of a core at load average 19). So the balancer's reading is
+    // compared with what the engine says the container used over the same window, divided by
+    // its limit. Cores over the host's CPUs (2 here) would read 4× too low, bare cores 2×.
+    const before = await containerCpuUsage(hotId);
+    const readings: number[] = [];
+    for (const end = Date.now() + 6000; Date.now() < end; await sleep(250))
+      readings.push((await hotNow())!.cpu!);
+    const after = await containerCpuUsage(hotId);
+    const reference = coresBetween(before, after) / 0.5;
+    const read = readings.reduce((a, b) => a + b, 0) / readings.length;
+    // the balancer's readings lag the window by up to a stats interval (about 1 s of 6)
+    const why = `balancer ${read.toFixed(3)}, engine ${reference.toFixed(3)} of the limit`;
+    expect(read / reference, why).toBeGreaterThan(0.7);
+    expect(read / reference, why).toBeLessThan(1.4);
+    const hot = (await hotNow())!;
     const idle = (await list()).find((x) => x.name === `${SERVICE}-a`)!;
     expect(idle.cpu).not.toBeNull();
     expect(idle.cpu!).toBeLessThan(0.3);
