@@ -3,6 +3,7 @@
 import type { BackendSpec } from '../model/backend-spec.js';
 import { Balancer } from './balancer.js';
 import type { BalancerOptions } from './balancer-core.js';
+import { CFS_PERIOD_MS } from './cpu-quota.js';
 import { DEFAULT_QUEUE, ServiceQueue } from './service-queue.js';
 
 export function mulberry32(seed: number): () => number {
@@ -73,8 +74,7 @@ export interface SimBackend {
   cpus?: number;
 }
 
-/** The kernel's default CFS period (cpu.cfs_period_us = 100000). */
-export const CFS_PERIOD_MS = 100;
+export { CFS_PERIOD_MS };
 
 /** CFS accounting of one backend: the period it is in and the budget it has used in it. */
 interface Quota {

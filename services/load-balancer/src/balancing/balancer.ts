@@ -18,6 +18,7 @@ import type {
 } from './balancer-core.js';
 import { normalizeCapacities, observeResources } from './capacity-learner.js';
 import { currentLimit, type LimitSettings, observeAnswer } from './concurrency-limit.js';
+import { spendQuota } from './cpu-quota.js';
 import { headroomScore } from './headroom-score.js';
 import {
   applyDrain,
@@ -232,9 +233,10 @@ export class Balancer implements BalancerCore {
 
   // ---- accounting ------------------------------------------------------------------------
 
-  begin(slot: number, _now: number): number {
+  begin(slot: number, now: number): number {
     const s = this.bySerial.get(slot);
     if (!s) return 0;
+    spendQuota(s, now);
     return s.inFlight++;
   }
 

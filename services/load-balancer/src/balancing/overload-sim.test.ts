@@ -5,6 +5,7 @@
 import { BALANCER_MODES, type BalancerMode } from '@headroom/shared';
 import { describe, expect, it } from 'vitest';
 import {
+  BENCH_CPU_MS,
   CFS_PERIOD_MS,
   HETEROGENEOUS_AS_BENCHED,
   healthyBalancer,
@@ -125,27 +126,28 @@ function runAsBenched(mode: BalancerMode, load: number, arrivals: 'paced' | 'poi
 // What the benchmark's heterogeneous scenario does at 80 % that the fixed-service-time rows
 // above do not: with a CPU quota a backend's speed is not a constant. Both 0.5-core backends
 // answer in 12.6 ms while their 50 ms budget per 100 ms lasts. At paced arrivals they are idle
-// at almost every pick, so resource-aware sends each request to the one whose service-time
-// estimate is lower, several in a row, until that one has spent its budget and its throttled
-// answers come back slow; then the other takes the streak. Least-connections draws its ties at
-// random and spreads them. Measured (docs/benchmarks.md, 06:54): resource-aware 60.5 ms p99,
-// least-connections 44.7 ms, ranges overlapping; here 59.4 and 57.0 ms.
+// at almost every pick, so resource-aware without a quota model sends each request to the one
+// whose service-time estimate is lower, several in a row, until that one has spent its budget
+// and its throttled answers come back slow; then the other takes the streak. It lost p99 to
+// least-connections that way (measured, docs/benchmarks.md 06:54: 60.5 against 44.7 ms; here
+// 59.4 against 57.0). The quota bucket (cpu-quota.ts) prices the budget a streak spends once the
+// capacity learner knows the CPU per request (after its 10 s blackout).
 describe('heterogeneous as the benchmark runs it (CFS quotas, paced arrivals)', () => {
-  it('at 80 % resource-aware streaks into the quotas (p90 throttled), least-connections does not; p99 within 1.05×', () => {
+  it('at 80 % resource-aware streaks into the quotas until it knows the CPU per request, then not; its p99 matches least-connections', () => {
     const ra = runAsBenched('resource-aware', 0.8);
     const lc = runAsBenched('least-connections', 0.8);
     // neither sends the 0.125-core backend anything, as in the benchmark (0.4 % and 0 %)
     expect(shares(ra.counts).b3!).toBeLessThan(0.01);
     expect(shares(lc.counts).b3!).toBeLessThan(0.01);
-    // 50 ms of budget is 4 requests: resource-aware's streaks pass it by more than LC's
-    expect(longestStreak(ra.log, 10_000, DURATION_MS)).toBeGreaterThan(
-      longestStreak(lc.log, 10_000, DURATION_MS),
+    // 50 ms of budget is 4 requests: before the capacity is learned a streak passes it
+    const perPeriod = (0.5 * CFS_PERIOD_MS) / BENCH_CPU_MS;
+    expect(longestStreak(ra.log, 0, 10_000)).toBeGreaterThan(perPeriod + 2);
+    // after it, shorter than least-connections' random ties give (10 and 7 without the bucket)
+    expect(longestStreak(ra.log, 20_000, DURATION_MS)).toBeLessThan(
+      longestStreak(lc.log, 20_000, DURATION_MS),
     );
-    // so more than a tenth of its answers wait for the next period, where LC's p90 does not
-    expect(ra.p90).toBeGreaterThan(2 * lc.p90);
-    // the ranking as measured, and the size the simulation gives it
-    expect(ra.p99).toBeGreaterThanOrEqual(lc.p99);
-    expect(ra.p99).toBeLessThanOrEqual(1.05 * lc.p99);
+    // 59.4 against 57.0 ms without the bucket
+    expect(ra.p99).toBeLessThanOrEqual(lc.p99 + 0.5);
   });
 });
 

@@ -58,6 +58,9 @@ export interface Slot {
   capacityFactor: number | null;
   /** Smooth weighted round-robin accumulator. */
   current: number;
+  // CPU quota bucket (cpu-quota.ts): budget left (CPU-ms) when last spent, and when
+  quotaTokens: number;
+  quotaAt: number | null;
   // concurrency limit (concurrency-limit.ts): what it learns, and the whole limit in force
   limit: LimitState;
   /** Requests it may hold now (lb.maxconn, else the adaptive limit): a first attempt needs inFlight below it. */
@@ -113,6 +116,8 @@ export function createSlot(
     capacityAt: now,
     capacityFactor: null,
     current: 0,
+    quotaTokens: 0,
+    quotaAt: null,
     limit,
     limitNow: currentLimit(limit, spec.maxConn),
     token,

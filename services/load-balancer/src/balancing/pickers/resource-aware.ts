@@ -1,6 +1,6 @@
 // Resource-aware: the lowest expected cost of one more request over every eligible backend,
 //
-//   cost = (in-flight + 1) × service time × pressure / (stated weight × slow start)
+//   cost = ((in-flight + 1) × service time + quota wait) × pressure / (stated weight × slow start)
 //
 // - in-flight: counted at dispatch, never stale, so the minimum cannot herd between samples.
 // - service time (service-time.ts): latency ÷ (requests it queued behind + 1), decaying at
@@ -9,6 +9,10 @@
 //   it sees slowness a CPU signal cannot (a backend waiting on I/O).
 // - speed (the CPU-limit prior × the capacity learned as completions per unit of CPU):
 //   the estimate for a backend with no answers yet, and the target idle estimates decay to.
+// - quota wait (cpu-quota.ts): a backend with a CPU limit runs at full speed only while its
+//   CFS period's budget lasts; the wait for budget that one more request would have, from the
+//   CPU per request the capacity learner measured. Without it, idle equal backends took
+//   streaks until their budget was spent and their answers came back a period late.
 // - pressure: the headroom score (SCORE_CPU_WEIGHT·(1−cpu) + SCORE_MEMORY_WEIGHT·(1−mem))
 //   raises the cost once the score falls below PRESSURE_KNEE, by up to PRESSURE_GAIN. Only
 //   near saturation: below the knee the backend's latency already says everything, and a
@@ -22,6 +26,7 @@
 // Costs within 5 % of the best are drawn at random, within 15 % for backends with nothing in
 // flight (TIE_BAND_IDLE).
 import type { SteeringSignal } from '../balancer-core.js';
+import { quotaWaitMs } from '../cpu-quota.js';
 import { headroomScore } from '../headroom-score.js';
 import { IDLE_DECAY_SPEEDUP } from '../latency-estimate.js';
 import { readServiceTime } from '../service-time.js';
@@ -133,10 +138,9 @@ export function isHot(s: Slot, now: number, staleMs: number): boolean {
 
 export function resourceCost(ctx: PickContext, s: Slot, pool: ServicePool): number {
   const { now, settings } = ctx;
-  return (
-    ((s.inFlight + 1) * serviceEstimate(s, now, pool, settings.latencyDecayMs) * pressureOf(s, ctx)) /
-    (statedWeight(s) * slowStartOf(s, now, settings.slowStartMs))
-  );
+  const expected =
+    (s.inFlight + 1) * serviceEstimate(s, now, pool, settings.latencyDecayMs) + quotaWaitMs(s, now);
+  return (expected * pressureOf(s, ctx)) / (statedWeight(s) * slowStartOf(s, now, settings.slowStartMs));
 }
 
 export function signalsOf(s: Slot, now: number, staleMs: number, pool: ServicePool): SteeringSignal[] {

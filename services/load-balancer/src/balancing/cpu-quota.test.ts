@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { spec } from './balancer-sim.test-helper.js';
+import {
+  CFS_PERIOD_MS,
+  cpuPerRequestMs,
+  QUOTA_BURST,
+  quotaTokens,
+  quotaWaitMs,
+  spendQuota,
+} from './cpu-quota.js';
+import { createSlot, type Slot } from './slot.js';
+
+/** A slot with a CPU limit and a learned capacity (completions/s at 100 % of the limit). */
+function slot(cpuLimit: number | undefined, capacity: number | null): Slot {
+  const s = createSlot(spec('b1', { cpuLimit }), 1, 't', 0);
+  s.capacity = capacity;
+  return s;
+}
+
+describe('CPU per request', () => {
+  it.each([
+    // [cpu limit, capacity, CPU-ms per request]
+    [0.5, 40, 12.5], // 40 req/s at half a core: 12.5 ms each
+    [0.125, 10, 12.5],
+    [2, 1000, 2],
+    [undefined, 40, null], // no quota: the bucket is off
+    [0.5, null, null], // nothing learned yet
+    [0, 40, null],
+  ])('limit %s, capacity %s → %s', (limit, capacity, expected) => {
+    expect(cpuPerRequestMs(slot(limit, capacity))).toBe(expected);
+  });
+});
+
+describe('the quota bucket', () => {
+  const budget = 0.5 * CFS_PERIOD_MS * QUOTA_BURST; // 25 ms of CPU at once for half a core
+
+  it('an idle backend has the burst; each dispatch spends its CPU per request; the limit refills it', () => {
+    const s = slot(0.5, 40); // 12.5 ms per request
+    expect(quotaTokens(s, 0)).toBe(budget);
+    expect(quotaWaitMs(s, 0)).toBe(0);
+    spendQuota(s, 0);
+    spendQuota(s, 0);
+    expect(quotaTokens(s, 0)).toBe(0);
+    // the third waits for 12.5 ms of CPU at 0.5 ms per ms
+    expect(quotaWaitMs(s, 0)).toBe(25);
+    // 10 ms later 5 ms are back
+    expect(quotaTokens(s, 10)).toBe(5);
+    expect(quotaWaitMs(s, 10)).toBe(15);
+    // never above the burst, however long idle
+    expect(quotaTokens(s, 10_000)).toBe(budget);
+  });
+
+  it('spent ahead of the refill, the debt is what the next request waits for', () => {
+    const s = slot(0.5, 40);
+    for (let i = 0; i < 4; i++) spendQuota(s, 0);
+    expect(quotaTokens(s, 0)).toBe(-25);
+    expect(quotaWaitMs(s, 0)).toBe(75);
+  });
+
+  it('without a CPU limit or a learned capacity nothing is spent and nothing waits', () => {
+    for (const s of [slot(undefined, 40), slot(0.5, null)]) {
+      spendQuota(s, 0);
+      expect(s.quotaAt).toBeNull();
+      expect(quotaWaitMs(s, 0)).toBe(0);
+    }
+  });
+});
