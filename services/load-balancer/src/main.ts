@@ -113,6 +113,8 @@ const services = new ServiceRegistry(
         core: {
           pick: (...args) => core.pick(...args),
           hasEligible: () => core.hasEligible(),
+          expectedMs: (slot, now) => core.expectedMs(slot, now),
+          fastestMs: (now) => core.fastestMs(now),
         },
         // the handler is built below; these run only once requests arrive
         pickFor: (req, waiting) => handler.pickFor(core, req, waiting),

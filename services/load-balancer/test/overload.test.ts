@@ -160,6 +160,33 @@ describe('the service queue', () => {
     expect((await first).status).toBe(200);
   });
 
+  it('QUEUE_TIMEOUT_MS is a response budget: a request whose wait plus the backend time would pass it is shed then, not served late', async () => {
+    const { running, first } = await oneBusy({ QUEUE_TIMEOUT_MS: '3000' });
+    const b = backend as Gate;
+    // the backend's service time, as the balancer learns it: its first answer takes ~1.2 s
+    await new Promise((r) => setTimeout(r, 1_200));
+    b.release();
+    expect((await first).status).toBe(200);
+    const second = fetch(`${running.proxy}/second`);
+    await waitFor(async () => b.arrived.length === 2, { timeoutMs: 5_000, message: 'second at the backend' });
+    const started = performance.now();
+    const res = await fetch(`${running.proxy}/late`);
+    const waited = performance.now() - started;
+    expect(res.status).toBe(503);
+    expect(res.headers.get('x-headroom-shed')).toBe('timeout');
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(((await res.json()) as { code: string }).code).toBe('LB_ERR_OVERLOADED');
+    // shed once its wait plus ~1.2 s at the backend reaches 3 s: after ~1.8 s of waiting, not at
+    // the 3 s deadline (where a bound on the wait alone sheds it, or hands it to the backend
+    // to be answered at 3 s + 1.2 s); margins of ~0.6 s each way for a loaded CI box
+    expect(waited).toBeGreaterThanOrEqual(1_200);
+    expect(waited).toBeLessThan(2_500);
+    expect(b.arrived).toEqual(['/first', '/second']);
+    expect(await shedCount(running.admin, 'timeout')).toBe(1);
+    b.release();
+    expect((await second).status).toBe(200);
+  });
+
   it('past QUEUE_MAX: 503 + Retry-After at once', async () => {
     const { running, first } = await oneBusy({ QUEUE_MAX: '2', QUEUE_TIMEOUT_MS: '20000' });
     const queued = [fetch(`${running.proxy}/q1`), fetch(`${running.proxy}/q2`)];

@@ -128,7 +128,7 @@ export const loadBalancerConfigSchema = z
     ),
     QUEUE_TIMEOUT_MS: env.int(10, 600_000)(
       2_000,
-      'Longest a request waits in the service queue when every backend is at its limit; past it, or when the predicted wait is longer: 503 + Retry-After (LB_ERR_OVERLOADED).',
+      'Response budget of a request waiting in the service queue when every backend is at its limit: once its wait (or predicted wait) plus the expected time of its backend (at most half of this) would pass it: 503 + Retry-After (LB_ERR_OVERLOADED), not a late answer.',
     ),
     QUEUE_MAX: env.int(1, 1_000_000)(
       1_000,

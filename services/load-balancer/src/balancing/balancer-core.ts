@@ -139,6 +139,17 @@ export interface BalancerCore {
   pick(now: number, affinity?: Affinity, tried?: readonly number[], waiting?: number): Pick | undefined;
   /** Some backend is healthy and not draining (when pick() says no, the request may wait). */
   hasEligible(): boolean;
+  /**
+   * How long a request sent now to `slot` is expected to take there (ms): its service-time
+   * estimate × (in flight + 1); 0 before its first answer (no evidence, no shedding on it).
+   * The service queue's response budget reads it when it hands a waiting request to a pick.
+   */
+  expectedMs(slot: number, now: number): number;
+  /**
+   * The least time any eligible backend is expected to take for one request with nothing ahead
+   * (ms): no request can be answered sooner. 0 when one has no answer yet, or none is eligible.
+   */
+  fastestMs(now: number): number;
   /** Counts a dispatch; returns how many requests were already in flight there (pass it back to end()). */
   begin(slot: number, now: number): number;
   /**

@@ -4,7 +4,7 @@ import type { BackendSpec } from '../model/backend-spec.js';
 import { Balancer } from './balancer.js';
 import type { BalancerOptions } from './balancer-core.js';
 import { CFS_PERIOD_MS } from './cpu-quota.js';
-import { DEFAULT_QUEUE, ServiceQueue } from './service-queue.js';
+import { DEFAULT_QUEUE, pastResponseBudget, RETRY_AFTER_MIN_S, ServiceQueue } from './service-queue.js';
 
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -135,14 +135,23 @@ export interface SimOptions {
   arrivals?: 'poisson' | 'paced';
   /** The service queue's deadline and bound (QUEUE_TIMEOUT_MS, QUEUE_MAX); default as in production. */
   queue?: { timeoutMs: number; max: number };
+  /**
+   * A closed loop instead of open arrivals (`ratePerMs` is then unused): `count` clients, each
+   * sending its next request `thinkMs` after its answer, or RETRY_AFTER_MIN_S after a 503 (what
+   * Retry-After asks). Arrivals then never outrun completions: the queue saturates, it does not
+   * grow, and nothing should be shed while the answers come within the deadline.
+   */
+  clients?: { count: number; thinkMs?: number };
 }
 
 /**
  * Poisson arrivals at `ratePerMs`; each backend a single FIFO server (a request queues inside
  * it behind the ones it already holds). The balancer is driven as the proxy drives it: a
  * request goes to pick() at once when nothing waits, else (or when pick() says wait) into
- * the service queue (ServiceQueue, the proxy's own), with its deadline and bound and the
- * predicted-wait shed; every completion hands the oldest waiting request to pick() again.
+ * the service queue (ServiceQueue, the proxy's own), with its deadline and bound, the
+ * predicted-wait shed and the response budget (a waiting request whose wait plus its backend's
+ * expected time passes the deadline is shed, at the tick or at the hand-off); every completion
+ * hands the oldest waiting request to pick() again (or, with `clients`, a closed loop sends).
  * Optionally a CPU sample per backend every `metricsEveryMs` (utilization over the interval),
  * as a stats stream would give. Event-driven: completions, arrivals and deadlines in time order.
  */
@@ -163,9 +172,22 @@ export function simulate(b: Balancer, backends: SimBackend[], opts: SimOptions):
   let offered = 0;
   let maxQueue = 0;
   let nextMetrics = opts.metricsEveryMs ?? Number.POSITIVE_INFINITY;
+  let lastT = 0;
   const gap =
     opts.arrivals === 'paced' ? () => 1 / opts.ratePerMs : () => -Math.log(1 - rnd()) / opts.ratePerMs;
-  let nextArrival = gap();
+  // closed loop: each client's next send, ascending (its first ones spread over the first 100 ms)
+  const closed = opts.clients;
+  const sends = closed ? Array.from({ length: closed.count }, (_, i) => (100 * i) / closed.count) : [];
+  const sendAt = (at: number) => {
+    if (!closed) return;
+    let i = sends.length;
+    while (i > 0 && sends[i - 1]! > at) i--;
+    sends.splice(i, 0, at);
+  };
+  const answered = (t: number, ok: boolean) =>
+    sendAt(t + (ok ? (closed?.thinkMs ?? 0) : RETRY_AFTER_MIN_S * 1000));
+  let nextArrival = closed ? 0 : gap();
+  const timeoutMs = queueOpts.timeoutMs;
 
   const dispatch = (t: number, arrived: number, pick: { slot: number; id: string }) => {
     const backend = byId.get(pick.id)!;
@@ -190,16 +212,27 @@ export function simulate(b: Balancer, backends: SimBackend[], opts: SimOptions):
       const pick = b.pick(t, undefined, undefined, queue.size - 1);
       if (!pick) return;
       queue.shift();
+      // the response budget, as Admission.dispatch applies it
+      if (pastResponseBudget(t - head.at, b.expectedMs(pick.slot, t), timeoutMs)) {
+        shed.timeout++;
+        answered(t, false);
+        continue;
+      }
       dispatch(t, head.item, pick);
     }
   };
 
   for (;;) {
+    // a closed loop's next send may have been added by the last answer
+    if (closed) nextArrival = sends[0] ?? Number.POSITIVE_INFINITY;
     const arrivalOpen = nextArrival < opts.durationMs;
     const nextDone = pending[0]?.at ?? Number.POSITIVE_INFINITY;
-    const deadline = queue.nextDeadline() ?? Number.POSITIVE_INFINITY;
+    // as Admission's tick: the deadline, or the response budget for the fastest backend
+    const fastest = b.fastestMs(lastT);
+    const deadline = queue.nextDeadline(fastest) ?? Number.POSITIVE_INFINITY;
     const t = Math.min(arrivalOpen ? nextArrival : Number.POSITIVE_INFINITY, nextDone, deadline);
     if (t === Number.POSITIVE_INFINITY) break;
+    lastT = t;
     while (t >= nextMetrics && nextMetrics < opts.durationMs) {
       const every = opts.metricsEveryMs!;
       for (const x of backends) {
@@ -212,28 +245,36 @@ export function simulate(b: Balancer, backends: SimBackend[], opts: SimOptions):
       nextMetrics += every;
     }
     if (t === deadline && deadline < nextDone && !(arrivalOpen && nextArrival < deadline)) {
-      shed.timeout += queue.expire(t).length;
+      for (const _ of queue.expire(t, fastest)) {
+        shed.timeout++;
+        answered(t, false);
+      }
       continue;
     }
     if (t === nextDone) {
       const done = pending.shift()!;
       b.end(done.slot, done.at, done.at - done.dispatched, 'success', done.ahead);
       latencies.push(done.at - done.arrived);
+      answered(t, true);
       queue.completed(t);
       dispatchWaiting(t);
       continue;
     }
     // an arrival
     offered++;
-    nextArrival += gap();
+    if (closed) sends.shift();
+    else nextArrival += gap();
     const pick = queue.size === 0 ? b.pick(t) : undefined;
     if (pick) {
       dispatch(t, t, pick);
       continue;
     }
     if (!b.hasEligible()) continue;
-    const r = queue.admit(t, t, queueOpts);
-    if (!r.ok) shed[r.reason]++;
+    const r = queue.admit(t, t, { ...queueOpts, serviceMs: b.fastestMs(t) });
+    if (!r.ok) {
+      shed[r.reason]++;
+      answered(t, false);
+    }
     if (queue.size > maxQueue) maxQueue = queue.size;
   }
   return { counts, latencies, log, offered, served: latencies.length, shed, maxQueue };

@@ -534,3 +534,28 @@ describe('properties', () => {
     );
   });
 });
+
+// What the service queue's response budget reads (service-queue.ts › pastResponseBudget).
+describe('expected time at a backend', () => {
+  it('expectedMs: service time × (in flight + 1), 0 before its first answer; fastestMs: the least over eligible backends', () => {
+    const b = healthyBalancer(ids(2), { mode: 'least-connections' });
+    const [p1, p2] = [b.pick(0)!, b.pick(0)!];
+    const slot = (id: string) => (p1.id === id ? p1.slot : p2.slot);
+    // no answer yet: no evidence, no shedding on it
+    expect(b.expectedMs(slot('b1'), 0)).toBe(0);
+    expect(b.fastestMs(0)).toBe(0);
+    b.end(slot('b1'), 10, 20, 'success', 0);
+    // b2 still has none: a request may get the unknown one, so the fastest is unknown
+    expect(b.fastestMs(10)).toBe(0);
+    b.end(slot('b2'), 80, 80, 'success', 0);
+    expect(b.expectedMs(slot('b1'), 80)).toBeCloseTo(20, 0);
+    expect(b.fastestMs(80)).toBeCloseTo(20, 0);
+    // two in flight at b2: a third waits behind both (the one in service counted whole)
+    b.begin(slot('b2'), 80);
+    b.begin(slot('b2'), 80);
+    expect(b.expectedMs(slot('b2'), 80)).toBeCloseTo(240, 0);
+    // a backend taken out is not a candidate for the fastest
+    b.setDraining('b1', true);
+    expect(b.fastestMs(80)).toBeCloseTo(80, 0);
+  });
+});

@@ -43,7 +43,7 @@ import {
   signalsOf,
 } from './pickers/resource-aware.js';
 import { affinityToken, rendezvousScore } from './rendezvous-hash.js';
-import { serviceSample, updateServiceTime } from './service-time.js';
+import { expectedLatencyMs, serviceSample, updateServiceTime } from './service-time.js';
 import {
   createSlot,
   DEFAULT_LIMITS,
@@ -224,6 +224,25 @@ export class Balancer implements BalancerCore {
       }
     }
     return best;
+  }
+
+  expectedMs(slot: number, now: number): number {
+    const s = this.bySerial.get(slot);
+    if (s === undefined || s.svc === null) return 0;
+    const pool = servicePool(this.slots, now, this.pool);
+    return expectedLatencyMs(serviceEstimate(s, now, pool, this.opts.latencyDecayMs), s.inFlight);
+  }
+
+  fastestMs(now: number): number {
+    const pool = servicePool(this.slots, now, this.pool);
+    let fastest = Number.POSITIVE_INFINITY;
+    for (const s of this.slots) {
+      if (!isEligible(s)) continue;
+      if (s.svc === null) return 0;
+      const ms = serviceEstimate(s, now, pool, this.opts.latencyDecayMs);
+      if (ms < fastest) fastest = ms;
+    }
+    return fastest === Number.POSITIVE_INFINITY ? 0 : fastest;
   }
 
   hasEligible(): boolean {

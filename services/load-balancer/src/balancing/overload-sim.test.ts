@@ -40,18 +40,55 @@ function run(scenario: string, mode: BalancerMode, load: number, maxConn?: numbe
   };
 }
 
+/** The scenario's capacity (req/ms) at `t`: every backend busy, one request at a time each. */
+function capacityAt(scenario: string, t: number): number {
+  return SIM_SCENARIOS[scenario]!.backends.reduce((sum, b) => sum + 1 / b.serviceMs(t), 0);
+}
+
+/** Mean and least capacity over the run (noisy-neighbour and io-slow lose part of a backend at 20 s). */
+function capacityOverRun(scenario: string): { mean: number; least: number } {
+  const samples = Array.from({ length: DURATION_MS / 100 }, (_, i) => capacityAt(scenario, i * 100 + 50));
+  return { mean: samples.reduce((a, b) => a + b, 0) / samples.length, least: Math.min(...samples) };
+}
+
+/**
+ * A closed loop of `clients` (each sends its next request as soon as it has its answer): the
+ * service saturated, not overloaded. Sized by the least capacity of the run so that every answer
+ * comes within the deadline even after a backend slows: clients ÷ capacity ≤ 0.8 × the deadline.
+ */
+function closedLoopClients(scenario: string): number {
+  return Math.min(900, Math.floor(0.8 * DEFAULT_QUEUE.timeoutMs * capacityOverRun(scenario).least));
+}
+
+function runClosed(scenario: string, mode: BalancerMode, clients: number) {
+  const sc = SIM_SCENARIOS[scenario]!;
+  const r = simulate(healthyBalancer(ids(sc.backends.length), { mode }), sc.backends, {
+    ratePerMs: 0,
+    durationMs: DURATION_MS,
+    metricsEveryMs: 1000,
+    clients: { count: clients },
+  });
+  return {
+    ...r,
+    p99: quantile(r.latencies, 0.99),
+    p50: quantile(r.latencies, 0.5),
+    goodput: r.served / DURATION_MS / sc.capacityPerMs,
+  };
+}
+
+const shedOf = (r: { shed: { full: number; 'predicted-wait': number; timeout: number } }) =>
+  r.shed.full + r.shed['predicted-wait'] + r.shed.timeout;
+
 describe('at 120 % of capacity (limits and the queue)', () => {
   // the scenarios whose capacity does not drop during the run (noisy-neighbour and io-slow
   // lose a third of a backend a third of the way in: their goodput is against less)
   it.each(['heterogeneous', 'unequal', 'hot-cpu'])(
-    '%s: goodput ≥ 0.95 × capacity, served p99 within the queue deadline plus the time inside a backend, the excess shed',
+    '%s: goodput ≥ 0.95 × capacity, served p99 within the queue deadline, the excess shed',
     (scenario) => {
       const r = run(scenario, 'resource-aware', 1.2);
       expect(r.goodput).toBeGreaterThanOrEqual(0.95);
-      const slowest = Math.max(...SIM_SCENARIOS[scenario]!.backends.map((b) => b.serviceMs(0)));
-      // the deadline bounds the wait in the queue; a dispatched request then waits behind the
-      // few its backend holds (its limit, ~2–3 for these one-at-a-time backends)
-      expect(r.p99).toBeLessThanOrEqual(DEFAULT_QUEUE.timeoutMs + 3 * slowest);
+      // the deadline is a response budget: the wait and the time inside a backend both within it
+      expect(r.p99).toBeLessThanOrEqual(DEFAULT_QUEUE.timeoutMs);
       const shed = r.shed.full + r.shed['predicted-wait'] + r.shed.timeout;
       expect(shed).toBeGreaterThan(0.1 * r.offered);
       // every request is answered: served or shed, none left hanging
@@ -66,8 +103,44 @@ describe('at 120 % of capacity (limits and the queue)', () => {
     // is ~1.8× the bounded p99, and it keeps growing with the run
     expect(unlimited.shed).toEqual({ full: 0, 'predicted-wait': 0, timeout: 0 });
     expect(unlimited.p99).toBeGreaterThan(1.5 * limited.p99);
-    expect(limited.p99).toBeLessThan(DEFAULT_QUEUE.timeoutMs + 3 * 12);
+    expect(limited.p99).toBeLessThanOrEqual(DEFAULT_QUEUE.timeoutMs);
   });
+
+  // The response budget (service-queue.ts): a request is served only if its wait plus its
+  // backend's expected time is within QUEUE_TIMEOUT_MS. With the deadline as a bound on the wait
+  // alone, one that waited 1.99 s was then served: served p99 up to 2.19 s at 120 % here.
+  it.each(Object.keys(SIM_SCENARIOS))(
+    '%s, every mode: served p99 ≤ QUEUE_TIMEOUT_MS, goodput ≥ 0.95 × the capacity the run had',
+    (scenario) => {
+      const { mean } = capacityOverRun(scenario);
+      for (const mode of BALANCER_MODES) {
+        const r = run(scenario, mode, 1.2);
+        expect(r.p99, `${scenario} ${mode}`).toBeLessThanOrEqual(DEFAULT_QUEUE.timeoutMs);
+        const sc = SIM_SCENARIOS[scenario]!;
+        expect(r.goodput * (sc.capacityPerMs / mean), `${scenario} ${mode}`).toBeGreaterThanOrEqual(0.95);
+        expect(r.served + shedOf(r)).toBe(r.offered);
+      }
+    },
+  );
+});
+
+// Saturated is not overloaded (the controlled delay reverted in 7bce654 confused them): a closed
+// loop sends no faster than answers come back, so its queue stands still. While every answer comes
+// within the deadline, the response budget sheds none of it, in every scenario and mode.
+describe('a closed loop that saturates the service', () => {
+  it.each(Object.keys(SIM_SCENARIOS))(
+    '%s: 12 clients, and as many as answer in 0.8 × the deadline: nothing shed',
+    (scenario) => {
+      for (const clients of [12, closedLoopClients(scenario)])
+        for (const mode of BALANCER_MODES) {
+          const r = runClosed(scenario, mode, clients);
+          const what = `${scenario} ${mode} ${clients} clients: ${JSON.stringify(r.shed)}`;
+          expect(shedOf(r), what).toBe(0);
+          // saturated: the backends serve what they can (the loop keeps them busy)
+          expect(r.served, what).toBeGreaterThan(0.9 * DURATION_MS * capacityOverRun(scenario).mean);
+        }
+    },
+  );
 });
 
 describe('below capacity, limits on', () => {
@@ -166,6 +239,14 @@ if (process.env.SIM_PRINT === '1')
           const shed = r.shed.full + r.shed['predicted-wait'] + r.shed.timeout;
           lines.push(
             `| ${scenario} | ${load * 100} % | ${mode} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.goodput.toFixed(2)} | ${((shed / r.offered) * 100).toFixed(1)} % | ${(shares(r.counts).b3! * 100).toFixed(1)} % |`,
+          );
+        }
+    for (const scenario of Object.keys(SIM_SCENARIOS))
+      for (const clients of [12, closedLoopClients(scenario)])
+        for (const mode of BALANCER_MODES) {
+          const r = runClosed(scenario, mode, clients);
+          lines.push(
+            `| ${scenario}, closed loop | ${clients} clients | ${mode} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.goodput.toFixed(2)} | ${((shedOf(r) / r.offered) * 100).toFixed(1)} % | ${(shares(r.counts).b3! * 100).toFixed(1)} % |`,
           );
         }
     for (const arrivals of ['paced', 'poisson'] as const)

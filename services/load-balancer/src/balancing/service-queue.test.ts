@@ -3,10 +3,13 @@ import {
   type AdmitShed,
   expiryReason,
   MIN_DRAIN_SAMPLES,
+  pastResponseBudget,
   ServiceQueue,
   type ShedReason,
+  serviceAllowanceMs,
   type WaitCause,
 } from './service-queue.js';
+import { expectedLatencyMs } from './service-time.js';
 
 const opts = { timeoutMs: 1000, max: 3 };
 
@@ -270,5 +273,83 @@ describe('ServiceQueue: held and limit-queued requests in one queue', () => {
         expect([q.size, q.count('hold'), q.count('limit')]).toEqual([s.depth, s.held, s.depth - s.held]);
       }
     }
+  });
+});
+
+// QUEUE_TIMEOUT_MS as a response budget: a request waiting at the limits is served only if its
+// wait plus the time its backend is expected to take is within the deadline.
+describe('the response budget', () => {
+  // [what, waited ms, backend expected ms, deadline ms, shed now]
+  it.each([
+    ['unknown backend time (no answer yet): the plain deadline', 1999, 0, 2000, false],
+    ['unknown backend time, at the deadline', 2000, 0, 2000, true],
+    ['a 20 ms backend after 1.9 s: answered at 1.92 s', 1900, 20, 2000, false],
+    ['an 80 ms backend after 1.95 s: it would answer at 2.03 s', 1950, 80, 2000, true],
+    ['exactly at the budget: the answer would be due at the deadline', 1920, 80, 2000, true],
+    [
+      'a backend slower than the deadline: half of it is set aside, the request may wait 1 s',
+      999,
+      5000,
+      2000,
+      false,
+    ],
+    ['a backend slower than the deadline, after 1 s', 1000, 5000, 2000, true],
+    ['just arrived at a 1.2 s backend: within', 0, 1200, 2000, false],
+  ] as Array<[string, number, number, number, boolean]>)('%s', (_what, waited, expected, timeout, shed) => {
+    expect(pastResponseBudget(waited, expected, timeout)).toBe(shed);
+  });
+
+  it.each([
+    // [backend expected ms, deadline, set aside]
+    [0, 2000, 0],
+    [-5, 2000, 0],
+    [80, 2000, 80],
+    [1000, 2000, 1000],
+    [1500, 2000, 1000],
+  ])('a backend expected to take %d ms against %d ms: %d ms set aside', (expected, timeout, aside) => {
+    expect(serviceAllowanceMs(expected, timeout)).toBe(aside);
+  });
+
+  it.each([
+    // [service time, requests in flight there, expected ms]: the one in service counted whole
+    [20, 0, 20],
+    [20, 1, 40],
+    [80, 2, 240],
+  ])('service time %d ms with %d in flight: expected %d ms', (svc, ahead, ms) => {
+    expect(expectedLatencyMs(svc, ahead)).toBe(ms);
+  });
+
+  it('expires a request at the limits once not even the fastest backend could answer it in time; a held one keeps its deadline', () => {
+    const q = new ServiceQueue<string>();
+    q.admit('queued', 0, { timeoutMs: 2000, max: 10, cause: 'limit' });
+    q.admit('held', 0, { timeoutMs: 2000, max: 10, cause: 'hold' });
+    // the fastest backend takes 300 ms: the queued one is due by 1700
+    expect(q.nextDeadline(300)).toBe(1700);
+    expect(q.expire(1699, 300)).toEqual([]);
+    expect(q.expire(1700, 300).map((e) => [e.item, expiryReason(e.cause)])).toEqual([['queued', 'timeout']]);
+    // the held request: HOLD_TIMEOUT_MS alone, whatever a backend takes
+    expect(q.nextDeadline(300)).toBe(2000);
+    expect(q.expire(1999, 300)).toEqual([]);
+    expect(q.expire(2000, 300).map((e) => e.item)).toEqual(['held']);
+  });
+
+  it('at admission: the predicted wait plus the fastest backend time against the deadline', () => {
+    const q = new ServiceQueue<number>();
+    const big = { timeoutMs: 1000, max: 100, cause: 'limit' as const };
+    // 50 ms between completions while requests wait
+    for (let i = 0; i < 10; i++) q.admit(i, 0, big);
+    for (let i = 1; i <= MIN_DRAIN_SAMPLES + 1; i++) {
+      q.completed(50 * i);
+      q.shift();
+      q.admit(100 + i, 50 * i, big);
+    }
+    for (let i = 0; i < 7; i++) q.admit(200 + i, 400, big);
+    // 17 waiting: position 18 → 900 ms predicted; with a 50 ms backend 950 (in), with 150 ms 1050 (out)
+    expect(q.predictedWaitMs(q.size + 1)).toBeCloseTo(900);
+    const slow = q.admit(1, 400, { ...big, serviceMs: 150 });
+    expect(!slow.ok && slow.reason).toBe('predicted-wait');
+    expect(q.admit(2, 400, { ...big, serviceMs: 50 }).ok).toBe(true);
+    // a held request: never on a prediction, whatever a backend takes
+    expect(q.admit(3, 400, { ...big, cause: 'hold', serviceMs: 900 }).ok).toBe(true);
   });
 });

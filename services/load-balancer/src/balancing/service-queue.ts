@@ -12,6 +12,17 @@
 // out. The drain rate is learned only while requests wait: between two completions with
 // the queue empty the backends were not the bottleneck, so the interval says nothing about
 // how fast a queue drains (a rate that decayed over an idle minute would shed the next burst).
+//
+// QUEUE_TIMEOUT_MS is a response budget, not only a wait bound: a request is served only if it
+// can be answered within it of its arrival. Its wait so far (or, at admission, its predicted
+// wait) plus the time the backend is expected to take (the balancer's service-time estimate,
+// service-time.ts) past the deadline: shed now, with the same 503, instead of sent to a backend
+// and answered late. A wait bound alone let a request that waited 1.99 s be served at 2.2 s
+// (simulator at 120 %: served p99 up to 2.19 s; the heterogeneous benchmark 2.20 s). Only the
+// time the backend would add is new: a closed loop of clients whose answers come within the
+// deadline keeps every one of them (overload-sim.test.ts › closed loop), unlike the fixed
+// 100 ms budget that was reverted (7bce654). A held request keeps HOLD_TIMEOUT_MS alone: a wake
+// is what it waits for, and nothing here predicts it.
 
 /**
  * Why a request waits: `limit`, every backend is at its concurrency limit; `hold`, the service
@@ -56,6 +67,33 @@ export interface AdmitOptions {
   max: number;
   /** Why it waits; `limit` when not said. */
   cause?: WaitCause;
+  /**
+   * The least time a backend is expected to take once it has the request (ms; the balancer's
+   * fastestMs): the response budget sets it aside from the deadline. 0 or absent: unknown.
+   */
+  serviceMs?: number;
+}
+
+/**
+ * The most of QUEUE_TIMEOUT_MS a backend's expected time may take from a request's wait. An
+ * endpoint slower than the deadline cannot be answered within it at all; shedding every request
+ * that must wait for it, at once, would turn a short queue into errors. Such a request may still
+ * wait half the deadline (its answer is then late by its own service time, no more).
+ */
+export const MAX_SERVICE_SHARE = 0.5;
+
+/** What the response budget sets aside for the backend: its expected time, at most MAX_SERVICE_SHARE of the deadline. */
+export function serviceAllowanceMs(expectedMs: number, timeoutMs: number): number {
+  return Math.min(Math.max(0, expectedMs), MAX_SERVICE_SHARE * timeoutMs);
+}
+
+/**
+ * Whether a request waiting at the limits is past its response budget: it has waited `waitedMs`
+ * and the backend it would get is expected to take `expectedMs`, so its answer would come at or
+ * after `timeoutMs` from its arrival. At expectedMs 0 (unknown) this is the plain deadline.
+ */
+export function pastResponseBudget(waitedMs: number, expectedMs: number, timeoutMs: number): boolean {
+  return waitedMs + serviceAllowanceMs(expectedMs, timeoutMs) >= timeoutMs;
 }
 
 /**
@@ -117,8 +155,12 @@ export class ServiceQueue<T> {
     // Nor for a request behind held ones: they are the wake's backlog, draining on replicas
     // that just started (cold, their limits still growing), so the first intervals predict a
     // far slower drain than the one that follows; its QUEUE_TIMEOUT_MS deadline bounds it.
+    // Its answer is due within the deadline: the predicted wait plus the fastest backend's time.
     const predicted = cause === 'limit' && this.held === 0 ? this.predictedWaitMs(this.live + 1) : null;
-    if (predicted !== null && predicted > opts.timeoutMs)
+    if (
+      predicted !== null &&
+      predicted + serviceAllowanceMs(opts.serviceMs ?? 0, opts.timeoutMs) > opts.timeoutMs
+    )
       return { ok: false, reason: 'predicted-wait', predictedWaitMs: predicted };
     if (this.live === 0) this.busySince = now;
     const entry: QueueEntry<T> = { item, cause, at: now, deadline: now + opts.timeoutMs, done: false };
@@ -162,12 +204,17 @@ export class ServiceQueue<T> {
     return true;
   }
 
-  /** Removes and returns every entry whose deadline has passed (deadline ≤ now), oldest first. */
-  expire(now: number): Array<QueueEntry<T>> {
+  /**
+   * Removes and returns every entry whose deadline has passed (deadline ≤ now), oldest first,
+   * and every one waiting at the limits past its response budget: `serviceMs` is the least time
+   * a backend would take (the balancer's fastestMs; 0: unknown), so not even the fastest could
+   * answer it within QUEUE_TIMEOUT_MS of its arrival. A held entry: its deadline only.
+   */
+  expire(now: number, serviceMs = 0): Array<QueueEntry<T>> {
     const out: Array<QueueEntry<T>> = [];
     for (let i = this.head; i < this.entries.length; i++) {
       const e = this.entries[i]!;
-      if (!e.done && e.deadline <= now) {
+      if (!e.done && now >= this.dueBy(e, serviceMs)) {
         this.take(e);
         out.push(e);
       }
@@ -197,14 +244,21 @@ export class ServiceQueue<T> {
     return out;
   }
 
-  /** The earliest deadline of a waiting entry, or null when none waits. */
-  nextDeadline(): number | null {
+  /** The earliest time expire(·, serviceMs) takes a waiting entry, or null when none waits. */
+  nextDeadline(serviceMs = 0): number | null {
     let min: number | null = null;
     for (let i = this.head; i < this.entries.length; i++) {
       const e = this.entries[i]!;
-      if (!e.done && (min === null || e.deadline < min)) min = e.deadline;
+      if (e.done) continue;
+      const due = this.dueBy(e, serviceMs);
+      if (min === null || due < min) min = due;
     }
     return min;
+  }
+
+  /** When an entry leaves without a backend: its deadline, less the backend's time for one at the limits. */
+  private dueBy(e: QueueEntry<T>, serviceMs: number): number {
+    return e.cause === 'hold' ? e.deadline : e.deadline - serviceAllowanceMs(serviceMs, e.deadline - e.at);
   }
 
   /**

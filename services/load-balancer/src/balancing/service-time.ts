@@ -50,3 +50,14 @@ export function updateServiceTime(
 export function readServiceTime(estimate: number, ageMs: number, target: number, tauMs: number): number {
   return target + (estimate - target) * Math.exp(-Math.max(0, ageMs) / tauMs);
 }
+
+/**
+ * How long a request sent now to a backend with `ahead` requests in flight is expected to take
+ * there, from its service-time estimate: the inverse of serviceSample, with the one in service
+ * counted whole (it may have just begun), so the answer is late only when the backend slowed
+ * since its last answers. The service queue's response budget (service-queue.ts) sets this
+ * aside from QUEUE_TIMEOUT_MS.
+ */
+export function expectedLatencyMs(serviceMs: number, ahead: number): number {
+  return serviceMs * (Math.max(0, ahead) + 1);
+}

@@ -17,6 +17,7 @@ import type { BalancerCore, Pick as Choice } from '../balancing/balancer-core.js
 import {
   expiryReason,
   holdRetryAfterSeconds,
+  pastResponseBudget,
   type QueueEntry,
   ServiceQueue,
   type ShedReason,
@@ -43,7 +44,7 @@ export interface AdmissionSettings {
 }
 
 export interface AdmissionDeps {
-  core: Pick<BalancerCore, 'pick' | 'hasEligible'>;
+  core: Pick<BalancerCore, 'pick' | 'hasEligible' | 'expectedMs' | 'fastestMs'>;
   /** pick() for this request (its affinity), with `waiting` others in the queue. */
   pickFor: (req: IncomingMessage, waiting: number) => Choice | undefined;
   /** Sends a request that waited here to its pick. */
@@ -180,7 +181,10 @@ export class Admission {
 
   private wait(w: Waiting, cause: WaitCause): boolean {
     const { timeoutMs, max } = cause === 'hold' ? this.hold : this.settings;
-    const r = this.queue.admit(w, this.now(), { timeoutMs, max, cause });
+    const now = this.now();
+    // the response budget (service-queue.ts): a held request's wait is for a wake, no backend's time counts
+    const serviceMs = cause === 'limit' ? this.deps.core.fastestMs(now) : 0;
+    const r = this.queue.admit(w, now, { timeoutMs, max, cause, serviceMs });
     if (!r.ok) {
       this.shed(w, cause, r.reason);
       return false;
@@ -243,6 +247,16 @@ export class Admission {
         // nothing eligible any more: the deadline answers them (a replica may come back)
         return;
       }
+      if (
+        head.cause === 'limit' &&
+        pastResponseBudget(now - head.at, this.deps.core.expectedMs(pick.slot, now), this.settings.timeoutMs)
+      ) {
+        // its answer from this backend would come after QUEUE_TIMEOUT_MS: the 503 now, and the
+        // backend's room goes to the next in line (younger, so it may still make it)
+        this.queue.shift();
+        this.shed(w, 'limit', 'timeout');
+        continue;
+      }
       this.take(head, now);
       this.deps.go(w.req, w.res, pick);
     }
@@ -271,7 +285,9 @@ export class Admission {
 
   private readonly tick = (): void => {
     const now = this.now();
-    for (const e of this.queue.expire(now)) this.shed(e.item, e.cause, expiryReason(e.cause));
+    // past the deadline, or at the limits past the response budget even for the fastest backend
+    for (const e of this.queue.expire(now, this.deps.core.fastestMs(now)))
+      this.shed(e.item, e.cause, expiryReason(e.cause));
     // held requests wait for a wake: no drain-rate sample may span it (ServiceQueue.stalled)
     if (this.holding() && this.queue.count('hold') > 0) this.queue.stalled(now);
     this.dispatch();
@@ -341,11 +357,11 @@ function overloadMessage(reason: ShedReason, s: AdmissionSettings): string {
     case 'full':
       return `every backend is at its concurrency limit and ${s.max} requests already wait (QUEUE_MAX)`;
     case 'predicted-wait':
-      return `every backend is at its concurrency limit and the wait would be longer than QUEUE_TIMEOUT_MS (${s.timeoutMs} ms)`;
+      return `every backend is at its concurrency limit and the predicted wait plus a backend's time would be longer than QUEUE_TIMEOUT_MS (${s.timeoutMs} ms)`;
     case 'shutdown':
       return 'the balancer is shutting down';
     default:
-      return `no backend had room within QUEUE_TIMEOUT_MS (${s.timeoutMs} ms)`;
+      return `no backend could answer within QUEUE_TIMEOUT_MS (${s.timeoutMs} ms) of the request's arrival`;
   }
 }
 
