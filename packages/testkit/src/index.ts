@@ -9,6 +9,7 @@ export * from './engines/index.js';
 export * from './fake-balancer.js';
 export * from './free-port.js';
 export * from './prometheus.js';
+export * from './slow-clients/slow-backend.js';
 export * from './slow-clients/slowhttptest.js';
 export * from './stack/held-requests.js';
 export * from './stack/local-stack.js';

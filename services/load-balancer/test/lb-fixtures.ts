@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type ServiceProcess, startBalancer, waitFor } from '@headroom/testkit';
+import { bigAnswerMiB, type ServiceProcess, sendMiB, startBalancer, waitFor } from '@headroom/testkit';
 
 export interface RunningLb {
   proc: ServiceProcess;
@@ -66,24 +66,7 @@ export function echoServer(name: string): Promise<TestServer> {
         return;
       }
       if (req.url?.startsWith('/big')) {
-        const mb = Number(new URL(req.url, 'http://x').searchParams.get('mb') ?? '1');
-        const chunk = Buffer.alloc(1024 * 1024, 7);
-        res.writeHead(200, {
-          'content-type': 'application/octet-stream',
-          'content-length': String(mb * chunk.length),
-        });
-        let sent = 0;
-        const write = () => {
-          while (sent < mb) {
-            sent++;
-            if (!res.write(chunk)) {
-              res.once('drain', write);
-              return;
-            }
-          }
-          res.end();
-        };
-        write();
+        sendMiB(res, bigAnswerMiB(req.url), { 'content-type': 'application/octet-stream' });
         return;
       }
       const hash = createHash('sha256');

@@ -25,7 +25,7 @@ export interface SlowAttack {
   args(proxy: string): string[];
 }
 
-/** The three attacks, each against what makes it hold the proxy longest (slow-backend.mjs). */
+/** The three attacks, each against what makes it hold the proxy longest (slow-backend.ts). */
 export const SLOW_ATTACKS: readonly SlowAttack[] = [
   { name: 'slow headers (-H)', args: (proxy) => ['-H', '-u', `${proxy}/`] },
   {
@@ -164,12 +164,12 @@ export function p99(xs: number[]): number {
   return s[Math.min(s.length - 1, Math.floor(s.length * 0.99))] ?? Number.NaN;
 }
 
-/** slow-backend.mjs in a process of its own, on a free loopback port, up. */
+/** slow-backend.ts in a process of its own, on a free loopback port, up. */
 export async function startSlowBackend(): Promise<ServiceProcess & { url: string }> {
   const port = await freePort();
   const proc = startProcess({
     command: process.execPath,
-    args: [new URL('./slow-backend.mjs', import.meta.url).pathname],
+    args: [new URL('./slow-backend.ts', import.meta.url).pathname],
     env: { PORT: String(port) },
     name: 'slow-backend',
   });
