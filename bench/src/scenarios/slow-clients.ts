@@ -9,18 +9,17 @@
 import {
   normalClient,
   p99,
-  proxyConnectionsAsync,
   requireSlowhttptest,
-  runSlowhttptest,
+  runAttack,
   SLOW_ATTACKS,
+  SLOW_CLIENTS,
+  sampleProxyConnections,
+  slowClientsBalancerEnv,
   startSlowBackend,
 } from '@headroom/testkit';
 import { median } from '../lib/load.js';
 import { healthyBackends, startHeadroom, waitFor } from '../lib/procs.js';
 
-const HEADER_TIMEOUT_MS = 2_000;
-const IDLE_TIMEOUT_MS = 2_000;
-const CONNECTIONS = 100;
 /** slowhttptest's own time limit; it ends earlier once the proxy has cut every connection. */
 const ATTACK_SECONDS = 12;
 /** The window without an attack. */
@@ -65,18 +64,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function slowClients(runs: number): Promise<SlowClientsResult> {
   requireSlowhttptest();
   const backend = await startSlowBackend();
-  const lb = await startHeadroom({
-    DISCOVERY: 'static',
-    BACKENDS: backend.url,
-    METRICS_SOURCE: 'none',
-    CLIENT_HEADER_TIMEOUT_MS: String(HEADER_TIMEOUT_MS),
-    CLIENT_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS),
-    // as in the test: the concurrency limit above the attack (slow clients hold a place under it
-    // until they are cut; docs/operations.md), so what is measured is the client timeouts
-    LIMIT_MIN: '256',
-    LIMIT_MAX: '256',
-  });
-  const port = Number(new URL(lb.proxy).port);
+  // as in the test: short client timeouts, the concurrency limit above the attack (slow clients
+  // hold a place under it until they are cut; docs/operations.md), so what is measured is the
+  // client timeouts
+  const lb = await startHeadroom(slowClientsBalancerEnv(backend.url));
   const attacks: SlowAttackResult[] = [];
   try {
     await waitFor(async () => (await healthyBackends(lb.admin)) === 1, { timeoutMs: 20_000 });
@@ -93,28 +84,23 @@ export async function slowClients(runs: number): Promise<SlowClientsResult> {
           for (const phase of attackFirst ? ['attack', 'quiet'] : ['quiet', 'attack']) {
             // what the proxy holds open, every 250 ms, in both windows alike (the look costs the
             // measuring process a little: the same in both)
-            const seen: number[] = [];
-            const sampler = setInterval(() => {
-              void proxyConnectionsAsync(port).then((n) => seen.push(n));
-            }, 250);
             const from = client.now();
             if (phase === 'quiet') {
+              const sampler = sampleProxyConnections(Number(new URL(lb.proxy).port));
               await sleep(QUIET_SECONDS * 1000);
               quiet = [from, client.now()];
+              await sampler.stop();
             } else {
-              await runSlowhttptest(attack.args(lb.proxy), ATTACK_SECONDS, CONNECTIONS);
+              held = (await runAttack(lb.proxy, attack, ATTACK_SECONDS)).held;
               under = [from, client.now()];
-              held = seen;
             }
-            clearInterval(sampler);
             await sleep(GAP_MS);
           }
           const within = ([a, b]: [number, number]) =>
             client.samples.filter((s) => s.ok && s.at >= a && s.at < b).map((s) => s.ms);
           const q = within(quiet);
           const u = within(under);
-          const h = held.filter(Number.isFinite);
-          const peak = h.length ? Math.max(...h) : 0;
+          const peak = held.length ? Math.max(...held) : 0;
           const pair: SlowPair = {
             quietP99: p99(q),
             attackP99: p99(u),
@@ -122,7 +108,7 @@ export async function slowClients(runs: number): Promise<SlowClientsResult> {
             attackN: u.length,
             ratio: p99(u) / p99(q),
             peakHeld: peak,
-            afterPeak: h.length ? Math.min(...h.slice(h.indexOf(peak))) : 0,
+            afterPeak: held.length ? Math.min(...held.slice(held.indexOf(peak))) : 0,
             attackFirst,
           };
           pairs.push(pair);
@@ -149,9 +135,9 @@ export async function slowClients(runs: number): Promise<SlowClientsResult> {
   }
   return {
     runs,
-    connections: CONNECTIONS,
-    headerTimeoutMs: HEADER_TIMEOUT_MS,
-    idleTimeoutMs: IDLE_TIMEOUT_MS,
+    connections: SLOW_CLIENTS.connections,
+    headerTimeoutMs: SLOW_CLIENTS.headerTimeoutMs,
+    idleTimeoutMs: SLOW_CLIENTS.idleTimeoutMs,
     attacks,
   };
 }

@@ -10,21 +10,19 @@
 import {
   normalClient,
   p99,
-  proxyConnections,
+  proxyConnectionsAsync,
   requireSlowhttptest,
-  runSlowhttptest,
+  runAttack,
   type ServiceProcess,
   SLOW_ATTACKS,
+  SLOW_CLIENTS,
+  slowClientsBalancerEnv,
   startSlowBackend,
 } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningLb, startLb, waitHealthy } from './lb-fixtures.js';
 
-const HEADER_TIMEOUT_MS = 2_000;
-const IDLE_TIMEOUT_MS = 2_000;
-// under MAX_CONNECTIONS_PER_BACKEND (128): past it, slow clients hold every upstream connection of
-// the backend until they are cut, and normal requests queue behind them (docs/operations.md)
-const CONNECTIONS = 100;
+const CONNECTIONS = SLOW_CLIENTS.connections;
 // long enough for the connections to open (a few seconds, slowhttptest runs at the lowest
 // priority), be cut (each its timeout after it stalls) and be seen gone while it still runs
 const ATTACK_SECONDS = 16;
@@ -36,19 +34,7 @@ let lb: RunningLb;
 beforeAll(async () => {
   requireSlowhttptest();
   backend = await startSlowBackend();
-  lb = await startLb({
-    BACKENDS: backend.url,
-    METRICS_SOURCE: 'none',
-    CLIENT_HEADER_TIMEOUT_MS: String(HEADER_TIMEOUT_MS),
-    CLIENT_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS),
-    // A slow client holds its request's place under the backend's concurrency limit until the
-    // timeouts above cut it: with the adaptive limit (20 to start) the 100 attack requests would
-    // fill it and the normal client's requests would wait in the service queue and be shed
-    // (docs/operations.md says so). This test is about the client timeouts: the limit is set
-    // above the attack.
-    LIMIT_MIN: '256',
-    LIMIT_MAX: '256',
-  });
+  lb = await startLb(slowClientsBalancerEnv(backend.url));
   await waitHealthy(lb.admin, 1);
 });
 
@@ -63,19 +49,15 @@ describe('slowhttptest against the proxy', () => {
       const client = normalClient(`${lb.proxy}/`);
       await sleep(3_000);
       const attackFrom = client.now();
-      const port = Number(new URL(lb.proxy).port);
       // what the proxy holds open, every 250 ms (ss: slowhttptest's own count is not used, in
       // slow-read mode it still counts connections the proxy has reset)
-      const held: number[] = [];
-      const sampler = setInterval(() => held.push(proxyConnections(port)), 250);
-      const { ticks, exitStatus } = await runSlowhttptest(a.args(lb.proxy), ATTACK_SECONDS, CONNECTIONS);
-      clearInterval(sampler);
+      const { ticks, exitStatus, held } = await runAttack(lb.proxy, a, ATTACK_SECONDS);
       const attackTo = client.now();
       // slowhttptest ends early once the proxy has cut every connection: one more look then (a
       // look after it ran out its time would only see its own sockets closed on exit)
       if (/no open connections left/i.test(exitStatus)) {
         await sleep(500);
-        held.push(proxyConnections(port));
+        held.push(await proxyConnectionsAsync(Number(new URL(lb.proxy).port)));
       }
       await sleep(3_000);
       await client.stop();

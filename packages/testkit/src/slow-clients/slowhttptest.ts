@@ -1,7 +1,7 @@
 // Debian's slowhttptest against a proxy, and the normal client measured beside it: one home for
 // the slow-client test (services/load-balancer/test/slowhttptest.test.ts: attack connections
 // cut, the normal client all answered) and the slow-clients bench (its p99 with and without the
-// attack).
+// attack): the same balancer set-up, the same attacks, the same look at what the proxy holds.
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,33 @@ export function requireSlowhttptest(): void {
       'slowhttptest is not installed: run `bash scripts/provision.sh` (Debian package slowhttptest)',
     );
   }
+}
+
+/** The set-up the test and the bench share: the proxy's client timeouts and the attack's size. */
+export const SLOW_CLIENTS = {
+  headerTimeoutMs: 2_000,
+  idleTimeoutMs: 2_000,
+  // under MAX_CONNECTIONS_PER_BACKEND (128): past it, slow clients hold every upstream connection
+  // of the backend until they are cut, and normal requests queue behind them (docs/operations.md)
+  connections: 100,
+} as const;
+
+/** The balancer's variables for that set-up, in front of `backendUrl` (startSlowBackend). */
+export function slowClientsBalancerEnv(backendUrl: string): Record<string, string> {
+  return {
+    DISCOVERY: 'static',
+    BACKENDS: backendUrl,
+    METRICS_SOURCE: 'none',
+    CLIENT_HEADER_TIMEOUT_MS: String(SLOW_CLIENTS.headerTimeoutMs),
+    CLIENT_IDLE_TIMEOUT_MS: String(SLOW_CLIENTS.idleTimeoutMs),
+    // A slow client holds its request's place under the backend's concurrency limit until the
+    // timeouts above cut it: with the adaptive limit (20 to start) the 100 attack requests would
+    // fill it and the normal client's requests would wait in the service queue and be shed
+    // (docs/operations.md says so). What is tested and measured is the client timeouts: the
+    // limit is set above the attack.
+    LIMIT_MIN: '256',
+    LIMIT_MAX: '256',
+  };
 }
 
 export interface SlowAttack {
@@ -139,17 +166,10 @@ export function normalClient(url: string): NormalClient {
   };
 }
 
-/** Established connections on the proxy's side of `port` (ss, iproute2): what it keeps open. */
-export function proxyConnections(port: number): number {
-  const out = spawnSync('ss', ['-Htn', 'state', 'established', `( sport = :${port} )`], {
-    encoding: 'utf8',
-  }).stdout;
-  return out.split('\n').filter(Boolean).length;
-}
-
 /**
- * The same, without blocking the caller's event loop (spawnSync would stall a normal client
- * measured in the same process for as long as ss runs).
+ * Established connections on the proxy's side of `port` (ss, iproute2): what it keeps open.
+ * Asynchronous: a spawnSync would stall a normal client measured in the same process for as
+ * long as ss runs. NaN when ss fails.
  */
 export function proxyConnectionsAsync(port: number): Promise<number> {
   return new Promise((resolve) => {
@@ -157,6 +177,33 @@ export function proxyConnectionsAsync(port: number): Promise<number> {
       resolve(err ? Number.NaN : stdout.split('\n').filter(Boolean).length);
     });
   });
+}
+
+/** What the proxy on `port` holds open, every 250 ms until stop() (which waits for the last look). */
+export function sampleProxyConnections(port: number): { stop(): Promise<number[]> } {
+  const held: number[] = [];
+  const looks: Array<Promise<void>> = [];
+  const timer = setInterval(() => {
+    looks.push(proxyConnectionsAsync(port).then((n) => void (Number.isFinite(n) && held.push(n))));
+  }, 250);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await Promise.all(looks);
+      return held;
+    },
+  };
+}
+
+/** One attack on `proxy` with SLOW_CLIENTS.connections, and what the proxy held while it ran. */
+export async function runAttack(
+  proxy: string,
+  attack: SlowAttack,
+  seconds: number,
+): Promise<AttackResult & { held: number[] }> {
+  const sampler = sampleProxyConnections(Number(new URL(proxy).port));
+  const result = await runSlowhttptest(attack.args(proxy), seconds, SLOW_CLIENTS.connections);
+  return { ...result, held: await sampler.stop() };
 }
 
 export function p99(xs: number[]): number {
