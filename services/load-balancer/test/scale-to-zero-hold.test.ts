@@ -3,7 +3,7 @@
 // when told to, "starts a replica" by registering a real backend with the balancer), and
 // real node:http backends.
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { backendListSchema } from '@headroom/shared';
 import { waitFor } from '@headroom/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -125,6 +125,29 @@ describe('scale to zero: hold and wake', () => {
     expect(running.proc.output()).not.toContain('LB_ERR_NO_BACKEND');
     const s = await service(running.admin);
     expect(s.state).toBe('awake');
+  });
+
+  it('a WebSocket upgrade for a service with no backend and no known state is held and asks for a wake too', async () => {
+    autoscaler = await fakeAutoscaler();
+    const a = autoscaler;
+    const running = await startLb({ BACKENDS: '', WAKE_URL: a.url, ADMIN_TOKEN: TOKEN });
+    lb = running;
+    const { port } = new URL(running.proxy);
+    const socket = connect(Number(port), '127.0.0.1');
+    socket.on('error', () => undefined);
+    try {
+      await new Promise<void>((r) => socket.once('connect', () => r()));
+      socket.write(
+        'GET /chat HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+          'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+      );
+      // held (not a 503) and the wake asked for, as for a plain request
+      await waitFor(() => a.calls.length === 1, { timeoutMs: 5_000, message: 'a wake call for the upgrade' });
+      expect(a.calls[0]?.held).toBe(1);
+      expect((await service(running.admin)).state).toBe('waking');
+    } finally {
+      socket.destroy();
+    }
   });
 
   it('held by the default catch-all, then handed to the named service the wake registered: that service’s last request', async () => {

@@ -236,7 +236,9 @@ export class HoldController {
    * the service), then tunnelled once awake; 503 with Retry-After on overflow or deadline.
    */
   holdUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, resume: ResumeUpgrade): void {
-    this.event({ kind: 'request' });
+    // with the backend count, as hold() does: a service with none and no known state wakes for
+    // an upgrade too (without it the upgrade was held, awake, and no wake was ever asked)
+    this.event({ kind: 'request', backends: this.backends });
     this.queue.holdUpgrade(req, socket, head, resume);
     this.askWake();
   }
