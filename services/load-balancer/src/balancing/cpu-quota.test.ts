@@ -50,11 +50,12 @@ describe('the quota bucket', () => {
     expect(quotaTokens(s, 10_000)).toBe(budget);
   });
 
-  it('spent ahead of the refill, the debt is what the next request waits for', () => {
+  it('spent past the budget, the bucket stays empty: no debt (in-flight prices the queue)', () => {
     const s = slot(0.5, 40);
     for (let i = 0; i < 4; i++) spendQuota(s, 0);
-    expect(quotaTokens(s, 0)).toBe(-25);
-    expect(quotaWaitMs(s, 0)).toBe(75);
+    expect(quotaTokens(s, 0)).toBe(0);
+    // at most a whole request's CPU at the limit's rate
+    expect(quotaWaitMs(s, 0)).toBe(25);
   });
 
   it('without a CPU limit or a learned capacity nothing is spent and nothing waits', () => {

