@@ -11,6 +11,7 @@ export * from './free-port.js';
 export * from './prometheus.js';
 export * from './slow-clients/slow-backend.js';
 export * from './slow-clients/slowhttptest.js';
+export * from './stack/docker-balancer.js';
 export * from './stack/held-requests.js';
 export * from './stack/local-stack.js';
 export * from './stack/process.js';

@@ -4,21 +4,18 @@
 // removes it; the admin API will not remove it (409). Needs the Docker engine (.ci/run provisions it).
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backendListSchema, LB_LABELS } from '@headroom/shared';
+import { LB_LABELS } from '@headroom/shared';
 import {
   containerCpuUsage,
   coresBetween,
-  ensureBaseImage,
-  removeRun,
-  requireDocker,
-  runNodeScript,
-  testRunId,
+  type DiscoveringBalancer,
+  hostDockerRun,
   waitFor,
 } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningLb, startLb } from './lb-fixtures.js';
 
-const RUN = testRunId('lbtest');
+const testRun = hostDockerRun('lbtest');
+const RUN = testRun.id;
 const SERVICE = RUN;
 
 // a tiny server: /health, and / answers its name; `burn` spins a core forever
@@ -32,8 +29,7 @@ http.createServer((req, res) => {
 `;
 
 function run(name: string, labels: Record<string, string>, extra: string[] = []): string {
-  const c = runNodeScript({
-    run: RUN,
+  const c = testRun.node({
     name,
     labels,
     env: { NAME: name },
@@ -45,29 +41,20 @@ function run(name: string, labels: Record<string, string>, extra: string[] = [])
 }
 
 const lbLabels = { [LB_LABELS.enable]: 'true', [LB_LABELS.service]: SERVICE, [LB_LABELS.port]: '3000' };
-let lb: RunningLb;
-
-async function list() {
-  return backendListSchema.parse(await (await fetch(`${lb.admin}/api/backends`)).json()).backends;
-}
+let lb: DiscoveringBalancer;
+const list = () => lb.backends();
 
 beforeAll(async () => {
-  requireDocker();
-  ensureBaseImage();
-  lb = await startLb({
-    DISCOVERY: 'docker',
+  testRun.require();
+  lb = await testRun.balancer({
     LB_SERVICE: SERVICE,
-    DOCKER_ADDRESS: 'published',
     METRICS_SOURCE: 'docker',
     HEALTH_INTERVAL_MS: '500',
     BALANCER_MODE: 'round-robin',
   });
 });
 
-afterAll(async () => {
-  await lb?.stop();
-  removeRun(RUN);
-});
+afterAll(() => testRun.end());
 
 describe('docker discovery (real engine)', () => {
   it('a labelled container appears, takes traffic within about a second, and disappears when stopped', async () => {

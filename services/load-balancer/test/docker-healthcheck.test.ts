@@ -3,26 +3,16 @@
 // Docker's `unhealthy` takes a backend out at once, with the reason in its state and the log;
 // under the TCP default, `starting` keeps an open port out until Docker says healthy.
 import { execFileSync } from 'node:child_process';
-import { backendListSchema } from '@headroom/shared';
-import {
-  ensureBaseImage,
-  lbLabels,
-  removeRun,
-  requireDocker,
-  runNodeScript,
-  testRunId,
-  waitFor,
-} from '@headroom/testkit';
+import { type DiscoveringBalancer, hostDockerRun, lbLabels, waitFor } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningLb, startLb } from './lb-fixtures.js';
 
-const RUN = testRunId('lbfix-hc');
+const testRun = hostDockerRun('lbfix-hc');
+const RUN = testRun.id;
 const SERVICE = RUN;
 const SERVER = `require('node:http').createServer((req, res) => res.end('ok')).listen(3000);`;
 
 function run(name: string, health: string[]): void {
-  runNodeScript({
-    run: RUN,
+  testRun.node({
     name,
     labels: lbLabels(SERVICE),
     publish: ['127.0.0.1::3000'],
@@ -37,27 +27,14 @@ function flag(name: string, file: string, present: boolean): void {
   execFileSync('docker', ['exec', name, 'node', '-e', js]);
 }
 
-let lb: RunningLb;
-async function backend(name: string) {
-  const list = backendListSchema.parse(await (await fetch(`${lb.admin}/api/backends`)).json()).backends;
-  return list.find((b) => b.name === name);
-}
+let lb: DiscoveringBalancer;
+const backend = (name: string) => lb.backend(name);
 
 beforeAll(async () => {
-  requireDocker();
-  ensureBaseImage();
-  lb = await startLb({
-    DISCOVERY: 'docker',
-    LB_SERVICE: SERVICE,
-    DOCKER_ADDRESS: 'published',
-    METRICS_SOURCE: 'none',
-    HEALTH_INTERVAL_MS: '500',
-  });
+  testRun.require();
+  lb = await testRun.balancer({ LB_SERVICE: SERVICE, HEALTH_INTERVAL_MS: '500' });
 });
-afterAll(async () => {
-  await lb?.stop();
-  removeRun(RUN);
-});
+afterAll(() => testRun.end());
 
 describe('Docker HEALTHCHECK status (real engine)', () => {
   it("Docker's unhealthy takes a backend out of rotation with the reason, and healthy brings it back", async () => {
@@ -79,7 +56,7 @@ describe('Docker HEALTHCHECK status (real engine)', () => {
     expect(out.stateReason).toContain('Docker HEALTHCHECK reports unhealthy');
     // the port still answers: only Docker's word took it out
     expect((await fetch(`${lb.proxy}/`)).status).toBe(503);
-    expect(lb.proc.output()).toMatch(
+    expect(lb.output()).toMatch(
       /backend unhealthy: health check failed: Docker HEALTHCHECK reports unhealthy/,
     );
     flag(name, '/tmp/sick', false);

@@ -3,57 +3,31 @@
 // one is stopped; its app keeps answering for 4 s after SIGTERM (finishing its work), and in
 // that time the balancer sends it nothing new.
 import { execFile, execFileSync } from 'node:child_process';
-import { backendListSchema } from '@headroom/shared';
-import {
-  ensureBaseImage,
-  lbLabels,
-  removeRun,
-  requireDocker,
-  runNodeScript,
-  testRunId,
-  waitFor,
-} from '@headroom/testkit';
+import { type DiscoveringBalancer, hostDockerRun, lbLabels, waitFor } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningLb, startLb } from './lb-fixtures.js';
 
-const RUN = testRunId('lbfix-stop');
+const testRun = hostDockerRun('lbfix-stop');
+const RUN = testRun.id;
 const SERVER = `const s = require('node:http').createServer((req, res) => res.end(process.env.NAME)).listen(3000);
 process.on('SIGTERM', () => setTimeout(() => process.exit(0), 4000));`;
 
-let lb: RunningLb | undefined;
-async function list() {
-  return backendListSchema.parse(await (await fetch(`${lb!.admin}/api/backends`)).json()).backends;
-}
+let lb: DiscoveringBalancer | undefined;
+const list = () => lb!.backends();
 
 beforeAll(async () => {
-  requireDocker();
-  ensureBaseImage();
+  testRun.require();
   for (const name of ['a', 'b'])
-    runNodeScript({
-      run: RUN,
+    testRun.node({
       name: `${RUN}-${name}`,
       env: { NAME: name },
       labels: lbLabels(RUN),
       publish: ['127.0.0.1::3000'],
       script: SERVER,
     });
-  lb = await startLb({
-    DISCOVERY: 'docker',
-    LB_SERVICE: RUN,
-    DOCKER_ADDRESS: 'published',
-    METRICS_SOURCE: 'none',
-    BALANCER_MODE: 'round-robin',
-    LOG_LEVEL: 'info',
-  });
-  await waitFor(async () => (await list()).filter((b) => b.state === 'healthy').length === 2, {
-    timeoutMs: 20_000,
-    message: 'two healthy replicas',
-  });
+  lb = await testRun.balancer({ LB_SERVICE: RUN, BALANCER_MODE: 'round-robin', LOG_LEVEL: 'info' });
+  await lb.waitHealthy(2);
 });
-afterAll(async () => {
-  await lb?.stop();
-  removeRun(RUN);
-});
+afterAll(() => testRun.end());
 
 describe('docker stop drains (real engine)', () => {
   it('the stopped container is drained while it still runs, and gets no new request', async () => {
@@ -75,7 +49,7 @@ describe('docker stop drains (real engine)', () => {
       Array.from({ length: 20 }, async () => (await (await fetch(`${lb!.proxy}/`)).text()).trim()),
     );
     expect(new Set(answers)).toEqual(new Set(['b']));
-    expect(lb!.proc.output()).toMatch(/backend draining: container \S+-a is stopping \(engine sent signal/);
+    expect(lb!.output()).toMatch(/backend draining: container \S+-a is stopping \(engine sent signal/);
     await stopped;
   });
 });

@@ -4,19 +4,11 @@
 // balancer with short global timeouts.
 import { request } from 'node:http';
 import { LB_LABELS } from '@headroom/shared';
-import {
-  ensureBaseImage,
-  lbLabels,
-  removeRun,
-  requireDocker,
-  runNodeScript,
-  testRunId,
-  waitFor,
-} from '@headroom/testkit';
+import { type DiscoveringBalancer, hostDockerRun, lbLabels } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningLb, startLb } from './lb-fixtures.js';
 
-const RUN = testRunId('lbfix-sse');
+const testRun = hostDockerRun('lbfix-sse');
+const RUN = testRun.id;
 const WITH = `with.${RUN}.test`;
 const WITHOUT = `without.${RUN}.test`;
 // one event at once, the next after 1.5 s of silence (past the 0.6 s global timeouts), then the end
@@ -27,7 +19,7 @@ const SSE = `require('node:http').createServer((req, res) => {
   setTimeout(() => res.end('data: two\\n\\n'), 1500);
 }).listen(3000);`;
 
-let lb: RunningLb | undefined;
+let lb: DiscoveringBalancer | undefined;
 
 /** Reads the stream through the proxy: what arrived, and whether it ended cleanly. */
 function stream(proxy: string, host: string): Promise<{ status: number; body: string; complete: boolean }> {
@@ -47,40 +39,21 @@ function stream(proxy: string, host: string): Promise<{ status: number; body: st
 }
 
 beforeAll(async () => {
-  requireDocker();
-  ensureBaseImage();
+  testRun.require();
   for (const [host, extra] of [
     [WITH, { [LB_LABELS.timeoutBody]: '5000' }],
     [WITHOUT, {}],
   ] as const)
-    runNodeScript({
-      run: RUN,
+    testRun.node({
       labels: lbLabels(`${RUN}-${host.split('.')[0]}`, 3000, { [LB_LABELS.host]: host, ...extra }),
       publish: ['127.0.0.1::3000'],
       script: SSE,
     });
-  lb = await startLb({
-    DISCOVERY: 'docker',
-    DOCKER_ADDRESS: 'published',
-    METRICS_SOURCE: 'none',
-    BODY_TIMEOUT_MS: '600',
-    RESPONSE_TIMEOUT_MS: '600',
-  });
-  const admin = lb.admin;
-  await waitFor(
-    async () => {
-      const list = (await (await fetch(`${admin}/api/backends`)).json()) as {
-        backends: Array<{ service: string; state: string }>;
-      };
-      return list.backends.filter((b) => b.service.startsWith(RUN) && b.state === 'healthy').length === 2;
-    },
-    { timeoutMs: 20_000, message: 'both SSE services healthy' },
-  );
+  lb = await testRun.balancer({ BODY_TIMEOUT_MS: '600', RESPONSE_TIMEOUT_MS: '600' });
+  // both SSE services
+  await lb.waitHealthy(2, (b) => b.service.startsWith(RUN));
 });
-afterAll(async () => {
-  await lb?.stop();
-  removeRun(RUN);
-});
+afterAll(() => testRun.end());
 
 describe('lb.timeout.body (real engine, real SSE)', () => {
   it('with lb.timeout.body=5000 the stream survives a pause past BODY_TIMEOUT_MS', async () => {
