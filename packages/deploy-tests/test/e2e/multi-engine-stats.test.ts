@@ -5,28 +5,22 @@
 // engines (neither is the local one): each backend gets a CPU reading and the replica signals
 // (headroom_lb_replica_*) from its own engine, and a CPU-stressed container on the second engine
 // gets less traffic than its idle neighbour on the same engine.
-import { backendListSchema } from '@headroom/shared';
 import {
+  type DiscoveringBalancer,
   type EngineCluster,
+  enginesRun,
   lbLabels,
-  type RunningBalancer,
   runLabelled,
-  startBalancer,
-  startEngines,
-  testRunId,
   waitFor,
 } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const IMAGE = 'headroom/backend:latest';
 const SERVICE = 'mes-web';
-const RUN = testRunId('mes');
-let cluster: EngineCluster;
-let lb: RunningBalancer | undefined;
-
-async function backends() {
-  return backendListSchema.parse(await (await fetch(`${lb!.admin}/api/backends`)).json()).backends;
-}
+const engines = enginesRun('mes', { count: 2, images: [IMAGE] });
+const RUN = engines.id;
+let lb: DiscoveringBalancer | undefined;
+const backends = () => lb!.backends();
 
 function run(engine: EngineCluster['engines'][number], name: string): void {
   runLabelled({
@@ -42,26 +36,19 @@ function run(engine: EngineCluster['engines'][number], name: string): void {
 }
 
 beforeAll(async () => {
-  cluster = await startEngines({ count: 2, images: [IMAGE] });
+  const cluster = await engines.start();
   const [a, b] = cluster.engines as [EngineCluster['engines'][number], EngineCluster['engines'][number]];
   run(a, 'mes-a');
   run(b, 'mes-b-hot');
   run(b, 'mes-b-cool');
-  lb = await startBalancer({
-    DISCOVERY: 'docker',
-    DOCKER_HOSTS: `${a.tcpHost},${b.tcpHost}`,
-    LB_SERVICE: SERVICE,
-    HEALTH_INTERVAL_MS: '500',
+  lb = await engines.balancer(SERVICE, {
     SLOW_START_MS: '0',
     // the default mode, said out loud: this test is about what it steers by
     BALANCER_MODE: 'resource-aware',
   });
 }, 300_000);
 
-afterAll(async () => {
-  await lb?.stop();
-  cluster?.stop();
-});
+afterAll(() => engines.end());
 
 describe('resource-aware over two engines: stats from the engine that runs the container', () => {
   it('every container, on either engine, has a CPU and memory reading and replica signals', async () => {

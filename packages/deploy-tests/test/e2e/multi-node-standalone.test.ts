@@ -9,18 +9,15 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { backendListSchema } from '@headroom/shared';
 import {
+  backendList,
   type EngineCluster,
-  freePort,
+  enginesRun,
   PROMTOOL_BIN,
+  type RunningBalancer,
   type RunningPrometheus,
   runBackendReplica,
-  type ServiceProcess,
-  spawnService,
-  startEngines,
   startPrometheus,
-  testRunId,
   waitFor,
 } from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,9 +25,10 @@ import { repoPath } from '../../src/repo-files.js';
 
 const IMAGE = 'headroom/backend:latest';
 const SERVICE = 'mn-web';
-const RUN = testRunId('mn');
+const engines = enginesRun('mn', { count: 2, images: [IMAGE] });
+const RUN = engines.id;
 let cluster: EngineCluster;
-let lb: ServiceProcess | undefined;
+let lb: RunningBalancer | undefined;
 let proxy = '';
 let admin = '';
 let adminPort = 0;
@@ -39,9 +37,7 @@ function runBackend(engine: EngineCluster['engines'][number], name: string): voi
   runBackendReplica({ run: RUN, service: SERVICE, name, docker: engine.docker });
 }
 
-async function backends() {
-  return backendListSchema.parse(await (await fetch(`${admin}/api/backends`)).json());
-}
+const backends = () => backendList(admin);
 
 async function instance(): Promise<string> {
   const res = await fetch(`${proxy}/load?ms=1`);
@@ -50,36 +46,17 @@ async function instance(): Promise<string> {
 }
 
 beforeAll(async () => {
-  cluster = await startEngines({ count: 2, images: [IMAGE] });
-  const [a, b] = cluster.engines;
-  if (!a || !b) throw new Error('two engines');
-  runBackend(a, 'web-a');
-  const port = await freePort();
-  adminPort = await freePort();
-  proxy = `http://127.0.0.1:${port}`;
-  admin = `http://127.0.0.1:${adminPort}`;
-  lb = spawnService('load-balancer', {
-    PORT: String(port),
-    ADMIN_PORT: String(adminPort),
-    HOST: '127.0.0.1',
-    DISCOVERY: 'docker',
-    DOCKER_HOSTS: `${a.tcpHost},${b.tcpHost}`,
-    LB_SERVICE: SERVICE,
-    HEALTH_INTERVAL_MS: '500',
+  cluster = await engines.start();
+  runBackend(cluster.engines[0]!, 'web-a');
+  lb = await engines.balancer(SERVICE, {
     // this test is about discovery and reachability, not shares: every healthy backend in turn
     BALANCER_MODE: 'round-robin',
     LOG_LEVEL: 'info',
   });
-  await waitFor(async () => (await fetch(`${admin}/healthz`)).ok, {
-    timeoutMs: 20_000,
-    message: 'balancer up',
-  });
+  ({ proxy, admin, adminPort } = lb);
 }, 300_000);
 
-afterAll(async () => {
-  await lb?.stop();
-  cluster?.stop();
-});
+afterAll(() => engines.end());
 
 describe('the balancer over two standalone engines (DOCKER_HOSTS)', () => {
   it('discovers containers on both engines, each served at its engine address', async () => {

@@ -1,5 +1,5 @@
 // The real balancer finding a test's containers through Docker discovery, and its backend list:
-// the start block the load balancer's docker-* tests each wrote out.
+// the start block the load balancer's docker-* tests and the multi-engine tests each wrote out.
 import { type BackendList, backendListSchema } from '@headroom/shared';
 import { requireDocker } from '../docker/engine.js';
 import { ensureBaseImage } from '../docker/images.js';
@@ -10,6 +10,8 @@ import {
   runNodeScript,
   testRunId,
 } from '../docker/labelled.js';
+import { startEngines } from '../engines/start.js';
+import type { EngineCluster, EngineClusterOptions } from '../engines/types.js';
 import { waitFor } from '../wait-for.js';
 import { type RunningBalancer, startBalancer } from './services.js';
 
@@ -65,6 +67,23 @@ export async function startDockerBalancer(
   );
 }
 
+/** The balancer over `service`'s containers on every engine of `cluster` (DOCKER_HOSTS, tcp://). */
+export async function startEnginesBalancer(
+  cluster: EngineCluster,
+  service: string,
+  env: Record<string, string | undefined> = {},
+): Promise<DiscoveringBalancer> {
+  return discovering(
+    await startBalancer({
+      DISCOVERY: 'docker',
+      DOCKER_HOSTS: cluster.engines.map((e) => e.tcpHost).join(','),
+      LB_SERVICE: service,
+      HEALTH_INTERVAL_MS: '500',
+      ...env,
+    }),
+  );
+}
+
 /** One test file's containers on the host engine and the balancer in front of them. */
 export interface HostDockerRun {
   /** The run's marker (testRunId): its containers' names start with it. */
@@ -96,6 +115,40 @@ export function hostDockerRun(prefix: string): HostDockerRun {
     async end() {
       await lb?.stop();
       removeRun(id);
+    },
+  };
+}
+
+/** One test file's engines (startEngines, in network namespaces) and the balancer over them. */
+export interface EnginesRun {
+  /** The run's marker (testRunId) for the containers it runs on the engines. */
+  id: string;
+  /** Starts the engines (in beforeAll, with a long hook timeout). */
+  start(): Promise<EngineCluster>;
+  /** startEnginesBalancer over them, stopped by end(). */
+  balancer(service: string, env?: Record<string, string | undefined>): Promise<DiscoveringBalancer>;
+  /** afterAll: the balancer stopped, then the engines and all they ran removed. */
+  end(): Promise<void>;
+}
+
+export function enginesRun(prefix: string, opts: EngineClusterOptions): EnginesRun {
+  const id = testRunId(prefix);
+  let cluster: EngineCluster | undefined;
+  let lb: DiscoveringBalancer | undefined;
+  return {
+    id,
+    async start() {
+      cluster = await startEngines(opts);
+      return cluster;
+    },
+    async balancer(service, env = {}) {
+      if (!cluster) throw new Error('enginesRun: start() the engines first');
+      lb = await startEnginesBalancer(cluster, service, env);
+      return lb;
+    },
+    async end() {
+      await lb?.stop();
+      cluster?.stop();
     },
   };
 }
