@@ -289,6 +289,30 @@ interface Stored {
 }
 
 /** The machine is shared: its load beside the figures it produced. */
+/**
+ * Why slow read costs the normal client more than the other attacks: what each slow reader made
+ * the proxy move, with the kernel's defaults and with tcp_notsent_lowat, from the same run; and
+ * where the balancer's time went (a one-off profile, bench/src/probes/slow-read.ts).
+ */
+function slowReadNote(r: SlowClientsResult): string[] {
+  const plain = r.attacks.find((a) => a.name.startsWith('slow read') && a.lowat === undefined);
+  const low = r.attacks.find((a) => a.lowat !== undefined);
+  if (!plain || plain.medianQueuedKiB === undefined) return [];
+  const x = (n: number) => `${n.toFixed(2)}×`;
+  const out = [
+    `**What a slow reader costs the proxy.** What the kernel accepts into its socket before a write blocks: the proxy reads that much from the backend and writes it, and only then does backpressure pause the backend (\`slow-reader.test.ts\`). Here each slow reader had ${plain.medianQueuedKiB.toFixed(0)} KiB pushed to it at the peak, ${((plain.medianQueuedKiB * r.connections) / 1024).toFixed(0)} MiB for the ${r.connections} connections, within the two seconds they open in, through the balancer's event loop and heap: Linux sizes a new connection's send buffer from its segment size, and loopback's MTU is 64 KiB (in a namespace with lo at MTU 1500, as over Ethernet, 27 KiB per slow reader were queued against 1514; \`bench/src/probes/slow-read.ts\`, 08:35). The balancer during the attack alone (no normal client; the same probe with NOCLIENT=1, 2026-12-07 08:39-08:49, load average 4-6): 1.3 s of CPU for the attack, 0.5 s of it garbage collection in its \`--cpu-prof\` profile (14-15 major collections, up to 28 ms each, for the buffers read from the backend), then socket writes and the closes that free the queued megabytes; 0.5 s and 2 major collections with lo at MTU 1500 or with tcp_notsent_lowat 16 KiB, 0.65 s and 4 at 128 KiB. A major collection stops the event loop for its length: the normal client's requests it catches are among its slowest 1 %.`,
+    '',
+    `**Slow read against the 2× target.** ${x(plain.medianRatio)} in this run. The result this one replaced (2026-12-07 05:40, on the host's network namespace, load average 20.5 → 16.0) measured 2.99× (2.70–16.47; p99 17.6 ms without, 50.4 ms under attack): the attack adds the work above to a machine whose two cores were already shared by some 16 runnable processes, and added work then waits for a core. That load was not reproduced here; the bound holds at the load of this run, not at that one.`,
+  ];
+  if (low && low.medianQueuedKiB !== undefined)
+    out.push(
+      '',
+      `**With \`net.ipv4.tcp_notsent_lowat\` ${(low.lowat! / 1024).toFixed(0)} KiB** (the kernel blocks a write while that much is unsent, whatever the send buffer has grown to) each slow reader had ${low.medianQueuedKiB.toFixed(0)} KiB pushed to it instead of ${plain.medianQueuedKiB.toFixed(0)}. The normal client's p99 ratio was ${x(low.medianRatio)} against ${x(plain.medianRatio)} with the kernel's defaults in the same run: within the spread of the pairs, no gain the p99 shows at this load. What it bounds is the cost per stalled client (the CPU and collections above). Its price for a fast client, a 64 MiB download through the balancer over loopback: 289 MiB/s against 342 with the default (medians of 6, ranges 244–330 and 198–394), 2.72 against 2.56 s of the balancer's CPU per GiB (\`bench/src/probes/lowat-throughput.ts\`, 09:17, load average 2). The balancer cannot set it per socket (Node has no TCP_NOTSENT_LOWAT or SO_SNDBUF for TCP sockets); it is a network-namespace setting, which deploy/docker-compose.yml and deploy/docker-stack.yml give the balancer's container (docs/deploy.md), where HAProxy has \`tune.sndbuf.client\` and NGINX \`listen … sndbuf=\` for the same buffer.`,
+    );
+  out.push('');
+  return out;
+}
+
 const loadNote = (d: Stored) =>
   d.load ? ` · load average ${d.load[0].toFixed(1)} → ${d.load[1].toFixed(1)}` : '';
 
@@ -884,10 +908,10 @@ function renderDocs(): string {
       '',
       `${sc.data.date} · \`${sc.data.command}\` · ${sc.data.machine}${loadNote(sc.data)}`,
       '',
-      `Debian's slowhttptest against the balancer, ${r.connections} connections per attack opened at 50 a second (slow headers; slow body, an 8 KiB POST trickled; slow read of a 4 MiB answer through a tiny window), \`CLIENT_HEADER_TIMEOUT_MS\` ${r.headerTimeoutMs} and \`CLIENT_IDLE_TIMEOUT_MS\` ${r.idleTimeoutMs}, the concurrency limit above the attack (\`LIMIT_MIN\`/\`LIMIT_MAX\` 256), one backend in its own process, as in \`slowhttptest.test.ts\`. A normal client (two keep-alive loops of GET /, in the bench process) runs throughout; a window with the attack (until slowhttptest ends: every connection cut, or its 12 s limit) and one without (6 s) take turns, which goes first alternating, ${r.runs} pairs per attack. Ratio: the normal client's p99 in the attack window over its p99 in the quiet window of the same pair; the table gives the median of the pairs and their spread.`,
+      `Debian's slowhttptest against the balancer, ${r.connections} connections per attack opened at 50 a second (slow headers; slow body, an 8 KiB POST trickled; slow read of a 4 MiB answer through a tiny window), \`CLIENT_HEADER_TIMEOUT_MS\` ${r.headerTimeoutMs} and \`CLIENT_IDLE_TIMEOUT_MS\` ${r.idleTimeoutMs}, the concurrency limit above the attack (\`LIMIT_MIN\`/\`LIMIT_MAX\` 256), one backend in its own process, as in \`slowhttptest.test.ts\`. A normal client (two keep-alive loops of GET /, in the bench process) runs throughout; a window with the attack (until slowhttptest ends: every connection cut, or its 12 s limit) and one without (6 s) take turns, which goes first alternating, ${r.runs} pairs per attack. Ratio: the normal client's p99 in the attack window over its p99 in the quiet window of the same pair; the table gives the median of the pairs and their spread. ${r.netns ? `The scenario runs in a network namespace of its own (\`unshare -n\`, loopback only; MTU 64 KiB as on any Linux loopback), the kernel's defaults in it but for the last row, which sets \`net.ipv4.tcp_notsent_lowat\` to what deploy/docker-compose.yml gives the balancer's container (there for every socket of the namespace: the backend's and the clients' too).` : 'The scenario ran on the host network namespace (no root for `unshare -n`): no tcp_notsent_lowat row.'} *Proxy CPU*: the balancer's CPU seconds over each window's wall seconds (1.00 = one core; the normal client keeps it busy in both). *Pushed per attack connection*: at the attack's peak, the bytes the kernel held unsent on the proxy's client sockets (ss Send-Q) per connection: what the proxy had already read from the backend and written for each slow reader.`,
       '',
-      '| attack | p99 ms without, median | p99 ms under attack, median | ratio, median | ratios (min–max) | proxy held at peak → after (median) | normal requests failed |',
-      '|---|---|---|---|---|---|---|',
+      '| attack | p99 ms without, median | p99 ms under attack, median | ratio, median | ratios (min–max) | proxy held at peak → after (median) | normal requests failed | proxy CPU, cores: without → under attack | pushed per attack connection, KiB |',
+      '|---|---|---|---|---|---|---|---|---|',
       ...r.attacks.map(
         (a) =>
           `| ${a.name} | ${f1(a.medianQuietP99)} | ${f1(a.medianAttackP99)} | ${x(a.medianRatio)} | ${a.pairs.map((p) => p.ratio.toFixed(2)).join(', ')} (${Math.min(...a.pairs.map((p) => p.ratio)).toFixed(2)}–${Math.max(...a.pairs.map((p) => p.ratio)).toFixed(2)}) | ${median(a.pairs.map((p) => p.peakHeld))} → ${median(a.pairs.map((p) => p.afterPeak))} | ${a.failed}${
@@ -896,9 +920,10 @@ function renderDocs(): string {
                   .map(([k, v]) => `${k}: ${v}`)
                   .join(', ')})`
               : ''
-          } |`,
+          } | ${(a.medianQuietCpu ?? Number.NaN).toFixed(2)} → ${(a.medianAttackCpu ?? Number.NaN).toFixed(2)} | ${(a.medianQueuedKiB ?? Number.NaN).toFixed(0)} |`,
       ),
       '',
+      ...slowReadNote(r),
       '| target | figure | verdict |',
       '|---|---|---|',
       ...r.attacks.map(
