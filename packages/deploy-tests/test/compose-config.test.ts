@@ -27,6 +27,7 @@ interface Service {
   group_add?: Array<string | number>;
   user?: string;
   scale?: number | string;
+  sysctls?: Record<string, string | number>;
 }
 
 const [cli, ...cliArgs] = composeCommand();
@@ -131,6 +132,13 @@ describe('deploy/docker-compose.yml', () => {
     const s = (parse(res.stdout) as { services: Record<string, Service> }).services;
     expect(s['load-balancer']?.environment?.ADMIN_TOKEN).toBe('tok-123');
     expect(s.autoscaler?.environment?.ADMIN_TOKEN).toBe('tok-123');
+  });
+
+  it("caps what a slow reader makes the balancer push: tcp_notsent_lowat in the balancer's namespace only", () => {
+    // docs/benchmarks.md "Slow clients" measures the attack with and without it
+    expect(Number(resolved.services['load-balancer']?.sysctls?.['net.ipv4.tcp_notsent_lowat'])).toBe(131072);
+    for (const name of Object.keys(resolved.services).filter((n) => n !== 'load-balancer'))
+      expect(resolved.services[name]?.sysctls, name).toBeUndefined();
   });
 
   it('mounts the socket read-only except for the autoscaler, which creates containers', () => {

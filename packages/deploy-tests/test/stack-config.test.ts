@@ -25,6 +25,7 @@ interface SwarmService {
   };
   configs?: Array<{ source: string; target: string }>;
   user?: string;
+  sysctls?: Record<string, string | number>;
 }
 
 describe('deploy/docker-stack.yml', () => {
@@ -62,6 +63,10 @@ describe('deploy/docker-stack.yml', () => {
       // reached by name without a virtual IP: no dependency on IPVS
       expect(s[name]?.deploy?.endpoint_mode).toBe('dnsrr');
     }
+  });
+
+  it("sets tcp_notsent_lowat for the balancer's container, as the compose stack does", () => {
+    expect(Number(stack.services['load-balancer']?.sysctls?.['net.ipv4.tcp_notsent_lowat'])).toBe(131072);
   });
 
   it('discovers Swarm tasks and scales the backend service of this stack', () => {

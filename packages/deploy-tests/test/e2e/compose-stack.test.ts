@@ -252,6 +252,13 @@ describe('deploy/docker-compose.yml end to end, from no deploy/.env', () => {
     expect(docker('exec', lb, 'node', '-e', mode)).toBe('1000 600');
   });
 
+  it("has tcp_notsent_lowat at 128 KiB in the balancer's network namespace (slow readers), not in the others'", () => {
+    const lowat = (svc: string) =>
+      docker('exec', compose('ps', '-q', svc).trim(), 'cat', '/proc/sys/net/ipv4/tcp_notsent_lowat');
+    expect(lowat('load-balancer')).toBe('131072');
+    expect(lowat('autoscaler')).not.toBe('131072');
+  });
+
   it('answers /load through the balancer from several replicas', async () => {
     // a backend that just joined is in its slow start: ask until both have answered
     const seen = new Set<string>();
