@@ -11,6 +11,8 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +23,24 @@ import { ENGINE_STATE_ROOT, type Engine } from './types.js';
 function hostImageId(image: string): string | undefined {
   const res = spawnSync('docker', ['image', 'inspect', '-f', '{{.Id}}', image], { encoding: 'utf8' });
   return res.status === 0 ? res.stdout.trim() : undefined;
+}
+
+/** An archive used (made or reused) this recently may be loading into an engine: kept. */
+export const ARCHIVE_IN_USE_MS = 30 * 60_000;
+
+/**
+ * Removes the image archives in `dir` (hundreds of MB each) not used for ARCHIVE_IN_USE_MS.
+ * Not every other one: a test file starting engines beside this one (another vitest project, a
+ * second run) may be loading it, and removing them all lost one mid-load in a CI run
+ * (multi-node-swarm.test.ts: `docker load`: no such file).
+ */
+export function pruneArchives(dir: string, now: number): void {
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith('.tar')) continue;
+    const path = join(dir, name);
+    const used = statSync(path, { throwIfNoEntry: false })?.mtimeMs;
+    if (used !== undefined && now - used > ARCHIVE_IN_USE_MS) rmSync(path, { force: true });
+  }
 }
 
 /**
@@ -42,9 +62,12 @@ export function imageArchive(images: readonly string[], buildMissing: boolean): 
   const dir = join(ENGINE_STATE_ROOT, 'images');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${key}.tar`);
-  if (!existsSync(file)) {
-    // keep only the newest archive: old ones are hundreds of MB each
-    for (const old of readdirSync(dir)) if (old.endsWith('.tar')) rmSync(join(dir, old), { force: true });
+  if (existsSync(file)) {
+    // in use: marked, so that another image set's run does not remove it (pruneArchives)
+    const now = new Date();
+    utimesSync(file, now, now);
+  } else {
+    pruneArchives(dir, Date.now());
     const tmp = `${file}.${process.pid}.tmp`;
     run('docker', ['save', '-o', tmp, ...images], { timeoutMs: 300_000 });
     renameSync(tmp, file);
