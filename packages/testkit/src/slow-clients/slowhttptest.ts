@@ -62,8 +62,9 @@ export const SLOW_ATTACKS: readonly SlowAttack[] = [
   },
   {
     name: 'slow read (-X)',
-    // every slow reader makes the proxy pull 4 MiB from the backend: held until it is cut
-    // a 4 MiB answer, read 8 bytes at a time through a tiny window
+    // a 4 MiB answer, read 8 bytes at a time through a tiny window: each slow reader holds a
+    // backend stream until it is cut, and makes the proxy read and write what the kernel takes
+    // into its socket (over loopback about 1.5 MiB; the rest waits in the backend: slow-reader.test.ts)
     args: (proxy) => ['-X', '-n', '2', '-w', '10', '-y', '20', '-z', '8', '-u', `${proxy}/big?mb=4`],
   },
 ];
