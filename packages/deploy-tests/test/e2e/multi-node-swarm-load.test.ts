@@ -15,7 +15,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backendListSchema } from '@headroom/shared';
-import { type Engine, type EngineCluster, PROJECT_IMAGES, startEngines, waitFor } from '@headroom/testkit';
+import {
+  type Engine,
+  type EngineCluster,
+  PROJECT_IMAGES,
+  runningTaskNodes,
+  startEngines,
+  waitFor,
+} from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoPath } from '../../src/repo-files.js';
 
@@ -48,8 +55,6 @@ const stackEnv: Record<string, string> = {
   BACKEND_REPLICAS: '2',
   LOG_LEVEL: 'info',
 };
-
-const lines = (s: string) => s.split('\n').filter(Boolean);
 
 function nodeQuery(): string {
   const busy = (node: string, cpu: string) =>
@@ -97,23 +102,8 @@ ${sock(true)}  grafana:
 `;
 }
 
-/** Task name (= the backend's instance) → node hostname, running tasks only. */
-function taskNodes(): Map<string, string> {
-  const out = manager.docker(
-    'service',
-    'ps',
-    BACKEND,
-    '--filter',
-    'desired-state=running',
-    '--format',
-    '{{.Name}} {{.Node}} {{.CurrentState}}',
-  );
-  return new Map(
-    lines(out)
-      .filter((l) => l.includes(' Running '))
-      .map((l) => l.split(' ').slice(0, 2) as [string, string]),
-  );
-}
+/** Where each running backend task is (testkit runningTaskNodes). */
+const taskNodes = () => runningTaskNodes(manager, BACKEND);
 
 async function backends(admin: string) {
   return backendListSchema.parse(await (await fetch(`${admin}/api/backends`)).json());

@@ -18,7 +18,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backendEventsSchema, backendListSchema } from '@headroom/shared';
-import { type Engine, type EngineCluster, PROJECT_IMAGES, startEngines, waitFor } from '@headroom/testkit';
+import {
+  type Engine,
+  type EngineCluster,
+  PROJECT_IMAGES,
+  runningTaskNodes,
+  startEngines,
+  waitFor,
+} from '@headroom/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoPath } from '../../src/repo-files.js';
 
@@ -87,23 +94,8 @@ ${sock(true)}  grafana:
 `;
 }
 
-/** Task name (= the backend's instance, its hostname) → node hostname (= engine name), desired running. */
-function taskNodes(): Map<string, string> {
-  const out = manager.docker(
-    'service',
-    'ps',
-    BACKEND,
-    '--filter',
-    'desired-state=running',
-    '--format',
-    '{{.Name}} {{.Node}} {{.CurrentState}}',
-  );
-  return new Map(
-    lines(out)
-      .filter((l) => l.includes(' Running '))
-      .map((l) => l.split(' ').slice(0, 2) as [string, string]),
-  );
-}
+/** Where each running backend task is (testkit runningTaskNodes). */
+const taskNodes = () => runningTaskNodes(manager, BACKEND);
 
 const replicasSpec = () =>
   Number(manager.docker('service', 'inspect', '-f', '{{.Spec.Mode.Replicated.Replicas}}', BACKEND));
