@@ -72,6 +72,15 @@ async function sleepingLb(env: Record<string, string> = {}): Promise<RunningLb> 
   return lb;
 }
 
+/** PUT /api/service/state, as the autoscaler announces a sleep or aborts it. */
+function putServiceState(admin: string, state: string): Promise<Response> {
+  return fetch(`${admin}/api/service/state`, {
+    method: 'PUT',
+    headers: auth,
+    body: JSON.stringify({ state }),
+  });
+}
+
 async function service(admin: string) {
   const list = backendListSchema.parse(await (await fetch(`${admin}/api/backends`)).json());
   if (!list.service) throw new Error('no service view');
@@ -305,12 +314,7 @@ describe('scale to zero: hold and wake', () => {
     const running = await startLb({ BACKENDS: backend.url, WAKE_URL: autoscaler.url, ADMIN_TOKEN: TOKEN });
     lb = running;
     await waitFor(async () => (await fetch(`${running.proxy}/`)).status === 200, { timeoutMs: 10_000 });
-    const put = (state: string) =>
-      fetch(`${running.admin}/api/service/state`, {
-        method: 'PUT',
-        headers: auth,
-        body: JSON.stringify({ state }),
-      });
+    const put = (state: string) => putServiceState(running.admin, state);
     expect((await put('sleeping')).status).toBe(200);
     const pending = fetch(`${running.proxy}/during-drain`);
     await waitFor(async () => (await service(running.admin)).held === 1, {
@@ -344,12 +348,7 @@ describe('scale to zero: hold and wake', () => {
       });
     await register(backend.url);
     await waitFor(async () => (await fetch(`${running.proxy}/`)).status === 200, { timeoutMs: 10_000 });
-    const put = (state: string) =>
-      fetch(`${running.admin}/api/service/state`, {
-        method: 'PUT',
-        headers: auth,
-        body: JSON.stringify({ state }),
-      });
+    const put = (state: string) => putServiceState(running.admin, state);
     expect((await put('sleeping')).status).toBe(200);
     const held = fetch(`${running.proxy}/stranded`, { signal: AbortSignal.timeout(20_000) });
     await waitFor(async () => (await service(running.admin)).held === 1, {
