@@ -256,6 +256,7 @@ export class Balancer implements BalancerCore {
     const s = this.bySerial.get(slot);
     if (!s) return 0;
     spendQuota(s, now);
+    s.sentAt = now;
     return s.inFlight++;
   }
 

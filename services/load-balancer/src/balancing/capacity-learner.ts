@@ -49,10 +49,17 @@ export function normalizeCapacities(slots: readonly Slot[], now: number): void {
     sum += s.capacity / s.cpuPrior;
     n++;
   }
+  let cpuSum = 0;
+  let cpuN = 0;
   for (const s of slots) {
-    s.capacityFactor =
-      s.capacity === null || now - s.capacityAt > CAPACITY_EXPIRY_MS
-        ? null
-        : capacityFactor(s.capacity / s.cpuPrior, sum / n);
+    const fresh = s.capacity !== null && now - s.capacityAt <= CAPACITY_EXPIRY_MS;
+    s.capacityFactor = fresh ? capacityFactor(s.capacity! / s.cpuPrior, sum / n) : null;
+    const limit = s.spec.cpuLimit;
+    if (fresh && limit !== undefined && limit > 0 && s.capacity! > 0) {
+      cpuSum += (1000 * limit) / s.capacity!;
+      cpuN++;
+    }
   }
+  const poolCpuMs = cpuN > 0 ? cpuSum / cpuN : null;
+  for (const s of slots) s.poolCpuMs = poolCpuMs;
 }

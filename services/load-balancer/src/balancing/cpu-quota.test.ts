@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { spec } from './balancer-sim.test-helper.js';
+import { normalizeCapacities } from './capacity-learner.js';
 import {
   CFS_PERIOD_MS,
   cpuPerRequestMs,
   QUOTA_BURST,
+  quotaCapMs,
   quotaTokens,
   quotaWaitMs,
   spendQuota,
@@ -64,5 +66,43 @@ describe('the quota bucket', () => {
       expect(s.quotaAt).toBeNull();
       expect(quotaWaitMs(s, 0)).toBe(0);
     }
+  });
+});
+
+describe('a request that fits in a period but not in the burst', () => {
+  it.each([
+    // [cpu limit, CPU-ms per request, the most counted on at once]
+    [0.125, 12, 12], // 12.5 ms a period: one 12 ms request runs unthrottled after a rest
+    [0.125, 6, 6.25], // within the burst: the burst
+    [0.125, 13, 6.25], // more than a period's budget: throttled whatever, the burst as before
+    [0.5, 12, 25], // the 0.5-core backends keep half a period's budget
+  ])('limit %s, %s ms each → %s ms', (limit, cpuMs, cap) => {
+    const s = slot(limit, (1000 * limit) / cpuMs);
+    expect(quotaCapMs(s, cpuPerRequestMs(s))).toBeCloseTo(cap, 9);
+  });
+
+  it('a rested 0.125-core backend takes one 12 ms request without a wait, then waits for its budget', () => {
+    const s = slot(0.125, 1000 * (0.125 / 12));
+    expect(quotaWaitMs(s, 0)).toBe(0);
+    spendQuota(s, 0);
+    // 12 ms of CPU at 0.125 ms per ms
+    expect(quotaWaitMs(s, 0)).toBeCloseTo(96, 9);
+    expect(quotaWaitMs(s, 96)).toBeCloseTo(0, 9);
+  });
+});
+
+describe('a backend that has learned nothing yet', () => {
+  it("is counted on for its pool's CPU per request (one service, one image), while its own is unknown", () => {
+    const fast = [slot(0.5, 1000 * (0.5 / 12)), slot(0.5, 1000 * (0.5 / 14))];
+    const rested = slot(0.125, null);
+    const unlimited = slot(undefined, null);
+    for (const s of [...fast, rested, unlimited]) s.capacityAt = 0;
+    expect(cpuPerRequestMs(rested)).toBeNull();
+    normalizeCapacities([...fast, rested, unlimited], 0);
+    expect(cpuPerRequestMs(rested)).toBeCloseTo(13, 9);
+    // its own, once learned, wins
+    expect(cpuPerRequestMs(fast[1]!)).toBeCloseTo(14, 9);
+    // no limit: still no quota
+    expect(cpuPerRequestMs(unlimited)).toBeNull();
   });
 });

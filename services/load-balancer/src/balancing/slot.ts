@@ -61,6 +61,14 @@ export interface Slot {
   // CPU quota bucket (cpu-quota.ts): budget left (CPU-ms) when last spent, and when
   quotaTokens: number;
   quotaAt: number | null;
+  /**
+   * CPU-ms per request the pool's backends with a learned capacity spend on average
+   * (capacity-learner.ts): the quota model's estimate for a backend with a limit that has not
+   * learned its own yet. One pool is one service, one image: its siblings are the best guess.
+   */
+  poolCpuMs: number | null;
+  /** When it was last sent a request (balancer.ts begin): ties go to the one idle longest. */
+  sentAt: number;
   // concurrency limit (concurrency-limit.ts): what it learns, and the whole limit in force
   limit: LimitState;
   /** Requests it may hold now (lb.maxconn, else the adaptive limit): a first attempt needs inFlight below it. */
@@ -118,6 +126,8 @@ export function createSlot(
     current: 0,
     quotaTokens: 0,
     quotaAt: null,
+    poolCpuMs: null,
+    sentAt: Number.NEGATIVE_INFINITY,
     limit,
     limitNow: currentLimit(limit, spec.maxConn),
     token,
@@ -161,15 +171,6 @@ export function effectiveWeight(s: Slot, now: number, defaultWindowMs: number): 
 /** The learned capacity correction while it is fresh, else 1. */
 export function liveCapacityFactor(s: Slot, now: number): number {
   return s.capacityFactor !== null && now - s.capacityAt <= CAPACITY_EXPIRY_MS ? s.capacityFactor : 1;
-}
-
-/**
- * Relative speed: the CPU-limit prior corrected by the learned capacity (completions per unit
- * of CPU). It says how fast a backend is relative to the others where there is no latency
- * evidence yet, and what an idle estimate decays toward.
- */
-export function speedOf(s: Slot, now: number): number {
-  return s.cpuPrior * liveCapacityFactor(s, now);
 }
 
 export function metricsFresh(s: Slot, now: number, staleMs: number): boolean {

@@ -269,3 +269,52 @@ describe('resource-aware pressure', () => {
     expect(pressureOf(slot!, { now: 0, settings })).toBeLessThan(1.84);
   });
 });
+
+describe('resource-aware ties go to the backend idle longest', () => {
+  /** `n` picks, each answered before the next (nothing piles up), dispatch times as the balancer sets them. */
+  function rotation(rows: SlotRow[], n: number, seed: number): string {
+    const slots = slotsOf(rows);
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const s = PICKERS['resource-aware']({ ...context(slots, undefined, seed), now: 1 + i })!;
+      s.sentAt = 1 + i;
+      out.push(s.id);
+    }
+    return out.join(' ');
+  }
+
+  it.each([1, 2, 3])('three equal idle backends take turns, whatever the draw (seed %s)', (seed) => {
+    // a random draw between them gave one backend runs of requests while another idled: with a
+    // CPU quota such a run spends a period's budget (overload-sim.test.ts, heterogeneous)
+    const seq = rotation([{ svc: 12 }, { svc: 12 }, { svc: 12 }], 9, seed).split(' ');
+    for (let i = 3; i < seq.length; i++) expect(seq[i]).toBe(seq[i - 3]);
+    expect(new Set(seq.slice(0, 3)).size).toBe(3);
+  });
+
+  it('within the idle band (15 %) too; a backend outside it is left out', () => {
+    const seq = rotation([{ svc: 12 }, { svc: 13.5 }, { svc: 20 }], 6, 1).split(' ');
+    expect(seq.filter((id) => id === 'b3')).toEqual([]);
+    for (let i = 2; i < seq.length; i++) expect(seq[i]).toBe(seq[i - 2]);
+  });
+});
+
+describe('resource-aware with CPU quotas modelled', () => {
+  it('a rested 0.125-core backend with no answers yet ties with idle 0.5-core ones: its speed prior is not its limit', () => {
+    // the pool's CPU per request is known (12 ms) and fits in the small backend's 12.5 ms a period
+    const slots = slotsOf([{ svc: 12, cpuPrior: 4 / 3 }, { svc: 12, cpuPrior: 4 / 3 }, { cpuPrior: 1 / 3 }]);
+    const limits = [0.5, 0.5, 0.125];
+    slots.forEach((s, i) => {
+      s.spec = { ...s.spec, cpuLimit: limits[i] };
+      s.poolCpuMs = 12;
+    });
+    slots[0]!.sentAt = 0;
+    slots[1]!.sentAt = 0.5;
+    // b3 has never been sent anything: it is the one idle longest, and its cost ties
+    expect(PICKERS['resource-aware'](context(slots))?.id).toBe('b3');
+    // just used, its budget is spent: the others take the next ones
+    slots[2]!.sentAt = 1;
+    slots[2]!.quotaTokens = 0;
+    slots[2]!.quotaAt = 1;
+    expect(PICKERS['resource-aware'](context(slots))?.id).toBe('b1');
+  });
+});
