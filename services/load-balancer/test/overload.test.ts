@@ -187,8 +187,12 @@ describe('the service queue', () => {
     expect((await second).status).toBe(200);
   });
 
-  it('past QUEUE_MAX: 503 + Retry-After at once', async () => {
-    const { running, first } = await oneBusy({ QUEUE_MAX: '2', QUEUE_TIMEOUT_MS: '20000' });
+  it('past QUEUE_MAX: 503 + Retry-After at once; the log says when shedding starts, why, and when it stops', async () => {
+    const { running, first } = await oneBusy({
+      QUEUE_MAX: '2',
+      QUEUE_TIMEOUT_MS: '20000',
+      LOG_LEVEL: 'info',
+    });
     const queued = [fetch(`${running.proxy}/q1`), fetch(`${running.proxy}/q2`)];
     await waitDepth(running.admin, 2);
     const started = performance.now();
@@ -201,6 +205,8 @@ describe('the service queue', () => {
     // answered at admission, far from the 20 s deadline (the decision itself is synchronous)
     expect(took).toBeLessThan(1_000);
     expect(await shedCount(running.admin, 'full')).toBe(1);
+    // one warn line when the run of 503s starts, with the reason; not one per request
+    await running.proc.waitForOutput(/shedding requests \(503\): .*QUEUE_MAX/, 2_000);
     const b = backend as Gate;
     for (let i = 1; i <= 3; i++) {
       // each release after its request reached the backend (a loaded box dispatches late)
@@ -212,7 +218,15 @@ describe('the service queue', () => {
     }
     expect((await first).status).toBe(200);
     for (const p of queued) expect((await p).status).toBe(200);
-  });
+    // and one line when none was shed for SHED_QUIET_MS (5 s), with the count by reason
+    await running.proc.waitForOutput(/stopped shedding: 1 request answered 503/, 10_000);
+    const lines = running.proc
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('shedding'));
+    expect(lines).toHaveLength(2);
+    expect(JSON.parse(lines[1]!)).toMatchObject({ shed: { full: 1 } });
+  }, 20_000);
 
   it('a client that leaves stops waiting and never reaches the backend', async () => {
     const { running, first } = await oneBusy({ QUEUE_TIMEOUT_MS: '20000' });

@@ -83,6 +83,21 @@ export type HeldRequest =
 /** How often the queue looks at its deadlines (and for new room) while something waits. */
 export const QUEUE_TICK_MS = 20;
 
+/**
+ * A run of 503s ends once nothing was shed for this long; one line then sums it up. A line per
+ * shed would flood the log exactly when the host is busiest, and none left a user with 503s and
+ * no word of why ("why did my clients get 503s?").
+ */
+export const SHED_QUIET_MS = 5_000;
+
+/** The refusals a run of sheds reports: a client that left or a shutdown is not overload. */
+const OVERLOAD_SHEDS: ReadonlySet<ShedReason> = new Set([
+  'full',
+  'predicted-wait',
+  'timeout',
+  'hold-timeout',
+]);
+
 /** The defaults of HOLD_TIMEOUT_MS and HOLD_MAX_REQUESTS (packages/shared config says the same). */
 const DEFAULT_HOLD = { timeoutMs: 30_000, max: 1_000 } as const;
 
@@ -94,6 +109,9 @@ export class Admission {
   private readonly metrics: QueueMetrics | null;
   private readonly shedCounts: Record<string, number> = {};
   private dispatchQueued = false;
+  /** The current run of sheds: when it began and ended so far, and its count by reason. */
+  private sheds: { since: number; last: number; counts: Record<string, number> } | null = null;
+  private shedsTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly settings: AdmissionSettings,
@@ -309,7 +327,42 @@ export class Admission {
   private count(cause: WaitCause, reason: ShedReason): void {
     this.shedCounts[reason] = (this.shedCounts[reason] ?? 0) + 1;
     this.metrics?.shed.labels(this.settings.service, cause, reason).inc();
+    if (OVERLOAD_SHEDS.has(reason)) this.noteShed(cause, reason);
   }
+
+  /** The first shed of a run is a warn line with its reason; the run's end, one line with the counts. */
+  private noteShed(cause: WaitCause, reason: ShedReason): void {
+    const now = this.now();
+    if (this.sheds === null) {
+      this.sheds = { since: now, last: now, counts: {} };
+      this.deps.logger.warn(
+        { service: this.settings.service, cause, reason, waiting: this.queue.size },
+        `shedding requests (503): ${cause === 'hold' ? holdMessage(reason, this.hold) : overloadMessage(reason, this.settings)}`,
+      );
+      this.shedsTimer = setTimeout(this.endSheds, SHED_QUIET_MS);
+      this.shedsTimer.unref();
+    }
+    this.sheds.last = now;
+    this.sheds.counts[reason] = (this.sheds.counts[reason] ?? 0) + 1;
+  }
+
+  private readonly endSheds = (): void => {
+    const run = this.sheds;
+    if (run === null) return;
+    const quiet = this.now() - run.last;
+    if (quiet < SHED_QUIET_MS) {
+      this.shedsTimer = setTimeout(this.endSheds, SHED_QUIET_MS - quiet);
+      this.shedsTimer.unref();
+      return;
+    }
+    this.sheds = null;
+    this.shedsTimer = null;
+    const total = Object.values(run.counts).reduce((a, b) => a + b, 0);
+    this.deps.logger.info(
+      { service: this.settings.service, shed: run.counts, seconds: (run.last - run.since) / 1000 },
+      `stopped shedding: ${total} ${total === 1 ? 'request' : 'requests'} answered 503 in ${((run.last - run.since) / 1000).toFixed(1)} s, none for ${SHED_QUIET_MS / 1000} s`,
+    );
+  };
 
   /** 503 + Retry-After now: the request will not get a backend from this queue. */
   private shed(w: Waiting, cause: WaitCause, reason: ShedReason): void {
