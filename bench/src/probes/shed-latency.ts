@@ -4,9 +4,12 @@
 // Two slow backends (20 ms each, any concurrency) behind Headroom with every limit pinned at 2
 // (capacity ~200 req/s), 400 req/s offered for 6 s, paced; the targets alternate, RUNS pairs
 // (default 3). Prints each window's p50/p99 of the 503s rejected on arrival (`full`,
-// `predicted-wait`; not `timeout`) and the client process's own event-loop delay p99.
+// `predicted-wait`; not `timeout`) and the client process's own event-loop delay p99. GC_WATCH=1
+// adds the balancer's garbage collections and event-loop delay every 6 s.
 import { createServer } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { BALANCER_NODE_OPTIONS } from '@headroom/shared';
 import { paced, quantile } from '../lib/load.js';
 import { freePort, startHeadroom } from '../lib/procs.js';
 
@@ -21,7 +24,14 @@ createServer((_q, r) => {
   r.writeHead(503, { 'retry-after': '1' });
   r.end('{}');
 }).listen(barePort, '127.0.0.1');
+// GC_WATCH=1: the balancer also reports its garbage collections and event-loop delay (gc-watch.cjs)
+const gcWatch = process.env.GC_WATCH === '1';
 const lb = await startHeadroom({
+  ...(gcWatch
+    ? {
+        NODE_OPTIONS: `${BALANCER_NODE_OPTIONS} --require ${fileURLToPath(new URL('./gc-watch.cjs', import.meta.url))}`,
+      }
+    : {}),
   DISCOVERY: 'static',
   BACKENDS: `http://127.0.0.1:${b1},http://127.0.0.1:${b2}`,
   LIMIT_MIN: '2',
@@ -43,5 +53,13 @@ for (let i = 0; i < runs; i++)
       `run ${i + 1} ${name}: ${atOnce.length} rejected on arrival, p50 ${quantile(atOnce, 0.5).toFixed(1)} ms, p99 ${quantile(atOnce, 0.99).toFixed(1)} ms (client loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms)\n`,
     );
   }
+if (gcWatch)
+  process.stdout.write(
+    `${lb.proc
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('GCWATCH'))
+      .join('\n')}\n`,
+  );
 await lb.stop();
 process.exit(0);
