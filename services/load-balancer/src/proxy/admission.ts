@@ -111,7 +111,6 @@ export class Admission {
   private dispatchQueued = false;
   /** The current run of sheds: when it began and ended so far, and its count by reason. */
   private sheds: { since: number; last: number; counts: Record<string, number> } | null = null;
-  private shedsTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly settings: AdmissionSettings,
@@ -339,8 +338,7 @@ export class Admission {
         { service: this.settings.service, cause, reason, waiting: this.queue.size },
         `shedding requests (503): ${cause === 'hold' ? holdMessage(reason, this.hold) : overloadMessage(reason, this.settings)}`,
       );
-      this.shedsTimer = setTimeout(this.endSheds, SHED_QUIET_MS);
-      this.shedsTimer.unref();
+      setTimeout(this.endSheds, SHED_QUIET_MS).unref();
     }
     this.sheds.last = now;
     this.sheds.counts[reason] = (this.sheds.counts[reason] ?? 0) + 1;
@@ -351,16 +349,15 @@ export class Admission {
     if (run === null) return;
     const quiet = this.now() - run.last;
     if (quiet < SHED_QUIET_MS) {
-      this.shedsTimer = setTimeout(this.endSheds, SHED_QUIET_MS - quiet);
-      this.shedsTimer.unref();
+      setTimeout(this.endSheds, SHED_QUIET_MS - quiet).unref();
       return;
     }
     this.sheds = null;
-    this.shedsTimer = null;
     const total = Object.values(run.counts).reduce((a, b) => a + b, 0);
+    const seconds = (run.last - run.since) / 1000;
     this.deps.logger.info(
-      { service: this.settings.service, shed: run.counts, seconds: (run.last - run.since) / 1000 },
-      `stopped shedding: ${total} ${total === 1 ? 'request' : 'requests'} answered 503 in ${((run.last - run.since) / 1000).toFixed(1)} s, none for ${SHED_QUIET_MS / 1000} s`,
+      { service: this.settings.service, shed: run.counts, seconds },
+      `stopped shedding: ${total} ${total === 1 ? 'request' : 'requests'} answered 503 in ${seconds.toFixed(1)} s, none for ${SHED_QUIET_MS / 1000} s`,
     );
   };
 
